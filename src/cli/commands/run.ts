@@ -1,0 +1,70 @@
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { startDaemon } from '../../daemon/daemon.js';
+import { CONTROLLER_LOG_FILE, createLogger } from '../../daemon/logger.js';
+import { DEFAULT_INSTANCE } from '../../controllers/containers/labels.js';
+import { DEFAULT_OPTIONS, parseDuration, resolveOptions } from '../../daemon/options.js';
+
+export function registerRun(program: Command): void {
+  program
+    .command('run')
+    .description('run the controller: watch the manifests and make the host match them')
+    .option('--manifests <dir>', 'directory of App manifests to watch', 'manifests')
+    .option('--state <dir>', 'state directory (store, nginx prefix, logs)', 'state')
+    .option('--db-path <file>', 'JSON store file (default: <state>/autoserve.json)')
+    .option('--resync <duration>', 'periodic resync of every app', '30s')
+    .option('--host <addr>', 'status endpoint address', DEFAULT_OPTIONS.host)
+    .option('--port <port>', 'status endpoint port', String(DEFAULT_OPTIONS.port))
+    .option('--lb-host <addr>', 'load balancer listen address', DEFAULT_OPTIONS.lbHost)
+    .option('--lb-port <port>', 'load balancer listen port', String(DEFAULT_OPTIONS.lbPort))
+    .option('--nginx-conf-dir <dir>', 'manage the system nginx through this conf.d directory instead of an own master')
+    .option('--allow-empty-prune', 'let an empty or missing manifest directory remove every app', false)
+    .option('--log-level <level>', 'debug, info, warn or error', DEFAULT_OPTIONS.logLevel)
+    .option('--instance <name>', 'controller instance: only containers with this label value are managed', process.env.AUTOSERVE_INSTANCE ?? DEFAULT_INSTANCE)
+    .option('--container-labels <json>', 'extra labels for every container, as a JSON object', process.env.AUTOSERVE_CONTAINER_LABELS)
+    .action(async (flags: Record<string, string | boolean | undefined>) => {
+      const options = resolveOptions({
+        manifestsDir: flags.manifests as string,
+        stateDir: flags.state as string,
+        dbPath: flags.dbPath as string | undefined,
+        resyncMs: parseDuration(flags.resync as string),
+        host: flags.host as string,
+        port: Number(flags.port),
+        lbHost: flags.lbHost as string,
+        lbPort: Number(flags.lbPort),
+        nginxConfDir: flags.nginxConfDir as string | undefined,
+        allowEmptyPrune: flags.allowEmptyPrune === true,
+        logLevel: String(flags.logLevel).toLowerCase(),
+        instance: flags.instance as string,
+        containerLabels: flags.containerLabels ? parseLabels(flags.containerLabels as string) : undefined,
+      });
+      const logger = createLogger(options.logLevel, join(options.stateDir, CONTROLLER_LOG_FILE));
+      const daemon = await startDaemon(options, logger);
+      logger.info({ manifests: options.manifestsDir, state: options.stateDir }, 'autoserve running');
+
+      // First signal: finish what is in flight, flush, exit 0. A second one exits at once.
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) process.exit(130);
+        stopping = true;
+        logger.info({ signal }, 'stopping; app containers keep running');
+        daemon.stop().then(
+          () => process.exit(0),
+          (err: unknown) => {
+            logger.error({ err: String(err) }, 'unclean stop');
+            process.exit(1);
+          },
+        );
+      };
+      process.on('SIGTERM', () => stop('SIGTERM'));
+      process.on('SIGINT', () => stop('SIGINT'));
+    });
+}
+
+function parseLabels(json: string): Record<string, string> {
+  const value: unknown = JSON.parse(json);
+  if (!value || typeof value !== 'object' || Object.values(value).some((v) => typeof v !== 'string')) {
+    throw new Error('--container-labels must be a JSON object of strings');
+  }
+  return value as Record<string, string>;
+}

@@ -1,0 +1,307 @@
+import type Docker from 'dockerode';
+import type { Logger } from 'pino';
+import { ReconcileError, errorMessage } from '../../errors.js';
+import type { LoadedApp } from '../../manifest/types.js';
+import type { ReconcileResult, Reconciler } from '../../reconcile/reconciler.js';
+import { conditionIsTrue, removeCondition, setCondition } from '../../store/conditions.js';
+import type { AppStatus, InstanceStatus } from '../../store/status-model.js';
+import type { Store } from '../../store/store.js';
+import { listManagedContainers, type ContainerFacts } from '../../observe/docker-containers.js';
+import type { HealthProber } from '../../observe/health-prober.js';
+import { containerShapeOf } from './container-config.js';
+import type { ContainerExecutor, ExecuteResult } from './container-executor.js';
+import { desiredReplicaCount } from './desired-replicas.js';
+import type { Drainer } from './drainer.js';
+import { planContainers, type ContainerPlan, type CrashRecord, type ObservedReplica } from './plan-containers.js';
+import { resolveEnv } from './resolve-env.js';
+import { revisionOf } from './revision.js';
+
+/** A replica that dies sooner than this after creation counts toward crash-loop backoff. */
+const CRASH_WINDOW_MS = 30_000;
+
+export interface DesiredSource {
+  get(name: string): LoadedApp | undefined;
+  /** False while the manifest source is empty or missing: undeclared apps are then left alone. */
+  mayPrune(): boolean;
+}
+
+export interface ContainerControllerDeps {
+  docker: Docker;
+  store: Store;
+  desired: DesiredSource;
+  prober: HealthProber;
+  drainer: Drainer;
+  executor: ContainerExecutor;
+  /** Which controller instance's containers these are (label autoserve.instance). */
+  instance: string;
+  logger: Logger;
+  /** Where `valueFrom` env values come from: the controller's own environment. */
+  env: NodeJS.ProcessEnv;
+  /** Extra labels on every container this controller creates (tests mark theirs). */
+  labels?: Record<string, string>;
+  /** Called after every pass that may have changed who should receive traffic. */
+  onReplicasChanged?: (app: string) => void;
+}
+
+/**
+ * Reconciles one app's containers: observe (Docker + health + drains), plan, execute, record status.
+ * The latest observation of each app is kept for the routing table.
+ */
+export class ContainerController implements Reconciler {
+  private readonly observed = new Map<string, ContainerFacts[]>();
+  private readonly crashes = new Map<string, CrashRecord>();
+
+  constructor(private readonly deps: ContainerControllerDeps) {}
+
+  /** The containers last seen for an app (for routes and the status endpoint). */
+  containersOf(app: string): ContainerFacts[] {
+    return this.observed.get(app) ?? [];
+  }
+
+  async reconcile(app: string): Promise<ReconcileResult> {
+    const { docker, store, desired, logger } = this.deps;
+    const started = Date.now();
+    const log = logger.child({ controller: 'containers', app });
+    const facts = await listManagedContainers(docker, this.deps.instance, app);
+    this.observed.set(app, facts);
+    const loaded = desired.get(app);
+    if (!loaded) {
+      if (!desired.mayPrune()) return {};
+      return this.reconcileRemoved(app, facts, log);
+    }
+
+    const spec = loaded.manifest.spec;
+    let env: Record<string, string>;
+    try {
+      env = resolveEnv(app, spec.env, this.deps.env);
+    } catch (err) {
+      if (!(err instanceof ReconcileError)) throw err;
+      this.recordStalled(app, loaded, err);
+      return {};
+    }
+    const shape = containerShapeOf(spec, env);
+    const revision = revisionOf(shape);
+    const previous = store.app(app);
+    const replicas = desiredReplicaCount(spec, previous?.autoscaledReplicas);
+    const haltedRevision = previous?.haltedRevision === revision ? revision : undefined;
+
+    this.syncProbes(app, loaded, facts);
+    const observed = facts.map((f) => this.toObserved(f));
+    const now = Date.now();
+    this.noteCrashes(app, revision, facts, now);
+    const plan = planContainers(
+      { app, revision, replicas, maxSurge: spec.rollout.maxSurge, progressDeadlineMs: spec.rollout.progressDeadlineSeconds * 1000, haltedRevision },
+      observed,
+      now,
+      this.crashes.get(app),
+    );
+    const result = await this.deps.executor.execute(plan.actions, {
+      instance: this.deps.instance,
+      app,
+      shape,
+      drainSeconds: spec.termination.drainSeconds,
+      stopTimeoutSeconds: spec.termination.stopTimeoutSeconds,
+      labels: this.deps.labels,
+    });
+    if (plan.converged) this.crashes.delete(app);
+    if (plan.actions.length > 0) this.deps.onReplicasChanged?.(app);
+
+    this.recordPass(app, loaded, { revision, replicas, plan, result, facts, observed, haltedRevision });
+    log.debug({ actions: plan.actions.length, converged: plan.converged, durationMs: Date.now() - started }, 'reconciled');
+
+    const transient = result.errors.find((e) => !(e instanceof ReconcileError) || e.kind !== 'stalled');
+    if (transient) throw transient; // backoff; the status above already says why
+    if (plan.actions.length > 0) return { requeueAfterMs: 200 }; // look at what the actions did
+    return plan.requeueAfterMs !== undefined ? { requeueAfterMs: plan.requeueAfterMs } : {};
+  }
+
+  private async reconcileRemoved(app: string, facts: ContainerFacts[], log: Logger): Promise<ReconcileResult> {
+    const { store } = this.deps;
+    const remaining = facts.filter((f) => !this.deps.drainer.isDraining(f.id));
+    if (facts.length === 0) {
+      this.deps.prober.sync(app, []);
+      this.observed.delete(app);
+      this.crashes.delete(app);
+      // A record without a spec belongs to a manifest that never validated: its recorder owns it.
+      if (store.app(app)?.spec) {
+        store.removeApp(app);
+        store.addEvent({ app, type: 'Normal', reason: 'Removed', message: 'manifest removed; every replica is gone' });
+        log.info('app removed');
+      }
+      this.deps.onReplicasChanged?.(app);
+      return {};
+    }
+    const status = store.app(app);
+    const drainSeconds = status?.spec?.termination.drainSeconds ?? 0;
+    const stopTimeoutSeconds = status?.spec?.termination.stopTimeoutSeconds ?? 10;
+    for (const f of remaining) {
+      const ready = f.running && this.deps.prober.health(f.id) === 'ready';
+      if (ready) {
+        this.deps.drainer.start({ app, id: f.id, name: f.name, reason: 'manifest removed', drainSeconds, stopTimeoutSeconds });
+      } else {
+        await this.deps.docker.getContainer(f.id).remove({ force: true, v: true }).catch(() => undefined);
+      }
+    }
+    if (remaining.length > 0) {
+      store.addEvent({ app, type: 'Normal', reason: 'Pruning', message: `manifest removed; removing ${remaining.length} replica(s)` });
+    }
+    this.deps.onReplicasChanged?.(app);
+    return { requeueAfterMs: 500 };
+  }
+
+  private syncProbes(app: string, loaded: LoadedApp, facts: ContainerFacts[]): void {
+    const spec = loaded.manifest.spec;
+    const port = spec.health?.httpGet.port ?? spec.ports[0]!.containerPort;
+    this.deps.prober.sync(
+      app,
+      facts
+        .filter((f) => f.running && f.hostPorts[port] !== undefined)
+        .map((f) => ({ id: f.id, app, name: f.name, hostPort: f.hostPorts[port]!, health: spec.health })),
+    );
+  }
+
+  private toObserved(f: ContainerFacts): ObservedReplica {
+    return {
+      id: f.id,
+      name: f.name,
+      revision: f.revision,
+      slot: f.slot,
+      running: f.running,
+      createdAtMs: f.createdAtMs,
+      health: f.running ? this.deps.prober.health(f.id) : 'starting',
+      draining: this.deps.drainer.isDraining(f.id),
+    };
+  }
+
+  /** A replica of the current revision that exited young is a crash: back off before replacing it. */
+  private noteCrashes(app: string, revision: string, facts: ContainerFacts[], now: number): void {
+    const young = facts.filter(
+      (f) => !f.running && f.revision === revision && !this.deps.drainer.isDraining(f.id) && now - f.createdAtMs < CRASH_WINDOW_MS,
+    );
+    if (young.length === 0) return;
+    const record = this.crashes.get(app) ?? { failures: 0, lastFailureAtMs: 0 };
+    this.crashes.set(app, { failures: record.failures + young.length, lastFailureAtMs: now });
+  }
+
+  private recordStalled(app: string, loaded: LoadedApp, err: ReconcileError): void {
+    this.deps.store.updateApp(app, (status) => {
+      adoptSpec(status, loaded);
+      setCondition(status.conditions, { type: err.reason, status: 'True', reason: err.reason, message: err.message });
+      setCondition(status.conditions, { type: 'Ready', status: 'False', reason: err.reason, message: err.message });
+      status.phase = 'Failed';
+      status.observedGeneration = status.generation;
+    });
+    this.deps.store.addEvent({ app, type: 'Warning', reason: err.reason, message: err.message });
+  }
+
+  private recordPass(
+    app: string,
+    loaded: LoadedApp,
+    pass: {
+      revision: string;
+      replicas: number;
+      plan: ContainerPlan;
+      result: ExecuteResult;
+      facts: ContainerFacts[];
+      observed: ObservedReplica[];
+      haltedRevision?: string;
+    },
+  ): void {
+    const { store } = this.deps;
+    const { plan, result, revision } = pass;
+    for (const action of plan.actions) {
+      if (action.kind === 'create') continue; // reported below, once per pass
+      store.addEvent({
+        app,
+        type: action.kind === 'haltRollout' ? 'Warning' : 'Normal',
+        reason: action.kind === 'haltRollout' ? 'RolloutFailed' : action.drain ? 'Draining' : 'Removed',
+        message: action.kind === 'haltRollout' ? action.reason : `${action.name}: ${action.reason}`,
+      });
+    }
+    if (result.created.length > 0) {
+      const reason = plan.actions.find((a) => a.kind === 'create')?.reason ?? 'create';
+      store.addEvent({ app, type: 'Normal', reason: 'Created', message: `${reason}: started ${result.created.join(', ')}` });
+    }
+    for (const err of result.errors) {
+      store.addEvent({ app, type: 'Warning', reason: err instanceof ReconcileError ? err.reason : 'ActionFailed', message: errorMessage(err) });
+    }
+
+    store.updateApp(app, (status) => {
+      adoptSpec(status, loaded);
+      status.containerRevision = revision;
+      if (result.haltedRevision) status.haltedRevision = result.haltedRevision;
+      else if (status.haltedRevision && status.haltedRevision !== revision) delete status.haltedRevision;
+      const live = pass.observed.filter((r) => r.running && !r.draining);
+      const ready = live.filter((r) => r.health === 'ready').length;
+      const updated = live.filter((r) => r.revision === revision).length;
+      status.replicas = { desired: pass.replicas, ready, updated };
+      status.instances = pass.facts.map((f) => this.instanceOf(f, loaded));
+      status.observedGeneration = status.generation;
+
+      const pullError = result.errors.find((e) => e instanceof ReconcileError && e.reason === 'ImagePullFailed');
+      if (pullError) setCondition(status.conditions, { type: 'ImagePullFailed', status: 'True', reason: 'ImagePullFailed', message: pullError.message });
+      else if (result.created.length > 0 || plan.converged) removeCondition(status.conditions, 'ImagePullFailed');
+      removeCondition(status.conditions, 'EnvValueMissing');
+      const halted = status.haltedRevision === revision;
+      const haltAction = plan.actions.find((a) => a.kind === 'haltRollout');
+      if (haltAction) {
+        setCondition(status.conditions, { type: 'RolloutFailed', status: 'True', reason: 'ProgressDeadlineExceeded', message: haltAction.reason });
+      } else if (!halted) {
+        removeCondition(status.conditions, 'RolloutFailed'); // a new revision resumes
+      }
+      const progressing = !plan.converged && !halted;
+      setCondition(status.conditions, {
+        type: 'Progressing',
+        status: progressing ? 'True' : 'False',
+        reason: progressing ? 'ReplicasChanging' : halted ? 'RolloutHalted' : 'Converged',
+        message: `${updated}/${pass.replicas} replicas on revision ${revision}, ${ready} ready`,
+      });
+      const isReady = ready >= pass.replicas && (pass.replicas > 0 || live.length === 0);
+      setCondition(status.conditions, {
+        type: 'Ready',
+        status: isReady ? 'True' : 'False',
+        reason: isReady ? 'ReplicasReady' : pullError ? 'ImagePullFailed' : 'ReplicasNotReady',
+        message: `${ready}/${pass.replicas} replicas ready`,
+      });
+      status.phase = phaseOf(status, { ready, wanted: pass.replicas, converged: plan.converged, halted, failed: !!pullError, live: live.length });
+    });
+  }
+
+  private instanceOf(f: ContainerFacts, loaded: LoadedApp): InstanceStatus {
+    const port = loaded.manifest.spec.ports[0]!.containerPort;
+    return {
+      id: f.id.slice(0, 12),
+      name: f.name,
+      revision: f.revision,
+      slot: f.slot,
+      state: f.state,
+      health: f.running ? this.deps.prober.health(f.id) : 'exited',
+      draining: this.deps.drainer.isDraining(f.id),
+      hostPort: f.hostPorts[port],
+      startedAt: new Date(f.createdAtMs).toISOString(),
+    };
+  }
+}
+
+/** Takes the loaded spec as the applied one, bumping the generation when it changed. */
+function adoptSpec(status: AppStatus, loaded: LoadedApp): void {
+  const next = JSON.stringify(loaded.manifest.spec);
+  if (JSON.stringify(status.spec) !== next) {
+    status.spec = loaded.manifest.spec;
+    status.generation += 1;
+  }
+  status.file = loaded.file;
+}
+
+function phaseOf(
+  status: AppStatus,
+  s: { ready: number; wanted: number; converged: boolean; halted: boolean; failed: boolean; live: number },
+): AppStatus['phase'] {
+  if (status.spec?.state === 'down') return s.live === 0 ? 'Stopped' : 'Progressing';
+  if (s.failed) return s.ready > 0 ? 'Degraded' : 'Failed';
+  if (s.halted || conditionIsTrue(status.conditions, 'ManifestInvalid') || conditionIsTrue(status.conditions, 'RouteDegraded')) {
+    return s.ready > 0 ? 'Degraded' : 'Failed';
+  }
+  if (s.converged) return 'Running';
+  return 'Progressing';
+}

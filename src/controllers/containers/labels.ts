@@ -1,0 +1,22 @@
+// Ownership by label: AutoServe touches only containers that carry `autoserve.managed=true` and its
+// own instance label. One controller per host is the normal case (instance "default"); separate
+// instances keep test runs and side-by-side controllers from pruning each other's containers.
+
+export const LABEL_MANAGED = 'autoserve.managed';
+export const LABEL_INSTANCE = 'autoserve.instance';
+export const LABEL_APP = 'autoserve.app';
+export const LABEL_REVISION = 'autoserve.revision';
+export const LABEL_SLOT = 'autoserve.slot';
+export const DEFAULT_INSTANCE = 'default';
+
+/** Deterministic names make a duplicate create fail loudly (Docker 409) instead of doubling a replica. */
+export function containerName(instance: string, app: string, revision: string, slot: number): string {
+  const scope = instance === DEFAULT_INSTANCE ? '' : `${instance}-`;
+  return `autoserve-${scope}${app}-${revision}-${slot}`;
+}
+
+export function managedLabelFilter(instance: string, app?: string): string[] {
+  const filters = [`${LABEL_MANAGED}=true`, `${LABEL_INSTANCE}=${instance}`];
+  if (app) filters.push(`${LABEL_APP}=${app}`);
+  return filters;
+}

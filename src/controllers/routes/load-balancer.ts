@@ -1,0 +1,32 @@
+// The contract between the routes controller and whatever load-balances: our own nginx master or
+// a system nginx. Both take the whole routing table every time (level-triggered).
+import type { RouteTable } from './route-table.js';
+
+/** An app whose new route was held back (its last good route, if any, keeps serving). */
+export interface DegradedRoute {
+  app: string;
+  message: string;
+}
+
+export interface ApplyResult {
+  /** The served config differs from before this apply. */
+  changed: boolean;
+  /** A graceful reload happened and the new config was seen live. */
+  reloaded: boolean;
+  degraded: DegradedRoute[];
+  durationMs: number;
+}
+
+export interface LoadBalancer {
+  /**
+   * Makes the served config match `table` as far as nginx accepts it: unchanged config means no
+   * reload; a config nginx rejects keeps the running one and holds back only the apps whose change
+   * breaks it (`degraded`). Resolves once the new config is live. Throws when nginx cannot be
+   * reached, tested or reloaded at all (the caller backs off and retries).
+   */
+  apply(table: RouteTable): Promise<ApplyResult>;
+  /** Whether the nginx serving our routes runs. */
+  isAlive(): Promise<boolean>;
+  /** Stops serving our routes (own master: graceful quit; system nginx: our conf removed). */
+  stop(): Promise<void>;
+}

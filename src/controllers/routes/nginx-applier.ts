@@ -1,0 +1,170 @@
+// The render -> validate -> swap -> reload pipeline shared by our own master and a system nginx,
+// with failure narrowing: when the whole candidate is rejected, each app's change is tried alone on
+// top of the last good config; the ones nginx accepts go out in one reload, the others are held
+// back (their last good route keeps serving) and reported as degraded.
+import type { Logger } from 'pino';
+import { readFileIfExists, writeFileAtomic } from './conf-files.js';
+import type { ApplyResult, DegradedRoute } from './load-balancer.js';
+import type { AppRoute, RouteTable } from './route-table.js';
+
+export interface NginxTestResult {
+  ok: boolean;
+  /** What nginx said, condensed to the failing lines. */
+  message: string;
+}
+
+/** Where an apps conf goes: differs between our own master and a system nginx. */
+export interface NginxConfigTarget {
+  /** Renders the apps conf; throws (InvalidRouteError) for a route with an unsafe value. */
+  render(table: RouteTable): { text: string; configId: string };
+  /** Id of the config nginx serves now, undefined when unknown or unreachable. */
+  servedConfigId(): Promise<string | undefined>;
+  /** `nginx -t` of the full config with this apps conf in place. Leaves the live files alone. */
+  test(appsConf: string): Promise<NginxTestResult>;
+  /** Atomically puts this apps conf in place. */
+  install(appsConf: string): Promise<void>;
+  /** Graceful reload; resolves once `configId` is served. */
+  reload(configId: string): Promise<void>;
+}
+
+export interface NginxApplierOptions {
+  target: NginxConfigTarget;
+  logger: Logger;
+  /** Where the last good route of each app survives a controller restart. */
+  lastGoodFile?: string;
+}
+
+type Routes = Map<string, AppRoute>;
+
+export class NginxApplier {
+  private readonly target: NginxConfigTarget;
+  private readonly logger: Logger;
+  private readonly lastGoodFile: string | undefined;
+  private lastGood: Routes | undefined;
+  private lastGoodWritten: string | undefined;
+
+  constructor(opts: NginxApplierOptions) {
+    this.target = opts.target;
+    this.logger = opts.logger;
+    this.lastGoodFile = opts.lastGoodFile;
+  }
+
+  /** Not reentrant: callers serialize (RouteSync does). */
+  async apply(table: RouteTable): Promise<ApplyResult> {
+    const started = performance.now();
+    const desired = byApp(table.routes);
+    const served = await this.target.servedConfigId();
+    if (served !== undefined && this.renderedId(desired) === served) {
+      // Already live: no test, no reload.
+      await this.remember(desired);
+      return { changed: false, reloaded: false, degraded: [], durationMs: performance.now() - started };
+    }
+
+    const whole = await this.tryConfig(desired);
+    if (whole.ok) {
+      const reloaded = await this.goLive(whole.text, whole.configId, served);
+      await this.remember(desired);
+      return { changed: reloaded, reloaded, degraded: [], durationMs: performance.now() - started };
+    }
+
+    this.logger.warn({ err: whole.message }, 'nginx rejected the candidate config; narrowing to the failing apps');
+    const { routes, degraded } = await this.narrow(desired, whole.message);
+    const accepted = await this.tryConfig(routes);
+    if (!accepted.ok) {
+      // Even the last good routes fail now (e.g. a log dir vanished): change nothing, let the caller retry.
+      throw new Error(`nginx rejects the last good config too: ${accepted.message}`);
+    }
+    const reloaded = await this.goLive(accepted.text, accepted.configId, served);
+    await this.remember(routes);
+    return { changed: reloaded, reloaded, degraded, durationMs: performance.now() - started };
+  }
+
+  /**
+   * Starts from the last good route of every desired app (apps gone from the table are dropped),
+   * then adds each app's change one at a time, keeping those nginx accepts. Cost: one `nginx -t`
+   * per changed app, only on the failure path.
+   */
+  private async narrow(desired: Routes, wholeMessage: string): Promise<{ routes: Routes; degraded: DegradedRoute[] }> {
+    const lastGood = await this.loadLastGood();
+    const current: Routes = new Map();
+    for (const app of desired.keys()) {
+      const good = lastGood.get(app);
+      if (good) current.set(app, good);
+    }
+    const base = await this.tryConfig(current);
+    const changedApps = [...desired.keys()].filter((app) => !sameRoute(desired.get(app), lastGood.get(app))).sort();
+    if (!base.ok) {
+      return { routes: current, degraded: changedApps.map((app) => ({ app, message: wholeMessage })) };
+    }
+
+    const degraded: DegradedRoute[] = [];
+    for (const app of changedApps) {
+      const trial = new Map(current);
+      trial.set(app, desired.get(app) as AppRoute);
+      const result = await this.tryConfig(trial);
+      if (result.ok) {
+        current.set(app, desired.get(app) as AppRoute);
+      } else {
+        degraded.push({ app, message: result.message });
+        this.logger.warn({ app, err: result.message }, 'route held back: nginx rejects its change');
+      }
+    }
+    return { routes: current, degraded };
+  }
+
+  private renderedId(routes: Routes): string | undefined {
+    try {
+      return this.target.render({ routes: [...routes.values()] }).configId;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async tryConfig(routes: Routes): Promise<{ ok: true; text: string; configId: string } | { ok: false; message: string }> {
+    let rendered: { text: string; configId: string };
+    try {
+      rendered = this.target.render({ routes: [...routes.values()] });
+    } catch (err) {
+      return { ok: false, message: err instanceof Error ? err.message : String(err) };
+    }
+    const test = await this.target.test(rendered.text);
+    return test.ok ? { ok: true, ...rendered } : { ok: false, message: test.message };
+  }
+
+  /** Installs and reloads unless nginx already serves this config. Returns whether it reloaded. */
+  private async goLive(text: string, configId: string, served: string | undefined): Promise<boolean> {
+    if (served === configId) return false;
+    await this.target.install(text);
+    await this.target.reload(configId);
+    this.logger.info({ configId, previous: served }, 'nginx reloaded');
+    return true;
+  }
+
+  private async loadLastGood(): Promise<Routes> {
+    if (this.lastGood) return this.lastGood;
+    const saved = this.lastGoodFile ? await readFileIfExists(this.lastGoodFile) : undefined;
+    try {
+      this.lastGood = byApp(saved ? (JSON.parse(saved) as RouteTable).routes : []);
+    } catch {
+      this.lastGood = new Map();
+    }
+    return this.lastGood;
+  }
+
+  private async remember(routes: Routes): Promise<void> {
+    this.lastGood = new Map(routes);
+    if (!this.lastGoodFile) return;
+    const text = JSON.stringify({ routes: [...routes.values()] }, null, 2);
+    if (text === this.lastGoodWritten) return;
+    await writeFileAtomic(this.lastGoodFile, text);
+    this.lastGoodWritten = text;
+  }
+}
+
+function byApp(routes: AppRoute[]): Routes {
+  return new Map(routes.map((r) => [r.app, r]));
+}
+
+function sameRoute(a: AppRoute | undefined, b: AppRoute | undefined): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}

@@ -1,0 +1,237 @@
+// The controller's own nginx master: started daemonized in a prefix of ours (so it outlives the
+// controller and touches nothing of the system nginx), adopted by pid file after a controller
+// restart, reloaded by SIGHUP, stopped by SIGQUIT. Implements LoadBalancer through NginxApplier.
+import { randomUUID } from 'node:crypto';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import { workerUserFor } from '../../render/nginx-main-view-model.js';
+import type { ListenAddress } from '../../render/nginx-view-model.js';
+import { renderAppsConf, renderMainConf } from '../../render/render-nginx-config.js';
+import { readFileIfExists, writeFileAtomic } from './conf-files.js';
+import { DEFAULT_RELOAD_CONFIRM_TIMEOUT_MS, fetchServedConfigId, waitForConfigId } from './config-id-probe.js';
+import type { ApplyResult, LoadBalancer } from './load-balancer.js';
+import { NginxApplier, type NginxConfigTarget, type NginxTestResult } from './nginx-applier.js';
+import { nginxErrorSummary, runNginx } from './nginx-cli.js';
+import { acceptingWorkerPids, waitUntilNotAccepting } from './nginx-workers.js';
+import type { RouteTable } from './route-table.js';
+
+export const DEFAULT_STOP_TIMEOUT_MS = 10_000;
+
+export interface NginxProcessOptions {
+  prefixDir: string;
+  listen: ListenAddress;
+  logger: Logger;
+  nginxBin?: string;
+  /** Default <prefixDir>/logs. */
+  logsDir?: string;
+  workerProcesses?: number | 'auto';
+  /** Default: nobody/nogroup when running as root, none otherwise (see workerUserFor). */
+  workerUser?: { user: string; group: string } | null;
+  reloadConfirmTimeoutMs?: number;
+}
+
+export class NginxProcess implements LoadBalancer {
+  readonly prefixDir: string;
+  readonly confDir: string;
+  readonly mainConfPath: string;
+  readonly appsConfPath: string;
+  readonly pidFile: string;
+  readonly logsDir: string;
+  private readonly bin: string;
+  private readonly listen: ListenAddress;
+  private readonly logger: Logger;
+  private readonly opts: NginxProcessOptions;
+  private readonly applier: NginxApplier;
+
+  constructor(opts: NginxProcessOptions) {
+    this.opts = opts;
+    this.prefixDir = path.resolve(opts.prefixDir);
+    this.confDir = path.join(this.prefixDir, 'conf');
+    this.mainConfPath = path.join(this.confDir, 'nginx.conf');
+    this.appsConfPath = path.join(this.confDir, 'apps.conf');
+    this.pidFile = path.join(this.prefixDir, 'nginx.pid');
+    this.logsDir = path.resolve(opts.logsDir ?? path.join(this.prefixDir, 'logs'));
+    this.bin = opts.nginxBin ?? 'nginx';
+    this.listen = opts.listen;
+    this.logger = opts.logger.child({ component: 'nginx', prefix: this.prefixDir });
+    this.applier = new NginxApplier({
+      target: this.configTarget(),
+      logger: this.logger,
+      lastGoodFile: path.join(this.confDir, 'autoserve-routes.json'),
+    });
+  }
+
+  /** Starts the master unless ours already runs (then adopts it). Also brings the main conf up to date. */
+  async ensureRunning(): Promise<{ pid: number; started: boolean }> {
+    await this.prepareDirs();
+    const mainConf = this.renderMain(this.appsConfPath);
+    const mainChanged = (await readFileIfExists(this.mainConfPath)) !== mainConf;
+    if ((await readFileIfExists(this.appsConfPath)) === undefined) {
+      await writeFileAtomic(this.appsConfPath, this.renderApps({ routes: [] }).text);
+    }
+    if (mainChanged) {
+      const test = await this.testMainConf(mainConf);
+      if (!test.ok) throw new Error(`nginx rejects the main config: ${test.message}`);
+      await writeFileAtomic(this.mainConfPath, mainConf);
+    }
+
+    const running = await this.pid();
+    if (running !== undefined) {
+      if (mainChanged) process.kill(running, 'SIGHUP');
+      this.logger.info({ pid: running }, 'adopted running nginx master');
+      return { pid: running, started: false };
+    }
+
+    const test = await this.test(this.mainConfPath);
+    if (!test.ok) {
+      // The apps conf on disk no longer passes (e.g. a path vanished): start with no routes; apply() restores them.
+      this.logger.warn({ err: test.message }, 'apps conf on disk fails nginx -t; starting with an empty one');
+      await writeFileAtomic(this.appsConfPath, this.renderApps({ routes: [] }).text);
+    }
+    const started = await runNginx(this.bin, this.baseArgs());
+    if (!started.ok) throw new Error(`nginx failed to start: ${nginxErrorSummary(started.stderr)}`);
+    const pid = await this.waitForPid();
+    this.logger.info({ pid }, 'started nginx master');
+    return { pid, started: true };
+  }
+
+  async apply(table: RouteTable): Promise<ApplyResult> {
+    await this.ensureRunning();
+    return this.applier.apply(table);
+  }
+
+  /** `nginx -t` of a main config file (absolute, or relative to the prefix). */
+  async test(confPath: string): Promise<NginxTestResult> {
+    const result = await runNginx(this.bin, ['-t', '-p', `${this.prefixDir}/`, '-c', confPath, '-e', 'stderr']);
+    return { ok: result.ok, message: result.ok ? '' : nginxErrorSummary(result.stderr) };
+  }
+
+  /** Graceful reload of our running master (SIGHUP, same as `nginx -s reload`). */
+  async reload(): Promise<void> {
+    const pid = await this.pid();
+    if (pid === undefined) throw new Error(`no nginx master of ours runs in ${this.prefixDir}`);
+    process.kill(pid, 'SIGHUP');
+  }
+
+  /**
+   * Reloads and resolves once `configId` is live: served by the new workers, and no old worker
+   * accepts connections any more (so a replica removed from the config gets no new request).
+   */
+  private async reloadAndConfirm(configId: string): Promise<void> {
+    const timeoutMs = this.opts.reloadConfirmTimeoutMs ?? DEFAULT_RELOAD_CONFIRM_TIMEOUT_MS;
+    const pid = await this.pid();
+    if (pid === undefined) throw new Error(`no nginx master of ours runs in ${this.prefixDir}`);
+    const oldWorkers = await acceptingWorkerPids(pid);
+    process.kill(pid, 'SIGHUP');
+    await waitForConfigId(this.listen, configId, timeoutMs);
+    await waitUntilNotAccepting(pid, oldWorkers, timeoutMs);
+  }
+
+  async isAlive(): Promise<boolean> {
+    return (await this.pid()) !== undefined;
+  }
+
+  /** Graceful quit (SIGQUIT, same as `nginx -s quit`); resolves when the master is gone. */
+  async stop(timeoutMs = DEFAULT_STOP_TIMEOUT_MS): Promise<void> {
+    const pid = await this.pid();
+    if (pid === undefined) return;
+    process.kill(pid, 'SIGQUIT');
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (!(await this.isOurMaster(pid))) return;
+      await sleep(50);
+    }
+    throw new Error(`nginx master ${pid} did not quit within ${timeoutMs} ms`);
+  }
+
+  /** Pid of our master from the pid file, only if that process runs and is our nginx master. */
+  async pid(): Promise<number | undefined> {
+    const text = await readFileIfExists(this.pidFile);
+    const pid = text === undefined ? NaN : Number.parseInt(text.trim(), 10);
+    if (!Number.isInteger(pid) || pid <= 0) return undefined;
+    return (await this.isOurMaster(pid)) ? pid : undefined;
+  }
+
+  // A stale pid file may name a recycled pid: only a live nginx master started with our main conf
+  // counts. A zombie has an empty cmdline and so does not count either.
+  private async isOurMaster(pid: number): Promise<boolean> {
+    try {
+      const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).replace(/\0/g, ' ');
+      return cmdline.includes('nginx: master process') && cmdline.includes(this.mainConfPath);
+    } catch {
+      return false;
+    }
+  }
+
+  private async waitForPid(timeoutMs = 5_000): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const pid = await this.pid();
+      if (pid !== undefined) return pid;
+      await sleep(20);
+    }
+    throw new Error(`nginx started but no master appeared in ${this.pidFile}`);
+  }
+
+  private baseArgs(): string[] {
+    return ['-p', `${this.prefixDir}/`, '-c', this.mainConfPath, '-e', 'stderr'];
+  }
+
+  // Workers (nobody when we are root) must traverse the prefix to reach temp/, which the master
+  // creates and chowns to them; logs are opened by the master, so they need no write access.
+  private async prepareDirs(): Promise<void> {
+    for (const dir of [this.prefixDir, this.confDir, this.logsDir, path.join(this.prefixDir, 'temp')]) {
+      await mkdir(dir, { recursive: true });
+    }
+    await chmod(this.prefixDir, 0o755);
+    await chmod(path.join(this.prefixDir, 'temp'), 0o755);
+  }
+
+  private renderApps(table: RouteTable): { text: string; configId: string } {
+    return renderAppsConf(table, { listen: this.listen, logsDir: this.logsDir });
+  }
+
+  private renderMain(appsConfPath: string): string {
+    const workerUser = this.opts.workerUser === undefined ? workerUserFor(process.getuid?.()) : this.opts.workerUser ?? undefined;
+    return renderMainConf({
+      prefixDir: this.prefixDir,
+      logsDir: this.logsDir,
+      pidFile: this.pidFile,
+      appsConfPath,
+      ...(this.opts.workerProcesses !== undefined ? { workerProcesses: this.opts.workerProcesses } : {}),
+      ...(workerUser ? { workerUser } : {}),
+    });
+  }
+
+  /** Tests a main conf text via a candidate file beside the live one. */
+  private async testMainConf(mainConf: string): Promise<NginxTestResult> {
+    const candidate = path.join(this.confDir, `nginx.conf.candidate-${randomUUID().slice(0, 8)}`);
+    try {
+      await writeFile(candidate, mainConf);
+      return await this.test(candidate);
+    } finally {
+      await rm(candidate, { force: true });
+    }
+  }
+
+  private configTarget(): NginxConfigTarget {
+    return {
+      render: (table) => this.renderApps(table),
+      servedConfigId: () => fetchServedConfigId(this.listen),
+      // The candidate is tested as a full config: a candidate main conf including the candidate apps conf.
+      test: async (appsConf) => {
+        const candidateApps = path.join(this.confDir, `apps.conf.candidate-${randomUUID().slice(0, 8)}`);
+        try {
+          await writeFile(candidateApps, appsConf);
+          return await this.testMainConf(this.renderMain(candidateApps));
+        } finally {
+          await rm(candidateApps, { force: true });
+        }
+      },
+      install: (appsConf) => writeFileAtomic(this.appsConfPath, appsConf),
+      reload: (configId) => this.reloadAndConfirm(configId),
+    };
+  }
+}

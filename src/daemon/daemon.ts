@@ -1,0 +1,159 @@
+import Docker from 'dockerode';
+import type { Logger } from 'pino';
+import { ContainerController } from '../controllers/containers/container-controller.js';
+import { ContainerExecutor } from '../controllers/containers/container-executor.js';
+import { Drainer } from '../controllers/containers/drainer.js';
+import { errorMessage } from '../errors.js';
+import { DesiredState } from '../manifest/desired-state.js';
+import type { LoadResult } from '../manifest/types.js';
+import { watchManifestDirectory, type ManifestWatcher } from '../manifest/watch-directory.js';
+import { listManagedContainers } from '../observe/docker-containers.js';
+import { watchContainerEvents } from '../observe/docker-events.js';
+import { HealthProber } from '../observe/health-prober.js';
+import { WorkQueue } from '../reconcile/work-queue.js';
+import { Store } from '../store/store.js';
+import { ManifestStatusRecorder } from './manifest-status.js';
+import type { DaemonOptions } from './options.js';
+
+/** What the daemon needs of the load balancer; `request` resolves once nginx serves the current table. */
+export interface RouteSyncLike {
+  request(): Promise<unknown>;
+  close?(): Promise<void> | void;
+}
+
+export interface Daemon {
+  store: Store;
+  desired: DesiredState;
+  controller: ContainerController;
+  queue: WorkQueue;
+  docker: Docker;
+  /** Resolves once the first manifest load has been applied. */
+  ready: Promise<void>;
+  /** Enqueues every known app now. */
+  resyncAll(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Wires the parts together: manifest source -> desired state -> keyed work queue -> container
+ * controller, with Docker events, health flips and a periodic resync as the other triggers.
+ */
+export async function startDaemon(options: DaemonOptions, logger: Logger, routes?: RouteSyncLike): Promise<Daemon> {
+  const docker = new Docker();
+  try {
+    await docker.ping();
+  } catch (err) {
+    throw new Error(`cannot reach the Docker engine (${errorMessage(err)}); is dockerd running?`);
+  }
+  const store = await Store.open(options.dbPath, logger);
+  const desired = new DesiredState({ allowEmptyPrune: options.allowEmptyPrune });
+  const manifestStatus = new ManifestStatusRecorder(store);
+  let lastLoad: LoadResult | undefined;
+  const requestRoutes = () => routes?.request().catch((err: unknown) => logger.warn({ err: errorMessage(err) }, 'route sync failed'));
+
+  let queue: WorkQueue;
+  const prober = new HealthProber((change) => {
+    const { app, name } = change.target;
+    store.addEvent({
+      app,
+      type: change.to === 'ready' ? 'Normal' : 'Warning',
+      reason: change.to === 'ready' ? 'ReplicaReady' : 'ReplicaUnhealthy',
+      message: `${name}: ${change.from} -> ${change.to} (${change.detail})`,
+    });
+    void requestRoutes(); // in or out of the upstream at once, not at the next pass
+    queue.add(app);
+  });
+  const drainer = new Drainer({
+    docker,
+    logger,
+    leaveUpstream: async () => {
+      await routes?.request();
+    },
+    onGone: (app) => queue.add(app),
+  });
+  const controller = new ContainerController({
+    docker,
+    store,
+    desired: {
+      get: (name) => desired.get(name),
+      // Prune guard: an empty or missing manifest directory never removes apps by itself.
+      mayPrune: () => options.allowEmptyPrune || (lastLoad !== undefined && lastLoad.fileCount > 0),
+    },
+    prober,
+    drainer,
+    executor: new ContainerExecutor(docker, drainer, logger),
+    logger,
+    env: process.env,
+    instance: options.instance,
+    labels: options.containerLabels,
+    onReplicasChanged: () => void requestRoutes(),
+  });
+  queue = new WorkQueue({
+    worker: (key) => controller.reconcile(key),
+    onError: ({ key, error, attempt, delayMs }) =>
+      logger.warn({ app: key, attempt, retryInMs: delayMs, err: errorMessage(error) }, 'reconcile failed; backing off'),
+  });
+
+  const resyncAll = async () => {
+    const apps = new Set(desired.all().map((a) => a.manifest.metadata.name));
+    try {
+      for (const c of await listManagedContainers(docker, options.instance)) apps.add(c.app);
+    } catch (err) {
+      logger.warn({ err: errorMessage(err) }, 'resync could not list containers');
+    }
+    for (const status of store.apps()) apps.add(status.name);
+    queue.resync(apps);
+  };
+
+  let resolveReady!: () => void;
+  const ready = new Promise<void>((resolve) => (resolveReady = resolve));
+  const watcher: ManifestWatcher = watchManifestDirectory(
+    options.manifestsDir,
+    (result) => {
+      lastLoad = result;
+      const applied = desired.apply(result);
+      manifestStatus.record(result, desired);
+      logger.info(
+        { files: result.fileCount, apps: result.apps.size, errors: result.errors.length, ...applied },
+        'manifests loaded',
+      );
+      for (const app of [...applied.changed, ...applied.removed, ...applied.invalid]) queue.add(app);
+      if (!readySeen) {
+        readySeen = true;
+        void resyncAll().then(resolveReady); // adopt what Docker already runs
+      }
+      void requestRoutes();
+    },
+    { debounceMs: options.debounceMs, onError: (err) => logger.error({ err: errorMessage(err) }, 'manifest watcher error') },
+  );
+  let readySeen = false;
+
+  const events = watchContainerEvents(
+    docker,
+    options.instance,
+    { onApp: (app) => queue.add(app), onReconnect: () => void resyncAll() },
+    logger.child({ component: 'docker-events' }),
+  );
+  const resyncTimer = setInterval(() => void resyncAll(), options.resyncMs);
+  resyncTimer.unref();
+
+  return {
+    store,
+    desired,
+    controller,
+    queue,
+    docker,
+    ready,
+    resyncAll,
+    async stop() {
+      clearInterval(resyncTimer);
+      events.close();
+      await watcher.close();
+      await queue.drain(); // finish what is in flight; app containers keep running
+      drainer.close();
+      prober.close();
+      await routes?.close?.();
+      await store.flush();
+    },
+  };
+}

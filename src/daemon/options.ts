@@ -1,0 +1,64 @@
+import { join, resolve } from 'node:path';
+import { DEFAULT_INSTANCE } from '../controllers/containers/labels.js';
+
+export interface DaemonOptions {
+  manifestsDir: string;
+  stateDir: string;
+  dbPath: string;
+  logLevel: string;
+  /** Periodic resync of every app, in ms. */
+  resyncMs: number;
+  /** Read-only status endpoint. */
+  host: string;
+  port: number;
+  /** Load balancer listen address (own nginx master). */
+  lbHost: string;
+  lbPort: number;
+  /** Manage a system nginx through this conf.d directory instead of running our own master. */
+  nginxConfDir?: string;
+  /** Let an empty or missing manifest directory remove every app. */
+  allowEmptyPrune: boolean;
+  /** Debounce of manifest file changes, in ms. */
+  debounceMs: number;
+  /** Controller instance: only containers labelled with it are seen or touched. */
+  instance: string;
+  /** Extra labels on every container (tests mark theirs). */
+  containerLabels?: Record<string, string>;
+  authToken?: string;
+  enableWriteApi: boolean;
+  /** Run without a load balancer (tests of the container side alone). */
+  disableLb?: boolean;
+}
+
+export const DEFAULT_OPTIONS = {
+  host: '127.0.0.1',
+  port: 8000,
+  lbHost: '127.0.0.1',
+  lbPort: 8080,
+  logLevel: 'info',
+  resyncMs: 30_000,
+  debounceMs: 300,
+} as const;
+
+export function resolveOptions(input: Partial<DaemonOptions> & { manifestsDir?: string; stateDir?: string }): DaemonOptions {
+  const stateDir = resolve(input.stateDir ?? 'state');
+  return {
+    ...DEFAULT_OPTIONS,
+    allowEmptyPrune: false,
+    enableWriteApi: false,
+    instance: DEFAULT_INSTANCE,
+    ...input,
+    manifestsDir: resolve(input.manifestsDir ?? 'manifests'),
+    stateDir,
+    dbPath: resolve(input.dbPath ?? join(stateDir, 'autoserve.json')),
+  };
+}
+
+/** Parses "30s", "500ms", "2m" or a bare number of seconds. */
+export function parseDuration(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!match) throw new Error(`not a duration: ${JSON.stringify(text)} (use e.g. 30s, 500ms, 2m)`);
+  const value = Number(match[1]);
+  const unit = match[2] ?? 's';
+  return Math.round(value * { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[unit]!);
+}

@@ -1,0 +1,346 @@
+// The JSON Schema (draft-07) of an App manifest: the single source of truth for what a file may
+// contain. Ajv validates against it (and fills `default`s); schema/app.schema.json is this object
+// written out for editors. Every object is closed (additionalProperties: false) so a typo'd key
+// fails loudly instead of silently doing nothing.
+//
+// Patterns are strict on purpose: names, hosts and paths end up in container names, file names and
+// nginx config, so anything that could break out of a token (";", "}", quotes, spaces, newlines,
+// "$") is rejected here, at the door.
+
+/** DNS label: becomes a container name, a file name and an nginx upstream token. */
+export const NAME_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
+/** Docker image reference characters only (registry/repo:tag@digest). */
+export const IMAGE_PATTERN = '^[a-zA-Z0-9][a-zA-Z0-9._\\-/:@]*$';
+export const MEMORY_PATTERN = '^[0-9]+(\\.[0-9]+)?(Ki|Mi|Gi|K|M|G|k|m|g)?$';
+export const HEALTH_PATH_PATTERN = '^/[A-Za-z0-9._~\\-/%?=&]*$';
+/** Lowercase DNS labels joined by dots; no wildcard, no port, no trailing dot. */
+export const HOST_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
+export const PATH_PREFIX_PATTERN = '^/[A-Za-z0-9._~\\-/]*$';
+export const ENV_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';
+/** Kubernetes-like label keys; the "autoserve." prefix is reserved for AutoServe's own labels. */
+export const LABEL_KEY_PATTERN = '^(?!autoserve\\.)[A-Za-z0-9]([A-Za-z0-9._/-]*[A-Za-z0-9])?$';
+export const LABEL_VALUE_PATTERN = '^([A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?)?$';
+
+/** Plain-words explanation of each pattern, used in error messages instead of the regex. */
+export const PATTERN_HINTS: Record<string, string> = {
+  [NAME_PATTERN]: 'a DNS label: lowercase letters, digits and "-", starting and ending with a letter or digit',
+  [IMAGE_PATTERN]: 'a Docker image reference (letters, digits and . _ - / : @)',
+  [MEMORY_PATTERN]: 'a memory quantity such as 512Mi, 1Gi, 256M or 1000000',
+  [HEALTH_PATH_PATTERN]: 'a URL path starting with "/" (letters, digits and . _ ~ - / % ? = &)',
+  [HOST_PATTERN]: 'a lowercase hostname such as app.example.com (no wildcard, port or trailing dot)',
+  [PATH_PREFIX_PATTERN]: 'a URL path starting with "/" (letters, digits and . _ ~ - /)',
+  [ENV_NAME_PATTERN]: 'an environment variable name: letters, digits and "_", not starting with a digit',
+  [LABEL_KEY_PATTERN]:
+    'a label key: letters, digits and . _ - /, starting and ending with a letter or digit; the "autoserve." prefix is reserved',
+  [LABEL_VALUE_PATTERN]: 'a label value: letters, digits and . _ -, starting and ending with a letter or digit',
+};
+
+const port = (description: string) => ({
+  type: 'integer',
+  minimum: 1,
+  maximum: 65535,
+  description,
+});
+
+const utilization = (what: string) => ({
+  type: 'object',
+  additionalProperties: false,
+  required: ['targetUtilizationPct'],
+  description: `Scale on average ${what} utilization across replicas.`,
+  properties: {
+    targetUtilizationPct: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 100,
+      description: `Target average ${what} utilization per replica, in percent of its limit.`,
+    },
+  },
+});
+
+const envName = {
+  type: 'string',
+  pattern: ENV_NAME_PATTERN,
+  maxLength: 256,
+};
+
+export const appManifestSchema = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  title: 'AutoServe App',
+  description: 'An App manifest: one HTTP service that AutoServe runs as Docker containers behind nginx.',
+  type: 'object',
+  additionalProperties: false,
+  required: ['apiVersion', 'kind', 'metadata', 'spec'],
+  properties: {
+    apiVersion: { const: 'v1', description: 'Manifest format version. Always "v1".' },
+    kind: { const: 'App', description: 'Resource kind. Always "App".' },
+    metadata: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['name'],
+      description: 'Identity of the app.',
+      properties: {
+        name: {
+          type: 'string',
+          pattern: NAME_PATTERN,
+          minLength: 1,
+          maxLength: 40,
+          description:
+            'Unique app name: a DNS label of at most 40 characters. Used in container names, file names and the default host <name>.localhost.',
+        },
+        labels: {
+          type: 'object',
+          maxProperties: 32,
+          description: 'Free-form key/value labels for your own bookkeeping.',
+          propertyNames: { pattern: LABEL_KEY_PATTERN, maxLength: 63 },
+          additionalProperties: { type: 'string', pattern: LABEL_VALUE_PATTERN, maxLength: 63 },
+        },
+      },
+    },
+    spec: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['type', 'image', 'ports'],
+      description: 'What to run and how.',
+      properties: {
+        type: { const: 'http', description: 'Application type. Only "http" is supported.' },
+        image: {
+          type: 'string',
+          pattern: IMAGE_PATTERN,
+          minLength: 1,
+          maxLength: 255,
+          description: 'Docker image reference, e.g. my-app:1.4.2 or registry.example.com/team/app@sha256:...',
+        },
+        command: {
+          type: 'array',
+          minItems: 1,
+          maxItems: 64,
+          items: { type: 'string', maxLength: 4096 },
+          description: 'Overrides the image command (exec form, no shell), e.g. ["/entrypoint", "--port", "8080"].',
+        },
+        ports: {
+          type: 'array',
+          minItems: 1,
+          maxItems: 8,
+          description: 'Ports the container listens on. The first one receives traffic from nginx.',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['containerPort'],
+            properties: { containerPort: port('TCP port the container listens on.') },
+          },
+        },
+        health: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['httpGet'],
+          description: 'Readiness probe. A replica gets traffic only after it passes; without it, a running container counts as ready.',
+          properties: {
+            httpGet: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['path', 'port'],
+              description: 'HTTP GET probe: any 2xx or 3xx answer is healthy.',
+              properties: {
+                path: {
+                  type: 'string',
+                  pattern: HEALTH_PATH_PATTERN,
+                  maxLength: 200,
+                  description: 'Request path, e.g. /healthz.',
+                },
+                port: port('Port to probe; must be one of spec.ports[].containerPort.'),
+              },
+            },
+            intervalSeconds: {
+              type: 'integer', minimum: 1, maximum: 3600, default: 5,
+              description: 'Seconds between probes.',
+            },
+            timeoutSeconds: {
+              type: 'integer', minimum: 1, maximum: 60, default: 2,
+              description: 'Seconds before a probe counts as failed.',
+            },
+            failureThreshold: {
+              type: 'integer', minimum: 1, maximum: 100, default: 3,
+              description: 'Consecutive failures before a replica is marked unhealthy.',
+            },
+            successThreshold: {
+              type: 'integer', minimum: 1, maximum: 100, default: 1,
+              description: 'Consecutive successes before a replica is marked healthy.',
+            },
+          },
+        },
+        resources: {
+          type: 'object',
+          additionalProperties: false,
+          description: 'Per-replica resource limits. Omitted means unlimited.',
+          properties: {
+            cpu: {
+              type: 'number', exclusiveMinimum: 0, maximum: 64,
+              description: 'CPU limit in cores, e.g. 0.5.',
+            },
+            memory: {
+              type: 'string', pattern: MEMORY_PATTERN, maxLength: 32,
+              description: 'Memory limit: Ki/Mi/Gi are powers of 1024, k/K/m/M/g/G powers of 1000, no suffix is bytes. E.g. 512Mi.',
+            },
+          },
+        },
+        replicas: {
+          type: 'integer', minimum: 0, maximum: 100, default: 1,
+          description: 'Fixed replica count, used without a scaling block or in manual mode.',
+        },
+        scaling: {
+          type: 'object',
+          additionalProperties: false,
+          description: 'Autoscaling bounds and policy.',
+          properties: {
+            minReplicas: {
+              type: 'integer', minimum: 0, maximum: 100, default: 1,
+              description: 'Never scale below this many replicas.',
+            },
+            maxReplicas: {
+              type: 'integer', minimum: 1, maximum: 100, default: 10,
+              description: 'Never scale above this many replicas. Must be >= minReplicas.',
+            },
+            policy: {
+              type: 'object',
+              additionalProperties: false,
+              default: {},
+              description: 'When to scale. Several metrics may be combined; the one asking for most replicas wins.',
+              properties: {
+                mode: {
+                  enum: ['auto', 'manual'], default: 'auto',
+                  description: '"auto" lets the autoscaler decide within min/max; "manual" holds spec.replicas.',
+                },
+                cooldownSeconds: {
+                  type: 'integer', minimum: 0, maximum: 3600, default: 30,
+                  description: 'Minimum seconds between two scaling actions.',
+                },
+                http: {
+                  type: 'object',
+                  additionalProperties: false,
+                  description: 'Scale on request rate and/or latency. Set targetRPSPerReplica, maxP95LatencyMs, or both.',
+                  properties: {
+                    targetRPSPerReplica: {
+                      type: 'number', exclusiveMinimum: 0, maximum: 1000000,
+                      description: 'Requests per second one replica is expected to serve.',
+                    },
+                    maxP95LatencyMs: {
+                      type: 'number', exclusiveMinimum: 0, maximum: 600000,
+                      description: 'Scale out when the 95th percentile latency exceeds this, in milliseconds.',
+                    },
+                    scaleOutThresholdPct: {
+                      type: 'number', minimum: 1, maximum: 1000, default: 80,
+                      description: 'Scale out when load exceeds this percentage of the target for windowSeconds.',
+                    },
+                    scaleInThresholdPct: {
+                      type: 'number', minimum: 0, maximum: 1000, default: 30,
+                      description: 'Scale in when load stays below this percentage of the target for windowSeconds. Must be < scaleOutThresholdPct.',
+                    },
+                    windowSeconds: {
+                      type: 'integer', minimum: 1, maximum: 3600, default: 20,
+                      description: 'How long a threshold must be crossed before acting.',
+                    },
+                  },
+                },
+                cpu: utilization('CPU'),
+                memory: utilization('memory'),
+                connections: {
+                  type: 'object',
+                  additionalProperties: false,
+                  required: ['targetPerReplica'],
+                  description: 'Scale on concurrent connections.',
+                  properties: {
+                    targetPerReplica: {
+                      type: 'number', exclusiveMinimum: 0, maximum: 1000000,
+                      description: 'Concurrent connections one replica is expected to hold.',
+                    },
+                  },
+                },
+              },
+            },
+          },
+        },
+        env: {
+          type: 'array',
+          maxItems: 200,
+          default: [],
+          description: 'Environment variables. Each sets exactly one of value or valueFrom; names must be unique.',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['name'],
+            oneOf: [{ required: ['value'] }, { required: ['valueFrom'] }],
+            properties: {
+              name: { ...envName, description: 'Variable name.' },
+              value: { type: 'string', maxLength: 32768, description: 'Literal value. Quote numbers and booleans in YAML.' },
+              valueFrom: {
+                description:
+                  'Take the value from the controller\'s own environment: "env" or "sdk" read the variable of the same name, {env: OTHER} reads OTHER.',
+                oneOf: [
+                  { enum: ['env', 'sdk'] },
+                  {
+                    type: 'object',
+                    additionalProperties: false,
+                    required: ['env'],
+                    properties: { env: { ...envName, description: 'Controller variable to read.' } },
+                  },
+                ],
+              },
+            },
+          },
+        },
+        termination: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          description: 'Graceful shutdown of a replica.',
+          properties: {
+            drainSeconds: {
+              type: 'integer', minimum: 0, maximum: 3600, default: 30,
+              description: 'Seconds a replica keeps serving in-flight requests after nginx stops sending it new ones.',
+            },
+            stopTimeoutSeconds: {
+              type: 'integer', minimum: 1, maximum: 300, default: 10,
+              description: 'Seconds between SIGTERM and SIGKILL when the container is stopped.',
+            },
+          },
+        },
+        ingress: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          description: 'How nginx routes to the app.',
+          properties: {
+            host: {
+              type: 'string', pattern: HOST_PATTERN, minLength: 1, maxLength: 253,
+              description: 'Host name to serve. Defaults to <metadata.name>.localhost.',
+            },
+            pathPrefix: {
+              type: 'string', pattern: PATH_PREFIX_PATTERN, maxLength: 200, default: '/',
+              description: 'URL path prefix to serve.',
+            },
+          },
+        },
+        rollout: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          description: 'How a new revision replaces the old one.',
+          properties: {
+            maxSurge: {
+              type: 'integer', minimum: 1, maximum: 100, default: 1,
+              description: 'Extra replicas started at once during a rollout.',
+            },
+            progressDeadlineSeconds: {
+              type: 'integer', minimum: 5, maximum: 3600, default: 120,
+              description: 'A rollout that makes no progress for this long is marked failed and the old revision keeps serving.',
+            },
+          },
+        },
+        state: {
+          enum: ['up', 'down'], default: 'up',
+          description: '"down" stops every replica but keeps the app declared (status and history stay); "up" runs it.',
+        },
+      },
+    },
+  },
+} as const;

@@ -1,0 +1,125 @@
+// The App manifest as the rest of AutoServe sees it: validated, with every default applied.
+// The JSON Schema in ./schema.ts is the source of truth for what a file may contain; these types
+// describe the object after `applyDefaults`.
+
+export interface HttpGetProbe {
+  path: string;
+  port: number;
+}
+
+export interface HealthSpec {
+  httpGet: HttpGetProbe;
+  intervalSeconds: number;
+  timeoutSeconds: number;
+  failureThreshold: number;
+  successThreshold: number;
+}
+
+export interface ResourcesSpec {
+  /** CPU cores, e.g. 0.5. */
+  cpu?: number;
+  /** Memory limit as written, e.g. "512Mi". */
+  memory?: string;
+}
+
+export interface HttpPolicy {
+  targetRPSPerReplica?: number;
+  maxP95LatencyMs?: number;
+  scaleOutThresholdPct: number;
+  scaleInThresholdPct: number;
+  windowSeconds: number;
+}
+
+export interface UtilizationPolicy {
+  targetUtilizationPct: number;
+}
+
+export interface ConnectionsPolicy {
+  targetPerReplica: number;
+}
+
+export interface ScalingPolicy {
+  mode: 'auto' | 'manual';
+  cooldownSeconds: number;
+  http?: HttpPolicy;
+  cpu?: UtilizationPolicy;
+  memory?: UtilizationPolicy;
+  connections?: ConnectionsPolicy;
+}
+
+export interface ScalingSpec {
+  minReplicas: number;
+  maxReplicas: number;
+  policy: ScalingPolicy;
+}
+
+/** `valueFrom` reads the controller's own environment: "env"/"sdk" take the variable of the same name. */
+export type EnvValueFrom = 'env' | 'sdk' | { env: string };
+
+export interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: EnvValueFrom;
+}
+
+export interface IngressSpec {
+  host: string;
+  pathPrefix: string;
+}
+
+export interface RolloutSpec {
+  maxSurge: number;
+  progressDeadlineSeconds: number;
+}
+
+export interface AppSpec {
+  type: 'http';
+  image: string;
+  command?: string[];
+  ports: { containerPort: number }[];
+  health?: HealthSpec;
+  resources?: ResourcesSpec;
+  /** Fixed replica count (manual mode, or no scaling block). */
+  replicas: number;
+  scaling?: ScalingSpec;
+  env: EnvVar[];
+  termination: { drainSeconds: number; stopTimeoutSeconds: number };
+  ingress: IngressSpec;
+  rollout: RolloutSpec;
+  /** The seed's up/down: `down` stops every replica but keeps the app declared. */
+  state: 'up' | 'down';
+}
+
+export interface AppManifest {
+  apiVersion: 'v1';
+  kind: 'App';
+  metadata: { name: string; labels?: Record<string, string> };
+  spec: AppSpec;
+}
+
+/** One problem with one manifest file, precise enough to fix: which file, which field, what. */
+export interface ManifestError {
+  file: string;
+  /** JSON pointer-ish path of the offending field, e.g. "/spec/ports/0/containerPort"; "" for the whole document. */
+  path: string;
+  message: string;
+  /** The app the document names, when it could be read. */
+  app?: string;
+  /** Index of the YAML document within the file (0-based). */
+  document?: number;
+}
+
+/** An App loaded from disk, with where it came from. */
+export interface LoadedApp {
+  manifest: AppManifest;
+  file: string;
+  document: number;
+}
+
+/** Result of loading a directory: every valid app, every error. Invalid documents produce no app. */
+export interface LoadResult {
+  apps: Map<string, LoadedApp>;
+  errors: ManifestError[];
+  /** Number of manifest files seen (0 means the directory is empty or missing). */
+  fileCount: number;
+}

@@ -1,0 +1,272 @@
+// Validates one parsed document: kind check, schema (Ajv, every error at once), then the
+// cross-field rules a JSON Schema cannot say clearly. Errors name the exact field path and say in
+// plain words what is wrong, because the reader is someone fixing a YAML file.
+
+import type { ErrorObject } from 'ajv';
+import type { AppManifest } from './types.js';
+import { PATTERN_HINTS } from './schema.js';
+import { schemaValidator } from './schema-validator.js';
+import { applyComputedDefaults, isRecord } from './defaults.js';
+
+export interface FieldError {
+  /** JSON pointer of the offending field; "" for the whole document. */
+  path: string;
+  message: string;
+}
+
+export interface ValidatedDocument {
+  /** The manifest with defaults applied; only when there are no errors. */
+  manifest?: AppManifest;
+  /** metadata.name when it is a readable string, valid or not (errors carry it). */
+  app?: string;
+  errors: FieldError[];
+}
+
+export function validateManifest(raw: unknown): ValidatedDocument {
+  if (!isRecord(raw)) {
+    return { errors: [{ path: '', message: `a manifest must be a mapping (an App object), got ${kindOf(raw)}` }] };
+  }
+  const app = readableName(raw);
+  // Unknown kinds get one clear error instead of a wall of schema errors about fields they lack.
+  if (raw.kind !== 'App') {
+    const message = raw.kind === undefined ? 'is required and must be "App"' : `unknown kind ${quote(raw.kind)} (expected "App")`;
+    return { ...(app !== undefined ? { app } : {}), errors: [{ path: '/kind', message }] };
+  }
+
+  // Ajv writes defaults into what it validates: work on a copy so the caller's object stays raw.
+  const doc: unknown = structuredClone(raw);
+  const validate = schemaValidator();
+  const errors: FieldError[] = [];
+  if (!validate(doc)) errors.push(...describeSchemaErrors(validate.errors ?? []));
+  applyComputedDefaults(doc);
+  errors.push(...crossFieldErrors(doc));
+
+  const unique = dedupe(errors);
+  return {
+    ...(app !== undefined ? { app } : {}),
+    ...(unique.length === 0 ? { manifest: doc as AppManifest } : {}),
+    errors: unique,
+  };
+}
+
+function readableName(doc: Record<string, unknown>): string | undefined {
+  const name = isRecord(doc.metadata) ? doc.metadata.name : undefined;
+  return typeof name === 'string' && name !== '' ? name : undefined;
+}
+
+// ---- schema errors -> plain words -------------------------------------------------------------
+
+export function describeSchemaErrors(errors: ErrorObject[]): FieldError[] {
+  const out: FieldError[] = [];
+  for (const error of errors) {
+    const described = describeSchemaError(error);
+    if (described) out.push(described);
+  }
+  return out;
+}
+
+function describeSchemaError(e: ErrorObject): FieldError | undefined {
+  const params = e.params as Record<string, unknown>;
+  const schemaPath = e.schemaPath;
+
+  // env items: "exactly one of value/valueFrom" is a oneOf of two `required`s; say it once, plainly.
+  if (schemaPath.endsWith('/env/items/oneOf')) {
+    const both = isRecord(e.data) && e.data.value !== undefined && e.data.valueFrom !== undefined;
+    return { path: e.instancePath, message: both ? 'must set exactly one of value or valueFrom, not both' : 'must set value or valueFrom' };
+  }
+  if (schemaPath.includes('/env/items/oneOf/')) return undefined;
+  // valueFrom is "env" | "sdk" | {env: NAME}: report the branch that matches the shape written.
+  if (schemaPath.endsWith('/valueFrom/oneOf')) {
+    return isRecord(e.data) ? undefined : { path: e.instancePath, message: `must be "env", "sdk" or {env: NAME}, got ${quote(e.data)}` };
+  }
+  if (schemaPath.includes('/valueFrom/oneOf/0/')) return undefined;
+  if (schemaPath.includes('/valueFrom/oneOf/1/') && e.keyword === 'type') return undefined;
+
+  // propertyNames: point at the bad key itself; the summary error adds nothing.
+  if (e.keyword === 'propertyNames') return undefined;
+  if (e.propertyName !== undefined) {
+    const key = e.propertyName;
+    return { path: `${e.instancePath}/${escapePointer(key)}`, message: `key ${quote(key)} ${keyProblem(e)}` };
+  }
+
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const key = String(params.additionalProperty);
+      const known = knownKeys(e.parentSchema);
+      const guess = closest(key, known);
+      const hint = guess ? ` (did you mean "${guess}"?)` : known.length > 0 ? ` (allowed: ${known.join(', ')})` : '';
+      return { path: `${e.instancePath}/${escapePointer(key)}`, message: `unknown field "${key}"${hint}` };
+    }
+    case 'required':
+      return { path: `${e.instancePath}/${escapePointer(String(params.missingProperty))}`, message: 'is required' };
+    case 'type': {
+      const expected = String(params.type);
+      if (expected === 'string' && (typeof e.data === 'number' || typeof e.data === 'boolean')) {
+        return { path: e.instancePath, message: `must be a string; quote it in YAML: "${String(e.data)}"` };
+      }
+      return { path: e.instancePath, message: `must be ${article(expected)}, got ${kindOf(e.data)}` };
+    }
+    case 'const':
+      return { path: e.instancePath, message: `must be ${quote(params.allowedValue)}, got ${quote(e.data)}` };
+    case 'enum': {
+      const allowed = Array.isArray(params.allowedValues) ? params.allowedValues.map(quote).join(', ') : '';
+      return { path: e.instancePath, message: `must be one of ${allowed}, got ${quote(e.data)}` };
+    }
+    case 'pattern': {
+      const hint = PATTERN_HINTS[String(params.pattern)];
+      return { path: e.instancePath, message: `must be ${hint ?? `a string matching ${String(params.pattern)}`}, got ${quote(e.data)}` };
+    }
+    case 'minLength':
+      return { path: e.instancePath, message: params.limit === 1 ? 'must not be empty' : `must be at least ${String(params.limit)} characters` };
+    case 'maxLength':
+      return { path: e.instancePath, message: `must be at most ${String(params.limit)} characters (is ${String(e.data).length})` };
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum':
+    case 'exclusiveMaximum':
+      return { path: e.instancePath, message: `${e.message ?? 'is out of range'}, got ${quote(e.data)}` };
+    default:
+      return { path: e.instancePath, message: e.message ?? `fails ${e.keyword}` };
+  }
+}
+
+function keyProblem(e: ErrorObject): string {
+  const params = e.params as Record<string, unknown>;
+  if (e.keyword === 'pattern') return `is not ${PATTERN_HINTS[String(params.pattern)] ?? 'an allowed key'}`;
+  if (e.keyword === 'maxLength') return `is longer than ${String(params.limit)} characters`;
+  return e.message ?? 'is not allowed';
+}
+
+function knownKeys(parentSchema: unknown): string[] {
+  if (!isRecord(parentSchema) || !isRecord(parentSchema.properties)) return [];
+  return Object.keys(parentSchema.properties);
+}
+
+/** The known key a typo most likely meant: small edit distance or a shared stem. */
+function closest(key: string, known: string[]): string | undefined {
+  let best: { name: string; distance: number } | undefined;
+  for (const name of known) {
+    const distance = editDistance(key.toLowerCase(), name.toLowerCase());
+    if (!best || distance < best.distance) best = { name, distance };
+  }
+  if (!best) return undefined;
+  const limit = Math.max(2, Math.floor(best.name.length / 4));
+  return best.distance <= limit ? best.name : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution));
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}
+
+// ---- cross-field rules ------------------------------------------------------------------------
+
+/** Rules between fields. Defensive about types: they run even when the schema already failed. */
+function crossFieldErrors(doc: unknown): FieldError[] {
+  const errors: FieldError[] = [];
+  const spec = isRecord(doc) && isRecord(doc.spec) ? doc.spec : undefined;
+  if (!spec) return errors;
+
+  const ports: number[] = [];
+  if (Array.isArray(spec.ports)) {
+    const seen = new Map<number, number>();
+    spec.ports.forEach((entry: unknown, i) => {
+      const port = isRecord(entry) ? entry.containerPort : undefined;
+      if (typeof port !== 'number') return;
+      const first = seen.get(port);
+      if (first !== undefined) {
+        errors.push({ path: `/spec/ports/${i}/containerPort`, message: `duplicate containerPort ${port} (also /spec/ports/${first})` });
+      } else {
+        seen.set(port, i);
+        ports.push(port);
+      }
+    });
+  }
+
+  const httpGet = isRecord(spec.health) && isRecord(spec.health.httpGet) ? spec.health.httpGet : undefined;
+  if (httpGet && typeof httpGet.port === 'number' && ports.length > 0 && !ports.includes(httpGet.port)) {
+    errors.push({
+      path: '/spec/health/httpGet/port',
+      message: `must be one of the declared containerPorts (${ports.join(', ')}), got ${httpGet.port}`,
+    });
+  }
+
+  const scaling = isRecord(spec.scaling) ? spec.scaling : undefined;
+  if (scaling && typeof scaling.minReplicas === 'number' && typeof scaling.maxReplicas === 'number'
+    && scaling.minReplicas > scaling.maxReplicas) {
+    errors.push({ path: '/spec/scaling/minReplicas', message: `must be <= maxReplicas (${scaling.maxReplicas}), got ${scaling.minReplicas}` });
+  }
+  const http = scaling && isRecord(scaling.policy) && isRecord(scaling.policy.http) ? scaling.policy.http : undefined;
+  if (http) {
+    if (typeof http.scaleInThresholdPct === 'number' && typeof http.scaleOutThresholdPct === 'number'
+      && http.scaleInThresholdPct >= http.scaleOutThresholdPct) {
+      errors.push({
+        path: '/spec/scaling/policy/http/scaleInThresholdPct',
+        message: `must be < scaleOutThresholdPct (${http.scaleOutThresholdPct}), got ${http.scaleInThresholdPct}`,
+      });
+    }
+    // Thresholds are percentages of a target: without one there is nothing to compare load against.
+    if (http.targetRPSPerReplica === undefined && http.maxP95LatencyMs === undefined) {
+      errors.push({ path: '/spec/scaling/policy/http', message: 'must set targetRPSPerReplica, maxP95LatencyMs, or both' });
+    }
+  }
+
+  if (Array.isArray(spec.env)) {
+    const seen = new Map<string, number>();
+    spec.env.forEach((entry: unknown, i) => {
+      const name = isRecord(entry) ? entry.name : undefined;
+      if (typeof name !== 'string') return;
+      const first = seen.get(name);
+      if (first !== undefined) errors.push({ path: `/spec/env/${i}/name`, message: `duplicate env name ${quote(name)} (also /spec/env/${first})` });
+      else seen.set(name, i);
+    });
+  }
+  return errors;
+}
+
+// ---- helpers ----------------------------------------------------------------------------------
+
+function dedupe(errors: FieldError[]): FieldError[] {
+  const seen = new Set<string>();
+  return errors.filter((e) => {
+    const key = `${e.path}\0${e.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function escapePointer(key: string): string {
+  return key.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+/** JSON-quotes a value for a message, cut short: hostile input must not flood or break a log line. */
+export function quote(value: unknown): string {
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  return `${article(typeof value)} ${quote(value)}`;
+}
+
+function article(type: string): string {
+  const noun = type === 'object' ? 'mapping' : type === 'array' ? 'list' : type;
+  return /^[aeiou]/.test(noun) ? `an ${noun}` : `a ${noun}`;
+}

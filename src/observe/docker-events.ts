@@ -1,0 +1,77 @@
+import type Docker from 'dockerode';
+import type { Logger } from 'pino';
+import { LABEL_APP, managedLabelFilter } from '../controllers/containers/labels.js';
+
+const RECONNECT_MIN_MS = 500;
+const RECONNECT_MAX_MS = 10_000;
+
+/**
+ * Follows Docker's event stream for our containers and names the app each event concerns. Events
+ * only say where to look (level-triggered); the stream is re-opened when dockerd restarts, and
+ * `onReconnect` lets the caller resync everything it may have missed meanwhile.
+ */
+export function watchContainerEvents(
+  docker: Docker,
+  instance: string,
+  handlers: { onApp: (app: string, action: string) => void; onReconnect: () => void },
+  logger: Logger,
+): { close(): void } {
+  let closed = false;
+  let stream: NodeJS.ReadableStream | undefined;
+  let delay = RECONNECT_MIN_MS;
+  let timer: NodeJS.Timeout | undefined;
+
+  const reconnectLater = (why: string) => {
+    if (closed) return;
+    stream = undefined;
+    logger.warn({ why, retryInMs: delay }, 'docker event stream lost');
+    timer = setTimeout(open, delay);
+    delay = Math.min(RECONNECT_MAX_MS, delay * 2);
+  };
+
+  async function open(): Promise<void> {
+    if (closed) return;
+    try {
+      const s = (await docker.getEvents({
+        filters: { type: ['container'], event: ['start', 'die', 'destroy', 'oom', 'stop'], label: managedLabelFilter(instance) },
+      })) as NodeJS.ReadableStream;
+      if (closed) return void (s as unknown as { destroy?: () => void }).destroy?.();
+      stream = s;
+      const wasReconnect = delay > RECONNECT_MIN_MS;
+      delay = RECONNECT_MIN_MS;
+      if (wasReconnect) handlers.onReconnect();
+      let buffered = '';
+      s.on('data', (chunk: Buffer) => {
+        buffered += chunk.toString('utf8');
+        let newline: number;
+        while ((newline = buffered.indexOf('\n')) >= 0) {
+          const line = buffered.slice(0, newline).trim();
+          buffered = buffered.slice(newline + 1);
+          if (!line) continue;
+          try {
+            const event = JSON.parse(line) as { Action?: string; Actor?: { Attributes?: Record<string, string> } };
+            const app = event.Actor?.Attributes?.[LABEL_APP];
+            if (app) handlers.onApp(app, event.Action ?? '');
+          } catch {
+            logger.debug({ line }, 'unparsable docker event');
+          }
+        }
+      });
+      // 'end' and 'error' can both fire for one loss: reconnect once per stream.
+      const lost = (why: string) => stream === s && reconnectLater(why);
+      s.on('end', () => lost('stream ended'));
+      s.on('error', (err: Error) => lost(err.message));
+    } catch (err) {
+      reconnectLater(err instanceof Error ? err.message : String(err));
+    }
+  }
+
+  void open();
+  return {
+    close() {
+      closed = true;
+      if (timer) clearTimeout(timer);
+      (stream as unknown as { destroy?: () => void } | undefined)?.destroy?.();
+    },
+  };
+}

@@ -1,0 +1,154 @@
+// Turns a RouteTable into what the nginx templates print: every value validated, every decision
+// (grouping by host, ordering, 503 for empty upstreams, fallback 404) made here so templates stay
+// plain printing.
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import type { AppRoute, RouteTable, UpstreamServer } from '../controllers/routes/route-table.js';
+import {
+  assertHostname,
+  assertIpv4,
+  assertLoopbackIpv4,
+  assertNginxToken,
+  assertPathPrefix,
+  assertPort,
+  nginxString,
+} from './nginx-quote.js';
+
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+export interface AppsViewOptions {
+  listen: ListenAddress;
+  /** Absolute directory for access-<app>.log, access.log and error.log. */
+  logsDir: string;
+}
+
+/** Proxy tuning printed into every location. Loopback upstreams: connect failures are instant. */
+export const DEFAULT_PROXY_SETTINGS = {
+  connectTimeout: '2s',
+  sendTimeout: '60s',
+  readTimeout: '60s',
+  nextUpstreamTries: 3,
+  upstreamKeepalive: 16,
+} as const;
+
+export interface LocationView {
+  app: string;
+  pathPrefix: string;
+  accessLog: string;
+  /** false: the app has no ready replica and the location answers 503 itself. */
+  hasServers: boolean;
+}
+
+export interface ServerView {
+  host: string;
+  locations: LocationView[];
+  /** true when no location is `/`: unrouted paths of a known host answer 404 instead of nginx's html root. */
+  needsFallback404: boolean;
+}
+
+export interface UpstreamView {
+  app: string;
+  servers: UpstreamServer[];
+}
+
+export interface AppsViewModel {
+  /** Hash of everything below; served at /_autoserve/config-id so a reload can be confirmed live. */
+  configId: string;
+  listen: ListenAddress;
+  errorLog: string;
+  defaultAccessLog: string;
+  proxy: typeof DEFAULT_PROXY_SETTINGS;
+  upstreams: UpstreamView[];
+  servers: ServerView[];
+}
+
+/** One route failed validation. `app` names it so the applier can hold back that app alone. */
+export class InvalidRouteError extends Error {
+  readonly code = 'INVALID_ROUTE';
+  constructor(
+    readonly app: string,
+    cause: unknown,
+  ) {
+    super(`route of app ${JSON.stringify(app)}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'InvalidRouteError';
+  }
+}
+
+/**
+ * Builds the view model of the http-level apps config.
+ * Precondition: `table` is de-conflicted (resolveRouteConflicts): no two routes share host+pathPrefix.
+ * A violation is not checked here; nginx -t rejects it as "duplicate location" and the applier
+ * narrows it to the offending app. Throws InvalidRouteError for a route with an unsafe value.
+ */
+export function buildViewModel(table: RouteTable, opts: AppsViewOptions): AppsViewModel {
+  const listen = { host: assertIpv4(opts.listen.host), port: assertPort(opts.listen.port) };
+  const logsDir = absoluteSafePath(opts.logsDir);
+  const routes = [...table.routes].map(validateRoute).sort((a, b) => compare(a.app, b.app));
+
+  const upstreams: UpstreamView[] = routes
+    .filter((r) => r.servers.length > 0)
+    .map((r) => ({ app: r.app, servers: r.servers }));
+
+  const byHost = new Map<string, LocationView[]>();
+  for (const route of routes) {
+    const hostKey = route.host.toLowerCase(); // nginx matches server_name case-insensitively
+    const locations = byHost.get(hostKey) ?? [];
+    locations.push({
+      app: route.app,
+      pathPrefix: route.pathPrefix,
+      accessLog: absoluteSafePath(path.join(logsDir, `access-${route.app}.log`)),
+      hasServers: route.servers.length > 0,
+    });
+    byHost.set(hostKey, locations);
+  }
+  const servers: ServerView[] = [...byHost.entries()]
+    .sort(([a], [b]) => compare(a, b))
+    .map(([host, locations]) => ({
+      host,
+      locations: locations.sort((a, b) => compare(a.pathPrefix, b.pathPrefix)),
+      needsFallback404: !locations.some((l) => l.pathPrefix === '/'),
+    }));
+
+  const body = {
+    listen,
+    errorLog: path.join(logsDir, 'error.log'),
+    defaultAccessLog: path.join(logsDir, 'access.log'),
+    proxy: DEFAULT_PROXY_SETTINGS,
+    upstreams,
+    servers,
+  };
+  const configId = createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 16);
+  return { configId, ...body };
+}
+
+function validateRoute(route: AppRoute): AppRoute {
+  try {
+    const app = assertNginxToken(route.app);
+    const host = assertHostname(route.host);
+    const pathPrefix = assertPathPrefix(route.pathPrefix);
+    const unique = new Map<string, UpstreamServer>();
+    for (const s of route.servers) {
+      const server = { host: assertLoopbackIpv4(s.host), port: assertPort(s.port) };
+      unique.set(`${server.host}:${server.port}`, server);
+    }
+    // Sorted so that the same membership in another order renders the same text (no reload).
+    const servers = [...unique.values()].sort((a, b) => compare(a.host, b.host) || a.port - b.port);
+    return { app, host, pathPrefix, servers };
+  } catch (err) {
+    throw new InvalidRouteError(String(route.app), err);
+  }
+}
+
+/** Validates a filesystem path for printing (nginxString's rules) and makes it absolute. */
+export function absoluteSafePath(p: string): string {
+  const abs = path.resolve(p);
+  nginxString(abs);
+  return abs;
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,74 @@
+// Renders the nginx config for a RouteTable: the apps conf (http-level include, usable alone in a
+// system nginx's conf.d) and, for the controller's own master, the main nginx.conf that includes it.
+import path from 'node:path';
+import type { RouteTable } from '../controllers/routes/route-table.js';
+import { createNginxHandlebars } from './handlebars-helpers.js';
+import { loadTemplate } from './load-template.js';
+import { buildMainViewModel, type MainViewOptions } from './nginx-main-view-model.js';
+import { buildViewModel, type AppsViewOptions, type ListenAddress } from './nginx-view-model.js';
+
+export interface RenderNginxOptions {
+  listen: ListenAddress;
+  prefixDir: string;
+  logsDir: string;
+  pidFile: string;
+  /** 'own': main conf + apps conf for our master. 'include': apps conf only. */
+  mode: 'own' | 'include';
+  /** Where the main conf includes the apps conf from. Default <prefixDir>/conf/apps.conf. */
+  appsConfPath?: string;
+  workerProcesses?: MainViewOptions['workerProcesses'];
+  workerUser?: MainViewOptions['workerUser'];
+}
+
+export interface RenderedNginxConfig {
+  mainConf?: string;
+  appsConf: string;
+  /** Served at /_autoserve/config-id once this config is live. */
+  configId: string;
+}
+
+type Compiled = (context: unknown) => string;
+let compiled: { main: Compiled; apps: Compiled } | undefined;
+
+// strict: a field missing from the view model is an error, not an empty string.
+// noEscape: helpers produce nginx syntax; HTML escaping would only corrupt it.
+function templates(): { main: Compiled; apps: Compiled } {
+  if (!compiled) {
+    const hbs = createNginxHandlebars();
+    const options = { strict: true, noEscape: true };
+    compiled = {
+      main: hbs.compile(loadTemplate('nginx.conf.hbs'), options),
+      apps: hbs.compile(loadTemplate('apps.conf.hbs'), options),
+    };
+  }
+  return compiled;
+}
+
+/** Renders the http-level apps conf. Throws InvalidRouteError for a route with an unsafe value. */
+export function renderAppsConf(table: RouteTable, opts: AppsViewOptions): { text: string; configId: string } {
+  const view = buildViewModel(table, opts);
+  return { text: templates().apps(view), configId: view.configId };
+}
+
+/** Renders the own master's main conf. */
+export function renderMainConf(opts: MainViewOptions): string {
+  return templates().main(buildMainViewModel(opts));
+}
+
+export function defaultAppsConfPath(prefixDir: string): string {
+  return path.join(path.resolve(prefixDir), 'conf', 'apps.conf');
+}
+
+export function renderNginxConfig(table: RouteTable, opts: RenderNginxOptions): RenderedNginxConfig {
+  const apps = renderAppsConf(table, { listen: opts.listen, logsDir: opts.logsDir });
+  if (opts.mode === 'include') return { appsConf: apps.text, configId: apps.configId };
+  const mainConf = renderMainConf({
+    prefixDir: opts.prefixDir,
+    logsDir: opts.logsDir,
+    pidFile: opts.pidFile,
+    appsConfPath: opts.appsConfPath ?? defaultAppsConfPath(opts.prefixDir),
+    ...(opts.workerProcesses !== undefined ? { workerProcesses: opts.workerProcesses } : {}),
+    ...(opts.workerUser ? { workerUser: opts.workerUser } : {}),
+  });
+  return { mainConf, appsConf: apps.text, configId: apps.configId };
+}

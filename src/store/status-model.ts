@@ -1,0 +1,90 @@
+// The one status model: the same objects live in the store, the HTTP endpoint and the CLI.
+// docs/status.md describes each field.
+import type { AppSpec } from '../manifest/types.js';
+
+export type Phase = 'Pending' | 'Progressing' | 'Running' | 'Degraded' | 'Failed' | 'Stopped';
+
+export interface Condition {
+  type: string; // Ready, Progressing, RolloutFailed, ManifestInvalid, ImagePullFailed, ...
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
+  lastTransitionTime: string;
+}
+
+export interface InstanceStatus {
+  id: string;
+  name: string;
+  revision: string;
+  slot: number;
+  state: string;
+  health: string;
+  draining: boolean;
+  hostPort?: number;
+  startedAt: string;
+}
+
+export interface SourceRevision {
+  commit: string;
+  message: string;
+  time: string;
+}
+
+export interface AppStatus {
+  name: string;
+  /** The manifest file the last good spec came from. */
+  file?: string;
+  /** The last good (applied) spec. */
+  spec?: AppSpec;
+  /** Bumped on every change of the applied spec. */
+  generation: number;
+  /** The generation the last reconcile pass acted on. */
+  observedGeneration: number;
+  phase: Phase;
+  conditions: Condition[];
+  replicas: { desired: number; ready: number; updated: number };
+  instances: InstanceStatus[];
+  /** Container revision (hash of what shapes a container) the app should run. */
+  containerRevision?: string;
+  /** A rollout to this container revision failed; it is not retried until the spec changes. */
+  haltedRevision?: string;
+  /** The source commit applied (git mode). */
+  revision?: SourceRevision;
+  /** Replica count chosen by the autoscaler (never written to the manifest). */
+  autoscaledReplicas?: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface EventRecord {
+  id: number;
+  time: string;
+  firstTime: string;
+  app?: string;
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+  /** Repeats of the same event collapse into one row (a crash loop is one row with a count). */
+  count: number;
+}
+
+export interface ScalingRecord {
+  time: string;
+  app: string;
+  from: number;
+  to: number;
+  reason: string;
+  metrics: Record<string, { value: number | null; target: number }>;
+}
+
+export interface StoreData {
+  version: 1;
+  apps: Record<string, AppStatus>;
+  events: EventRecord[];
+  scalingHistory: ScalingRecord[];
+  nextEventId: number;
+}
+
+export function emptyStoreData(): StoreData {
+  return { version: 1, apps: {}, events: [], scalingHistory: [], nextEventId: 1 };
+}

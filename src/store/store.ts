@@ -1,0 +1,185 @@
+import { mkdir, rename } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { Low } from 'lowdb';
+import { JSONFile } from 'lowdb/node';
+import type { Logger } from 'pino';
+import {
+  emptyStoreData,
+  type AppStatus,
+  type EventRecord,
+  type ScalingRecord,
+  type StoreData,
+} from './status-model.js';
+
+export interface Retention {
+  events: number;
+  scalingHistory: number;
+}
+
+export const DEFAULT_RETENTION: Retention = { events: 2_000, scalingHistory: 1_000 };
+const WRITE_DELAY_MS = 100;
+
+export interface EventInput {
+  app?: string;
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+}
+
+export interface EventQuery {
+  app?: string;
+  sinceMs?: number;
+  limit?: number;
+}
+
+/**
+ * The JSON file store. Built on lowdb's JSONFile adapter (not a preset: presets switch to memory
+ * under NODE_ENV=test); lowdb writes through steno, i.e. a temp file and a rename, so a crash never
+ * leaves half a file. Writes are coalesced: mutations mark the store dirty, one write follows.
+ */
+export class Store {
+  private writeTimer: NodeJS.Timeout | undefined;
+  private writing: Promise<void> = Promise.resolve();
+  private listeners = new Set<(event: EventRecord) => void>();
+
+  private constructor(
+    private readonly db: Low<StoreData>,
+    private readonly retention: Retention,
+  ) {}
+
+  /** Opens (or creates) the store. A corrupt file is moved aside and the store starts empty. */
+  static async open(path: string, logger: Logger, retention: Retention = DEFAULT_RETENTION): Promise<Store> {
+    await mkdir(dirname(path), { recursive: true });
+    const db = new Low<StoreData>(new JSONFile<StoreData>(path), emptyStoreData());
+    let movedAside: string | undefined;
+    try {
+      await db.read();
+      if (!isStoreData(db.data)) throw new Error('not an AutoServe store');
+    } catch (err) {
+      movedAside = `${path}.corrupt-${Date.now()}`;
+      await rename(path, movedAside).catch(() => undefined);
+      db.data = emptyStoreData();
+      logger.warn({ path, movedAside, err: String(err) }, 'store file unreadable; moved aside, rebuilding from Docker');
+    }
+    const store = new Store(db, retention);
+    if (movedAside) {
+      store.addEvent({
+        type: 'Warning',
+        reason: 'StoreCorrupt',
+        message: `state file was unreadable and was moved to ${movedAside}; status is rebuilt from Docker`,
+      });
+    }
+    return store;
+  }
+
+  get data(): StoreData {
+    return this.db.data;
+  }
+
+  app(name: string): AppStatus | undefined {
+    return this.db.data.apps[name];
+  }
+
+  apps(): AppStatus[] {
+    return Object.values(this.db.data.apps).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** Creates the record when missing, lets `mutate` change it, stamps updatedAt, schedules a write. */
+  updateApp(name: string, mutate: (status: AppStatus) => void): AppStatus {
+    const now = new Date().toISOString();
+    const status =
+      this.db.data.apps[name] ??
+      (this.db.data.apps[name] = {
+        name,
+        generation: 0,
+        observedGeneration: 0,
+        phase: 'Pending',
+        conditions: [],
+        replicas: { desired: 0, ready: 0, updated: 0 },
+        instances: [],
+        createdAt: now,
+        updatedAt: now,
+      });
+    mutate(status);
+    status.updatedAt = now;
+    this.scheduleWrite();
+    return status;
+  }
+
+  removeApp(name: string): void {
+    delete this.db.data.apps[name];
+    this.scheduleWrite();
+  }
+
+  /** Appends to the audit log; a repeat of the newest event of the same app collapses into it. */
+  addEvent(input: EventInput): EventRecord {
+    const now = new Date().toISOString();
+    const events = this.db.data.events;
+    const last = [...events].reverse().find((e) => e.app === input.app);
+    let record: EventRecord;
+    if (last && last.reason === input.reason && last.message === input.message && last.type === input.type) {
+      last.count += 1;
+      last.time = now;
+      record = last;
+    } else {
+      record = { id: this.db.data.nextEventId++, time: now, firstTime: now, count: 1, ...input };
+      events.push(record);
+      if (events.length > this.retention.events) events.splice(0, events.length - this.retention.events);
+    }
+    this.scheduleWrite();
+    for (const listener of this.listeners) listener(record);
+    return record;
+  }
+
+  events(query: EventQuery = {}): EventRecord[] {
+    let events = this.db.data.events;
+    if (query.app !== undefined) events = events.filter((e) => e.app === query.app);
+    if (query.sinceMs !== undefined) events = events.filter((e) => Date.parse(e.time) >= query.sinceMs!);
+    return query.limit !== undefined ? events.slice(-query.limit) : [...events];
+  }
+
+  onEvent(listener: (event: EventRecord) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  addScaling(record: ScalingRecord): void {
+    const history = this.db.data.scalingHistory;
+    history.push(record);
+    if (history.length > this.retention.scalingHistory) history.splice(0, history.length - this.retention.scalingHistory);
+    this.scheduleWrite();
+  }
+
+  scalingHistory(app: string, limit = 50): ScalingRecord[] {
+    return this.db.data.scalingHistory.filter((r) => r.app === app).slice(-limit);
+  }
+
+  private scheduleWrite(): void {
+    if (this.writeTimer) return;
+    this.writeTimer = setTimeout(() => {
+      this.writeTimer = undefined;
+      void this.write();
+    }, WRITE_DELAY_MS);
+    this.writeTimer.unref();
+  }
+
+  private write(): Promise<void> {
+    // Chained so two writes never overlap; each writes the latest data.
+    this.writing = this.writing.then(() => this.db.write()).catch(() => undefined);
+    return this.writing;
+  }
+
+  /** Writes now whatever is pending (shutdown). */
+  async flush(): Promise<void> {
+    if (this.writeTimer) {
+      clearTimeout(this.writeTimer);
+      this.writeTimer = undefined;
+    }
+    await this.write();
+  }
+}
+
+function isStoreData(value: unknown): value is StoreData {
+  const data = value as Partial<StoreData> | null;
+  return !!data && typeof data === 'object' && data.version === 1 && typeof data.apps === 'object' && Array.isArray(data.events);
+}

@@ -1,0 +1,107 @@
+// Starts an in-process AutoServe daemon on temp manifests/state dirs, scoped to a unique controller
+// instance and test label so it never sees or prunes another run's containers.
+import { mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { startDaemon, type Daemon, type RouteSyncLike } from '../../src/daemon/daemon.js';
+import { resolveOptions, type DaemonOptions } from '../../src/daemon/options.js';
+import { listManagedContainers, type ContainerFacts } from '../../src/observe/docker-containers.js';
+import { createDockerTestEnv, type DockerTestEnv } from '../support/docker-test-env.js';
+
+export interface TestDaemon {
+  daemon: Daemon;
+  env: DockerTestEnv;
+  options: DaemonOptions;
+  manifestsDir: string;
+  stateDir: string;
+  writeManifest(file: string, text: string): Promise<void>;
+  removeManifest(file: string): Promise<void>;
+  containers(app: string): Promise<ContainerFacts[]>;
+  running(app: string): Promise<ContainerFacts[]>;
+  /** Stops the daemon only (containers stay), like a controller restart. */
+  stop(): Promise<void>;
+  /** Starts a fresh daemon on the same dirs and instance. */
+  restart(): Promise<void>;
+  /** Stops the daemon and removes every container and temp dir of this test. */
+  cleanup(): Promise<void>;
+}
+
+export async function startTestDaemon(
+  name: string,
+  overrides: Partial<DaemonOptions> = {},
+  routes?: (options: DaemonOptions) => RouteSyncLike,
+): Promise<TestDaemon> {
+  const env = createDockerTestEnv(name);
+  const root = await mkdtemp(join(tmpdir(), `autoserve-${name}-`));
+  const manifestsDir = join(root, 'manifests');
+  const stateDir = join(root, 'state');
+  await import('node:fs/promises').then((fs) => fs.mkdir(manifestsDir, { recursive: true }));
+  const options = resolveOptions({
+    manifestsDir,
+    stateDir,
+    instance: env.value.toLowerCase().replace(/[^a-z0-9-]/g, '-'),
+    containerLabels: env.labels,
+    debounceMs: 100,
+    resyncMs: 5_000,
+    logLevel: process.env.AUTOSERVE_TEST_LOG ?? 'warn',
+    ...overrides,
+  });
+  const logger = pino({ level: options.logLevel });
+  let daemon = await startDaemon(options, logger, routes?.(options));
+  let stopped = false;
+  const harness: TestDaemon = {
+    get daemon() {
+      return daemon;
+    },
+    env,
+    options,
+    manifestsDir,
+    stateDir,
+    writeManifest: (file, text) => writeFile(join(manifestsDir, file), text),
+    removeManifest: (file) => unlink(join(manifestsDir, file)),
+    containers: (app) => listManagedContainers(env.docker, options.instance, app),
+    running: async (app) => (await listManagedContainers(env.docker, options.instance, app)).filter((c) => c.running),
+    async stop() {
+      if (!stopped) await daemon.stop();
+      stopped = true;
+    },
+    async restart() {
+      await harness.stop();
+      daemon = await startDaemon(options, logger, routes?.(options));
+      stopped = false;
+      await daemon.ready;
+    },
+    async cleanup() {
+      await harness.stop().catch(() => undefined);
+      await env.cleanup();
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+  await daemon.ready;
+  return harness;
+}
+
+/** A small valid manifest for the busybox demo image. */
+export function demoManifest(name: string, extra: { replicas?: number; image?: string; spec?: string } = {}): string {
+  return [
+    'apiVersion: v1',
+    'kind: App',
+    'metadata:',
+    `  name: ${name}`,
+    'spec:',
+    '  type: http',
+    `  image: ${extra.image ?? 'autoserve-demo:v1'}`,
+    `  replicas: ${extra.replicas ?? 1}`,
+    '  ports:',
+    '    - containerPort: 8080',
+    '  health:',
+    '    httpGet: { path: /healthz, port: 8080 }',
+    '    intervalSeconds: 1',
+    '  termination:',
+    '    drainSeconds: 0',
+    '    stopTimeoutSeconds: 2',
+    ...(extra.spec ? [extra.spec] : []),
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,68 @@
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadManifestDirectory } from '../../../src/manifest/load-directory.js';
+import { minimal, minimalYaml, withTempDir } from './fixtures.js';
+
+describe('loadManifestDirectory', () => {
+  it('gives fileCount 0 for a missing directory, without throwing', async () => {
+    await withTempDir(async (dir) => {
+      const result = await loadManifestDirectory(path.join(dir, 'nope'));
+      expect(result).toEqual({ apps: new Map(), errors: [], fileCount: 0 });
+    });
+  });
+
+  it('reads yaml, yml and json recursively, skipping dotfiles, dot-dirs and other extensions', async () => {
+    await withTempDir(async (dir) => {
+      await mkdir(path.join(dir, 'team', 'deep'), { recursive: true });
+      await mkdir(path.join(dir, '.git'));
+      await writeFile(path.join(dir, 'a.yaml'), minimalYaml('a'));
+      await writeFile(path.join(dir, 'team', 'b.yml'), minimalYaml('b'));
+      await writeFile(path.join(dir, 'team', 'deep', 'c.json'), JSON.stringify(minimal('c')));
+      await writeFile(path.join(dir, '.hidden.yaml'), minimalYaml('hidden'));
+      await writeFile(path.join(dir, '.git', 'x.yaml'), minimalYaml('git'));
+      await writeFile(path.join(dir, 'README.md'), '# not a manifest');
+      await writeFile(path.join(dir, 'a.yaml.swp'), 'junk');
+      await symlink(path.join(dir, 'team'), path.join(dir, 'loop'));
+      const result = await loadManifestDirectory(dir);
+      expect(result.errors).toEqual([]);
+      expect(result.fileCount).toBe(3);
+      expect([...result.apps.keys()].sort()).toEqual(['a', 'b', 'c']);
+      expect(result.apps.get('c')?.file).toBe(path.join(dir, 'team', 'deep', 'c.json'));
+    });
+  });
+
+  it('rejects a name declared in two files: an error on both, naming the other, and neither loaded', async () => {
+    await withTempDir(async (dir) => {
+      await writeFile(path.join(dir, 'one.yaml'), minimalYaml('web', 'nginx:1'));
+      await writeFile(path.join(dir, 'two.yaml'), `${minimalYaml('other')}---\n${minimalYaml('web', 'nginx:2')}`);
+      const result = await loadManifestDirectory(dir);
+      expect([...result.apps.keys()]).toEqual(['other']);
+      expect(result.errors).toHaveLength(2);
+      const [first, second] = result.errors;
+      expect(first).toMatchObject({ file: path.join(dir, 'one.yaml'), document: 0, path: '/metadata/name', app: 'web' });
+      expect(first?.message).toContain(`${path.join(dir, 'two.yaml')} (document 1)`);
+      expect(second).toMatchObject({ file: path.join(dir, 'two.yaml'), document: 1, path: '/metadata/name', app: 'web' });
+      expect(second?.message).toContain(path.join(dir, 'one.yaml'));
+    });
+  });
+
+  it('counts an invalid document as a claim on its name', async () => {
+    await withTempDir(async (dir) => {
+      await writeFile(path.join(dir, 'one.yaml'), minimalYaml('web'));
+      await writeFile(path.join(dir, 'two.yaml'), minimalYaml('web').replace('type: http', 'type: tcp'));
+      const result = await loadManifestDirectory(dir);
+      expect(result.apps.size).toBe(0);
+      expect(result.errors.filter((e) => e.path === '/metadata/name')).toHaveLength(2);
+    });
+  });
+
+  it('refuses oversized files unread', async () => {
+    await withTempDir(async (dir) => {
+      await writeFile(path.join(dir, 'big.yaml'), `# ${'x'.repeat(1024 * 1024 + 10)}\n`);
+      const result = await loadManifestDirectory(dir);
+      expect(result.fileCount).toBe(1);
+      expect(result.errors[0]).toMatchObject({ path: '', message: expect.stringMatching(/limited to/) });
+    });
+  });
+});

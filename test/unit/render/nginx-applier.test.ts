@@ -1,0 +1,80 @@
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { NginxApplier, type NginxConfigTarget } from '../../../src/controllers/routes/nginx-applier.js';
+import type { AppRoute, RouteTable } from '../../../src/controllers/routes/route-table.js';
+import { renderAppsConf } from '../../../src/render/render-nginx-config.js';
+
+const logger = pino({ level: 'silent' });
+const renderOpts = { listen: { host: '127.0.0.1', port: 8080 }, logsDir: '/tmp/as-logs' };
+const route = (app: string, ports: number[], host = `${app}.localhost`): AppRoute => ({
+  app,
+  host,
+  pathPrefix: '/',
+  servers: ports.map((port) => ({ host: '127.0.0.1', port })),
+});
+
+/** In-memory nginx: rejects any config containing a server on port 666; serves what was reloaded. */
+function fakeTarget() {
+  const state = { served: undefined as string | undefined, installed: '', reloads: 0, tests: 0 };
+  const target: NginxConfigTarget = {
+    render: (table: RouteTable) => renderAppsConf(table, renderOpts),
+    servedConfigId: async () => state.served,
+    test: async (text) => {
+      state.tests++;
+      return text.includes(':666 ') ? { ok: false, message: '[emerg] port 666 is cursed' } : { ok: true, message: '' };
+    },
+    install: async (text) => void (state.installed = text),
+    reload: async (configId) => {
+      state.reloads++;
+      state.served = configId;
+    },
+  };
+  return { target, state };
+}
+
+describe('NginxApplier', () => {
+  it('reloads on change and not when the table is unchanged', async () => {
+    const { target, state } = fakeTarget();
+    const applier = new NginxApplier({ target, logger });
+    const first = await applier.apply({ routes: [route('a', [1000])] });
+    expect(first).toMatchObject({ changed: true, reloaded: true, degraded: [] });
+    const again = await applier.apply({ routes: [route('a', [1000])] });
+    expect(again).toMatchObject({ changed: false, reloaded: false, degraded: [] });
+    expect(state.reloads).toBe(1);
+  });
+
+  it('holds back only the app whose change breaks the config; the others go out in one reload', async () => {
+    const { target, state } = fakeTarget();
+    const applier = new NginxApplier({ target, logger });
+    await applier.apply({ routes: [route('a', [1000]), route('b', [2000])] });
+
+    const result = await applier.apply({ routes: [route('a', [1000, 666]), route('b', [2000, 2001]), route('c', [3000])] });
+    expect(result.degraded).toEqual([{ app: 'a', message: '[emerg] port 666 is cursed' }]);
+    expect(result.reloaded).toBe(true);
+    expect(state.reloads).toBe(2);
+    expect(state.installed).toContain('server 127.0.0.1:1000 max_fails=0;'); // a: last good
+    expect(state.installed).not.toContain(':666 ');
+    expect(state.installed).toContain('server 127.0.0.1:2001 max_fails=0;'); // b: new
+    expect(state.installed).toContain('upstream as_c');
+  });
+
+  it('an app that never had a good route is left out; an app with an unsafe value is degraded, not fatal', async () => {
+    const { target, state } = fakeTarget();
+    const applier = new NginxApplier({ target, logger });
+    const result = await applier.apply({ routes: [route('new', [666]), route('evil', [1], 'x;y'), route('ok', [4000])] });
+    expect(result.degraded.map((d) => d.app)).toEqual(['evil', 'new']);
+    expect(result.degraded[0]?.message).toMatch(/hostname/);
+    expect(state.installed).toContain('upstream as_ok');
+    expect(state.installed).not.toContain('as_new');
+  });
+
+  it('repeating a held-back change does not reload again', async () => {
+    const { target, state } = fakeTarget();
+    const applier = new NginxApplier({ target, logger });
+    await applier.apply({ routes: [route('a', [1000])] });
+    await applier.apply({ routes: [route('a', [666])] });
+    const third = await applier.apply({ routes: [route('a', [666])] });
+    expect(third).toMatchObject({ changed: false, reloaded: false, degraded: [{ app: 'a' }] });
+    expect(state.reloads).toBe(1);
+  });
+});
