@@ -50,7 +50,7 @@ if ((${#missing[@]})); then
   fi
   apt_ok=1
   apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || apt_ok=0
-  ((policy_created)) && rm -f /usr/sbin/policy-rc.d
+  if ((policy_created)); then rm -f /usr/sbin/policy-rc.d; fi
   ((apt_ok)) || die "apt-get install ${missing[*]} failed"
   log "installed ${missing[*]}"
 else
@@ -63,9 +63,10 @@ fi
 stop_system_nginx() {
   if systemd_running; then
     if systemctl is-enabled --quiet nginx 2>/dev/null; then
-      systemctl disable --now nginx >/dev/null 2>&1 && log "disabled the system nginx service"
+      systemctl disable --now nginx >/dev/null 2>&1 || true
+      log "disabled the system nginx service"
     fi
-    systemctl is-active --quiet nginx 2>/dev/null && systemctl stop nginx
+    if systemctl is-active --quiet nginx 2>/dev/null; then systemctl stop nginx || true; fi
   fi
   local pid cmd
   pid=$(cat /run/nginx.pid 2>/dev/null || true)

@@ -2,6 +2,7 @@
 // The autoserve command: a thin shell over the importable API, one file per verb in ./commands.
 import { Command } from 'commander';
 import { registerRun } from './commands/run.js';
+import { registerStopLb } from './commands/stop-lb.js';
 import { registerValidate } from './commands/validate.js';
 
 const program = new Command()
@@ -11,6 +12,7 @@ const program = new Command()
 
 registerRun(program);
 registerValidate(program);
+registerStopLb(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   // Known failures are one line, not a stack trace.

@@ -1,4 +1,9 @@
+import { join } from 'node:path';
 import Docker from 'dockerode';
+import type { LoadBalancer } from '../controllers/routes/load-balancer.js';
+import { NginxProcess } from '../controllers/routes/nginx-process.js';
+import { RoutesController } from '../controllers/routes/routes-controller.js';
+import { SystemNginx } from '../controllers/routes/system-nginx.js';
 import type { Logger } from 'pino';
 import { ContainerController } from '../controllers/containers/container-controller.js';
 import { ContainerExecutor } from '../controllers/containers/container-executor.js';
@@ -15,16 +20,24 @@ import { Store } from '../store/store.js';
 import { ManifestStatusRecorder } from './manifest-status.js';
 import type { DaemonOptions } from './options.js';
 
-/** What the daemon needs of the load balancer; `request` resolves once nginx serves the current table. */
-export interface RouteSyncLike {
-  request(): Promise<unknown>;
-  close?(): Promise<void> | void;
+function createLoadBalancer(options: DaemonOptions, logger: Logger): LoadBalancer & { ensureRunning?: () => Promise<unknown> } {
+  const listen = { host: options.lbHost, port: options.lbPort };
+  if (options.nginxConfDir) {
+    return new SystemNginx({ confDir: options.nginxConfDir, listen, logsDir: join(options.stateDir, 'nginx-logs'), stateDir: options.stateDir, logger });
+  }
+  return new NginxProcess({ prefixDir: nginxPrefixDir(options.stateDir), listen, logger });
 }
+
+export function nginxPrefixDir(stateDir: string): string {
+  return join(stateDir, 'nginx');
+}
+
 
 export interface Daemon {
   store: Store;
   desired: DesiredState;
   controller: ContainerController;
+  routes?: RoutesController;
   queue: WorkQueue;
   docker: Docker;
   /** Resolves once the first manifest load has been applied. */
@@ -38,7 +51,7 @@ export interface Daemon {
  * Wires the parts together: manifest source -> desired state -> keyed work queue -> container
  * controller, with Docker events, health flips and a periodic resync as the other triggers.
  */
-export async function startDaemon(options: DaemonOptions, logger: Logger, routes?: RouteSyncLike): Promise<Daemon> {
+export async function startDaemon(options: DaemonOptions, logger: Logger): Promise<Daemon> {
   const docker = new Docker();
   try {
     await docker.ping();
@@ -49,6 +62,7 @@ export async function startDaemon(options: DaemonOptions, logger: Logger, routes
   const desired = new DesiredState({ allowEmptyPrune: options.allowEmptyPrune });
   const manifestStatus = new ManifestStatusRecorder(store);
   let lastLoad: LoadResult | undefined;
+  let routes: RoutesController | undefined;
   const requestRoutes = () => routes?.request().catch((err: unknown) => logger.warn({ err: errorMessage(err) }, 'route sync failed'));
 
   let queue: WorkQueue;
@@ -88,6 +102,24 @@ export async function startDaemon(options: DaemonOptions, logger: Logger, routes
     labels: options.containerLabels,
     onReplicasChanged: () => void requestRoutes(),
   });
+  if (!options.disableLb) {
+    routes = new RoutesController({
+      balancer: createLoadBalancer(options, logger),
+      store,
+      logger: logger.child({ controller: 'routes' }),
+      apps: () => desired.all(),
+      servingReplicas: (app) => {
+        const port = desired.get(app)?.manifest.spec.ports[0]?.containerPort;
+        if (port === undefined) return [];
+        return controller
+          .containersOf(app)
+          .filter((c) => c.running && c.hostPorts[port] && prober.health(c.id) === 'ready' && !drainer.isDraining(c.id))
+          .sort((a, b) => a.slot - b.slot || a.name.localeCompare(b.name))
+          .map((c) => ({ host: '127.0.0.1', port: c.hostPorts[port]! }));
+      },
+    });
+    await routes.start();
+  }
   queue = new WorkQueue({
     worker: (key) => controller.reconcile(key),
     onError: ({ key, error, attempt, delayMs }) =>
@@ -141,6 +173,7 @@ export async function startDaemon(options: DaemonOptions, logger: Logger, routes
     store,
     desired,
     controller,
+    routes,
     queue,
     docker,
     ready,
@@ -152,7 +185,7 @@ export async function startDaemon(options: DaemonOptions, logger: Logger, routes
       await queue.drain(); // finish what is in flight; app containers keep running
       drainer.close();
       prober.close();
-      await routes?.close?.();
+      routes?.close();
       await store.flush();
     },
   };

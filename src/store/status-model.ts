@@ -83,6 +83,8 @@ export interface StoreData {
   events: EventRecord[];
   scalingHistory: ScalingRecord[];
   nextEventId: number;
+  /** host+pathPrefix -> the app that holds it (the first holder keeps a contested route). */
+  routeOwners?: Record<string, string>;
 }
 
 export function emptyStoreData(): StoreData {

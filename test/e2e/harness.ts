@@ -4,10 +4,19 @@ import { mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { startDaemon, type Daemon, type RouteSyncLike } from '../../src/daemon/daemon.js';
+import { startDaemon, type Daemon } from '../../src/daemon/daemon.js';
 import { resolveOptions, type DaemonOptions } from '../../src/daemon/options.js';
 import { listManagedContainers, type ContainerFacts } from '../../src/observe/docker-containers.js';
 import { createDockerTestEnv, type DockerTestEnv } from '../support/docker-test-env.js';
+import { freePort } from '../support/free-port.js';
+import { NginxProcess } from '../../src/controllers/routes/nginx-process.js';
+import { nginxPrefixDir } from '../../src/daemon/daemon.js';
+
+/** Stops the test's own nginx master (it outlives the daemon on purpose). */
+export async function stopTestNginx(stateDir: string, port: number): Promise<void> {
+  const nginx = new NginxProcess({ prefixDir: nginxPrefixDir(stateDir), listen: { host: '127.0.0.1', port }, logger: pino({ level: 'silent' }) });
+  await nginx.stop().catch(() => undefined);
+}
 
 export interface TestDaemon {
   daemon: Daemon;
@@ -30,7 +39,6 @@ export interface TestDaemon {
 export async function startTestDaemon(
   name: string,
   overrides: Partial<DaemonOptions> = {},
-  routes?: (options: DaemonOptions) => RouteSyncLike,
 ): Promise<TestDaemon> {
   const env = createDockerTestEnv(name);
   const root = await mkdtemp(join(tmpdir(), `autoserve-${name}-`));
@@ -44,11 +52,12 @@ export async function startTestDaemon(
     containerLabels: env.labels,
     debounceMs: 100,
     resyncMs: 5_000,
+    lbPort: await freePort(),
     logLevel: process.env.AUTOSERVE_TEST_LOG ?? 'warn',
     ...overrides,
   });
   const logger = pino({ level: options.logLevel });
-  let daemon = await startDaemon(options, logger, routes?.(options));
+  let daemon = await startDaemon(options, logger);
   let stopped = false;
   const harness: TestDaemon = {
     get daemon() {
@@ -68,13 +77,14 @@ export async function startTestDaemon(
     },
     async restart() {
       await harness.stop();
-      daemon = await startDaemon(options, logger, routes?.(options));
+      daemon = await startDaemon(options, logger);
       stopped = false;
       await daemon.ready;
     },
     async cleanup() {
       await harness.stop().catch(() => undefined);
       await env.cleanup();
+      await stopTestNginx(stateDir, options.lbPort);
       await rm(root, { recursive: true, force: true });
     },
   };

@@ -131,7 +131,7 @@ describe('foundation: kill -9 of the controller process', () => {
     try {
       await t.stop(); // the in-process daemon is not used: a real process is killed below
       await t.writeManifest('api.yaml', demoManifest('api', { replicas: 2 }));
-      const args = ['dist/cli/main.js', 'run', '--manifests', t.manifestsDir, '--state', t.stateDir, '--resync', '2s', '--log-level', 'warn'];
+      const args = ['dist/cli/main.js', 'run', '--manifests', t.manifestsDir, '--state', t.stateDir, '--resync', '2s', '--log-level', 'warn', '--lb-port', String(t.options.lbPort)];
       const env = { ...process.env, AUTOSERVE_INSTANCE: t.options.instance, AUTOSERVE_CONTAINER_LABELS: JSON.stringify(t.env.labels) };
       const first = spawn(process.execPath, args, { env, stdio: 'ignore' });
       await eventually(async () => expect(await t.running('api')).toHaveLength(2), { timeoutMs: 30_000 });

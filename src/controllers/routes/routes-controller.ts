@@ -1,0 +1,169 @@
+import type { Logger } from 'pino';
+import { errorMessage } from '../../errors.js';
+import type { LoadedApp } from '../../manifest/types.js';
+import { removeCondition, setCondition } from '../../store/conditions.js';
+import type { Store } from '../../store/store.js';
+import type { ApplyResult, LoadBalancer } from './load-balancer.js';
+import { resolveRouteConflicts, type RouteConflict } from './plan-routes.js';
+import type { AppRoute, RouteTable, UpstreamServer } from './route-table.js';
+import { RouteSync } from './route-sync.js';
+
+const LIVENESS_CHECK_MS = 5_000;
+const RETRY_MIN_MS = 1_000;
+const RETRY_MAX_MS = 30_000;
+
+export interface RoutesControllerDeps {
+  balancer: LoadBalancer & { ensureRunning?: () => Promise<unknown> };
+  store: Store;
+  logger: Logger;
+  /** Every declared app at its last good spec. */
+  apps: () => LoadedApp[];
+  /** The replicas of an app that may receive traffic now: running, ready, not draining. */
+  servingReplicas: (app: string) => UpstreamServer[];
+}
+
+/**
+ * Owns nginx: builds the routing table from every app's ingress and serving replicas, resolves
+ * host+path conflicts (the first holder keeps a route), and applies it through one coalescing
+ * RouteSync. A failed apply keeps the running config, is recorded, and is retried with backoff;
+ * an nginx master that died is started again.
+ */
+export class RoutesController {
+  private readonly sync: RouteSync;
+  private owners: Map<string, string>;
+  private lastConflicts = new Map<string, string>();
+  private lastDegraded = new Map<string, string>();
+  private retryDelay = RETRY_MIN_MS;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private livenessTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(private readonly deps: RoutesControllerDeps) {
+    this.owners = new Map(Object.entries(deps.store.data.routeOwners ?? {}));
+    this.sync = new RouteSync({ getTable: () => this.table(), apply: (table) => this.apply(table) });
+  }
+
+  async start(): Promise<void> {
+    await this.deps.balancer.ensureRunning?.();
+    this.livenessTimer = setInterval(() => void this.checkLiveness(), LIVENESS_CHECK_MS);
+    this.livenessTimer.unref();
+  }
+
+  /** Resolves once nginx serves the table as of this call (or later). */
+  request(): Promise<ApplyResult> {
+    return this.sync.request();
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.livenessTimer) clearInterval(this.livenessTimer);
+    this.sync.close();
+  }
+
+  /** The whole desired routing table, conflicts resolved. */
+  table(): RouteTable {
+    const desired: AppRoute[] = this.deps.apps().map((app) => {
+      const name = app.manifest.metadata.name;
+      const { host, pathPrefix } = app.manifest.spec.ingress;
+      const servers = app.manifest.spec.state === 'down' ? [] : this.deps.servingReplicas(name);
+      return { app: name, host, pathPrefix, servers };
+    });
+    const resolved = resolveRouteConflicts(desired, this.owners);
+    this.recordConflicts(resolved.conflicts);
+    if (!sameOwners(this.owners, resolved.owners)) {
+      this.owners = resolved.owners;
+      this.deps.store.data.routeOwners = Object.fromEntries(resolved.owners);
+    }
+    return resolved.table;
+  }
+
+  private async apply(table: RouteTable): Promise<ApplyResult> {
+    const { store, logger } = this.deps;
+    try {
+      const result = await this.deps.balancer.apply(table);
+      this.retryDelay = RETRY_MIN_MS;
+      this.recordDegraded(result);
+      if (result.reloaded) logger.info({ routes: table.routes.length, durationMs: result.durationMs }, 'nginx reloaded');
+      return result;
+    } catch (err) {
+      const message = errorMessage(err);
+      store.addEvent({ type: 'Warning', reason: 'NginxApplyFailed', message });
+      logger.warn({ err: message, retryInMs: this.retryDelay }, 'nginx apply failed; the running config stays');
+      this.scheduleRetry();
+      throw err;
+    }
+  }
+
+  private scheduleRetry(): void {
+    if (this.closed || this.retryTimer) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.sync.request().catch(() => undefined);
+    }, this.retryDelay);
+    this.retryTimer.unref();
+    this.retryDelay = Math.min(RETRY_MAX_MS, this.retryDelay * 2);
+  }
+
+  private async checkLiveness(): Promise<void> {
+    if (this.closed || !this.deps.balancer.ensureRunning) return;
+    try {
+      if (await this.deps.balancer.isAlive()) return;
+      this.deps.store.addEvent({ type: 'Warning', reason: 'NginxRestarted', message: 'the nginx master was not running; started it again' });
+      await this.deps.balancer.ensureRunning();
+      await this.sync.request();
+    } catch (err) {
+      this.deps.logger.warn({ err: errorMessage(err) }, 'nginx liveness check failed');
+    }
+  }
+
+  private recordConflicts(conflicts: RouteConflict[]): void {
+    const now = new Map(conflicts.map((c) => [c.app, `${c.host}${c.pathPrefix} is already routed to ${c.heldBy}`]));
+    for (const conflict of conflicts) {
+      const message = now.get(conflict.app)!;
+      if (this.lastConflicts.get(conflict.app) === message) continue;
+      for (const app of [conflict.app, conflict.heldBy]) {
+        const text = app === conflict.app ? message : `${conflict.app} also claims ${conflict.host}${conflict.pathPrefix}; ${app} keeps it`;
+        this.deps.store.updateApp(app, (s) => setCondition(s.conditions, { type: 'RouteConflict', status: 'True', reason: 'HostPathClaimed', message: text }));
+        this.deps.store.addEvent({ app, type: 'Warning', reason: 'RouteConflict', message: text });
+      }
+    }
+    for (const app of this.lastConflicts.keys()) {
+      if (now.has(app)) continue;
+      if (this.deps.store.app(app)) this.deps.store.updateApp(app, (s) => removeCondition(s.conditions, 'RouteConflict'));
+    }
+    // Holders lose their condition once nobody contends any more.
+    const holders = new Set(conflicts.map((c) => c.heldBy));
+    for (const status of this.deps.store.apps()) {
+      const condition = status.conditions.find((c) => c.type === 'RouteConflict');
+      if (condition && !now.has(status.name) && !holders.has(status.name)) {
+        this.deps.store.updateApp(status.name, (s) => removeCondition(s.conditions, 'RouteConflict'));
+      }
+    }
+    this.lastConflicts = now;
+  }
+
+  private recordDegraded(result: ApplyResult): void {
+    const now = new Map(result.degraded.map((d) => [d.app, d.message]));
+    for (const [app, message] of now) {
+      if (this.lastDegraded.get(app) === message) continue;
+      this.deps.store.updateApp(app, (s) => {
+        setCondition(s.conditions, { type: 'RouteDegraded', status: 'True', reason: 'NginxValidationFailed', message });
+        if (s.phase === 'Running') s.phase = 'Degraded';
+      });
+      this.deps.store.addEvent({ app, type: 'Warning', reason: 'NginxValidationFailed', message: `nginx rejects this app's block; its last good route keeps serving: ${message}` });
+    }
+    for (const app of this.lastDegraded.keys()) {
+      if (!now.has(app) && this.deps.store.app(app)) {
+        this.deps.store.updateApp(app, (s) => removeCondition(s.conditions, 'RouteDegraded'));
+      }
+    }
+    this.lastDegraded = now;
+  }
+}
+
+function sameOwners(a: Map<string, string>, b: Map<string, string>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [k, v] of a) if (b.get(k) !== v) return false;
+  return true;
+}
