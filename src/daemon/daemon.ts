@@ -63,7 +63,11 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
   const manifestStatus = new ManifestStatusRecorder(store);
   let lastLoad: LoadResult | undefined;
   let routes: RoutesController | undefined;
-  const requestRoutes = () => routes?.request().catch((err: unknown) => logger.warn({ err: errorMessage(err) }, 'route sync failed'));
+  let stopping = false;
+  const requestRoutes = () =>
+    routes?.request().catch((err: unknown) => {
+      if (!stopping) logger.warn({ err: errorMessage(err) }, 'route sync failed');
+    });
 
   let queue: WorkQueue;
   const prober = new HealthProber((change) => {
@@ -179,6 +183,7 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
     ready,
     resyncAll,
     async stop() {
+      stopping = true;
       clearInterval(resyncTimer);
       events.close();
       await watcher.close();

@@ -37,7 +37,7 @@ export const DEFAULT_OPTIONS = {
   lbPort: 8080,
   logLevel: 'info',
   resyncMs: 30_000,
-  debounceMs: 300,
+  debounceMs: 150,
 } as const;
 
 export function resolveOptions(input: Partial<DaemonOptions> & { manifestsDir?: string; stateDir?: string }): DaemonOptions {

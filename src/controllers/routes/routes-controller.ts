@@ -84,7 +84,6 @@ export class RoutesController {
       const result = await this.deps.balancer.apply(table);
       this.retryDelay = RETRY_MIN_MS;
       this.recordDegraded(result);
-      if (result.reloaded) logger.info({ routes: table.routes.length, durationMs: result.durationMs }, 'nginx reloaded');
       return result;
     } catch (err) {
       const message = errorMessage(err);

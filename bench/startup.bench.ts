@@ -1,0 +1,123 @@
+// Manifest write -> all replicas running, beside the same containers created straight through the
+// Docker API in parallel, in the same run (the physical limit).
+//
+//   npx tsx bench/startup.bench.ts [--runs 5] [--sizes 1,10,20]
+//
+// "Running" means Docker reports every replica running (what the raw side can also observe);
+// "ready" additionally means every replica passed its HTTP health check (AutoServe only).
+// Each size alternates raw and AutoServe runs so machine noise hits both; medians are reported.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Docker from 'dockerode';
+import pino from 'pino';
+import { containerCreateOptions } from '../src/controllers/containers/container-config.js';
+import { startDaemon } from '../src/daemon/daemon.js';
+import { resolveOptions } from '../src/daemon/options.js';
+import { listManagedContainers } from '../src/observe/docker-containers.js';
+import { freePort } from '../test/support/free-port.js';
+import { stopTestNginx } from '../test/e2e/harness.js';
+import { arg, median, printTable } from './bench-util.js';
+
+const docker = new Docker();
+const IMAGE = 'autoserve-demo:v1';
+const BENCH_LABEL = { 'autoserve.bench': 'startup' };
+
+async function removeBenchContainers(): Promise<void> {
+  const list = await docker.listContainers({ all: true, filters: { label: ['autoserve.bench=startup'] } });
+  await Promise.all(list.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+}
+
+async function rawParallel(replicas: number, run: number): Promise<number> {
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: replicas }, async (_, slot) => {
+      const options = containerCreateOptions(
+        { image: IMAGE, env: {}, ports: [8080] },
+        { instance: `rawbench${run}`, app: 'raw', revision: 'r', slot, labels: BENCH_LABEL },
+        2,
+      );
+      const container = await docker.createContainer(options);
+      await container.start();
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  await removeBenchContainers();
+  return seconds;
+}
+
+function manifest(replicas: number): string {
+  return `apiVersion: v1
+kind: App
+metadata: { name: bench }
+spec:
+  type: http
+  image: ${IMAGE}
+  replicas: ${replicas}
+  ports: [{ containerPort: 8080 }]
+  health: { httpGet: { path: /healthz, port: 8080 }, intervalSeconds: 1 }
+  termination: { drainSeconds: 0, stopTimeoutSeconds: 2 }
+`;
+}
+
+async function autoserve(replicas: number, run: number): Promise<{ running: number; ready: number }> {
+  const root = await mkdtemp(join(tmpdir(), 'autoserve-bench-'));
+  const manifestsDir = join(root, 'manifests');
+  await import('node:fs/promises').then((fs) => fs.mkdir(manifestsDir));
+  const options = resolveOptions({
+    manifestsDir,
+    stateDir: join(root, 'state'),
+    instance: `bench${run}`,
+    containerLabels: BENCH_LABEL,
+    lbPort: await freePort(),
+    logLevel: 'warn',
+  });
+  const daemon = await startDaemon(options, pino({ level: 'warn' }));
+  await daemon.ready;
+  try {
+    const started = performance.now();
+    await writeFile(join(manifestsDir, 'bench.yaml'), manifest(replicas));
+    let running = 0;
+    for (;;) {
+      const list = await listManagedContainers(docker, options.instance, 'bench');
+      if (!running && list.filter((c) => c.running).length === replicas) running = (performance.now() - started) / 1000;
+      if (running && daemon.store.app('bench')?.replicas.ready === replicas) break;
+      if (performance.now() - started > 120_000) throw new Error('timed out');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return { running, ready: (performance.now() - started) / 1000 };
+  } finally {
+    await daemon.stop();
+    await removeBenchContainers();
+    await stopTestNginx(options.stateDir, options.lbPort);
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const runs = Number(arg('runs', '5'));
+  const sizes = arg('sizes', '1,10,20').split(',').map(Number);
+  await removeBenchContainers();
+  const rows: string[][] = [];
+  for (const size of sizes) {
+    const raw: number[] = [];
+    const ours: number[] = [];
+    const ready: number[] = [];
+    for (let run = 0; run < runs; run++) {
+      raw.push(await rawParallel(size, run));
+      const result = await autoserve(size, run);
+      ours.push(result.running);
+      ready.push(result.ready);
+      process.stderr.write(`replicas=${size} run=${run} raw=${raw.at(-1)!.toFixed(2)}s autoserve=${result.running.toFixed(2)}s ready=${result.ready.toFixed(2)}s\n`);
+    }
+    rows.push([String(size), median(raw).toFixed(2), median(ours).toFixed(2), (median(ours) / median(raw)).toFixed(2), median(ready).toFixed(2)]);
+  }
+  printTable(['replicas', 'raw Docker API, parallel (s)', 'AutoServe: manifest write -> all running (s)', 'ratio', 'AutoServe: -> all ready (s)'], rows);
+  console.log(`\n${runs} runs per size, medians. Includes AutoServe's 300 ms manifest debounce.`);
+}
+
+main().catch(async (err: unknown) => {
+  console.error(err);
+  await removeBenchContainers();
+  process.exit(1);
+});
