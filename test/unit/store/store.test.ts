@@ -1,0 +1,91 @@
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { setCondition } from '../../../src/store/conditions.js';
+import { Store } from '../../../src/store/store.js';
+
+const logger = pino({ level: 'silent' });
+
+describe('Store', () => {
+  let dir: string;
+  let path: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'autoserve-store-'));
+    path = join(dir, 'autoserve.json');
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('persists app status and events to disk and reads them back', async () => {
+    const store = await Store.open(path, logger);
+    store.updateApp('web', (s) => {
+      s.phase = 'Running';
+      s.replicas = { desired: 2, ready: 2, updated: 2 };
+    });
+    store.addEvent({ app: 'web', type: 'Normal', reason: 'Created', message: 'started 2' });
+    await store.flush();
+    const onDisk = JSON.parse(await readFile(path, 'utf8')) as { apps: Record<string, { phase: string }> };
+    expect(onDisk.apps.web?.phase).toBe('Running');
+    const reopened = await Store.open(path, logger);
+    expect(reopened.app('web')?.replicas.ready).toBe(2);
+    expect(reopened.events({ app: 'web' })).toHaveLength(1);
+  });
+
+  it('collapses a repeat of the newest event of an app into one row with a count', async () => {
+    const store = await Store.open(path, logger);
+    for (let i = 0; i < 5; i++) store.addEvent({ app: 'web', type: 'Warning', reason: 'ImagePullFailed', message: 'no such image' });
+    store.addEvent({ app: 'other', type: 'Normal', reason: 'Created', message: 'x' });
+    store.addEvent({ app: 'web', type: 'Warning', reason: 'ImagePullFailed', message: 'no such image' });
+    const web = store.events({ app: 'web' });
+    expect(web).toHaveLength(1);
+    expect(web[0]!.count).toBe(6);
+  });
+
+  it('bounds events and scaling history by the retention setting', async () => {
+    const store = await Store.open(path, logger, { events: 10, scalingHistory: 3 });
+    for (let i = 0; i < 25; i++) store.addEvent({ app: 'web', type: 'Normal', reason: 'Tick', message: `n${i}` });
+    for (let i = 0; i < 7; i++) store.addScaling({ time: '', app: 'web', from: i, to: i + 1, reason: 'r', metrics: {} });
+    expect(store.events()).toHaveLength(10);
+    expect(store.events().at(-1)!.message).toBe('n24');
+    expect(store.scalingHistory('web').map((r) => r.to)).toEqual([5, 6, 7]);
+  });
+
+  it('filters events by app, time and limit', async () => {
+    const store = await Store.open(path, logger);
+    store.addEvent({ app: 'a', type: 'Normal', reason: 'R1', message: '1' });
+    store.addEvent({ app: 'b', type: 'Normal', reason: 'R2', message: '2' });
+    store.addEvent({ app: 'a', type: 'Normal', reason: 'R3', message: '3' });
+    expect(store.events({ app: 'a' }).map((e) => e.reason)).toEqual(['R1', 'R3']);
+    expect(store.events({ limit: 1 }).map((e) => e.reason)).toEqual(['R3']);
+    expect(store.events({ sinceMs: Date.now() + 60_000 })).toEqual([]);
+  });
+
+  it('moves a corrupt file aside, starts empty and records why', async () => {
+    await writeFile(path, '{"version": 1, "apps": {"web": ');
+    const store = await Store.open(path, logger);
+    expect(store.apps()).toEqual([]);
+    expect(store.events().map((e) => e.reason)).toEqual(['StoreCorrupt']);
+    const files = await readdir(dir);
+    expect(files.some((f) => f.startsWith('autoserve.json.corrupt-'))).toBe(true);
+  });
+
+  it('treats a JSON file that is not a store as corrupt', async () => {
+    await writeFile(path, '[1,2,3]');
+    const store = await Store.open(path, logger);
+    expect(store.events()[0]?.reason).toBe('StoreCorrupt');
+  });
+});
+
+describe('setCondition', () => {
+  it('moves lastTransitionTime only when the status flips', () => {
+    const conditions: Parameters<typeof setCondition>[0] = [];
+    setCondition(conditions, { type: 'Ready', status: 'False', reason: 'A', message: 'a' }, new Date(1_000));
+    setCondition(conditions, { type: 'Ready', status: 'False', reason: 'B', message: 'b' }, new Date(2_000));
+    expect(conditions[0]).toMatchObject({ reason: 'B', lastTransitionTime: new Date(1_000).toISOString() });
+    setCondition(conditions, { type: 'Ready', status: 'True', reason: 'C', message: 'c' }, new Date(3_000));
+    expect(conditions[0]!.lastTransitionTime).toBe(new Date(3_000).toISOString());
+  });
+});
