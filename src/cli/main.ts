@@ -2,8 +2,18 @@
 // The autoserve command: a thin shell over the importable API, one file per verb in ./commands.
 import { Command } from 'commander';
 import { registerRun } from './commands/run.js';
+import { registerSimulate } from './commands/simulate.js';
 import { registerStopLb } from './commands/stop-lb.js';
 import { registerValidate } from './commands/validate.js';
+import { registerGet } from './commands/get.js';
+import { registerDescribe } from './commands/describe.js';
+import { registerEvents } from './commands/events.js';
+import { registerLogs } from './commands/logs.js';
+import { registerPlan } from './commands/plan.js';
+import { registerScale } from './commands/scale.js';
+import { registerUp } from './commands/up.js';
+import { registerDown } from './commands/down.js';
+import { registerSync } from './commands/sync.js';
 
 const program = new Command()
   .name('autoserve')
@@ -13,6 +23,16 @@ const program = new Command()
 registerRun(program);
 registerValidate(program);
 registerStopLb(program);
+registerSimulate(program);
+registerGet(program);
+registerDescribe(program);
+registerEvents(program);
+registerLogs(program);
+registerPlan(program);
+registerScale(program);
+registerUp(program);
+registerDown(program);
+registerSync(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   // Known failures are one line, not a stack trace.

@@ -1,5 +1,9 @@
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type http from 'node:http';
 import Docker from 'dockerode';
+import { closeServer, createApiServer, listen } from '../api/server.js';
+import { AutoserveMetrics } from '../observe/metrics.js';
 import type { LoadBalancer } from '../controllers/routes/load-balancer.js';
 import { NginxProcess } from '../controllers/routes/nginx-process.js';
 import { RoutesController } from '../controllers/routes/routes-controller.js';
@@ -11,7 +15,8 @@ import { Drainer } from '../controllers/containers/drainer.js';
 import { errorMessage } from '../errors.js';
 import { DesiredState } from '../manifest/desired-state.js';
 import type { LoadResult } from '../manifest/types.js';
-import { watchManifestDirectory, type ManifestWatcher } from '../manifest/watch-directory.js';
+import { createManifestSource } from '../source/manifest-source.js';
+import { SourceStatusRecorder } from '../source/source-status.js';
 import { listManagedContainers } from '../observe/docker-containers.js';
 import { watchContainerEvents } from '../observe/docker-events.js';
 import { HealthProber } from '../observe/health-prober.js';
@@ -38,10 +43,16 @@ export interface Daemon {
   desired: DesiredState;
   controller: ContainerController;
   routes?: RoutesController;
+  metrics: AutoserveMetrics;
+  api: http.Server;
+  /** The status endpoint's bound port (useful with --port 0). */
+  apiPort: number;
   queue: WorkQueue;
   docker: Docker;
   /** Resolves once the first manifest load has been applied. */
   ready: Promise<void>;
+  /** Git mode: fetch now instead of waiting for the interval (SIGHUP, `autoserve sync`). */
+  syncNow(): void;
   /** Enqueues every known app now. */
   resyncAll(): Promise<void>;
   stop(): Promise<void>;
@@ -59,8 +70,23 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
     throw new Error(`cannot reach the Docker engine (${errorMessage(err)}); is dockerd running?`);
   }
   const store = await Store.open(options.dbPath, logger);
+  const metrics = new AutoserveMetrics({ apps: () => store.apps() });
+  let readyFlag = false;
+  const api = createApiServer({
+    store,
+    docker,
+    instance: options.instance,
+    isReady: () => readyFlag,
+    manifestsDir: options.manifestsDir,
+    metrics,
+    authToken: options.authToken,
+    enableWriteApi: options.enableWriteApi,
+    logger,
+  });
+  const apiPort = await listen(api, options.host, options.port); // /healthz answers during start-up
   const desired = new DesiredState({ allowEmptyPrune: options.allowEmptyPrune });
   const manifestStatus = new ManifestStatusRecorder(store);
+  const sourceStatus = new SourceStatusRecorder(store);
   let lastLoad: LoadResult | undefined;
   let routes: RoutesController | undefined;
   let stopping = false;
@@ -71,6 +97,7 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
 
   let queue: WorkQueue;
   const prober = new HealthProber((change) => {
+    metrics.healthCheck(change.to);
     const { app, name } = change.target;
     store.addEvent({
       app,
@@ -112,6 +139,7 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
       store,
       logger: logger.child({ controller: 'routes' }),
       apps: () => desired.all(),
+      onApplied: ({ ok, durationMs }) => metrics.nginxReload(ok, durationMs),
       servingReplicas: (app) => {
         const port = desired.get(app)?.manifest.spec.ports[0]?.containerPort;
         if (port === undefined) return [];
@@ -122,10 +150,25 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
           .map((c) => ({ host: '127.0.0.1', port: c.hostPorts[port]! }));
       },
     });
-    await routes.start();
+    try {
+      await routes.start();
+    } catch (err) {
+      await closeServer(api);
+      throw err;
+    }
   }
   queue = new WorkQueue({
-    worker: (key) => controller.reconcile(key),
+    worker: async (key) => {
+      const started = performance.now();
+      try {
+        const result = await controller.reconcile(key);
+        metrics.observeReconcile(performance.now() - started, true);
+        return result;
+      } catch (err) {
+        metrics.observeReconcile(performance.now() - started, false);
+        throw err;
+      }
+    },
     onError: ({ key, error, attempt, delayMs }) =>
       logger.warn({ app: key, attempt, retryInMs: delayMs, err: errorMessage(error) }, 'reconcile failed; backing off'),
   });
@@ -143,26 +186,42 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
 
   let resolveReady!: () => void;
   const ready = new Promise<void>((resolve) => (resolveReady = resolve));
-  const watcher: ManifestWatcher = watchManifestDirectory(
-    options.manifestsDir,
-    (result) => {
-      lastLoad = result;
-      const applied = desired.apply(result);
-      manifestStatus.record(result, desired);
-      logger.info(
-        { files: result.fileCount, apps: result.apps.size, errors: result.errors.length, ...applied },
-        'manifests loaded',
-      );
-      for (const app of [...applied.changed, ...applied.removed, ...applied.invalid]) queue.add(app);
-      if (!readySeen) {
-        readySeen = true;
-        void resyncAll().then(resolveReady); // adopt what Docker already runs
-      }
-      void requestRoutes();
-    },
-    { debounceMs: options.debounceMs, onError: (err) => logger.error({ err: errorMessage(err) }, 'manifest watcher error') },
-  );
   let readySeen = false;
+  // Ready once the first load is applied and what Docker already runs is adopted.
+  const markReady = () => {
+    if (readySeen) return;
+    readySeen = true;
+    void resyncAll().then(() => {
+      readyFlag = true;
+      resolveReady();
+    });
+  };
+  const source = createManifestSource(
+    options,
+    {
+      onLoad: (result, revision) => {
+        lastLoad = result;
+        const applied = desired.apply(result);
+        manifestStatus.record(result, desired);
+        if (revision) sourceStatus.recordRevision(revision, applied, desired);
+        logger.info(
+          { files: result.fileCount, apps: result.apps.size, errors: result.errors.length, commit: revision?.commit.slice(0, 12), ...applied },
+          'manifests loaded',
+        );
+        for (const app of [...applied.changed, ...applied.removed, ...applied.invalid]) queue.add(app);
+        markReady();
+        void requestRoutes();
+      },
+      onSourceError: (failure) => sourceStatus.recordFailure(failure, desired),
+      onSourceRecovered: () => sourceStatus.recordRecovered(),
+      onWatchError: (err) => logger.error({ err: errorMessage(err) }, 'manifest watcher error'),
+    },
+    logger,
+  );
+  void source.start().then(markReady, (err: unknown) => {
+    logger.error({ err: errorMessage(err) }, 'manifest source failed to start');
+    markReady();
+  });
 
   const events = watchContainerEvents(
     docker,
@@ -178,15 +237,20 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
     desired,
     controller,
     routes,
+    metrics,
+    api,
+    apiPort,
     queue,
     docker,
     ready,
     resyncAll,
+    syncNow: () => source.syncNow?.(),
     async stop() {
       stopping = true;
+      await closeServer(api);
       clearInterval(resyncTimer);
       events.close();
-      await watcher.close();
+      await source.stop();
       await queue.drain(); // finish what is in flight; app containers keep running
       drainer.close();
       prober.close();

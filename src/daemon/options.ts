@@ -26,6 +26,12 @@ export interface DaemonOptions {
   containerLabels?: Record<string, string>;
   authToken?: string;
   enableWriteApi: boolean;
+  /** Git mode: poll this repository instead of watching manifestsDir. */
+  gitUrl?: string;
+  gitBranch?: string;
+  /** Subdirectory of the repository that holds the manifests. */
+  gitPath?: string;
+  gitIntervalMs?: number;
   /** Run without a load balancer (tests of the container side alone). */
   disableLb?: boolean;
 }

@@ -53,6 +53,7 @@ export async function startTestDaemon(
     debounceMs: 100,
     resyncMs: 5_000,
     lbPort: await freePort(),
+    port: 0,
     logLevel: process.env.AUTOSERVE_TEST_LOG ?? 'warn',
     ...overrides,
   });

@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { startDaemon } from '../../daemon/daemon.js';
+import { removePidFile, writePidFile } from '../../source/pid-file.js';
+import { redactUrls } from '../../source/git-command.js';
 import { CONTROLLER_LOG_FILE, createLogger } from '../../daemon/logger.js';
 import { DEFAULT_INSTANCE } from '../../controllers/containers/labels.js';
 import { DEFAULT_OPTIONS, parseDuration, resolveOptions } from '../../daemon/options.js';
@@ -19,6 +21,12 @@ export function registerRun(program: Command): void {
     .option('--lb-port <port>', 'load balancer listen port', String(DEFAULT_OPTIONS.lbPort))
     .option('--nginx-conf-dir <dir>', 'manage the system nginx through this conf.d directory instead of an own master')
     .option('--allow-empty-prune', 'let an empty or missing manifest directory remove every app', false)
+    .option('--auth-token <token>', 'require Authorization: Bearer <token> on the API (all but /healthz); or AUTOSERVE_AUTH_TOKEN', process.env.AUTOSERVE_AUTH_TOKEN)
+    .option('--enable-write-api', 'enable POST endpoints that edit manifest files (requires --auth-token)', false)
+    .option('--git <url>', 'git mode: clone and poll this repository instead of watching --manifests (https, ssh or file URL)')
+    .option('--git-branch <branch>', 'branch to follow in git mode', 'main')
+    .option('--git-path <dir>', 'subdirectory of the repository holding the manifests', '')
+    .option('--git-interval <duration>', 'how often to poll the repository', '30s')
     .option('--log-level <level>', 'debug, info, warn or error', DEFAULT_OPTIONS.logLevel)
     .option('--instance <name>', 'controller instance: only containers with this label value are managed', process.env.AUTOSERVE_INSTANCE ?? DEFAULT_INSTANCE)
     .option('--container-labels <json>', 'extra labels for every container, as a JSON object', process.env.AUTOSERVE_CONTAINER_LABELS)
@@ -36,11 +44,23 @@ export function registerRun(program: Command): void {
         allowEmptyPrune: flags.allowEmptyPrune === true,
         logLevel: String(flags.logLevel).toLowerCase(),
         instance: flags.instance as string,
+        authToken: flags.authToken as string | undefined,
+        gitUrl: flags.git as string | undefined,
+        gitBranch: flags.gitBranch as string,
+        gitPath: flags.gitPath as string,
+        gitIntervalMs: parseDuration(flags.gitInterval as string),
+        enableWriteApi: flags.enableWriteApi === true,
         containerLabels: flags.containerLabels ? parseLabels(flags.containerLabels as string) : undefined,
       });
+      if (options.enableWriteApi && !options.authToken) throw new Error('--enable-write-api requires --auth-token');
       const logger = createLogger(options.logLevel, join(options.stateDir, CONTROLLER_LOG_FILE));
       const daemon = await startDaemon(options, logger);
-      logger.info({ manifests: options.manifestsDir, state: options.stateDir }, 'autoserve running');
+      await writePidFile(options.stateDir);
+      process.on('SIGHUP', () => daemon.syncNow()); // fetch now (git mode)
+      logger.info(
+        { manifests: options.gitUrl ? undefined : options.manifestsDir, git: options.gitUrl ? redactUrls(options.gitUrl) : undefined, state: options.stateDir },
+        'autoserve running',
+      );
 
       // First signal: finish what is in flight, flush, exit 0. A second one exits at once.
       let stopping = false;
@@ -48,7 +68,7 @@ export function registerRun(program: Command): void {
         if (stopping) process.exit(130);
         stopping = true;
         logger.info({ signal }, 'stopping; app containers keep running');
-        daemon.stop().then(
+        daemon.stop().then(() => removePidFile(options.stateDir)).then(
           () => process.exit(0),
           (err: unknown) => {
             logger.error({ err: String(err) }, 'unclean stop');

@@ -20,6 +20,8 @@ export interface RoutesControllerDeps {
   apps: () => LoadedApp[];
   /** The replicas of an app that may receive traffic now: running, ready, not draining. */
   servingReplicas: (app: string) => UpstreamServer[];
+  /** Called after each apply: whether nginx took everything, and how long it took. */
+  onApplied?: (outcome: { ok: boolean; reloaded: boolean; durationMs: number }) => void;
 }
 
 /**
@@ -84,9 +86,11 @@ export class RoutesController {
       const result = await this.deps.balancer.apply(table);
       this.retryDelay = RETRY_MIN_MS;
       this.recordDegraded(result);
+      if (result.changed) this.deps.onApplied?.({ ok: result.degraded.length === 0, reloaded: result.reloaded, durationMs: result.durationMs });
       return result;
     } catch (err) {
       const message = errorMessage(err);
+      this.deps.onApplied?.({ ok: false, reloaded: false, durationMs: 0 });
       store.addEvent({ type: 'Warning', reason: 'NginxApplyFailed', message });
       logger.warn({ err: message, retryInMs: this.retryDelay }, 'nginx apply failed; the running config stays');
       this.scheduleRetry();

@@ -1,0 +1,24 @@
+// What the API server needs from the daemon, passed in (no singletons).
+import type Docker from 'dockerode';
+import type { Logger } from 'pino';
+import type { AutoserveMetrics } from '../observe/metrics.js';
+import type { Store } from '../store/store.js';
+
+export interface ApiDeps {
+  store: Store;
+  docker: Docker;
+  /** Controller instance: the label scope of the containers whose logs are served. */
+  instance: string;
+  /** True once the first manifest load has been applied (readyz also pings Docker). */
+  isReady: () => boolean;
+  /** The watched manifest directory: write calls edit files here. */
+  manifestsDir: string;
+  /** Current live metrics of an app (the autoscaler's); shown by /apps/{name}/metrics. */
+  appMetrics?: (app: string) => unknown;
+  metrics: AutoserveMetrics;
+  /** When set, every endpoint but /healthz requires `Authorization: Bearer <token>`. */
+  authToken?: string;
+  /** POST endpoints that edit manifests; requires authToken. */
+  enableWriteApi: boolean;
+  logger: Logger;
+}

@@ -1,0 +1,79 @@
+// `autoserve plan`: what the container controller would do now, straight from the manifests
+// directory and Docker — no daemon needed. One line per action, or "no changes".
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import Docker from 'dockerode';
+import { DEFAULT_INSTANCE } from '../../controllers/containers/labels.js';
+import type { ContainerAction } from '../../controllers/containers/plan-containers.js';
+import { planFromWorld, type WorldPlan } from '../../controllers/containers/plan-from-world.js';
+import { formatManifestError } from '../../manifest/validate-paths.js';
+import { CliError } from '../cli-error.js';
+import { formatTable } from '../format.js';
+import { printToStdout, type Print } from '../output.js';
+
+export interface PlanOptions {
+  manifestsDir: string;
+  instance: string;
+  /** The store file (read only); absent is fine. */
+  statePath?: string;
+  docker?: Docker;
+  env?: NodeJS.ProcessEnv;
+}
+
+export async function showPlan(options: PlanOptions, print: Print): Promise<WorldPlan> {
+  const docker = options.docker ?? new Docker();
+  try {
+    await docker.ping();
+  } catch (err) {
+    throw new CliError('DockerUnreachable', `cannot reach the Docker engine (${err instanceof Error ? err.message : String(err)}); is dockerd running?`);
+  }
+  const plan = await planFromWorld({
+    docker,
+    instance: options.instance,
+    manifestsDir: options.manifestsDir,
+    statePath: options.statePath,
+    env: options.env ?? process.env,
+  });
+  for (const line of formatPlan(plan)) print(line);
+  return plan;
+}
+
+export function formatPlan(plan: WorldPlan): string[] {
+  const rows: string[][] = [];
+  for (const app of plan.apps) {
+    if (app.stalled) rows.push([app.app, 'stalled', '-', app.stalled]);
+    for (const action of app.actions) rows.push([app.app, actionName(action), targetOf(action), action.reason]);
+  }
+  const lines = rows.length === 0 ? ['no changes'] : formatTable(['APP', 'ACTION', 'TARGET', 'REASON'], rows);
+  if (plan.pruneBlocked) lines.push('note: the manifest directory has no manifest files; undeclared apps are kept (prune guard)');
+  for (const error of plan.errors) lines.push(`manifest error: ${formatManifestError(error)}`);
+  return lines;
+}
+
+function actionName(action: ContainerAction): string {
+  if (action.kind === 'remove') return action.drain ? 'drain+remove' : 'remove';
+  if (action.kind === 'haltRollout') return 'halt-rollout';
+  return 'create';
+}
+
+function targetOf(action: ContainerAction): string {
+  if (action.kind === 'create') return `slot ${action.slot} @ ${action.revision}`;
+  if (action.kind === 'remove') return action.name;
+  return action.revision;
+}
+
+export function registerPlan(program: Command): void {
+  program
+    .command('plan')
+    .description('show what the controller would do now (manifests vs Docker), without doing it; needs no daemon')
+    .option('--manifests <dir>', 'directory of App manifests', 'manifests')
+    .option('--state <dir>', 'state directory of the controller (its store is read, never written)', 'state')
+    .option('--db-path <file>', 'store file (default: <state>/autoserve.json)')
+    .option('--instance <name>', 'controller instance (label scope)', process.env.AUTOSERVE_INSTANCE ?? DEFAULT_INSTANCE)
+    .action(async (flags: { manifests: string; state: string; dbPath?: string; instance: string }) => {
+      await showPlan(
+        { manifestsDir: flags.manifests, instance: flags.instance, statePath: flags.dbPath ?? join(flags.state, 'autoserve.json') },
+        printToStdout,
+      );
+    });
+}

@@ -1,0 +1,211 @@
+// Edits App manifests on disk, so that the manifest directory stays the single source of truth:
+// the write API and `autoserve scale|up|down` change a file, and the watching daemon follows.
+//
+// An edit finds the document that declares the app, changes it, re-validates the whole file with the
+// manifest validator, and writes it atomically (temp file + rename, so the watcher never reads
+// half a file). The other documents of a multi-document YAML file are kept byte for byte; the
+// edited document is re-serialised, so comments inside it are not kept.
+import { randomBytes } from 'node:crypto';
+import { link, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { dump, load } from 'js-yaml';
+import { isRecord } from './defaults.js';
+import { listManifestFiles } from './list-manifest-files.js';
+import { parseManifestFile } from './parse-file.js';
+import type { AppManifest, ManifestError } from './types.js';
+
+export type ManifestEditErrorCode = 'AppNotFound' | 'AppExists' | 'InvalidManifest' | 'NotEditable';
+
+/** A refused edit; `code` is stable (the API maps it to a status), `errors` name bad fields. */
+export class ManifestEditError extends Error {
+  constructor(
+    readonly code: ManifestEditErrorCode,
+    message: string,
+    readonly errors: ManifestError[] = [],
+  ) {
+    super(message);
+    this.name = 'ManifestEditError';
+  }
+}
+
+/** Changes the raw (un-defaulted) document in place. */
+export type ManifestMutation = (doc: Record<string, unknown>) => void;
+
+export interface EditResult {
+  file: string;
+  /** The app as the daemon will load it (defaults applied). */
+  manifest: AppManifest;
+  /** False when the edit changed nothing (the file was not rewritten). */
+  changed: boolean;
+}
+
+// A YAML document starts after a "---" line (directives end marker) at column 0.
+const DOCUMENT_MARKER = /^---(?=\s|$)/m;
+
+/** Finds the file and document that declare `app` in `dir`, applies `mutate`, validates, writes. */
+export async function editAppManifest(dir: string, app: string, mutate: ManifestMutation): Promise<EditResult> {
+  for (const file of await listManifestFiles(dir)) {
+    const text = await readFile(file, 'utf8').catch(() => undefined);
+    if (text === undefined) continue;
+    const next = file.toLowerCase().endsWith('.json') ? editJson(text, app, mutate) : editYaml(text, app, mutate);
+    if (next === undefined) continue;
+    const manifest = validated(file, next, app);
+    if (next === text) return { file, manifest, changed: false };
+    await writeAtomically(file, next);
+    return { file, manifest, changed: true };
+  }
+  throw new ManifestEditError('AppNotFound', `no manifest in ${dir} declares an app named ${JSON.stringify(app)}`);
+}
+
+/** Writes a new `<name>.yaml`; refuses when any manifest already declares the name or the file exists. */
+export async function registerAppManifest(dir: string, raw: unknown): Promise<EditResult> {
+  const name = isRecord(raw) && isRecord(raw.metadata) ? raw.metadata.name : undefined;
+  if (typeof name !== 'string' || !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(name)) {
+    throw new ManifestEditError('InvalidManifest', 'metadata.name must be a DNS label (lowercase letters, digits and dashes)');
+  }
+  const file = join(dir, `${name}.yaml`);
+  const text = dump(raw, { lineWidth: 120, noRefs: true });
+  const manifest = validated(file, text, name);
+  for (const existing of await listManifestFiles(dir)) {
+    const other = await readFile(existing, 'utf8').catch(() => '');
+    if (existing === file || parseManifestFile(existing, other).apps.some((a) => a.manifest.metadata.name === name)) {
+      throw new ManifestEditError('AppExists', `an app named ${JSON.stringify(name)} is already declared (${basename(existing)})`);
+    }
+  }
+  await writeAtomically(file, text, { exclusive: true });
+  return { file, manifest, changed: true };
+}
+
+function editYaml(text: string, app: string, mutate: ManifestMutation): string | undefined {
+  const parts = splitDocuments(text);
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i]!;
+    let doc: unknown;
+    try {
+      doc = load(part.body, { maxAliases: 50 });
+    } catch {
+      return undefined; // unreadable file: not ours to rewrite
+    }
+    if (!declares(doc, app)) continue;
+    const before = JSON.stringify(doc);
+    mutate(doc);
+    if (JSON.stringify(doc) === before) return text;
+    parts[i] = { ...part, body: dump(doc, { lineWidth: 120, noRefs: true }) };
+    return parts.map((p) => p.marker + p.body).join('');
+  }
+  return undefined;
+}
+
+function editJson(text: string, app: string, mutate: ManifestMutation): string | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const docs = Array.isArray(value) ? value : [value];
+  const doc = docs.find((d) => declares(d, app));
+  if (!doc) return undefined;
+  const before = JSON.stringify(value);
+  mutate(doc);
+  return JSON.stringify(value) === before ? text : `${JSON.stringify(value, null, 2)}\n`;
+}
+
+function declares(doc: unknown, app: string): doc is Record<string, unknown> {
+  return isRecord(doc) && isRecord(doc.metadata) && doc.metadata.name === app;
+}
+
+interface DocumentPart {
+  /** The "---..." line that opens it ('' for the first document without one). */
+  marker: string;
+  body: string;
+}
+
+/** Splits YAML text at document markers, keeping each marker line so a join restores the text. */
+export function splitDocuments(text: string): DocumentPart[] {
+  const parts: DocumentPart[] = [];
+  let rest = text;
+  let marker = '';
+  for (;;) {
+    const match = DOCUMENT_MARKER.exec(rest);
+    if (!match) {
+      parts.push({ marker, body: rest });
+      return parts;
+    }
+    parts.push({ marker, body: rest.slice(0, match.index) });
+    const lineEnd = rest.indexOf('\n', match.index);
+    const end = lineEnd === -1 ? rest.length : lineEnd + 1;
+    marker = rest.slice(match.index, end);
+    rest = rest.slice(end);
+  }
+}
+
+/** Validates the whole candidate file; the edited app must be valid and no error may be new. */
+function validated(file: string, text: string, app: string): AppManifest {
+  const parsed = parseManifestFile(file, text);
+  const errors = parsed.errors.filter((e) => e.app === app || e.document === undefined);
+  const loaded = parsed.apps.find((a) => a.manifest.metadata.name === app);
+  if (errors.length > 0 || !loaded) {
+    const detail = errors.map((e) => `${e.path || '(document)'}: ${e.message}`).join('; ');
+    throw new ManifestEditError('InvalidManifest', `the edited manifest of ${app} would be invalid: ${detail || 'app missing'}`, errors);
+  }
+  return loaded.manifest;
+}
+
+async function writeAtomically(file: string, text: string, options: { exclusive?: boolean } = {}): Promise<void> {
+  // A dot-name: the watcher and the loader skip dotfiles, so the temp file is never read as a manifest.
+  const temp = join(dirname(file), `.${basename(file)}.${randomBytes(4).toString('hex')}.tmp`);
+  await writeFile(temp, text, { mode: 0o644 });
+  try {
+    if (options.exclusive) {
+      // link() fails if the target exists: no window where a concurrent register is overwritten.
+      await link(temp, file).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'EEXIST') throw new ManifestEditError('AppExists', `${basename(file)} already exists`);
+        throw err;
+      });
+      await unlink(temp);
+    } else {
+      await rename(temp, file);
+    }
+  } catch (err) {
+    await unlink(temp).catch(() => undefined);
+    throw err;
+  }
+}
+
+// ---- the edits the API and the CLI offer ------------------------------------------------------
+
+function specOf(doc: Record<string, unknown>): Record<string, unknown> {
+  if (!isRecord(doc.spec)) throw new ManifestEditError('NotEditable', 'the manifest has no spec mapping');
+  return doc.spec;
+}
+
+export function setReplicas(replicas: number): ManifestMutation {
+  return (doc) => {
+    specOf(doc).replicas = replicas;
+  };
+}
+
+export function setState(state: 'up' | 'down'): ManifestMutation {
+  return (doc) => {
+    specOf(doc).state = state;
+  };
+}
+
+/**
+ * Replaces spec.scaling.policy; a bare "auto"/"manual" only switches the mode. An app without a
+ * scaling block cannot take a policy: minReplicas/maxReplicas must be declared first.
+ */
+export function setScalingPolicy(policy: unknown): ManifestMutation {
+  return (doc) => {
+    const scaling = specOf(doc).scaling;
+    if (!isRecord(scaling)) {
+      throw new ManifestEditError('NotEditable', 'the app has no spec.scaling block; add minReplicas and maxReplicas first');
+    }
+    if (policy === 'auto' || policy === 'manual') {
+      scaling.policy = { ...(isRecord(scaling.policy) ? scaling.policy : {}), mode: policy };
+    } else {
+      scaling.policy = policy;
+    }
+  };
+}

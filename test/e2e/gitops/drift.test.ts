@@ -1,0 +1,82 @@
+// Drift: hand edits of the host are put back by the next reconcile and leave an event behind.
+// Real Docker; the plain watched-directory source (drift correction does not depend on the source).
+import { execFileSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LABEL_APP, LABEL_INSTANCE, LABEL_MANAGED, LABEL_REVISION, LABEL_SLOT } from '../../../src/controllers/containers/labels.js';
+import { eventually } from '../../support/eventually.js';
+import { httpGet } from '../../support/http-get.js';
+import { demoManifest, startTestDaemon, type TestDaemon } from '../harness.js';
+
+describe('drift is reverted', () => {
+  let t: TestDaemon;
+
+  beforeAll(async () => {
+    t = await startTestDaemon('drift');
+    await t.writeManifest('web.yaml', demoManifest('web', { replicas: 2 }));
+    await eventually(async () => {
+      expect(await t.running('web')).toHaveLength(2);
+      expect(t.daemon.store.app('web')?.replicas.ready).toBe(2);
+    }, { timeoutMs: 40_000, message: 'web converged' });
+  });
+  afterAll(async () => {
+    await t?.cleanup();
+  });
+
+  it('recreates a replica removed by hand and records it', async () => {
+    const [victim, survivor] = await t.running('web');
+    const eventsBefore = t.daemon.store.events({ app: 'web' }).length;
+    execFileSync('docker', ['rm', '--force', victim!.id]);
+    const after = await eventually(async () => {
+      const list = await t.running('web');
+      expect(list).toHaveLength(2);
+      expect(list.map((c) => c.id)).not.toContain(victim!.id);
+      return list;
+    }, { timeoutMs: 30_000, message: 'a replacement replica' });
+    expect(after.map((c) => c.id)).toContain(survivor!.id); // the healthy one was left alone
+    const recent = t.daemon.store.events({ app: 'web' }).slice(eventsBefore);
+    expect(recent.some((e) => e.reason === 'Created')).toBe(true);
+    await eventually(async () => {
+      const res = await httpGet(t.options.lbPort, 'web.localhost', '/healthz');
+      expect(res.status).toBe(200);
+    }, { timeoutMs: 20_000, message: 'web serving through nginx' });
+  });
+
+  it('removes an extra container started by hand with our labels, and records it', async () => {
+    const [model] = await t.running('web');
+    const eventsBefore = t.daemon.store.events({ app: 'web' }).length;
+    const labels = {
+      ...t.env.labels,
+      [LABEL_MANAGED]: 'true',
+      [LABEL_INSTANCE]: t.options.instance,
+      [LABEL_APP]: 'web',
+      [LABEL_REVISION]: model!.revision,
+      [LABEL_SLOT]: '7',
+    };
+    const extraName = `${t.options.instance}-by-hand`;
+    const extraId = execFileSync('docker', [
+      'run', '--detach', '--init', '--name', extraName,
+      ...Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]),
+      'autoserve-demo:v1',
+    ], { encoding: 'utf8' }).trim();
+    await eventually(async () => {
+      const all = await t.containers('web');
+      expect(all.map((c) => c.id)).not.toContain(extraId);
+      expect(all.filter((c) => c.running)).toHaveLength(2);
+    }, { timeoutMs: 30_000, message: 'the extra container removed' });
+    const recent = t.daemon.store.events({ app: 'web' }).slice(eventsBefore);
+    expect(recent.some((e) => (e.reason === 'Removed' || e.reason === 'Draining') && e.message.includes(extraName))).toBe(true);
+  });
+
+  it('leaves containers without our instance label alone', async () => {
+    const foreign = execFileSync('docker', [
+      'run', '--detach', '--init',
+      ...Object.entries({ ...t.env.labels, [LABEL_APP]: 'web' }).flatMap(([k, v]) => ['--label', `${k}=${v}`]),
+      'autoserve-demo:v1',
+    ], { encoding: 'utf8' }).trim();
+    await t.daemon.resyncAll();
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    const state = execFileSync('docker', ['inspect', '--format', '{{.State.Running}}', foreign], { encoding: 'utf8' }).trim();
+    expect(state).toBe('true');
+    execFileSync('docker', ['rm', '--force', foreign]);
+  });
+});
