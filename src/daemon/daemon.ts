@@ -182,6 +182,7 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
     }
     for (const status of store.apps()) apps.add(status.name);
     queue.resync(apps);
+    void requestRoutes(); // also notices a hand-edited nginx config
   };
 
   let resolveReady!: () => void;

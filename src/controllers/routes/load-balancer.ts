@@ -15,6 +15,8 @@ export interface ApplyResult {
   reloaded: boolean;
   degraded: DegradedRoute[];
   durationMs: number;
+  /** The config on disk had been changed by hand and was restored. */
+  drift?: boolean;
 }
 
 export interface LoadBalancer {

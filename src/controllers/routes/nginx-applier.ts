@@ -23,6 +23,8 @@ export interface NginxConfigTarget {
   test(appsConf: string): Promise<NginxTestResult>;
   /** Atomically puts this apps conf in place. */
   install(appsConf: string): Promise<void>;
+  /** The apps conf on disk now (undefined when missing), to notice hand edits. */
+  installed(): Promise<string | undefined>;
   /** Graceful reload; resolves once `configId` is served. */
   reload(configId: string): Promise<void>;
 }
@@ -55,9 +57,17 @@ export class NginxApplier {
     const desired = byApp(table.routes);
     const served = await this.target.servedConfigId();
     if (served !== undefined && this.renderedId(desired) === served) {
-      // Already live: no test, no reload.
-      await this.remember(desired);
-      return { changed: false, reloaded: false, degraded: [], durationMs: performance.now() - started };
+      const rendered = this.target.render({ routes: [...desired.values()] });
+      if ((await this.target.installed()) === rendered.text) {
+        // Already live and untouched on disk: no test, no reload.
+        await this.remember(desired);
+        return { changed: false, reloaded: false, degraded: [], durationMs: performance.now() - started };
+      }
+      // Someone edited the file by hand (whether or not they reloaded): put ours back.
+      this.logger.warn('nginx config on disk differs from the rendered one; restoring it');
+      await this.target.install(rendered.text);
+      await this.target.reload(rendered.configId);
+      return { changed: true, reloaded: true, degraded: [], drift: true, durationMs: performance.now() - started };
     }
 
     const whole = await this.tryConfig(desired);

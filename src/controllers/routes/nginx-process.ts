@@ -231,6 +231,7 @@ export class NginxProcess implements LoadBalancer {
         }
       },
       install: (appsConf) => writeFileAtomic(this.appsConfPath, appsConf),
+      installed: () => readFileIfExists(this.appsConfPath),
       reload: (configId) => this.reloadAndConfirm(configId),
     };
   }

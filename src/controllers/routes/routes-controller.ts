@@ -86,6 +86,7 @@ export class RoutesController {
       const result = await this.deps.balancer.apply(table);
       this.retryDelay = RETRY_MIN_MS;
       this.recordDegraded(result);
+      if (result.drift) store.addEvent({ type: 'Warning', reason: 'DriftReverted', message: 'the nginx config had been edited by hand; the rendered config was restored' });
       if (result.changed) this.deps.onApplied?.({ ok: result.degraded.length === 0, reloaded: result.reloaded, durationMs: result.durationMs });
       return result;
     } catch (err) {

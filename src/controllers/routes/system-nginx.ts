@@ -109,6 +109,7 @@ export class SystemNginx implements LoadBalancer {
         }
       },
       install: (appsConf) => writeFileAtomic(this.confPath, appsConf),
+      installed: () => readFileIfExists(this.confPath),
       reload: async (configId) => {
         const timeoutMs = this.opts.reloadConfirmTimeoutMs ?? DEFAULT_RELOAD_CONFIRM_TIMEOUT_MS;
         const masterPid = await this.masterPid();

@@ -1,6 +1,9 @@
 // Drift: hand edits of the host are put back by the next reconcile and leave an event behind.
 // Real Docker; the plain watched-directory source (drift correction does not depend on the source).
 import { execFileSync } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { nginxPrefixDir } from '../../../src/daemon/daemon.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LABEL_APP, LABEL_INSTANCE, LABEL_MANAGED, LABEL_REVISION, LABEL_SLOT } from '../../../src/controllers/containers/labels.js';
 import { eventually } from '../../support/eventually.js';
@@ -78,5 +81,19 @@ describe('drift is reverted', () => {
     const state = execFileSync('docker', ['inspect', '--format', '{{.State.Running}}', foreign], { encoding: 'utf8' }).trim();
     expect(state).toBe('true');
     execFileSync('docker', ['rm', '--force', foreign]);
+  });
+
+  it('restores a hand-edited nginx config at the next resync, and records it', async () => {
+    const appsConf = join(nginxPrefixDir(t.stateDir), 'conf', 'apps.conf');
+    const ours = await readFile(appsConf, 'utf8');
+    // A hand edit that sends web.localhost to a dead port, applied with a reload.
+    await writeFile(appsConf, ours.replace(/server 127\.0\.0\.1:\d+/g, 'server 127.0.0.1:9'));
+    execFileSync('nginx', ['-p', `${nginxPrefixDir(t.stateDir)}/`, '-c', join(nginxPrefixDir(t.stateDir), 'conf', 'nginx.conf'), '-s', 'reload']);
+    await t.daemon.resyncAll();
+    await eventually(async () => {
+      expect(await readFile(appsConf, 'utf8')).toBe(ours);
+      expect(t.daemon.store.events().some((e) => e.reason === 'DriftReverted')).toBe(true);
+      expect((await httpGet(t.options.lbPort, 'web.localhost', '/healthz')).status).toBe(200);
+    }, { timeoutMs: 20_000, message: 'nginx config restored' });
   });
 });

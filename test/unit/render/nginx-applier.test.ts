@@ -24,6 +24,7 @@ function fakeTarget() {
       return text.includes(':666 ') ? { ok: false, message: '[emerg] port 666 is cursed' } : { ok: true, message: '' };
     },
     install: async (text) => void (state.installed = text),
+    installed: async () => state.installed,
     reload: async (configId) => {
       state.reloads++;
       state.served = configId;
@@ -41,6 +42,18 @@ describe('NginxApplier', () => {
     const again = await applier.apply({ routes: [route('a', [1000])] });
     expect(again).toMatchObject({ changed: false, reloaded: false, degraded: [] });
     expect(state.reloads).toBe(1);
+  });
+
+  it('restores a config edited by hand on disk even when the served id still matches', async () => {
+    const { target, state } = fakeTarget();
+    const applier = new NginxApplier({ target, logger });
+    await applier.apply({ routes: [route('a', [1000])] });
+    const ours = state.installed;
+    state.installed = `${ours}\n# hand edit\n`;
+    const result = await applier.apply({ routes: [route('a', [1000])] });
+    expect(result).toMatchObject({ changed: true, reloaded: true, drift: true });
+    expect(state.installed).toBe(ours);
+    expect(state.reloads).toBe(2);
   });
 
   it('holds back only the app whose change breaks the config; the others go out in one reload', async () => {
