@@ -4,6 +4,8 @@ import type http from 'node:http';
 import Docker from 'dockerode';
 import { closeServer, createApiServer, listen } from '../api/server.js';
 import { AutoserveMetrics } from '../observe/metrics.js';
+import { AccessLogMetrics, ContainerMetricsSampler } from '../observe/index-metrics.js';
+import { ScalerController } from '../controllers/scaler/scaler-controller.js';
 import type { LoadBalancer } from '../controllers/routes/load-balancer.js';
 import { NginxProcess } from '../controllers/routes/nginx-process.js';
 import { RoutesController } from '../controllers/routes/routes-controller.js';
@@ -28,7 +30,7 @@ import type { DaemonOptions } from './options.js';
 function createLoadBalancer(options: DaemonOptions, logger: Logger): LoadBalancer & { ensureRunning?: () => Promise<unknown> } {
   const listen = { host: options.lbHost, port: options.lbPort };
   if (options.nginxConfDir) {
-    return new SystemNginx({ confDir: options.nginxConfDir, listen, logsDir: join(options.stateDir, 'nginx-logs'), stateDir: options.stateDir, logger });
+    return new SystemNginx({ confDir: options.nginxConfDir, listen, logsDir: nginxLogsDir(options), stateDir: options.stateDir, logger });
   }
   return new NginxProcess({ prefixDir: nginxPrefixDir(options.stateDir), listen, logger });
 }
@@ -36,6 +38,14 @@ function createLoadBalancer(options: DaemonOptions, logger: Logger): LoadBalance
 export function nginxPrefixDir(stateDir: string): string {
   return join(stateDir, 'nginx');
 }
+
+/** Where nginx writes the per-app JSON access logs the autoscaler reads. */
+function nginxLogsDir(options: DaemonOptions): string {
+  return options.nginxConfDir ? join(options.stateDir, 'nginx-logs') : join(nginxPrefixDir(options.stateDir), 'logs');
+}
+
+/** Seconds of per-second request buckets kept per app: the longest policy window we serve well. */
+const ACCESS_LOG_WINDOW_SECONDS = 300;
 
 
 export interface Daemon {
@@ -79,6 +89,7 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
     isReady: () => readyFlag,
     manifestsDir: options.manifestsDir,
     metrics,
+    appMetrics: (app) => scaler.current(app),
     authToken: options.authToken,
     enableWriteApi: options.enableWriteApi,
     logger,
@@ -133,6 +144,21 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
     labels: options.containerLabels,
     onReplicasChanged: () => void requestRoutes(),
   });
+  const accessLog = new AccessLogMetrics({ logsDir: nginxLogsDir(options), logger: logger.child({ component: 'access-log' }), windowSeconds: ACCESS_LOG_WINDOW_SECONDS });
+  const scaler = new ScalerController({
+    store,
+    logger: logger.child({ controller: 'scaler' }),
+    apps: () => desired.all(),
+    containersOf: (app) => controller.containersOf(app),
+    isReady: (id) => prober.health(id) === 'ready' && !drainer.isDraining(id),
+    accessLog,
+    sampler: new ContainerMetricsSampler({ docker, logger: logger.child({ component: 'container-metrics' }) }),
+    onScaled: (app, from, to) => {
+      metrics.scaleEvent(app, to > from ? 'up' : 'down');
+      queue.add(app);
+    },
+  });
+  metrics.setAppMetricsProvider((app) => scaler.current(app));
   if (!options.disableLb) {
     routes = new RoutesController({
       balancer: createLoadBalancer(options, logger),
@@ -230,6 +256,8 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
     { onApp: (app) => queue.add(app), onReconnect: () => void resyncAll() },
     logger.child({ component: 'docker-events' }),
   );
+  await accessLog.start();
+  scaler.start();
   const resyncTimer = setInterval(() => void resyncAll(), options.resyncMs);
   resyncTimer.unref();
 
@@ -250,6 +278,8 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
       stopping = true;
       await closeServer(api);
       clearInterval(resyncTimer);
+      scaler.stop();
+      await accessLog.stop();
       events.close();
       await source.stop();
       await queue.drain(); // finish what is in flight; app containers keep running

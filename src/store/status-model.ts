@@ -52,8 +52,20 @@ export interface AppStatus {
   revision?: SourceRevision;
   /** Replica count chosen by the autoscaler (never written to the manifest). */
   autoscaledReplicas?: number;
+  /** The autoscaler's latest look: what it would do and what holds it back right now. */
+  scaling?: ScalingView;
   createdAt: string;
   updatedAt: string;
+}
+
+export interface ScalingView {
+  /** max over metrics of ceil(current x observed / target), clamped, before windows and guards. */
+  recommendation: number;
+  /** What was decided, or what holds the count back now (window, cooldown, clamp, missing data...). */
+  reason: string;
+  heldBy?: string;
+  metrics: Record<string, { value: number | null; target: number }>;
+  decidedAt: string;
 }
 
 export interface EventRecord {

@@ -1,0 +1,214 @@
+import os from 'node:os';
+import type { Logger } from 'pino';
+import { parseMemoryBytes } from '../containers/memory-quantity.js';
+import { desiredReplicaCount } from '../containers/desired-replicas.js';
+import { errorMessage } from '../../errors.js';
+import type { LoadedApp } from '../../manifest/types.js';
+import type { ContainerFacts } from '../../observe/docker-containers.js';
+import type { AppLoadMetrics } from '../../observe/metrics.js';
+import type { AccessLogMetrics, ContainerMetricsSampler } from '../../observe/index-metrics.js';
+import { removeCondition, setCondition } from '../../store/conditions.js';
+import type { Store } from '../../store/store.js';
+import { decideReplicas } from './decide-replicas.js';
+import { MetricWindow } from './metric-window.js';
+import type { HostCapacity, ReplicaSeries, ScalingDecision } from './types.js';
+
+/** How often decisions are made (and replicas' CPU and memory sampled). */
+export const SCALER_TICK_MS = 2_000;
+/** Per-replica samples kept: an hour at one sample per tick. */
+const REPLICA_SAMPLES = 1_800;
+
+export interface ScalerControllerDeps {
+  store: Store;
+  logger: Logger;
+  apps: () => LoadedApp[];
+  containersOf: (app: string) => ContainerFacts[];
+  isReady: (containerId: string) => boolean;
+  accessLog: AccessLogMetrics;
+  sampler: ContainerMetricsSampler;
+  /** A decision changed an app's count: reconcile it now. */
+  onScaled: (app: string, from: number, to: number) => void;
+  tickMs?: number;
+}
+
+interface ReplicaWindows {
+  app: string;
+  startedAtMs: number;
+  cpu: MetricWindow;
+  memory: MetricWindow;
+}
+
+/**
+ * The autoscaler loop. Every tick it reads the nginx access-log windows (rps, p95, concurrency) and
+ * samples each replica's CPU and memory from its cgroup, asks the pure `decideReplicas`, records
+ * the recommendation and what holds it back in the app's status, and when the count changes sets
+ * `autoscaledReplicas` in the store (never the manifest), writes a scaling history record and an
+ * event, and has the app reconciled through the same rollout-safe path as any scale.
+ */
+export class ScalerController {
+  private readonly startedAtMs = Date.now();
+  private readonly replicas = new Map<string, ReplicaWindows>();
+  private readonly latest = new Map<string, AppLoadMetrics>();
+  private timer: NodeJS.Timeout | undefined;
+  private ticking = false;
+
+  constructor(private readonly deps: ScalerControllerDeps) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.tick(), this.deps.tickMs ?? SCALER_TICK_MS);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  /** Current load of an app, for the endpoint and Prometheus. */
+  current(app: string): AppLoadMetrics | undefined {
+    return this.latest.get(app);
+  }
+
+  async tick(now = Date.now()): Promise<void> {
+    if (this.ticking) return; // a slow tick is skipped, never stacked
+    this.ticking = true;
+    try {
+      const autoscaled = this.deps.apps().filter((a) => a.manifest.spec.scaling?.policy.mode === 'auto' && a.manifest.spec.state === 'up');
+      await this.sampleReplicas(autoscaled, now);
+      const host = hostTotals();
+      for (const app of autoscaled) {
+        try {
+          this.decide(app, now, host);
+        } catch (err) {
+          this.deps.logger.warn({ app: app.manifest.metadata.name, err: errorMessage(err) }, 'scaling decision failed');
+        }
+      }
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  private async sampleReplicas(apps: LoadedApp[], now: number): Promise<void> {
+    const targets: { id: string; app: string; limits: { nanoCpus?: number; memoryBytes?: number } }[] = [];
+    for (const app of apps) {
+      const name = app.manifest.metadata.name;
+      const resources = app.manifest.spec.resources ?? {};
+      const limits = {
+        ...(resources.cpu !== undefined ? { nanoCpus: Math.round(resources.cpu * 1e9) } : {}),
+        ...(resources.memory !== undefined ? { memoryBytes: parseMemoryBytes(resources.memory) } : {}),
+      };
+      for (const c of this.deps.containersOf(name)) if (c.running) targets.push({ id: c.id, app: name, limits });
+    }
+    const live = new Set(targets.map((t) => t.id));
+    for (const id of this.replicas.keys()) {
+      if (!live.has(id)) {
+        this.replicas.delete(id);
+        this.deps.sampler.forget(id);
+      }
+    }
+    if (targets.length === 0) return;
+    const samples = await this.deps.sampler.sample(targets);
+    for (const target of targets) {
+      let windows = this.replicas.get(target.id);
+      if (!windows) {
+        const facts = this.deps.containersOf(target.app).find((c) => c.id === target.id);
+        windows = { app: target.app, startedAtMs: facts?.createdAtMs ?? now, cpu: new MetricWindow(REPLICA_SAMPLES), memory: new MetricWindow(REPLICA_SAMPLES) };
+        this.replicas.set(target.id, windows);
+      }
+      const sample = samples.get(target.id);
+      if (sample?.cpu !== null && sample?.cpu !== undefined) windows.cpu.add(sample.at, sample.cpu);
+      if (sample?.memory !== null && sample?.memory !== undefined) windows.memory.add(sample.at, sample.memory);
+    }
+  }
+
+  private decide(app: LoadedApp, now: number, host: { cpuCores: number; memoryBytes: number }): void {
+    const { store, accessLog } = this.deps;
+    const name = app.manifest.metadata.name;
+    const spec = app.manifest.spec;
+    const scaling = spec.scaling!;
+    const status = store.app(name);
+    const current = desiredReplicaCount(spec, status?.autoscaledReplicas);
+    const windowMs = (scaling.policy.http?.windowSeconds ?? 20) * 1000;
+    const since = now - windowMs - 10_000;
+    const series = (metric: 'rps' | 'p95' | 'concurrency') =>
+      MetricWindow.of(accessLog.series(name, metric, since).flatMap((s) => (s.value === null ? [] : [{ t: s.t, v: s.value }])));
+    const mine = [...this.replicas.entries()].filter(([, r]) => r.app === name);
+    const replicaSeries = (pick: 'cpu' | 'memory'): ReplicaSeries[] =>
+      mine.map(([id, r]) => ({ replicaId: id, startedAtMs: r.startedAtMs, samples: r[pick] }));
+    const running = this.deps.containersOf(name).filter((c) => c.running);
+    const ready = running.filter((c) => this.deps.isReady(c.id)).length;
+
+    const decision = decideReplicas({
+      policy: scaling,
+      specReplicas: spec.replicas,
+      windows: { rps: series('rps'), p95LatencyMs: series('p95'), concurrency: series('concurrency'), cpu: replicaSeries('cpu'), memory: replicaSeries('memory') },
+      current,
+      ready,
+      starting: Math.max(0, running.length - ready),
+      history: store.scalingHistory(name),
+      now,
+      controllerStartedAtMs: this.startedAtMs,
+      hostCapacity: this.hostCapacity(app, host),
+    });
+    this.latest.set(name, loadOf(accessLog, name, mine));
+    this.record(name, current, decision, now);
+  }
+
+  private record(app: string, current: number, decision: ScalingDecision, now: number): void {
+    const { store } = this.deps;
+    store.updateApp(app, (status) => {
+      status.scaling = {
+        recommendation: decision.recommendation,
+        reason: decision.reason,
+        heldBy: decision.heldBy,
+        metrics: decision.metrics,
+        decidedAt: new Date(now).toISOString(),
+      };
+      if (decision.heldBy === 'host-capacity') {
+        setCondition(status.conditions, { type: 'ScalingLimited', status: 'True', reason: `ScalingLimited${decision.limitedBy === 'memory' ? 'Memory' : 'Cpu'}`, message: decision.reason });
+      } else {
+        removeCondition(status.conditions, 'ScalingLimited');
+      }
+      if (decision.replicas !== current) status.autoscaledReplicas = decision.replicas;
+    });
+    if (decision.replicas === current) return;
+    store.addScaling({ time: new Date(now).toISOString(), app, from: current, to: decision.replicas, reason: decision.reason, metrics: decision.metrics });
+    store.addEvent({ app, type: 'Normal', reason: decision.direction === 'out' ? 'ScaledOut' : 'ScaledIn', message: `${current} -> ${decision.replicas}: ${decision.reason}` });
+    this.deps.logger.info({ app, from: current, to: decision.replicas, reason: decision.reason }, 'scaled');
+    this.deps.onScaled(app, current, decision.replicas);
+  }
+
+  private hostCapacity(app: LoadedApp, host: { cpuCores: number; memoryBytes: number }): HostCapacity {
+    const reserved = { cpu: 0, memoryBytes: 0 };
+    for (const other of this.deps.apps()) {
+      if (other === app) continue;
+      const count = desiredReplicaCount(other.manifest.spec, this.deps.store.app(other.manifest.metadata.name)?.autoscaledReplicas);
+      const resources = other.manifest.spec.resources ?? {};
+      reserved.cpu += (resources.cpu ?? 0) * count;
+      reserved.memoryBytes += (resources.memory ? parseMemoryBytes(resources.memory) : 0) * count;
+    }
+    const resources = app.manifest.spec.resources ?? {};
+    return {
+      ...host,
+      perReplica: {
+        ...(resources.cpu !== undefined ? { cpu: resources.cpu } : {}),
+        ...(resources.memory !== undefined ? { memoryBytes: parseMemoryBytes(resources.memory) } : {}),
+      },
+      otherAppsReserved: reserved,
+    };
+  }
+}
+
+function hostTotals(): { cpuCores: number; memoryBytes: number } {
+  return { cpuCores: os.cpus().length, memoryBytes: os.totalmem() };
+}
+
+function loadOf(accessLog: AccessLogMetrics, app: string, replicas: [string, ReplicaWindows][]): AppLoadMetrics {
+  const mean = (values: number[]) => (values.length ? values.reduce((a, b) => a + b, 0) / values.length : null);
+  const p95 = accessLog.p95Ms(app, 10);
+  return {
+    requestsPerSecond: accessLog.rps(app, 10),
+    p95LatencySeconds: p95 === null ? undefined : p95 / 1000,
+    cpuUtilizationRatio: mean(replicas.flatMap(([, r]) => (r.cpu.latest() ? [r.cpu.latest()!.v] : []))) ?? undefined,
+    memoryUtilizationRatio: mean(replicas.flatMap(([, r]) => (r.memory.latest() ? [r.memory.latest()!.v] : []))) ?? undefined,
+  };
+}
