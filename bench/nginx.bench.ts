@@ -13,6 +13,10 @@
 // 3./4. Failed requests during N membership changes under load ([a,b,c] <-> [a,b]): the test load
 //    generator at a fixed rate and wrk at full speed, through reloads and through Lua POSTs (paced
 //    over the same window as the reloads so both are exposed to the same traffic).
+// 5. The product path: N membership changes via NginxProcess.apply() in its default mode (Lua
+//    membership when the module works), paced every --product-interval ms under the load generator.
+//    `--only product` runs this section alone. Sections 1-4 pin our nginx to reload mode
+//    (membership: 'reload'), which is what they measure.
 //
 // Every container carries autoserve.bench=nginx and every nginx lives under
 // $TMPDIR/autoserve-nginx-bench/; both are removed at start (leftovers of a crashed run) and at the end.
@@ -28,6 +32,7 @@ import { execa } from 'execa';
 import pino from 'pino';
 import { containerCreateOptions } from '../src/controllers/containers/container-config.js';
 import { NginxProcess } from '../src/controllers/routes/nginx-process.js';
+import { acceptingWorkerPids } from '../src/controllers/routes/nginx-workers.js';
 import type { AppRoute, RouteTable, UpstreamServer } from '../src/controllers/routes/route-table.js';
 import { renderAppsConf, renderMainConf } from '../src/render/render-nginx-config.js';
 import { freePort } from '../test/support/free-port.js';
@@ -50,6 +55,8 @@ const CHANGES = Number(arg('changes', '100'));
 const RATE = Number(arg('rate', '200'));
 const SIZES = arg('sizes', '1,100,500').split(',').map(Number);
 const EXPLORE = arg('explore', '1') !== '0';
+const ONLY_PRODUCT = arg('only', '') === 'product';
+const PRODUCT_INTERVAL_MS = Number(arg('product-interval', '300'));
 /** Upper bound of any phase with load (the N changes and their load). */
 const PHASE_LIMIT_MS = 150_000;
 
@@ -366,9 +373,17 @@ async function main(): Promise<void> {
     const hostNet = EXPLORE ? await startHostNetReplica(runId) : undefined;
     process.stderr.write(`replicas: ${[a, b, c].map((r) => r.port).join(', ')}${hostNet ? `; host network ${hostNet.port}` : ''}\n`);
 
-    // Our nginx (rendered templates).
+    // Section 5 alone: the product path.
+    if (ONLY_PRODUCT) {
+      const row = await productPathChanges(runDir, [a, b, c], stoppers);
+      printProductTable(row);
+      console.log(`\nCommand: \`${command}\` (${f0((performance.now() - started) / 1000)} s).`);
+      return;
+    }
+
+    // Our nginx (rendered templates), pinned to reload mode: sections 1-4 measure reloads.
     const oursPort = await freePort();
-    const ours = new NginxProcess({ prefixDir: join(runDir, 'ours'), listen: { host: '127.0.0.1', port: oursPort }, logger });
+    const ours = new NginxProcess({ prefixDir: join(runDir, 'ours'), listen: { host: '127.0.0.1', port: oursPort }, logger, membership: 'reload' });
     stoppers.push(() => ours.stop());
     const one = table([benchRoute(upstreams(a))]);
     const three = table([benchRoute(upstreams(a, b, c))]);
@@ -432,7 +447,7 @@ async function main(): Promise<void> {
 
     // ---- 2. Reload time with N apps --------------------------------------------------------
     const reloadRows: string[][] = [];
-    const sizing = new NginxProcess({ prefixDir: join(runDir, 'sizing'), listen: { host: '127.0.0.1', port: await freePort() }, logger });
+    const sizing = new NginxProcess({ prefixDir: join(runDir, 'sizing'), listen: { host: '127.0.0.1', port: await freePort() }, logger, membership: 'reload' });
     stoppers.push(() => sizing.stop());
     const replicas = [a, b, c];
     for (const n of SIZES) {
@@ -523,6 +538,7 @@ async function main(): Promise<void> {
     const reloadWrk = await withWrk(oursPort, reloadChanges);
     const luaWrk = await withWrk(lua.port, () => luaChanges(reloadWrk.windowMs));
     process.stderr.write(`reload + wrk:\n${reloadWrk.wrk.raw}\nLua + wrk:\n${luaWrk.wrk.raw}\n`);
+    const productRow = await productPathChanges(runDir, [a, b, c], stoppers);
 
     // ---- Output ------------------------------------------------------------------------------
     console.log(`\n### Throughput and p99 (wrk -t2 -c32 -d${SECONDS}s --latency -H 'Host: ${HOST}'), ${RUNS} alternated runs, medians\n`);
@@ -570,11 +586,82 @@ async function main(): Promise<void> {
       [wrkRow('reload (apply())', reloadWrk), wrkRow('Lua POST (paced over the same window)', luaWrk)],
     );
 
+    printProductTable(productRow);
+
     console.log(`\nCommand: \`${command}\` (${f0((performance.now() - started) / 1000)} s). 2-core box shared by wrk, nginx, node, docker-proxy and other engineers' tests: compare within a table, not across runs.`);
   } finally {
     for (const stop of stoppers.reverse()) await stop().catch((err: unknown) => console.error('nginx stop failed:', err));
     await cleanupAll();
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5. The product path.
+
+interface ProductRow {
+  mode: string;
+  changes: number;
+  windowMs: number;
+  load: LoadResult;
+  latencies: number[];
+  reloads: number;
+  workersUnchanged: boolean;
+}
+
+/** CHANGES membership changes ([a,b,c] <-> [a,b]) via NginxProcess.apply() in its default mode, under the load generator. */
+async function productPathChanges(runDir: string, [a, b, c]: Replica[], stoppers: (() => Promise<void>)[]): Promise<ProductRow> {
+  const port = await freePort();
+  const nginx = new NginxProcess({ prefixDir: join(runDir, 'product'), listen: { host: '127.0.0.1', port }, logger });
+  stoppers.push(() => nginx.stop());
+  const three = table([benchRoute(upstreams(a!, b!, c!))]);
+  const two = table([benchRoute(upstreams(a!, b!))]);
+  await nginx.apply(three);
+  const workersBefore = (await acceptingWorkerPids((await nginx.pid())!)).sort().join(',');
+  const load = new LoadGenerator({ port, hostHeader: HOST, ratePerSec: RATE, durationMs: PHASE_LIMIT_MS + 10_000 });
+  const running = load.run();
+  const latencies: number[] = [];
+  let reloads = 0;
+  let windowMs = 0;
+  try {
+    await sleep(1000);
+    const t0 = performance.now();
+    for (let i = 1; i <= CHANGES && performance.now() - t0 < PHASE_LIMIT_MS; i++) {
+      const s = performance.now();
+      const result = await nginx.apply(i % 2 ? two : three);
+      latencies.push(performance.now() - s);
+      if (result.reloaded) reloads++;
+      if (!result.changed) throw new Error(`product change ${i} changed nothing`);
+      const due = i * PRODUCT_INTERVAL_MS - (performance.now() - t0);
+      if (due > 0) await sleep(due);
+    }
+    windowMs = performance.now() - t0;
+    await sleep(1000);
+  } finally {
+    load.stop();
+  }
+  const result = await running;
+  const workersAfter = (await acceptingWorkerPids((await nginx.pid())!)).sort().join(',');
+  process.stderr.write(`product path (${nginx.mode}) + load generator: ${JSON.stringify({ ...result, failures: result.failures.slice(0, 5) })}\n`);
+  return { mode: nginx.mode ?? '?', changes: latencies.length, windowMs, load: result, latencies, reloads, workersUnchanged: workersBefore === workersAfter };
+}
+
+function printProductTable(r: ProductRow): void {
+  console.log(`\n### ${CHANGES} membership changes via NginxProcess.apply() (product path), load generator at ${RATE} req/s (keep-alive), one change every ${PRODUCT_INTERVAL_MS} ms\n`);
+  printTable(
+    ['membership mode', 'changes', 'window s', 'sent', 'failed (by kind)', 'keepAliveRetries', 'change latency (apply()) median / max ms', 'reloads', 'worker pids unchanged', 'request p99 / max ms'],
+    [[
+      r.mode,
+      String(r.changes),
+      f1(r.windowMs / 1000),
+      String(r.load.sent),
+      failuresByKind(r.load),
+      String(r.load.keepAliveRetries),
+      `${f1(median(r.latencies))} / ${f1(max(r.latencies))}`,
+      String(r.reloads),
+      r.workersUnchanged ? 'yes' : 'no',
+      `${f1(r.load.latenciesMs.p99)} / ${f1(r.load.latenciesMs.max)}`,
+    ]],
+  );
 }
 
 let interrupted = false;

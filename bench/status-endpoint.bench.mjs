@@ -1,6 +1,6 @@
 // Endpoint cost bench (run `npm run build` first; uses dist/).
 //
-//   node bench/status-endpoint.bench.mjs [--duration 5] [--idle 30]
+//   node bench/status-endpoint.bench.mjs [--duration 5] [--idle 60] [--settle 10]
 //
 // 1. GET /apps/{name}/status with 100 apps in the store: the API server runs in this process,
 //    the load comes from wrk in a separate process (wrk -t1 -c16 -d5s).
@@ -27,7 +27,8 @@ const arg = (name, fallback) => {
   return i >= 0 ? Number(process.argv[i + 1]) : fallback;
 };
 const WRK_SECONDS = arg('duration', 5);
-const IDLE_SECONDS = arg('idle', 30);
+const IDLE_SECONDS = arg('idle', 60);
+const SETTLE_SECONDS = arg('settle', 10);
 const CLK_TCK = 100; // getconf CLK_TCK on Linux
 
 function appName(i) {
@@ -125,7 +126,7 @@ async function daemonIdle(root) {
       if (Date.now() > deadline) throw new Error(`daemon not settled after 60 s (${apps.length} apps recorded)`);
       await new Promise((r) => setTimeout(r, 250));
     }
-    await new Promise((r) => setTimeout(r, 2_000)); // let start-up work finish
+    await new Promise((r) => setTimeout(r, SETTLE_SECONDS * 1000)); // let start-up work (first passes, log backfill, GC) finish
     const startTicks = await cpuTicks(daemon.pid);
     const startedAt = Date.now();
     let maxRss = 0;

@@ -46,6 +46,8 @@ function nginxLogsDir(options: DaemonOptions): string {
 
 /** Seconds of per-second request buckets kept per app: the longest policy window we serve well. */
 const ACCESS_LOG_WINDOW_SECONDS = 300;
+/** The autoscaler decides every 2 s on whole seconds: reading the logs each second is enough (idle cost). */
+const ACCESS_LOG_POLL_MS = 1_000;
 
 
 export interface Daemon {
@@ -144,7 +146,12 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
     labels: options.containerLabels,
     onReplicasChanged: () => void requestRoutes(),
   });
-  const accessLog = new AccessLogMetrics({ logsDir: nginxLogsDir(options), logger: logger.child({ component: 'access-log' }), windowSeconds: ACCESS_LOG_WINDOW_SECONDS });
+  const accessLog = new AccessLogMetrics({
+    logsDir: nginxLogsDir(options),
+    logger: logger.child({ component: 'access-log' }),
+    windowSeconds: ACCESS_LOG_WINDOW_SECONDS,
+    pollIntervalMs: ACCESS_LOG_POLL_MS,
+  });
   const scaler = new ScalerController({
     store,
     logger: logger.child({ controller: 'scaler' }),
@@ -202,7 +209,9 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
   const resyncAll = async () => {
     const apps = new Set(desired.all().map((a) => a.manifest.metadata.name));
     try {
-      for (const c of await listManagedContainers(docker, options.instance)) apps.add(c.app);
+      const all = await listManagedContainers(docker, options.instance);
+      controller.prime(all);
+      for (const c of all) apps.add(c.app);
     } catch (err) {
       logger.warn({ err: errorMessage(err) }, 'resync could not list containers');
     }
@@ -253,7 +262,13 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
   const events = watchContainerEvents(
     docker,
     options.instance,
-    { onApp: (app) => queue.add(app), onReconnect: () => void resyncAll() },
+    {
+      onApp: (app) => {
+        controller.invalidate();
+        queue.add(app);
+      },
+      onReconnect: () => void resyncAll(),
+    },
     logger.child({ component: 'docker-events' }),
   );
   await accessLog.start();

@@ -2,6 +2,7 @@
 // requests per second, p95 upstream latency, 5xx rate and concurrency, over sliding windows of
 // 1-second buckets, plus per-second series for the autoscaler. See docs/metrics.md for why the
 // files are tailed (not syslog) and how concurrency is estimated.
+import { watch, type FSWatcher } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
@@ -12,6 +13,8 @@ import { DEFAULT_WINDOW_SECONDS, RequestWindow, type RequestMetric, type SeriesP
 export const DEFAULT_POLL_INTERVAL_MS = 250;
 /** On start, this much of each existing log is re-read so the windows survive a controller restart. */
 export const DEFAULT_BACKFILL_BYTES = 4 * 1024 * 1024;
+/** With a directory watch, every this many polls still stats every log (rotation, missed events). */
+const FULL_SWEEP_POLLS = 10;
 /** Lines stamped further ahead than this (clock step) are ignored: they would evict the window. */
 const MAX_FUTURE_SKEW_MS = 5_000;
 const ACCESS_LOG = /^access-(.+)\.log$/;
@@ -51,6 +54,11 @@ export class AccessLogMetrics {
   private started = false;
   private firstScan = true;
   private malformed = 0;
+  // inotify on the logs directory names the files that changed, so an idle poll touches nothing;
+  // a full sweep every FULL_SWEEP_POLLS polls catches anything a watch could miss.
+  private dirWatcher: FSWatcher | undefined;
+  private readonly changed = new Set<string>();
+  private pollsSinceSweep = 0;
 
   constructor(opts: AccessLogMetricsOptions) {
     this.logsDir = opts.logsDir;
@@ -66,11 +74,30 @@ export class AccessLogMetrics {
     if (this.started) return;
     this.started = true;
     await this.poll();
+    this.watchDirectory();
     this.schedule();
+  }
+
+  private watchDirectory(): void {
+    try {
+      this.dirWatcher = watch(this.logsDir, (_event, name) => {
+        if (name) this.changed.add(name.toString());
+        else this.pollsSinceSweep = FULL_SWEEP_POLLS; // overflow: sweep next time
+      });
+      this.dirWatcher.on('error', () => this.unwatchDirectory());
+    } catch {
+      this.dirWatcher = undefined; // no directory yet: full polls until a restart of the reader
+    }
+  }
+
+  private unwatchDirectory(): void {
+    this.dirWatcher?.close();
+    this.dirWatcher = undefined;
   }
 
   async stop(): Promise<void> {
     this.started = false;
+    this.unwatchDirectory();
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     await this.polling;
@@ -82,7 +109,12 @@ export class AccessLogMetrics {
    * before a query that must include the last moments (tests; an autoscaler tick may as well).
    */
   poll(): Promise<void> {
-    this.polling ??= this.pollOnce().finally(() => {
+    return this.runPoll(true);
+  }
+
+  /** A full pass reads every log; the timer's passes read only those inotify named (idle cost). */
+  private runPoll(full: boolean): Promise<void> {
+    this.polling ??= this.pollOnce(full).finally(() => {
       this.polling = undefined;
     });
     return this.polling;
@@ -146,12 +178,15 @@ export class AccessLogMetrics {
   private schedule(): void {
     if (!this.started) return;
     this.timer = setTimeout(() => {
-      void this.poll().finally(() => this.schedule());
+      void this.runPoll(false).finally(() => this.schedule());
     }, this.pollIntervalMs);
     this.timer.unref?.();
   }
 
-  private async pollOnce(): Promise<void> {
+  private async pollOnce(full: boolean): Promise<void> {
+    if (!full && this.dirWatcher && ++this.pollsSinceSweep < FULL_SWEEP_POLLS) return this.pollChanged();
+    this.pollsSinceSweep = 0;
+    this.changed.clear();
     const firstScan = this.firstScan;
     this.firstScan = false;
     let names: string[];
@@ -173,6 +208,19 @@ export class AccessLogMetrics {
       const result = await log.tailer.poll();
       // The file is gone (app removed and its log deleted): drop the window with it.
       if (result === 'missing' && !present.has(app)) await this.dropApp(app);
+    }
+  }
+
+  /** Reads only the logs inotify reported as changed since the last poll. */
+  private async pollChanged(): Promise<void> {
+    const names = [...this.changed];
+    this.changed.clear();
+    for (const name of names) {
+      const app = ACCESS_LOG.exec(name)?.[1];
+      if (!app) continue;
+      if (!this.apps.has(app)) this.addApp(app, false);
+      // Gone (app removed and its log deleted): drop the window with it, as a full sweep would.
+      if ((await this.apps.get(app)!.tailer.poll()) === 'missing') await this.dropApp(app);
     }
   }
 

@@ -14,6 +14,8 @@ export interface MainViewOptions {
   /** Printed as `user U G;`. Only meaningful when the master runs as root; see workerUserFor(). */
   workerUser?: { user: string; group: string };
   workerConnections?: number;
+  /** Load the Lua module (lua membership mode): the directory holding ndk_http_module.so and ngx_http_lua_module.so. */
+  luaModulesDir?: string;
 }
 
 export const DEFAULT_WORKER_CONNECTIONS = 4096;
@@ -29,7 +31,12 @@ export interface MainViewModel {
   tempDirs: { clientBody: string; proxy: string; fastcgi: string; uwsgi: string; scgi: string };
   serverNamesHashBucketSize: number;
   appsConfPath: string;
+  /** Absolute module paths; present in lua membership mode only. */
+  luaModules?: { ndk: string; lua: string };
 }
+
+export const LUA_MODULE_FILES = { ndk: 'ndk_http_module.so', lua: 'ngx_http_lua_module.so' } as const;
+export const DEFAULT_NGINX_MODULES_DIR = '/usr/lib/nginx/modules';
 
 export function buildMainViewModel(opts: MainViewOptions): MainViewModel {
   const prefix = absoluteSafePath(opts.prefixDir);
@@ -53,6 +60,14 @@ export function buildMainViewModel(opts: MainViewOptions): MainViewModel {
     },
     serverNamesHashBucketSize: SERVER_NAMES_HASH_BUCKET_SIZE,
     appsConfPath: absoluteSafePath(opts.appsConfPath),
+    ...(opts.luaModulesDir !== undefined
+      ? {
+          luaModules: {
+            ndk: absoluteSafePath(path.join(opts.luaModulesDir, LUA_MODULE_FILES.ndk)),
+            lua: absoluteSafePath(path.join(opts.luaModulesDir, LUA_MODULE_FILES.lua)),
+          },
+        }
+      : {}),
   };
 }
 

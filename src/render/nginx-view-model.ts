@@ -23,6 +23,11 @@ export interface AppsViewOptions {
   listen: ListenAddress;
   /** Absolute directory for access-<app>.log, access.log and error.log. */
   logsDir: string;
+  /**
+   * Own master with the Lua module: upstreams name no peers (a placeholder and balancer_by_lua
+   * instead), so membership changes leave the text and the config id alone. Default false.
+   */
+  luaBalancer?: boolean;
 }
 
 /** Proxy tuning printed into every location. Loopback upstreams: connect failures are instant. */
@@ -51,6 +56,7 @@ export interface ServerView {
 
 export interface UpstreamView {
   app: string;
+  /** Empty in Lua mode: the peers are POSTed, not rendered. */
   servers: UpstreamServer[];
 }
 
@@ -61,6 +67,8 @@ export interface AppsViewModel {
   errorLog: string;
   defaultAccessLog: string;
   proxy: typeof DEFAULT_PROXY_SETTINGS;
+  /** Upstreams pick peers with the Lua balancer; the default server takes membership POSTs. */
+  luaBalancer: boolean;
   upstreams: UpstreamView[];
   servers: ServerView[];
 }
@@ -86,11 +94,13 @@ export class InvalidRouteError extends Error {
 export function buildViewModel(table: RouteTable, opts: AppsViewOptions): AppsViewModel {
   const listen = { host: assertIpv4(opts.listen.host), port: assertPort(opts.listen.port) };
   const logsDir = absoluteSafePath(opts.logsDir);
+  // Peers are validated in Lua mode too: a hostile one degrades its app just like in reload mode.
   const routes = [...table.routes].map(validateRoute).sort((a, b) => compare(a.app, b.app));
+  const luaBalancer = opts.luaBalancer ?? false;
 
   const upstreams: UpstreamView[] = routes
     .filter((r) => r.servers.length > 0)
-    .map((r) => ({ app: r.app, servers: r.servers }));
+    .map((r) => ({ app: r.app, servers: luaBalancer ? [] : r.servers }));
 
   const byHost = new Map<string, LocationView[]>();
   for (const route of routes) {
@@ -117,6 +127,7 @@ export function buildViewModel(table: RouteTable, opts: AppsViewOptions): AppsVi
     errorLog: path.join(logsDir, 'error.log'),
     defaultAccessLog: path.join(logsDir, 'access.log'),
     proxy: DEFAULT_PROXY_SETTINGS,
+    luaBalancer,
     upstreams,
     servers,
   };

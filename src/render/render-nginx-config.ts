@@ -1,5 +1,6 @@
 // Renders the nginx config for a RouteTable: the apps conf (http-level include, usable alone in a
 // system nginx's conf.d) and, for the controller's own master, the main nginx.conf that includes it.
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { RouteTable } from '../controllers/routes/route-table.js';
 import { createNginxHandlebars } from './handlebars-helpers.js';
@@ -18,6 +19,8 @@ export interface RenderNginxOptions {
   appsConfPath?: string;
   workerProcesses?: MainViewOptions['workerProcesses'];
   workerUser?: MainViewOptions['workerUser'];
+  /** Own mode: load the Lua module from this dir and render upstreams for the Lua balancer. */
+  luaModulesDir?: string;
 }
 
 export interface RenderedNginxConfig {
@@ -59,8 +62,19 @@ export function defaultAppsConfPath(prefixDir: string): string {
   return path.join(path.resolve(prefixDir), 'conf', 'apps.conf');
 }
 
+/** The Lua balancer the own master loads in lua membership mode (written to <prefix>/lua/). */
+export const LUA_BALANCER_FILE = 'autoserve_balancer.lua';
+
+let luaSource: string | undefined;
+
+export function luaBalancerSource(): string {
+  luaSource ??= readFileSync(new URL(`./lua/${LUA_BALANCER_FILE}`, import.meta.url), 'utf8');
+  return luaSource;
+}
+
 export function renderNginxConfig(table: RouteTable, opts: RenderNginxOptions): RenderedNginxConfig {
-  const apps = renderAppsConf(table, { listen: opts.listen, logsDir: opts.logsDir });
+  const luaBalancer = opts.mode === 'own' && opts.luaModulesDir !== undefined;
+  const apps = renderAppsConf(table, { listen: opts.listen, logsDir: opts.logsDir, luaBalancer });
   if (opts.mode === 'include') return { appsConf: apps.text, configId: apps.configId };
   const mainConf = renderMainConf({
     prefixDir: opts.prefixDir,
@@ -69,6 +83,7 @@ export function renderNginxConfig(table: RouteTable, opts: RenderNginxOptions): 
     appsConfPath: opts.appsConfPath ?? defaultAppsConfPath(opts.prefixDir),
     ...(opts.workerProcesses !== undefined ? { workerProcesses: opts.workerProcesses } : {}),
     ...(opts.workerUser ? { workerUser: opts.workerUser } : {}),
+    ...(luaBalancer ? { luaModulesDir: opts.luaModulesDir } : {}),
   });
   return { mainConf, appsConf: apps.text, configId: apps.configId };
 }

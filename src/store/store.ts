@@ -84,7 +84,10 @@ export class Store {
     return Object.values(this.db.data.apps).sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  /** Creates the record when missing, lets `mutate` change it, stamps updatedAt, schedules a write. */
+  /**
+   * Creates the record when missing and lets `mutate` change it. Only a real change stamps
+   * updatedAt and schedules a write: a resync that finds everything as it was writes nothing.
+   */
   updateApp(name: string, mutate: (status: AppStatus) => void): AppStatus {
     const now = new Date().toISOString();
     const status =
@@ -100,9 +103,12 @@ export class Store {
         createdAt: now,
         updatedAt: now,
       });
+    const before = JSON.stringify(status);
     mutate(status);
-    status.updatedAt = now;
-    this.scheduleWrite();
+    if (JSON.stringify(status) !== before || status.createdAt === now) {
+      status.updatedAt = now;
+      this.scheduleWrite();
+    }
     return status;
   }
 

@@ -16,6 +16,8 @@ import { planContainers, type ContainerPlan, type CrashRecord, type ObservedRepl
 import { resolveEnv } from './resolve-env.js';
 import { revisionOf } from './revision.js';
 
+/** How long a whole-host listing taken at resync may stand in for each app's own listing. */
+const SNAPSHOT_TTL_MS = 1_000;
 /** A replica that dies sooner than this after creation counts toward crash-loop backoff. */
 const CRASH_WINDOW_MS = 30_000;
 
@@ -50,8 +52,30 @@ export interface ContainerControllerDeps {
 export class ContainerController implements Reconciler {
   private readonly observed = new Map<string, ContainerFacts[]>();
   private readonly crashes = new Map<string, CrashRecord>();
+  private snapshot: { takenAt: number; byApp: Map<string, ContainerFacts[]> } | undefined;
 
   constructor(private readonly deps: ContainerControllerDeps) {}
+
+  /**
+   * A resync lists every container once and hands the listing over, so a resync of N apps costs one
+   * Docker call, not N. It is used only while fresh and until anything changes (a Docker event, or
+   * an action of ours): each pass still sees a whole, current observation.
+   */
+  prime(all: ContainerFacts[]): void {
+    const byApp = new Map<string, ContainerFacts[]>();
+    for (const c of all) byApp.set(c.app, [...(byApp.get(c.app) ?? []), c]);
+    this.snapshot = { takenAt: Date.now(), byApp };
+  }
+
+  invalidate(): void {
+    this.snapshot = undefined;
+  }
+
+  private async observe(app: string): Promise<ContainerFacts[]> {
+    const snapshot = this.snapshot;
+    if (snapshot && Date.now() - snapshot.takenAt < SNAPSHOT_TTL_MS) return snapshot.byApp.get(app) ?? [];
+    return listManagedContainers(this.deps.docker, this.deps.instance, app);
+  }
 
   /** The containers last seen for an app (for routes and the status endpoint). */
   containersOf(app: string): ContainerFacts[] {
@@ -59,10 +83,10 @@ export class ContainerController implements Reconciler {
   }
 
   async reconcile(app: string): Promise<ReconcileResult> {
-    const { docker, store, desired, logger } = this.deps;
+    const { store, desired, logger } = this.deps;
     const started = Date.now();
     const log = logger.child({ controller: 'containers', app });
-    const facts = await listManagedContainers(docker, this.deps.instance, app);
+    const facts = await this.observe(app);
     this.observed.set(app, facts);
     const loaded = desired.get(app);
     if (!loaded) {
@@ -104,7 +128,10 @@ export class ContainerController implements Reconciler {
       labels: this.deps.labels,
     });
     if (plan.converged) this.crashes.delete(app);
-    if (plan.actions.length > 0) this.deps.onReplicasChanged?.(app);
+    if (plan.actions.length > 0) {
+      this.invalidate();
+      this.deps.onReplicasChanged?.(app);
+    }
 
     this.recordPass(app, loaded, { revision, replicas, plan, result, facts, observed, haltedRevision });
     log.debug({ actions: plan.actions.length, converged: plan.converged, durationMs: Date.now() - started }, 'reconciled');
@@ -131,6 +158,7 @@ export class ContainerController implements Reconciler {
       this.deps.onReplicasChanged?.(app);
       return {};
     }
+    if (remaining.length > 0) this.invalidate();
     const status = store.app(app);
     const drainSeconds = status?.spec?.termination.drainSeconds ?? 0;
     const stopTimeoutSeconds = status?.spec?.termination.stopTimeoutSeconds ?? 10;

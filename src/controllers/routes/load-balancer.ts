@@ -9,10 +9,12 @@ export interface DegradedRoute {
 }
 
 export interface ApplyResult {
-  /** The served config differs from before this apply. */
+  /** What nginx routes by differs from before this apply (rendered config or, in Lua mode, membership). */
   changed: boolean;
   /** A graceful reload happened and the new config was seen live. */
   reloaded: boolean;
+  /** Lua membership mode: the peers nginx picks from changed (no reload needed for that). */
+  membershipChanged?: boolean;
   degraded: DegradedRoute[];
   durationMs: number;
   /** The config on disk had been changed by hand and was restored. */

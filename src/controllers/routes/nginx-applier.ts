@@ -122,6 +122,11 @@ export class NginxApplier {
     return { routes: current, degraded };
   }
 
+  /** The last routes nginx accepted (memory, else the last good file): to re-render them after a mode switch. */
+  async lastGoodTable(): Promise<RouteTable> {
+    return { routes: [...(await this.loadLastGood()).values()] };
+  }
+
   private renderedId(routes: Routes): string | undefined {
     try {
       return this.target.render({ routes: [...routes.values()] }).configId;

@@ -1,17 +1,21 @@
 // The controller's own nginx master: started daemonized in a prefix of ours (so it outlives the
 // controller and touches nothing of the system nginx), adopted by pid file after a controller
-// restart, reloaded by SIGHUP, stopped by SIGQUIT. Implements LoadBalancer through NginxApplier.
+// restart, reloaded by SIGHUP, stopped by SIGQUIT. Implements LoadBalancer through NginxApplier,
+// and, when the Lua module works ("lua membership" mode), MembershipApplier in front of it:
+// replica membership by POST to a Lua balancer, routes by reload.
 import { randomUUID } from 'node:crypto';
-import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { workerUserFor } from '../../render/nginx-main-view-model.js';
+import { DEFAULT_NGINX_MODULES_DIR, LUA_MODULE_FILES, workerUserFor } from '../../render/nginx-main-view-model.js';
 import type { ListenAddress } from '../../render/nginx-view-model.js';
-import { renderAppsConf, renderMainConf } from '../../render/render-nginx-config.js';
+import { LUA_BALANCER_FILE, luaBalancerSource, renderAppsConf, renderMainConf } from '../../render/render-nginx-config.js';
 import { readFileIfExists, writeFileAtomic } from './conf-files.js';
 import { DEFAULT_RELOAD_CONFIRM_TIMEOUT_MS, fetchServedConfigId, waitForConfigId } from './config-id-probe.js';
 import type { ApplyResult, LoadBalancer } from './load-balancer.js';
+import { MembershipApplier } from './membership-applier.js';
+import { MEMBERSHIP_FILE, MembershipEndpoint } from './membership-endpoint.js';
 import { NginxApplier, type NginxConfigTarget, type NginxTestResult } from './nginx-applier.js';
 import { nginxErrorSummary, runNginx } from './nginx-cli.js';
 import { acceptingWorkerPids, waitUntilNotAccepting } from './nginx-workers.js';
@@ -30,7 +34,16 @@ export interface NginxProcessOptions {
   /** Default: nobody/nogroup when running as root, none otherwise (see workerUserFor). */
   workerUser?: { user: string; group: string } | null;
   reloadConfirmTimeoutMs?: number;
+  /**
+   * 'auto' (default): replica membership through the Lua balancer when the Lua module works here,
+   * else by reload. 'reload': always re-render and reload (what 'auto' falls back to).
+   */
+  membership?: 'auto' | 'reload';
+  /** Where ndk_http_module.so and ngx_http_lua_module.so are looked for. Default /usr/lib/nginx/modules. */
+  nginxModulesDir?: string;
 }
+
+export type MembershipMode = 'lua' | 'reload';
 
 export class NginxProcess implements LoadBalancer {
   readonly prefixDir: string;
@@ -44,6 +57,9 @@ export class NginxProcess implements LoadBalancer {
   private readonly logger: Logger;
   private readonly opts: NginxProcessOptions;
   private readonly applier: NginxApplier;
+  private readonly membershipApplier: MembershipApplier;
+  /** Decided once, at the first ensureRunning(). */
+  private membershipMode: MembershipMode | undefined;
 
   constructor(opts: NginxProcessOptions) {
     this.opts = opts;
@@ -61,25 +77,49 @@ export class NginxProcess implements LoadBalancer {
       logger: this.logger,
       lastGoodFile: path.join(this.confDir, 'autoserve-routes.json'),
     });
+    this.membershipApplier = new MembershipApplier({
+      routes: this.applier,
+      channel: new MembershipEndpoint(this.listen, path.join(this.prefixDir, MEMBERSHIP_FILE)),
+      logger: this.logger,
+    });
+  }
+
+  /** 'lua' or 'reload' once ensureRunning() has decided; undefined before. */
+  get mode(): MembershipMode | undefined {
+    return this.membershipMode;
+  }
+
+  private get luaModulesDir(): string {
+    return path.resolve(this.opts.nginxModulesDir ?? DEFAULT_NGINX_MODULES_DIR);
   }
 
   /** Starts the master unless ours already runs (then adopts it). Also brings the main conf up to date. */
   async ensureRunning(): Promise<{ pid: number; started: boolean }> {
     await this.prepareDirs();
+    const luaChanged = await this.writeLuaBalancer();
+    if (this.membershipMode === undefined) this.membershipMode = await this.chooseMembershipMode();
     const mainConf = this.renderMain(this.appsConfPath);
     const mainChanged = (await readFileIfExists(this.mainConfPath)) !== mainConf;
     if ((await readFileIfExists(this.appsConfPath)) === undefined) {
       await writeFileAtomic(this.appsConfPath, this.renderApps({ routes: [] }).text);
     }
     if (mainChanged) {
-      const test = await this.testMainConf(mainConf);
-      if (!test.ok) throw new Error(`nginx rejects the main config: ${test.message}`);
+      let test = await this.testMainConf(mainConf);
+      if (!test.ok) {
+        // The apps conf on disk may be of the other membership mode (balancer_by_lua without the
+        // module, say): re-render the last good routes for this one.
+        const apps = this.renderApps(await this.applier.lastGoodTable());
+        test = await this.configTarget().test(apps.text);
+        if (!test.ok) throw new Error(`nginx rejects the main config: ${test.message}`);
+        await writeFileAtomic(this.appsConfPath, apps.text);
+      }
       await writeFileAtomic(this.mainConfPath, mainConf);
     }
 
     const running = await this.pid();
     if (running !== undefined) {
-      if (mainChanged) process.kill(running, 'SIGHUP');
+      // A new Lua module is loaded by the next reload (init_by_lua re-seeds the dict from the file).
+      if (mainChanged || (luaChanged && this.membershipMode === 'lua')) process.kill(running, 'SIGHUP');
       this.logger.info({ pid: running }, 'adopted running nginx master');
       return { pid: running, started: false };
     }
@@ -99,7 +139,7 @@ export class NginxProcess implements LoadBalancer {
 
   async apply(table: RouteTable): Promise<ApplyResult> {
     await this.ensureRunning();
-    return this.applier.apply(table);
+    return this.membershipMode === 'lua' ? this.membershipApplier.apply(table) : this.applier.apply(table);
   }
 
   /** `nginx -t` of a main config file (absolute, or relative to the prefix). */
@@ -190,10 +230,58 @@ export class NginxProcess implements LoadBalancer {
   }
 
   private renderApps(table: RouteTable): { text: string; configId: string } {
-    return renderAppsConf(table, { listen: this.listen, logsDir: this.logsDir });
+    return renderAppsConf(table, { listen: this.listen, logsDir: this.logsDir, luaBalancer: this.membershipMode === 'lua' });
   }
 
-  private renderMain(appsConfPath: string): string {
+  /** Writes <prefix>/lua/autoserve_balancer.lua when it differs; returns whether it did. */
+  private async writeLuaBalancer(): Promise<boolean> {
+    const file = path.join(this.prefixDir, 'lua', LUA_BALANCER_FILE);
+    const source = luaBalancerSource();
+    if ((await readFileIfExists(file)) === source) return false;
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFileAtomic(file, source);
+    return true;
+  }
+
+  /**
+   * Lua membership needs the ndk + lua modules and lua-resty-core (ngx.balancer). The files are
+   * checked first, then one `nginx -t` of our main conf with the Lua parts and an empty apps conf
+   * proves the modules load, resty.core and our balancer module are found. Logged once.
+   */
+  private async chooseMembershipMode(): Promise<MembershipMode> {
+    if (this.opts.membership === 'reload') {
+      this.logger.info({ membership: 'reload' }, 'nginx membership by reload (configured)');
+      return 'reload';
+    }
+    const reason = await this.luaUnavailableReason();
+    if (reason === undefined) {
+      this.logger.info({ membership: 'lua', modulesDir: this.luaModulesDir }, 'nginx membership through the Lua balancer (no reload for replica changes)');
+      return 'lua';
+    }
+    this.logger.warn({ membership: 'reload', reason }, 'nginx Lua module unavailable; replica membership changes reload nginx');
+    return 'reload';
+  }
+
+  private async luaUnavailableReason(): Promise<string | undefined> {
+    for (const file of Object.values(LUA_MODULE_FILES)) {
+      const full = path.join(this.luaModulesDir, file);
+      try {
+        await access(full);
+      } catch {
+        return `${full} not found`;
+      }
+    }
+    const emptyApps = path.join(this.confDir, `apps.conf.lua-probe-${randomUUID().slice(0, 8)}`);
+    try {
+      await writeFile(emptyApps, '# AutoServe Lua probe: no routes\n');
+      const test = await this.testMainConf(this.renderMain(emptyApps, 'lua'));
+      return test.ok ? undefined : test.message;
+    } finally {
+      await rm(emptyApps, { force: true });
+    }
+  }
+
+  private renderMain(appsConfPath: string, mode = this.membershipMode): string {
     const workerUser = this.opts.workerUser === undefined ? workerUserFor(process.getuid?.()) : this.opts.workerUser ?? undefined;
     return renderMainConf({
       prefixDir: this.prefixDir,
@@ -202,6 +290,7 @@ export class NginxProcess implements LoadBalancer {
       appsConfPath,
       ...(this.opts.workerProcesses !== undefined ? { workerProcesses: this.opts.workerProcesses } : {}),
       ...(workerUser ? { workerUser } : {}),
+      ...(mode === 'lua' ? { luaModulesDir: this.luaModulesDir } : {}),
     });
   }
 

@@ -1,5 +1,7 @@
 // End to end against the real nginx binary: our own master in a temp prefix, two in-process
-// HTTP upstreams on loopback, requests through nginx with a Host header.
+// HTTP upstreams on loopback, requests through nginx with a Host header. Reload mode: the Lua
+// module is made unavailable (a modules dir without it), so this is also the fallback's test.
+// Lua membership mode: lua-membership.test.ts.
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -60,7 +62,9 @@ async function namesSeen(port: number, host: string, n = 12, urlPath = '/'): Pro
 
 const portOf = (s: http.Server) => (s.address() as AddressInfo).port;
 
-describe('own nginx master (real nginx)', () => {
+const NO_LUA_MODULES_DIR = '/nonexistent/autoserve-no-lua-modules';
+
+describe('own nginx master (real nginx), reload mode (Lua unavailable)', () => {
   let prefix: string;
   let listenPort: number;
   let up1: http.Server;
@@ -83,7 +87,7 @@ describe('own nginx master (real nginx)', () => {
     listenPort = await freePort();
     up1 = await startUpstream('one');
     up2 = await startUpstream('two');
-    nginx = new NginxProcess({ prefixDir: prefix, listen: { host: '127.0.0.1', port: listenPort }, logger, nginxBin: '/usr/sbin/nginx', workerProcesses: 1 });
+    nginx = new NginxProcess({ prefixDir: prefix, listen: { host: '127.0.0.1', port: listenPort }, logger, nginxBin: '/usr/sbin/nginx', workerProcesses: 1, nginxModulesDir: NO_LUA_MODULES_DIR });
   });
 
   afterAll(async () => {
@@ -98,6 +102,10 @@ describe('own nginx master (real nginx)', () => {
   it('starts a master and balances across both upstreams, with forwarded headers', async () => {
     const result = await nginx.apply(table(route('web', [up1, up2]), route('api', [up2], { pathPrefix: '/api' })));
     expect(result).toMatchObject({ changed: true, reloaded: true, degraded: [] });
+    expect(nginx.mode).toBe('reload');
+    const mainConf = await readFile(nginx.mainConfPath, 'utf8');
+    expect(mainConf).not.toContain('load_module');
+    expect(await readFile(nginx.appsConfPath, 'utf8')).toMatch(/server 127\.0\.0\.1:\d+ max_fails=0;/);
     firstPid = (await nginx.pid()) as number;
     expect(firstPid).toBeGreaterThan(0);
 
@@ -145,7 +153,7 @@ describe('own nginx master (real nginx)', () => {
   });
 
   it('a second NginxProcess on the same prefix adopts the running master', async () => {
-    const second = new NginxProcess({ prefixDir: prefix, listen: { host: '127.0.0.1', port: listenPort }, logger, nginxBin: '/usr/sbin/nginx', workerProcesses: 1 });
+    const second = new NginxProcess({ prefixDir: prefix, listen: { host: '127.0.0.1', port: listenPort }, logger, nginxBin: '/usr/sbin/nginx', workerProcesses: 1, membership: 'reload' });
     expect(await second.ensureRunning()).toEqual({ pid: firstPid, started: false });
     // Same table as now live: the newcomer does not reload either (degraded 'dup' is re-reported).
     const result = await second.apply(table(route('web', [up1, up2]), route('api', [up2], { pathPrefix: '/api' })));

@@ -1,0 +1,129 @@
+// Replays a request trace through a scaling policy, one simulated second at a time: the queue model
+// serves the second, the collectors' samples are appended to metric windows, and every policy
+// interval the policy decides. New replicas serve only after the start-up time.
+
+import type { ScalingSpec } from '../manifest/types.js';
+import { MetricWindow } from '../controllers/scaler/metric-window.js';
+import type { MetricWindows, ReplicaSeries } from '../controllers/scaler/types.js';
+import { stepQueue } from './queue-model.js';
+import type { SimScaler } from './sim-scaler.js';
+import type { TracePoint } from './trace.js';
+
+export const DEFAULT_STARTUP_SECONDS = 5;
+/** Requests one replica works on at once, for deriving its capacity from the service time. */
+export const DEFAULT_CONCURRENCY_PER_REPLICA = 4;
+/** Samples older than this are pruned from the simulated windows (covers any window up to 10 min). */
+const WINDOW_RETENTION_MS = 600_000;
+
+export interface SimulationOptions {
+  spec: ScalingSpec;
+  /** spec.replicas: the count at the start, clamped to min/max. */
+  specReplicas: number;
+  trace: readonly TracePoint[];
+  scaler: SimScaler;
+  sloMs: number;
+  startupSeconds?: number;
+  /** Fixed per-replica capacity; without it, concurrencyPerReplica x 1000 / service_time_ms. */
+  capacityRpsPerReplica?: number;
+  concurrencyPerReplica?: number;
+}
+
+export interface ReplicaChange {
+  second: number;
+  from: number;
+  to: number;
+  reason: string;
+}
+
+export interface SimulationResult {
+  policy: string;
+  seconds: number;
+  /** Seconds whose p95 latency exceeded the objective. */
+  secondsOverSlo: number;
+  /** Sum over seconds of the replicas running (ready or starting). */
+  replicaSeconds: number;
+  maxReplicas: number;
+  /** Times the scaling direction reversed (out then in, or in then out). */
+  directionChanges: number;
+  requestsDropped: number;
+  changes: ReplicaChange[];
+  replicasPerSecond: number[];
+  p95PerSecond: number[];
+}
+
+interface SimReplica {
+  id: string;
+  startedAtMs: number;
+  readyAtMs: number;
+  cpu: MetricWindow;
+}
+
+export function runSimulation(options: SimulationOptions): SimulationResult {
+  const { spec, trace, scaler, sloMs } = options;
+  const startupMs = (options.startupSeconds ?? DEFAULT_STARTUP_SECONDS) * 1000;
+  const concurrency = options.concurrencyPerReplica ?? DEFAULT_CONCURRENCY_PER_REPLICA;
+  const rps = new MetricWindow();
+  const p95 = new MetricWindow();
+  const inFlight = new MetricWindow();
+  let nextId = 0;
+  const newReplica = (startedAtMs: number, readyAtMs: number): SimReplica => ({ id: `r${nextId++}`, startedAtMs, readyAtMs, cpu: new MetricWindow() });
+
+  const initial = Math.min(spec.maxReplicas, Math.max(spec.minReplicas, options.specReplicas));
+  // The initial replicas have been running for a long time: warm, ready.
+  let replicas: SimReplica[] = Array.from({ length: initial }, () => newReplica(-3_600_000, -3_600_000));
+  let backlog = 0;
+  let lastScaleAtMs: number | undefined;
+  let lastDirection: 'out' | 'in' | undefined;
+  const result: SimulationResult = {
+    policy: scaler.name, seconds: trace.length, secondsOverSlo: 0, replicaSeconds: 0, maxReplicas: initial,
+    directionChanges: 0, requestsDropped: 0, changes: [], replicasPerSecond: [], p95PerSecond: [],
+  };
+
+  for (const point of trace) {
+    const now = point.second * 1000;
+    const ready = replicas.filter((r) => r.readyAtMs <= now);
+    const perReplica = options.capacityRpsPerReplica ?? (concurrency * 1000) / point.serviceTimeMs;
+    const outcome = stepQueue(backlog, point.arrivalsPerSecond, point.serviceTimeMs, ready.length * perReplica);
+    backlog = outcome.backlog;
+
+    rps.add(now, point.arrivalsPerSecond);
+    if (point.arrivalsPerSecond > 0) p95.add(now, outcome.latencyMs);
+    inFlight.add(now, outcome.concurrency);
+    for (const r of ready) r.cpu.add(now, outcome.utilization);
+    for (const w of [rps, p95, inFlight, ...replicas.map((r) => r.cpu)]) w.prune(now, WINDOW_RETENTION_MS);
+
+    result.replicaSeconds += replicas.length;
+    result.maxReplicas = Math.max(result.maxReplicas, replicas.length);
+    result.requestsDropped += outcome.dropped;
+    if (outcome.latencyMs > sloMs) result.secondsOverSlo++;
+    result.replicasPerSecond.push(replicas.length);
+    result.p95PerSecond.push(Math.round(outcome.latencyMs));
+
+    if (now % scaler.intervalMs !== 0 || now === 0) continue;
+    const windows: MetricWindows = {
+      rps,
+      p95LatencyMs: p95,
+      concurrency: inFlight,
+      cpu: replicas.map((r): ReplicaSeries => ({ replicaId: r.id, startedAtMs: r.startedAtMs, samples: r.cpu })),
+    };
+    const current = replicas.length;
+    const decision = scaler.decide({
+      now, current, ready: ready.length, starting: current - ready.length, windows, controllerStartedAtMs: 0,
+      ...(lastScaleAtMs !== undefined ? { lastScaleAtMs } : {}),
+    });
+    if (decision.replicas === current) continue;
+    const direction = decision.replicas > current ? 'out' : 'in';
+    if (lastDirection !== undefined && direction !== lastDirection) result.directionChanges++;
+    lastDirection = direction;
+    lastScaleAtMs = now;
+    result.changes.push({ second: point.second, from: current, to: decision.replicas, reason: decision.reason });
+    if (direction === 'out') {
+      for (let i = current; i < decision.replicas; i++) replicas.push(newReplica(now, now + startupMs));
+    } else {
+      // Remove starting replicas first, then the newest (as the container planner does).
+      replicas = [...replicas].sort((a, b) => Number(a.readyAtMs > now) - Number(b.readyAtMs > now) || a.startedAtMs - b.startedAtMs).slice(0, decision.replicas);
+    }
+  }
+  result.requestsDropped = Math.round(result.requestsDropped);
+  return result;
+}

@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import type { AppRoute, RouteTable } from '../../../src/controllers/routes/route-table.js';
+import { buildMembership, membershipBody, sameMembership } from '../../../src/render/membership.js';
+import { InvalidRouteError, buildViewModel } from '../../../src/render/nginx-view-model.js';
+import { luaBalancerSource, renderAppsConf, renderNginxConfig } from '../../../src/render/render-nginx-config.js';
+
+const opts = { listen: { host: '127.0.0.1', port: 8080 }, logsDir: '/srv/autoserve/logs' };
+const lua = { ...opts, luaBalancer: true };
+const s = (port: number) => ({ host: '127.0.0.1', port });
+const route = (over: Partial<AppRoute>): AppRoute => ({ app: 'web', host: 'web.localhost', pathPrefix: '/', servers: [s(9000)], ...over });
+const table = (...routes: AppRoute[]): RouteTable => ({ routes });
+
+describe('apps conf in lua membership mode', () => {
+  const rendered = renderAppsConf(table(route({ servers: [s(9001), s(9002)] }), route({ app: 'api', pathPrefix: '/api', servers: [] })), lua);
+
+  it('renders no peer: a placeholder and balancer_by_lua per app with servers, keepalive kept', () => {
+    expect(rendered.text).not.toMatch(/9001|9002/);
+    expect(rendered.text).toContain(
+      [
+        'upstream as_web {',
+        '    # Placeholder, never dialled: the Lua balancer picks every peer (POSTed, not rendered).',
+        '    server 127.0.0.1:1 max_fails=0;',
+        '    balancer_by_lua_block {',
+        '        require("autoserve_balancer").balance("web")',
+        '    }',
+      ].join('\n'),
+    );
+    expect(rendered.text).toMatch(/balance\("web"\)\n    }\n.*\n    keepalive 16;\n}/);
+    expect(rendered.text).not.toContain('upstream as_api');
+  });
+
+  it('keeps the 503 JSON location for a zero-server app, and maps a failed pick to the same answer', () => {
+    expect(rendered.text).toContain(`return 503 '{"error":"no_ready_replicas","app":"api"}';`);
+    expect(rendered.text).toContain('error_page 500 =503 @autoserve_no_peers_web;');
+    expect(rendered.text).toContain(`location @autoserve_no_peers_web {`);
+    expect(rendered.text).not.toContain('@autoserve_no_peers_api');
+  });
+
+  it('serves the loopback-only membership endpoint on the default server', () => {
+    expect(rendered.text).toMatch(/location = \/_autoserve\/membership \{\n\s+allow 127\.0\.0\.1;\n\s+deny all;/);
+    expect(rendered.text).toContain('require("autoserve_balancer").membership()');
+    expect(renderAppsConf(table(route({})), opts).text).not.toContain('_autoserve/membership');
+  });
+
+  it('membership changes do not change the text or the config id; 0 <-> >0 servers does', () => {
+    const a = renderAppsConf(table(route({ servers: [s(1)] })), lua);
+    const b = renderAppsConf(table(route({ servers: [s(2), s(3)] })), lua);
+    const none = renderAppsConf(table(route({ servers: [] })), lua);
+    expect(b).toEqual(a);
+    expect(none.configId).not.toBe(a.configId);
+    expect(none.text).not.toBe(a.text);
+  });
+
+  it('has its own config id: a reload-mode config is never mistaken for it', () => {
+    const t = table(route({}));
+    expect(buildViewModel(t, lua).configId).not.toBe(buildViewModel(t, opts).configId);
+  });
+
+  it('still rejects hostile values, peers included', () => {
+    for (const bad of [route({ app: 'we;b' }), route({ host: 'x;y' }), route({ pathPrefix: '/a{' }), route({ servers: [{ host: '10.0.0.1', port: 80 }] }), route({ servers: [s(0)] })]) {
+      expect(() => renderAppsConf(table(bad), lua)).toThrow(InvalidRouteError);
+    }
+  });
+});
+
+describe('main conf in lua membership mode', () => {
+  const base = { listen: opts.listen, logsDir: opts.logsDir, prefixDir: '/srv/autoserve/nginx', pidFile: '/srv/autoserve/nginx/nginx.pid', mode: 'own' as const };
+
+  it('loads the modules by absolute path and declares the dict, the package path and the seeding', () => {
+    const main = renderNginxConfig(table(), { ...base, luaModulesDir: '/usr/lib/nginx/modules' }).mainConf!;
+    expect(main).toMatch(/^load_module "\/usr\/lib\/nginx\/modules\/ndk_http_module\.so";\nload_module "\/usr\/lib\/nginx\/modules\/ngx_http_lua_module\.so";$/m);
+    expect(main).toContain('lua_shared_dict autoserve_peers 10m;');
+    expect(main).toContain('lua_package_path "${prefix}lua/?.lua;;";');
+    expect(main).toContain('require("autoserve_balancer").init()');
+  });
+
+  it('reload mode and include mode have no Lua at all', () => {
+    const reload = renderNginxConfig(table(route({})), base);
+    expect(reload.mainConf).not.toMatch(/lua/);
+    expect(reload.appsConf).not.toMatch(/lua/);
+    expect(renderNginxConfig(table(route({})), { ...base, mode: 'include', luaModulesDir: '/usr/lib/nginx/modules' }).appsConf).not.toMatch(/lua/);
+  });
+
+  it('rejects an unsafe modules dir', () => {
+    expect(() => renderNginxConfig(table(), { ...base, luaModulesDir: '/mods;x' })).toThrow();
+  });
+
+  it('ships the balancer source beside the templates', () => {
+    expect(luaBalancerSource()).toContain('function M.balance(app)');
+  });
+});
+
+describe('buildMembership', () => {
+  it('dedupes and sorts peers, keeps zero-server apps, leaves out and names apps with unsafe values', () => {
+    const { apps, invalid } = buildMembership(
+      table(
+        route({ servers: [s(9002), s(9001), s(9002)] }),
+        route({ app: 'empty', servers: [] }),
+        route({ app: 'evil', servers: [{ host: '10.0.0.1', port: 80 }] }),
+        route({ app: 'Bad;' }),
+      ),
+    );
+    expect(apps).toEqual({ empty: [], web: ['127.0.0.1:9001', '127.0.0.1:9002'] });
+    expect(invalid).toEqual(['evil', 'Bad;']);
+    expect(membershipBody(apps)).toBe('{"apps":{"empty":[],"web":["127.0.0.1:9001","127.0.0.1:9002"]}}');
+    expect(sameMembership({ b: ['x'], a: [] }, { a: [], b: ['x'] })).toBe(true);
+    expect(sameMembership({ a: [] }, {})).toBe(false);
+  });
+});

@@ -1,0 +1,147 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  createAutoServeScaler,
+  createHpaBaseline,
+  formatSummaryTable,
+  formatTimeline,
+  formatTraceCsv,
+  parseTraceCsv,
+  runSimulation,
+  seededRandom,
+  simulateFiles,
+  spikeTrace,
+  stepQueue,
+  stepTrace,
+  type TracePoint,
+} from '../../../src/sim/index.js';
+import type { ScalingSpec } from '../../../src/manifest/types.js';
+
+const SPEC: ScalingSpec = {
+  minReplicas: 1,
+  maxReplicas: 30,
+  policy: { mode: 'auto', cooldownSeconds: 30, http: { targetRPSPerReplica: 50, maxP95LatencyMs: 200, scaleOutThresholdPct: 100, scaleInThresholdPct: 60, windowSeconds: 10 } },
+};
+
+function constant(seconds: number, rps: number): TracePoint[] {
+  return Array.from({ length: seconds }, (_, second) => ({ second, arrivalsPerSecond: rps, serviceTimeMs: 50 }));
+}
+
+describe('trace CSV', () => {
+  it('parses rows, skips comments and the header, fills skipped seconds', () => {
+    const points = parseTraceCsv('# a comment\nsecond,arrivals_per_second,service_time_ms\n0,10,50\n3,20,40\n');
+    expect(points).toEqual([
+      { second: 0, arrivalsPerSecond: 10, serviceTimeMs: 50 },
+      { second: 1, arrivalsPerSecond: 10, serviceTimeMs: 50 },
+      { second: 2, arrivalsPerSecond: 10, serviceTimeMs: 50 },
+      { second: 3, arrivalsPerSecond: 20, serviceTimeMs: 40 },
+    ]);
+  });
+
+  it.each([
+    ['0,10\n', /expected 3 columns/],
+    ['0,-1,50\n', /arrivals_per_second must be >= 0/],
+    ['0,1,0\n', /service_time_ms must be > 0/],
+    ['1,1,1\n1,1,1\n', /t.csv:2: second 1 does not increase/],
+    ['', /no rows/],
+  ])('rejects %j', (text, message) => {
+    expect(() => parseTraceCsv(text, 't.csv')).toThrow(message);
+  });
+
+  it('round-trips through formatTraceCsv', () => {
+    const points = stepTrace();
+    expect(parseTraceCsv(formatTraceCsv(points, 'x'))).toEqual(points);
+  });
+
+  it('the synthetic traces are deterministic', () => {
+    expect(spikeTrace()).toEqual(spikeTrace());
+    const a = seededRandom(42);
+    const b = seededRandom(42);
+    expect([a(), a(), a()]).toEqual([b(), b(), b()]);
+  });
+});
+
+describe('stepQueue', () => {
+  it('under capacity: no backlog, latency rises with utilization', () => {
+    const low = stepQueue(0, 10, 50, 100);
+    const high = stepQueue(0, 75, 50, 100);
+    expect(low.backlog).toBe(0);
+    expect(low.latencyMs).toBeCloseTo(50 / 0.9);
+    expect(high.latencyMs).toBeCloseTo(200);
+    expect(high.concurrency).toBeCloseTo(75 * 0.2);
+  });
+
+  it('over capacity: the backlog grows and adds its drain time', () => {
+    const o = stepQueue(0, 150, 50, 100);
+    expect(o.served).toBe(100);
+    expect(o.backlog).toBe(50);
+    expect(o.latencyMs).toBeCloseTo(50 * 20 + 500);
+  });
+
+  it('drops what would wait past the timeout; no capacity drops everything', () => {
+    expect(stepQueue(3000, 200, 50, 100).dropped).toBe(100); // 3100 queued, room for 30 s x 100
+    expect(stepQueue(0, 10, 50, 0)).toMatchObject({ served: 0, dropped: 10, backlog: 0 });
+  });
+});
+
+describe('runSimulation', () => {
+  it('a flat load the replicas can hold never scales and never misses the objective', () => {
+    const r = runSimulation({ spec: SPEC, specReplicas: 2, trace: constant(300, 90), sloMs: 200, scaler: createAutoServeScaler(SPEC, 2) });
+    expect(r.changes).toEqual([]);
+    expect(r.secondsOverSlo).toBe(0);
+    expect(r.replicaSeconds).toBe(600);
+  });
+
+  it('scales out on a step, new replicas serve after the start-up time, and scales back in', () => {
+    const trace = [...constant(60, 90), ...constant(120, 400).map((p) => ({ ...p, second: p.second + 60 })), ...constant(180, 90).map((p) => ({ ...p, second: p.second + 180 }))];
+    const r = runSimulation({ spec: SPEC, specReplicas: 2, trace, sloMs: 200, startupSeconds: 5, scaler: createAutoServeScaler(SPEC, 2) });
+    expect(r.changes[0]).toMatchObject({ from: 2 });
+    expect(r.changes[0]!.to).toBeGreaterThanOrEqual(8);
+    expect(r.changes[0]!.second).toBeLessThanOrEqual(74);
+    expect(r.changes.at(-1)!.to).toBeLessThan(r.maxReplicas);
+    expect(r.directionChanges).toBe(1);
+    expect(r.secondsOverSlo).toBeGreaterThan(0); // the step itself, before new replicas are ready
+    expect(r.secondsOverSlo).toBeLessThan(40);
+  });
+
+  it('HPA baseline: 15 s syncs, scale-up at most doubling or +4, 300 s scale-down stabilization', () => {
+    const trace = [...constant(60, 90), ...constant(120, 1000).map((p) => ({ ...p, second: p.second + 60 })), ...constant(600, 90).map((p) => ({ ...p, second: p.second + 180 }))];
+    const r = runSimulation({ spec: SPEC, specReplicas: 2, trace, sloMs: 200, scaler: createHpaBaseline(SPEC) });
+    for (const c of r.changes) {
+      expect(c.second % 15).toBe(0);
+      if (c.to > c.from) expect(c.to).toBeLessThanOrEqual(Math.max(2 * c.from, c.from + 4));
+    }
+    const firstIn = r.changes.find((c) => c.to < c.from);
+    expect(firstIn?.second).toBeGreaterThanOrEqual(180 + 285);
+  });
+
+  it('the HPA baseline needs a metric it knows', () => {
+    const latencyOnly: ScalingSpec = { ...SPEC, policy: { mode: 'auto', cooldownSeconds: 30, http: { maxP95LatencyMs: 200, scaleOutThresholdPct: 80, scaleInThresholdPct: 30, windowSeconds: 20 } } };
+    expect(() => createHpaBaseline(latencyOnly)).toThrow(/targetRPSPerReplica, cpu or connections/);
+  });
+
+  it('formats a summary table and a timeline', () => {
+    const r = runSimulation({ spec: SPEC, specReplicas: 2, trace: stepTrace(), sloMs: 200, scaler: createAutoServeScaler(SPEC, 2) });
+    expect(formatSummaryTable([r])).toMatch(/^policy\s+seconds over SLO\s+replica-seconds/);
+    expect(formatTimeline(r)).toMatch(/autoserve: replicas per minute .* [▁▂▃▄▅▆▇█]{10}\n\s+2:1\d\s+2 -> /);
+  });
+});
+
+describe('simulateFiles', () => {
+  it('loads the manifest through the project parser (defaults applied) and runs both policies', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sim-'));
+    const manifest = join(dir, 'app.yaml');
+    const trace = join(dir, 'trace.csv');
+    await writeFile(manifest, [
+      'apiVersion: v1', 'kind: App', 'metadata: {name: web}', 'spec:', '  type: http', '  image: web:1',
+      '  ports: [{containerPort: 8080}]', '  scaling:', '    policy:', '      http: {targetRPSPerReplica: 50, maxP95LatencyMs: 200}', '',
+    ].join('\n'));
+    await writeFile(trace, formatTraceCsv(constant(120, 40)));
+    const run = await simulateFiles({ manifest, trace, baseline: 'hpa' });
+    expect(run).toMatchObject({ app: 'web', sloMs: 200 });
+    expect(run.results.map((r) => r.policy)).toEqual(['autoserve', 'hpa']);
+    await expect(simulateFiles({ manifest, trace, sloMs: undefined, app: 'other' })).rejects.toThrow(/no App named other/);
+  });
+});
