@@ -1,7 +1,16 @@
 #!/usr/bin/env bash
 # The project's test command (README, .ci/run): prepare the machine, then run every vitest suite.
 # Extra arguments go to vitest (e.g. `bash scripts/test.sh test/unit`); its exit code is ours.
+# Ends with one plain line "tests: N passed, N failed" from vitest's JSON report.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-exec npx vitest run "$@"
+report=$(mktemp /tmp/autoserve-vitest.XXXXXX.json)
+trap 'rm -f "$report"' EXIT
+status=0
+npx vitest run --reporter=default --reporter=json --outputFile="$report" "$@" || status=$?
+node -e '
+  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed`);
+' "$report" 2>/dev/null || true
+exit "$status"

@@ -44,6 +44,9 @@ function nginxLogsDir(options: DaemonOptions): string {
   return options.nginxConfDir ? join(options.stateDir, 'nginx-logs') : join(nginxPrefixDir(options.stateDir), 'logs');
 }
 
+/** Longest wait at start for adopted replicas' first probe before routes are synced anyway. */
+const ROUTES_WARMUP_MAX_MS = 10_000;
+
 /** Seconds of per-second request buckets kept per app: the longest policy window we serve well. */
 const ACCESS_LOG_WINDOW_SECONDS = 300;
 /** The autoscaler decides every 2 s on whole seconds: reading the logs each second is enough (idle cost). */
@@ -103,10 +106,16 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
   let lastLoad: LoadResult | undefined;
   let routes: RoutesController | undefined;
   let stopping = false;
+  // Routes wait until every adopted replica has had its first probe: otherwise the first sync after
+  // a controller restart would publish adopted replicas, still "starting" to us, as gone.
+  let routesWarm!: () => void;
+  const warm = new Promise<void>((resolve) => (routesWarm = resolve));
   const requestRoutes = () =>
-    routes?.request().catch((err: unknown) => {
-      if (!stopping) logger.warn({ err: errorMessage(err) }, 'route sync failed');
-    });
+    warm
+      .then(() => routes?.request())
+      .catch((err: unknown) => {
+        if (!stopping) logger.warn({ err: errorMessage(err) }, 'route sync failed');
+      });
 
   let queue: WorkQueue;
   const prober = new HealthProber((change) => {
@@ -125,6 +134,7 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
     docker,
     logger,
     leaveUpstream: async () => {
+      await warm;
       await routes?.request();
     },
     onGone: (app) => queue.add(app),
@@ -230,7 +240,19 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
     void resyncAll().then(() => {
       readyFlag = true;
       resolveReady();
+      void warmUpRoutes();
     });
+  };
+  const warmUpRoutes = async () => {
+    const deadline = Date.now() + ROUTES_WARMUP_MAX_MS;
+    const probed = () =>
+      desired.all().every((app) => {
+        const name = app.manifest.metadata.name;
+        return controller.hasObserved(name) && controller.containersOf(name).every((c) => !c.running || prober.hasResult(c.id));
+      });
+    while (!probed() && Date.now() < deadline && !stopping) await new Promise((r) => setTimeout(r, 50));
+    routesWarm();
+    void requestRoutes();
   };
   const source = createManifestSource(
     options,

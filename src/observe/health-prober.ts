@@ -53,6 +53,12 @@ export class HealthProber {
     return this.states.get(id)?.health ?? 'starting';
   }
 
+  /** Whether this replica has been probed at least once (its health is known, not assumed). */
+  hasResult(id: string): boolean {
+    const state = this.states.get(id);
+    return !!state && (state.health !== 'starting' || state.successes + state.failures > 0);
+  }
+
   lastDetail(id: string): string | undefined {
     return this.states.get(id)?.lastDetail;
   }

@@ -77,6 +77,11 @@ export class ContainerController implements Reconciler {
     return listManagedContainers(this.deps.docker, this.deps.instance, app);
   }
 
+  /** Whether a pass has observed this app since start. */
+  hasObserved(app: string): boolean {
+    return this.observed.has(app);
+  }
+
   /** The containers last seen for an app (for routes and the status endpoint). */
   containersOf(app: string): ContainerFacts[] {
     return this.observed.get(app) ?? [];
