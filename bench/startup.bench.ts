@@ -13,7 +13,7 @@ import Docker from 'dockerode';
 import pino from 'pino';
 import { containerCreateOptions } from '../src/controllers/containers/container-config.js';
 import { startDaemon } from '../src/daemon/daemon.js';
-import { resolveOptions } from '../src/daemon/options.js';
+import { DEFAULT_OPTIONS, resolveOptions } from '../src/daemon/options.js';
 import { listManagedContainers } from '../src/observe/docker-containers.js';
 import { freePort } from '../test/support/free-port.js';
 import { stopTestNginx } from '../test/e2e/harness.js';
@@ -113,7 +113,7 @@ async function main(): Promise<void> {
     rows.push([String(size), median(raw).toFixed(2), median(ours).toFixed(2), (median(ours) / median(raw)).toFixed(2), median(ready).toFixed(2)]);
   }
   printTable(['replicas', 'raw Docker API, parallel (s)', 'AutoServe: manifest write -> all running (s)', 'ratio', 'AutoServe: -> all ready (s)'], rows);
-  console.log(`\n${runs} runs per size, medians. Includes AutoServe's 300 ms manifest debounce.`);
+  console.log(`\n${runs} runs per size, medians. Includes AutoServe's ${DEFAULT_OPTIONS.debounceMs} ms manifest debounce.`);
 }
 
 main().catch(async (err: unknown) => {

@@ -47,6 +47,7 @@ export type MembershipMode = 'lua' | 'reload';
 
 export class NginxProcess implements LoadBalancer {
   readonly prefixDir: string;
+  private adoptedPid: number | undefined;
   readonly confDir: string;
   readonly mainConfPath: string;
   readonly appsConfPath: string;
@@ -120,7 +121,9 @@ export class NginxProcess implements LoadBalancer {
     if (running !== undefined) {
       // A new Lua module is loaded by the next reload (init_by_lua re-seeds the dict from the file).
       if (mainChanged || (luaChanged && this.membershipMode === 'lua')) process.kill(running, 'SIGHUP');
-      this.logger.info({ pid: running }, 'adopted running nginx master');
+      // ensureRunning runs before every apply: say it once per master, not once per apply.
+      if (this.adoptedPid !== running) this.logger.info({ pid: running }, 'adopted running nginx master');
+      this.adoptedPid = running;
       return { pid: running, started: false };
     }
 
@@ -134,6 +137,7 @@ export class NginxProcess implements LoadBalancer {
     if (!started.ok) throw new Error(`nginx failed to start: ${nginxErrorSummary(started.stderr)}`);
     const pid = await this.waitForPid();
     this.logger.info({ pid }, 'started nginx master');
+    this.adoptedPid = pid;
     return { pid, started: true };
   }
 
