@@ -53,6 +53,8 @@ export class ContainerController implements Reconciler {
   private readonly observed = new Map<string, ContainerFacts[]>();
   private readonly crashes = new Map<string, CrashRecord>();
   private snapshot: { takenAt: number; byApp: Map<string, ContainerFacts[]> } | undefined;
+  /** What each app last converged to (spec, count, revision), to tell drift from a requested change. */
+  private readonly convergedAt = new Map<string, string>();
 
   constructor(private readonly deps: ContainerControllerDeps) {}
 
@@ -138,6 +140,7 @@ export class ContainerController implements Reconciler {
       this.deps.onReplicasChanged?.(app);
     }
 
+    this.recordDrift(app, `${JSON.stringify(spec)}/${replicas}/${revision}`, plan);
     this.recordPass(app, loaded, { revision, replicas, plan, result, facts, observed, haltedRevision });
     log.debug({ actions: plan.actions.length, converged: plan.converged, durationMs: Date.now() - started }, 'reconciled');
 
@@ -180,6 +183,27 @@ export class ContainerController implements Reconciler {
     }
     this.deps.onReplicasChanged?.(app);
     return { requeueAfterMs: 500 };
+  }
+
+  /**
+   * Drift: the app had converged, nothing it asks for changed (spec, replica count, revision), no
+   * replica exited or failed its checks, and yet the plan creates or removes replicas. Someone
+   * changed the host by hand (removed a container, started an extra one with our labels).
+   */
+  private recordDrift(app: string, wanted: string, plan: ContainerPlan): void {
+    const failure = plan.actions.some((a) => a.kind === 'remove' && !a.reason.startsWith('scale down'));
+    const changes = plan.actions.filter((a) => a.kind === 'create' || (a.kind === 'remove' && a.reason.startsWith('scale down')));
+    if (this.convergedAt.get(app) === wanted && !failure && changes.length > 0) {
+      const created = changes.filter((a) => a.kind === 'create').length;
+      const removed = changes.length - created;
+      this.deps.store.addEvent({
+        app,
+        type: 'Warning',
+        reason: 'DriftCorrected',
+        message: `replicas were changed outside AutoServe; ${created ? `recreating ${created} missing` : `removing ${removed} extra`} to match the manifest`,
+      });
+    }
+    if (plan.converged) this.convergedAt.set(app, wanted);
   }
 
   private syncProbes(app: string, loaded: LoadedApp, facts: ContainerFacts[]): void {

@@ -38,6 +38,7 @@ describe('drift is reverted', () => {
     expect(after.map((c) => c.id)).toContain(survivor!.id); // the healthy one was left alone
     const recent = t.daemon.store.events({ app: 'web' }).slice(eventsBefore);
     expect(recent.some((e) => e.reason === 'Created')).toBe(true);
+    expect(recent.some((e) => e.reason === 'DriftCorrected' && e.message.includes('recreating 1 missing'))).toBe(true);
     await eventually(async () => {
       const res = await httpGet(t.options.lbPort, 'web.localhost', '/healthz');
       expect(res.status).toBe(200);
@@ -68,6 +69,7 @@ describe('drift is reverted', () => {
     }, { timeoutMs: 30_000, message: 'the extra container removed' });
     const recent = t.daemon.store.events({ app: 'web' }).slice(eventsBefore);
     expect(recent.some((e) => (e.reason === 'Removed' || e.reason === 'Draining') && e.message.includes(extraName))).toBe(true);
+    expect(recent.some((e) => e.reason === 'DriftCorrected' && e.message.includes('removing 1 extra'))).toBe(true);
   });
 
   it('leaves containers without our instance label alone', async () => {
