@@ -133,7 +133,7 @@ export const appManifestSchema = {
           type: 'object',
           additionalProperties: false,
           required: ['httpGet'],
-          description: 'Readiness probe. A replica gets traffic only after it passes; without it, a running container counts as ready.',
+          description: 'Health probe. A replica gets traffic only after it passes and is replaced after failureThreshold failures in a row; without it, a replica is ready when its first port accepts a connection.',
           properties: {
             httpGet: {
               type: 'object',
