@@ -8,13 +8,10 @@ import type { AppStatus, InstanceStatus } from '../../store/status-model.js';
 import type { Store } from '../../store/store.js';
 import { listManagedContainers, type ContainerFacts } from '../../observe/docker-containers.js';
 import type { HealthProber } from '../../observe/health-prober.js';
-import { containerShapeOf } from './container-config.js';
 import type { ContainerExecutor, ExecuteResult } from './container-executor.js';
-import { desiredReplicaCount } from './desired-replicas.js';
 import type { Drainer } from './drainer.js';
 import { planContainers, type ContainerPlan, type CrashRecord, type ObservedReplica } from './plan-containers.js';
-import { resolveEnv } from './resolve-env.js';
-import { revisionOf } from './revision.js';
+import { desiredReplicaSetOf, observedReplicaOf } from './replica-sets.js';
 
 /** How long a whole-host listing taken at resync may stand in for each app's own listing. */
 const SNAPSHOT_TTL_MS = 1_000;
@@ -102,30 +99,22 @@ export class ContainerController implements Reconciler {
     }
 
     const spec = loaded.manifest.spec;
-    let env: Record<string, string>;
+    let desiredSet: ReturnType<typeof desiredReplicaSetOf>;
     try {
-      env = resolveEnv(app, spec.env, this.deps.env);
+      desiredSet = desiredReplicaSetOf(loaded, store.app(app), this.deps.env);
     } catch (err) {
       if (!(err instanceof ReconcileError)) throw err;
       this.recordStalled(app, loaded, err);
       return {};
     }
-    const shape = containerShapeOf(spec, env);
-    const revision = revisionOf(shape);
-    const previous = store.app(app);
-    const replicas = desiredReplicaCount(spec, previous?.autoscaledReplicas);
-    const haltedRevision = previous?.haltedRevision === revision ? revision : undefined;
+    const { shape, desired: wanted } = desiredSet;
+    const { revision, replicas, haltedRevision } = wanted;
 
     this.syncProbes(app, loaded, facts);
-    const observed = facts.map((f) => this.toObserved(f));
+    const observed = facts.map((f) => observedReplicaOf(f, this.deps.prober.health(f.id), this.deps.drainer.isDraining(f.id)));
     const now = Date.now();
     this.noteCrashes(app, revision, facts, now);
-    const plan = planContainers(
-      { app, revision, replicas, maxSurge: spec.rollout.maxSurge, progressDeadlineMs: spec.rollout.progressDeadlineSeconds * 1000, haltedRevision },
-      observed,
-      now,
-      this.crashes.get(app),
-    );
+    const plan = planContainers(wanted, observed, now, this.crashes.get(app));
     const result = await this.deps.executor.execute(plan.actions, {
       instance: this.deps.instance,
       app,
@@ -215,19 +204,6 @@ export class ContainerController implements Reconciler {
         .filter((f) => f.running && f.hostPorts[port] !== undefined)
         .map((f) => ({ id: f.id, app, name: f.name, hostPort: f.hostPorts[port]!, health: spec.health })),
     );
-  }
-
-  private toObserved(f: ContainerFacts): ObservedReplica {
-    return {
-      id: f.id,
-      name: f.name,
-      revision: f.revision,
-      slot: f.slot,
-      running: f.running,
-      createdAtMs: f.createdAtMs,
-      health: f.running ? this.deps.prober.health(f.id) : 'starting',
-      draining: this.deps.drainer.isDraining(f.id),
-    };
   }
 
   /** A replica of the current revision that exited young is a crash: back off before replacing it. */

@@ -10,11 +10,9 @@ import type { LoadedApp, ManifestError } from '../../manifest/types.js';
 import { listManagedContainers, type ContainerFacts } from '../../observe/docker-containers.js';
 import { probeHttp, probeTcp } from '../../observe/health-prober.js';
 import type { AppStatus, StoreData } from '../../store/status-model.js';
-import { containerShapeOf } from './container-config.js';
 import { desiredReplicaCount } from './desired-replicas.js';
-import { planContainers, type ContainerAction, type ObservedReplica, type ReplicaHealth } from './plan-containers.js';
-import { resolveEnv } from './resolve-env.js';
-import { revisionOf } from './revision.js';
+import { planContainers, type ContainerAction, type DesiredReplicaSet, type ReplicaHealth } from './plan-containers.js';
+import { desiredReplicaSetOf, observedReplicaOf } from './replica-sets.js';
 
 export interface PlanFromWorldInput {
   docker: Docker;
@@ -90,40 +88,18 @@ async function planApp(
   stored: AppStatus | undefined,
   input: PlanFromWorldInput & { now: number; probe: NonNullable<PlanFromWorldInput['probe']> },
 ): Promise<AppPlan> {
-  const spec = loaded.manifest.spec;
-  const replicas = desiredReplicaCount(spec, stored?.autoscaledReplicas);
-  let env: Record<string, string>;
+  let desired: DesiredReplicaSet;
   try {
-    env = resolveEnv(app, spec.env, input.env);
+    desired = desiredReplicaSetOf(loaded, stored, input.env).desired;
   } catch (err) {
     if (!(err instanceof ReconcileError)) throw err;
+    const replicas = desiredReplicaCount(loaded.manifest.spec, stored?.autoscaledReplicas);
     return { app, desiredReplicas: replicas, actions: [], converged: false, stalled: err.message };
   }
-  const revision = revisionOf(containerShapeOf(spec, env));
-  const observed: ObservedReplica[] = await Promise.all(
-    facts.map(async (f) => ({
-      id: f.id,
-      name: f.name,
-      revision: f.revision,
-      slot: f.slot,
-      running: f.running,
-      createdAtMs: f.createdAtMs,
-      health: f.running ? await input.probe(f, loaded) : 'starting',
-      draining: false, // drains live in the daemon's memory; a plan cannot see them
-    })),
-  );
-  const plan = planContainers(
-    {
-      app,
-      revision,
-      replicas,
-      maxSurge: spec.rollout.maxSurge,
-      progressDeadlineMs: spec.rollout.progressDeadlineSeconds * 1000,
-      haltedRevision: stored?.haltedRevision === revision ? revision : undefined,
-    },
-    observed,
-    input.now,
-  );
+  const { revision, replicas } = desired;
+  // Drains live in the daemon's memory; a plan cannot see them.
+  const observed = await Promise.all(facts.map(async (f) => observedReplicaOf(f, f.running ? await input.probe(f, loaded) : 'starting', false)));
+  const plan = planContainers(desired, observed, input.now);
   return { app, revision, desiredReplicas: replicas, actions: plan.actions, converged: plan.converged };
 }
 

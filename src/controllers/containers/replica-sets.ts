@@ -1,0 +1,49 @@
+import type { LoadedApp } from '../../manifest/types.js';
+import type { ContainerFacts } from '../../observe/docker-containers.js';
+import type { AppStatus } from '../../store/status-model.js';
+import { containerShapeOf } from './container-config.js';
+import { desiredReplicaCount } from './desired-replicas.js';
+import type { DesiredReplicaSet, ObservedReplica, ReplicaHealth } from './plan-containers.js';
+import { resolveEnv } from './resolve-env.js';
+import { revisionOf, type ContainerShape } from './revision.js';
+
+/**
+ * The planner's desired side of one app, from its manifest and what the store remembers (the
+ * autoscaler's count, a halted rollout). Shared by the controller and `autoserve plan`, so both
+ * plan from the same input. Throws EnvMissingError when a `valueFrom` variable is missing.
+ */
+export function desiredReplicaSetOf(
+  loaded: LoadedApp,
+  stored: Pick<AppStatus, 'autoscaledReplicas' | 'haltedRevision'> | undefined,
+  env: NodeJS.ProcessEnv,
+): { desired: DesiredReplicaSet; shape: ContainerShape } {
+  const app = loaded.manifest.metadata.name;
+  const spec = loaded.manifest.spec;
+  const shape = containerShapeOf(spec, resolveEnv(app, spec.env, env));
+  const revision = revisionOf(shape);
+  return {
+    shape,
+    desired: {
+      app,
+      revision,
+      replicas: desiredReplicaCount(spec, stored?.autoscaledReplicas),
+      maxSurge: spec.rollout.maxSurge,
+      progressDeadlineMs: spec.rollout.progressDeadlineSeconds * 1000,
+      haltedRevision: stored?.haltedRevision === revision ? revision : undefined,
+    },
+  };
+}
+
+/** The planner's view of one container: Docker's facts plus health and drain state. */
+export function observedReplicaOf(f: ContainerFacts, health: ReplicaHealth, draining: boolean): ObservedReplica {
+  return {
+    id: f.id,
+    name: f.name,
+    revision: f.revision,
+    slot: f.slot,
+    running: f.running,
+    createdAtMs: f.createdAtMs,
+    health: f.running ? health : 'starting',
+    draining,
+  };
+}
