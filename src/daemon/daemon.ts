@@ -137,7 +137,11 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
       await warm;
       await routes?.request();
     },
-    onGone: (app) => queue.add(app),
+    onGone: (app, id) => {
+      prober.forget(id);
+      controller.forget(app, id);
+      queue.add(app);
+    },
   });
   const controller = new ContainerController({
     docker,
@@ -168,6 +172,7 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
     apps: () => desired.all(),
     containersOf: (app) => controller.containersOf(app),
     isReady: (id) => prober.health(id) === 'ready' && !drainer.isDraining(id),
+    isDraining: (id) => drainer.isDraining(id),
     accessLog,
     sampler: new ContainerMetricsSampler({ docker, logger: logger.child({ component: 'container-metrics' }) }),
     onScaled: (app, from, to) => {
@@ -182,7 +187,10 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
       store,
       logger: logger.child({ controller: 'routes' }),
       apps: () => desired.all(),
-      onApplied: ({ ok, durationMs }) => metrics.nginxReload(ok, durationMs),
+      // Only real reloads (and failed applies) count; a Lua membership update is not a reload.
+      onApplied: ({ ok, reloaded, durationMs }) => {
+        if (reloaded || !ok) metrics.nginxReload(ok, durationMs);
+      },
       servingReplicas: (app) => {
         const port = desired.get(app)?.manifest.spec.ports[0]?.containerPort;
         if (port === undefined) return [];
@@ -219,8 +227,9 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
   const resyncAll = async () => {
     const apps = new Set(desired.all().map((a) => a.manifest.metadata.name));
     try {
+      const epoch = controller.listingEpoch();
       const all = await listManagedContainers(docker, options.instance);
-      controller.prime(all);
+      controller.prime(all, epoch);
       for (const c of all) apps.add(c.app);
     } catch (err) {
       logger.warn({ err: errorMessage(err) }, 'resync could not list containers');

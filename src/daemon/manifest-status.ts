@@ -19,12 +19,11 @@ export class ManifestStatusRecorder {
     const byApp = new Map<string, ManifestError[]>();
     const orphanErrors: ManifestError[] = [];
     for (const error of result.errors) {
-      // A file that could not be read at all concerns every app it declared last time.
+      // An error that names no app (a file that cannot be read, a document without a readable
+      // name) concerns every app its file declared last time.
       const apps = error.app !== undefined
         ? [error.app]
-        : error.document === undefined
-          ? desired.all().filter((a) => a.file === error.file).map((a) => a.manifest.metadata.name)
-          : [];
+        : desired.all().filter((a) => a.file === error.file).map((a) => a.manifest.metadata.name);
       if (apps.length === 0) orphanErrors.push(error);
       for (const app of apps) byApp.set(app, [...(byApp.get(app) ?? []), error]);
     }

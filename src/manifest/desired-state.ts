@@ -58,7 +58,8 @@ export class DesiredState {
     }
     // Files that could not be parsed at all: we cannot tell what they declare, so what they
     // declared last time stays.
-    const unreadable = new Set(result.errors.filter((e) => e.document === undefined).map((e) => e.file));
+    // The same holds for a document whose name cannot be read: it may be an app declared there before.
+    const unreadable = new Set(result.errors.filter((e) => e.document === undefined || e.app === undefined).map((e) => e.file));
 
     const gone = [...this.apps.keys()].filter((name) => !result.apps.has(name) && !invalid.has(name));
     for (const name of gone) {

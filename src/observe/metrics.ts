@@ -79,7 +79,7 @@ export class AutoserveMetrics {
     });
     this.scaleEvents = new Counter({
       name: name('scale_events_total'),
-      help: 'Replica count changes made by the autoscaler or an operator, by direction.',
+      help: 'Replica count changes made by the autoscaler, by direction.',
       labelNames: ['app', 'direction'],
       registers,
     });

@@ -161,6 +161,8 @@ export class WorkQueue {
   resync(keys: Iterable<string>, options: { jitterMs?: number } = {}): void {
     const jitterMs = options.jitterMs ?? 0;
     for (const key of keys) {
+      // A key waiting out its backoff keeps waiting: a periodic resync must not defeat it.
+      if (this.failureCount(key) > 0 && this.delayed.has(key)) continue;
       if (jitterMs > 0) this.addAfter(key, Math.floor(this.random() * jitterMs));
       else this.add(key);
     }

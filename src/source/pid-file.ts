@@ -41,7 +41,9 @@ export async function isDaemonProcess(pid: number): Promise<boolean> {
   }
   try {
     const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8');
-    return /node|autoserve/.test(cmdline);
+    // Our daemon only: `autoserve run` (node .../cli/main.js run ...), not any node process.
+    const args = cmdline.split('\0');
+    return args.some((a) => /(^|\/)(autoserve|main\.js)$/.test(a)) && args.includes('run');
   } catch {
     return true; // no /proc (not Linux): trust kill(0)
   }

@@ -45,6 +45,7 @@ export class Store {
   private constructor(
     private readonly db: Low<StoreData>,
     private readonly retention: Retention,
+    private readonly logger: Logger,
   ) {}
 
   /** Opens (or creates) the store. A corrupt file is moved aside and the store starts empty. */
@@ -54,14 +55,16 @@ export class Store {
     let movedAside: string | undefined;
     try {
       await db.read();
-      if (!isStoreData(db.data)) throw new Error('not an AutoServe store');
+      if (!isStoreData(db.data)) throw new SyntaxError('not an AutoServe store');
     } catch (err) {
+      // Unreadable content is moved aside; an I/O error (permissions, disk) is not ours to discard.
+      if (!(err instanceof SyntaxError)) throw err;
       movedAside = `${path}.corrupt-${Date.now()}`;
       await rename(path, movedAside).catch(() => undefined);
       db.data = emptyStoreData();
       logger.warn({ path, movedAside, err: String(err) }, 'store file unreadable; moved aside, rebuilding from Docker');
     }
-    const store = new Store(db, retention);
+    const store = new Store(db, retention, logger);
     if (movedAside) {
       store.addEvent({
         type: 'Warning',
@@ -110,6 +113,12 @@ export class Store {
       this.scheduleWrite();
     }
     return status;
+  }
+
+  /** host+pathPrefix -> the app holding it. */
+  setRouteOwners(owners: Record<string, string>): void {
+    this.db.data.routeOwners = owners;
+    this.scheduleWrite();
   }
 
   removeApp(name: string): void {
@@ -171,7 +180,9 @@ export class Store {
 
   private write(): Promise<void> {
     // Chained so two writes never overlap; each writes the latest data.
-    this.writing = this.writing.then(() => this.db.write()).catch(() => undefined);
+    this.writing = this.writing
+      .then(() => this.db.write())
+      .catch((err: unknown) => this.logger.error({ err: String(err) }, 'store write failed; the next change retries'));
     return this.writing;
   }
 

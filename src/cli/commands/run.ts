@@ -53,7 +53,11 @@ export function registerRun(program: Command): void {
         containerLabels: flags.containerLabels ? parseLabels(flags.containerLabels as string) : undefined,
       });
       if (options.enableWriteApi && !options.authToken) throw new Error('--enable-write-api requires --auth-token');
+      // The write API edits files in --manifests; in git mode the repository is the source of truth.
+      if (options.enableWriteApi && options.gitUrl) throw new Error('--enable-write-api cannot be used with --git: commit to the repository instead');
       const logger = createLogger(options.logLevel, join(options.stateDir, CONTROLLER_LOG_FILE));
+      // A bug in a background loop is logged, never a crash of the controller.
+      process.on('unhandledRejection', (err) => logger.error({ err: String(err) }, 'unhandled rejection'));
       const daemon = await startDaemon(options, logger);
       await writePidFile(options.stateDir);
       process.on('SIGHUP', () => daemon.syncNow()); // fetch now (git mode)

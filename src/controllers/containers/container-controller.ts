@@ -50,6 +50,7 @@ export class ContainerController implements Reconciler {
   private readonly observed = new Map<string, ContainerFacts[]>();
   private readonly crashes = new Map<string, CrashRecord>();
   private snapshot: { takenAt: number; byApp: Map<string, ContainerFacts[]> } | undefined;
+  private epoch = 0;
   /** What each app last converged to (spec, count, revision), to tell drift from a requested change. */
   private readonly convergedAt = new Map<string, string>();
 
@@ -60,14 +61,29 @@ export class ContainerController implements Reconciler {
    * Docker call, not N. It is used only while fresh and until anything changes (a Docker event, or
    * an action of ours): each pass still sees a whole, current observation.
    */
-  prime(all: ContainerFacts[]): void {
+  prime(all: ContainerFacts[], listedAtEpoch: number): void {
+    // A change since the listing started (an action, an event) makes it stale before it is used.
+    if (listedAtEpoch !== this.epoch) return;
     const byApp = new Map<string, ContainerFacts[]>();
     for (const c of all) byApp.set(c.app, [...(byApp.get(c.app) ?? []), c]);
     this.snapshot = { takenAt: Date.now(), byApp };
   }
 
+  /** Take before listing for `prime`: it counts invalidations. */
+  listingEpoch(): number {
+    return this.epoch;
+  }
+
   invalidate(): void {
+    this.epoch += 1;
     this.snapshot = undefined;
+  }
+
+  /** A replica that is gone (drained and removed): out of the routing view at once, not at the next pass. */
+  forget(app: string, id: string): void {
+    this.invalidate();
+    const facts = this.observed.get(app);
+    if (facts) this.observed.set(app, facts.filter((f) => f.id !== id));
   }
 
   private async observe(app: string): Promise<ContainerFacts[]> {
@@ -134,7 +150,10 @@ export class ContainerController implements Reconciler {
     log.debug({ actions: plan.actions.length, converged: plan.converged, durationMs: Date.now() - started }, 'reconciled');
 
     const transient = result.errors.find((e) => !(e instanceof ReconcileError) || e.kind !== 'stalled');
-    if (transient) throw transient; // backoff; the status above already says why
+    if (transient) {
+      this.invalidate(); // the next try observes afresh
+      throw transient; // backoff; the status above already says why
+    }
     if (plan.actions.length > 0) return { requeueAfterMs: 200 }; // look at what the actions did
     return plan.requeueAfterMs !== undefined ? { requeueAfterMs: plan.requeueAfterMs } : {};
   }
@@ -160,8 +179,8 @@ export class ContainerController implements Reconciler {
     const drainSeconds = status?.spec?.termination.drainSeconds ?? 0;
     const stopTimeoutSeconds = status?.spec?.termination.stopTimeoutSeconds ?? 10;
     for (const f of remaining) {
-      const ready = f.running && this.deps.prober.health(f.id) === 'ready';
-      if (ready) {
+      // Any running replica may be in nginx (after a restart its health is not even known yet): drain it.
+      if (f.running) {
         this.deps.drainer.start({ app, id: f.id, name: f.name, reason: 'manifest removed', drainSeconds, stopTimeoutSeconds });
       } else {
         await this.deps.docker.getContainer(f.id).remove({ force: true, v: true }).catch(() => undefined);
@@ -332,7 +351,9 @@ function phaseOf(
 ): AppStatus['phase'] {
   if (status.spec?.state === 'down') return s.live === 0 ? 'Stopped' : 'Progressing';
   if (s.failed) return s.ready > 0 ? 'Degraded' : 'Failed';
-  if (s.halted || conditionIsTrue(status.conditions, 'ManifestInvalid') || conditionIsTrue(status.conditions, 'RouteDegraded')) {
+  // RouteConflict counts for the app that lost the route, not for the one holding it.
+  const lostRoute = status.conditions.some((c) => c.type === 'RouteConflict' && c.status === 'True' && c.reason === 'HostPathClaimed');
+  if (s.halted || lostRoute || conditionIsTrue(status.conditions, 'ManifestInvalid') || conditionIsTrue(status.conditions, 'RouteDegraded')) {
     return s.ready > 0 ? 'Degraded' : 'Failed';
   }
   if (s.converged) return 'Running';

@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
-import { ImagePullFailedError, errorMessage } from '../../errors.js';
+import { ImagePullFailedError, ReconcileError, errorMessage } from '../../errors.js';
 import { containerCreateOptions, type ReplicaIdentity } from './container-config.js';
 import { Drainer, isStatus } from './drainer.js';
 import type { ContainerAction } from './plan-containers.js';
@@ -61,7 +61,7 @@ export class ContainerExecutor {
             }
             case 'remove':
               if (action.drain) {
-                this.drainer.start({ app: ctx.app, id: action.id, name: action.name, reason: action.reason, drainSeconds: ctx.drainSeconds, stopTimeoutSeconds: ctx.stopTimeoutSeconds });
+                this.drainer.start({ app: ctx.app, id: action.id, name: action.name, reason: action.reason, drainSeconds: action.skipDrainWait ? 0 : ctx.drainSeconds, stopTimeoutSeconds: ctx.stopTimeoutSeconds });
                 result.draining.push(action.name);
               } else {
                 await this.docker.getContainer(action.id).remove({ force: true, v: true }).catch((err: unknown) => {
@@ -90,10 +90,10 @@ export class ContainerExecutor {
     try {
       container = await this.docker.createContainer(options);
     } catch (err) {
-      // A leftover with this deterministic name (e.g. from a crash mid-create) is replaced.
-      if (!isStatus(err, 409)) throw err;
-      await this.docker.getContainer(options.name!).remove({ force: true }).catch(() => undefined);
-      container = await this.docker.createContainer(options);
+      // The name is taken: our observation was stale. Never remove what may be serving; the pass
+      // fails, and the next one observes afresh (a leftover that is not running is removed then).
+      if (isStatus(err, 409)) throw new ReconcileError('ReplicaExists', `${options.name} exists already; observing again`, 'transient', { cause: err });
+      throw err;
     }
     await container.start();
     return options.name!;

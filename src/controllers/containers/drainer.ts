@@ -15,8 +15,8 @@ export interface DrainerDeps {
   logger: Logger;
   /** Takes the replica out of the load balancer; resolves once nginx no longer routes to it. */
   leaveUpstream: (app: string) => Promise<void>;
-  /** Called when a replica is gone, so its app is looked at again. */
-  onGone: (app: string, name: string, reason: string) => void;
+  /** Called when a replica is gone (before it stops counting as draining), so its app is looked at again. */
+  onGone: (app: string, id: string, reason: string) => void;
 }
 
 /**
@@ -59,10 +59,10 @@ export class Drainer {
       if (this.abort.signal.aborted) return;
       await removeContainer(docker, request.id, request.stopTimeoutSeconds);
       log.info({ reason: request.reason, durationMs: Date.now() - startedAt }, 'replica drained and removed');
-      this.deps.onGone(request.app, request.name, request.reason);
+      this.deps.onGone(request.app, request.id, request.reason);
     } catch (err) {
       log.warn({ err: String(err) }, 'drain failed; the next reconcile retries');
-      this.deps.onGone(request.app, request.name, `drain failed: ${String(err)}`);
+      this.deps.onGone(request.app, request.id, `drain failed: ${String(err)}`);
     }
   }
 }

@@ -35,7 +35,11 @@ export interface CrashRecord {
 
 export type ContainerAction =
   | { kind: 'create'; revision: string; slot: number; reason: string }
-  | { kind: 'remove'; id: string; name: string; drain: boolean; reason: string }
+  /**
+   * drain: leave the upstream first (then wait drainSeconds, SIGTERM, remove); skipDrainWait: leave
+   * the upstream, but do not wait out drainSeconds (a replica failing its checks).
+   */
+  | { kind: 'remove'; id: string; name: string; drain: boolean; skipDrainWait?: boolean; reason: string }
   | { kind: 'haltRollout'; revision: string; reason: string };
 
 export interface ContainerPlan {
@@ -89,7 +93,8 @@ export function planContainers(
   for (const r of live.filter((r) => !r.running)) actions.push({ ...remove(r, 'replica exited'), drain: false });
   const running = live.filter((r) => r.running);
   for (const r of running.filter((r) => r.health === 'unhealthy')) {
-    actions.push({ ...remove(r, 'replica failed its health checks'), drain: false });
+    // It may still be in nginx until the route sync lands: leave the upstream first, without waiting.
+    actions.push({ ...remove(r, 'replica failed its health checks'), drain: true, skipDrainWait: true });
   }
   const healthy = running.filter((r) => r.health !== 'unhealthy');
   const current = healthy.filter((r) => r.revision === desired.revision);

@@ -39,6 +39,7 @@ export class RoutesController {
   private retryTimer: NodeJS.Timeout | undefined;
   private livenessTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  private checking = false;
 
   constructor(private readonly deps: RoutesControllerDeps) {
     this.owners = new Map(Object.entries(deps.store.data.routeOwners ?? {}));
@@ -75,7 +76,7 @@ export class RoutesController {
     this.recordConflicts(resolved.conflicts);
     if (!sameOwners(this.owners, resolved.owners)) {
       this.owners = resolved.owners;
-      this.deps.store.data.routeOwners = Object.fromEntries(resolved.owners);
+      this.deps.store.setRouteOwners(Object.fromEntries(resolved.owners));
     }
     return resolved.table;
   }
@@ -110,14 +111,17 @@ export class RoutesController {
   }
 
   private async checkLiveness(): Promise<void> {
-    if (this.closed || !this.deps.balancer.ensureRunning) return;
+    if (this.closed || this.checking || !this.deps.balancer.ensureRunning) return;
+    this.checking = true;
     try {
       if (await this.deps.balancer.isAlive()) return;
-      this.deps.store.addEvent({ type: 'Warning', reason: 'NginxRestarted', message: 'the nginx master was not running; started it again' });
-      await this.deps.balancer.ensureRunning();
+      this.deps.store.addEvent({ type: 'Warning', reason: 'NginxRestarted', message: 'the nginx master was not running; starting it again' });
+      // Through the one RouteSync: apply() starts the master, and never two at once.
       await this.sync.request();
     } catch (err) {
       this.deps.logger.warn({ err: errorMessage(err) }, 'nginx liveness check failed');
+    } finally {
+      this.checking = false;
     }
   }
 
@@ -128,7 +132,8 @@ export class RoutesController {
       if (this.lastConflicts.get(conflict.app) === message) continue;
       for (const app of [conflict.app, conflict.heldBy]) {
         const text = app === conflict.app ? message : `${conflict.app} also claims ${conflict.host}${conflict.pathPrefix}; ${app} keeps it`;
-        this.deps.store.updateApp(app, (s) => setCondition(s.conditions, { type: 'RouteConflict', status: 'True', reason: 'HostPathClaimed', message: text }));
+        const reason = app === conflict.app ? 'HostPathClaimed' : 'HoldsContestedRoute';
+        this.deps.store.updateApp(app, (s) => setCondition(s.conditions, { type: 'RouteConflict', status: 'True', reason, message: text }));
         this.deps.store.addEvent({ app, type: 'Warning', reason: 'RouteConflict', message: text });
       }
     }

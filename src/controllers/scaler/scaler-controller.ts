@@ -24,6 +24,8 @@ export interface ScalerControllerDeps {
   apps: () => LoadedApp[];
   containersOf: (app: string) => ContainerFacts[];
   isReady: (containerId: string) => boolean;
+  /** Leaving: counted neither as ready nor as starting, and its CPU is not sampled. */
+  isDraining: (containerId: string) => boolean;
   accessLog: AccessLogMetrics;
   sampler: ContainerMetricsSampler;
   /** A decision changed an app's count: reconcile it now. */
@@ -82,6 +84,8 @@ export class ScalerController {
           this.deps.logger.warn({ app: app.manifest.metadata.name, err: errorMessage(err) }, 'scaling decision failed');
         }
       }
+    } catch (err) {
+      this.deps.logger.warn({ err: errorMessage(err) }, 'scaler tick failed');
     } finally {
       this.ticking = false;
     }
@@ -96,7 +100,7 @@ export class ScalerController {
         ...(resources.cpu !== undefined ? { nanoCpus: Math.round(resources.cpu * 1e9) } : {}),
         ...(resources.memory !== undefined ? { memoryBytes: parseMemoryBytes(resources.memory) } : {}),
       };
-      for (const c of this.deps.containersOf(name)) if (c.running) targets.push({ id: c.id, app: name, limits });
+      for (const c of this.deps.containersOf(name)) if (c.running && !this.deps.isDraining(c.id)) targets.push({ id: c.id, app: name, limits });
     }
     const live = new Set(targets.map((t) => t.id));
     for (const id of this.replicas.keys()) {
@@ -134,7 +138,7 @@ export class ScalerController {
     const mine = [...this.replicas.entries()].filter(([, r]) => r.app === name);
     const replicaSeries = (pick: 'cpu' | 'memory'): ReplicaSeries[] =>
       mine.map(([id, r]) => ({ replicaId: id, startedAtMs: r.startedAtMs, samples: r[pick] }));
-    const running = this.deps.containersOf(name).filter((c) => c.running);
+    const running = this.deps.containersOf(name).filter((c) => c.running && !this.deps.isDraining(c.id));
     const ready = running.filter((c) => this.deps.isReady(c.id)).length;
 
     const decision = decideReplicas({
@@ -156,13 +160,10 @@ export class ScalerController {
   private record(app: string, current: number, decision: ScalingDecision, now: number): void {
     const { store } = this.deps;
     store.updateApp(app, (status) => {
-      status.scaling = {
-        recommendation: decision.recommendation,
-        reason: decision.reason,
-        heldBy: decision.heldBy,
-        metrics: decision.metrics,
-        decidedAt: new Date(now).toISOString(),
-      };
+      const view = { recommendation: decision.recommendation, reason: decision.reason, heldBy: decision.heldBy, metrics: decision.metrics };
+      // decidedAt moves only with the decision, so an unchanged look does not rewrite the store every tick.
+      const { decidedAt: _previous, ...previous } = status.scaling ?? { decidedAt: '' };
+      if (JSON.stringify(previous) !== JSON.stringify(view)) status.scaling = { ...view, decidedAt: new Date(now).toISOString() };
       if (decision.heldBy === 'host-capacity') {
         setCondition(status.conditions, { type: 'ScalingLimited', status: 'True', reason: `ScalingLimited${decision.limitedBy === 'memory' ? 'Memory' : 'Cpu'}`, message: decision.reason });
       } else {

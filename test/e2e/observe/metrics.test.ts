@@ -8,7 +8,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NginxProcess } from '../../../src/controllers/routes/nginx-process.js';
 import { AccessLogMetrics, ContainerMetricsSampler, fetchNginxStatus, type ContainerSample } from '../../../src/observe/index-metrics.js';
-import { createDockerTestEnv, dockerAvailable } from '../../support/docker-test-env.js';
+import { createDockerTestEnv } from '../../support/docker-test-env.js';
 import { eventually } from '../../support/eventually.js';
 import { freePort } from '../../support/free-port.js';
 import { httpGet } from '../../support/http-get.js';
@@ -22,9 +22,8 @@ const CPU_LIMIT_NANO = 0.5e9;
 const MEMORY_LIMIT = 256 * 1024 * 1024;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-const available = await dockerAvailable(docker);
 
-describe.skipIf(!available)('metrics of a real replica', () => {
+describe('metrics of a real replica', () => {
   let id: string;
   let hostPort: number;
 

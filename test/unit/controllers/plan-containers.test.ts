@@ -59,10 +59,11 @@ describe('planContainers', () => {
     expect(summary(plan.actions)).toEqual(['remove:dead', 'create:new:3']);
   });
 
-  it('replaces a replica that failed its health checks without draining it', () => {
+  it('replaces a replica that failed its health checks: out of nginx first, no drain wait', () => {
     const observed = [replica({ slot: 0 }), replica({ id: 'sick', name: 'sick', slot: 1, health: 'unhealthy' }), replica({ slot: 2 })];
     const plan = planContainers(desired(), observed, NOW);
-    expect(summary(plan.actions)).toEqual(['remove:sick', 'create:new:3']);
+    expect(summary(plan.actions)).toEqual(['remove:sick:drain', 'create:new:3']);
+    expect(plan.actions[0]).toMatchObject({ skipDrainWait: true });
   });
 
   it('ignores draining replicas: they count nowhere and are not removed twice', () => {

@@ -93,6 +93,15 @@ describe('DesiredState', () => {
     expect(state.apply(result([app('a', 'nginx:1', 'multi.yaml'), app('c')]))).toEqual({ changed: [], removed: ['b'], invalid: [] });
   });
 
+  it('keeps the app of a document whose name can no longer be read', () => {
+    const state = new DesiredState();
+    state.apply(result([app('web'), app('other')]));
+    // metadata mis-indented: the document says nothing about which app it is.
+    const nameless: ManifestError = { file: 'web.yaml', path: '/metadata', message: 'must be object', document: 0 };
+    expect(state.apply(result([app('other')], [nameless], 2))).toEqual({ changed: [], removed: [], invalid: ['web'] });
+    expect(state.get('web')).toBeDefined();
+  });
+
   it('keeps an app claimed twice (duplicate name) at its last good spec', () => {
     const state = new DesiredState();
     state.apply(result([app('web')]));

@@ -176,6 +176,20 @@ describe('WorkQueue', () => {
     expect(w.calls).toEqual(['a', 'a']);
   });
 
+  it('resync() leaves a key in its backoff wait alone; the retry still comes', async () => {
+    const w = controlledWorker();
+    const q = new WorkQueue({ worker: w.worker, baseBackoffMs: 10_000, jitter: 0 });
+    q.add('a');
+    await settle();
+    w.fail('a');
+    await settle();
+    q.resync(['a', 'b']);
+    await settle();
+    expect(w.calls).toEqual(['a', 'b']);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(w.calls).toEqual(['a', 'b', 'a']);
+  });
+
   it('counts a synchronously throwing worker as a failed pass', async () => {
     const errors: WorkErrorEvent[] = [];
     const q = new WorkQueue({

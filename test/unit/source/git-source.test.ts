@@ -10,9 +10,9 @@ import { appYaml, createGitRemote, type GitRemote } from './git-remote.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function waitFor(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(20);
   }
@@ -100,8 +100,10 @@ describe('GitSource', () => {
     await remote.push();
     await waitFor(() => h.revisions.length === 3, 'third revision');
     expect(h.last()).toMatchObject({ commit: third, changedApps: ['api'], previousCommit: second });
-    const checkouts = (await readdir(join(remote.root, 'state', 'git', 'checkouts'))).sort();
-    expect(checkouts).toEqual([second, third].sort());
+    // Old checkouts are pruned right after the revision is delivered: wait for it.
+    const checkoutsDir = join(remote.root, 'state', 'git', 'checkouts');
+    await waitFor(async () => (await readdir(checkoutsDir)).length === 2, 'old checkouts pruned');
+    expect((await readdir(checkoutsDir)).sort()).toEqual([second, third].sort());
     expect(await readlink(join(remote.root, 'state', 'git', 'previous'))).toBe(join('checkouts', second));
 
     // A commit that changes no manifest is still a revision, with no app changed.

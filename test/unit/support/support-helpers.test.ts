@@ -10,7 +10,6 @@ import {
   dockerAvailable,
 } from '../../support/docker-test-env.js';
 
-const dockerUp = await dockerAvailable();
 
 describe('freePort', () => {
   it('returns a port that can be bound on 127.0.0.1', async () => {
@@ -71,7 +70,7 @@ describe('createDockerTestEnv', () => {
   });
 });
 
-describe.skipIf(!dockerUp)('cleanupContainers (real Docker)', () => {
+describe('cleanupContainers (real Docker)', () => {
   it('force-removes exactly the containers with the label, running or not', async () => {
     const env = createDockerTestEnv('cleanup');
     const other = createDockerTestEnv('cleanup-other');
