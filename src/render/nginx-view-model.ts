@@ -28,6 +28,11 @@ export interface AppsViewOptions {
    * instead), so membership changes leave the text and the config id alone. Default false.
    */
   luaBalancer?: boolean;
+  /**
+   * Lua mode: the unix socket that serves the membership endpoint. Not the public listener, where
+   * every local process is "127.0.0.1": only root can connect to a socket the root master creates.
+   */
+  controlSocket?: string;
 }
 
 /** Proxy tuning printed into every location. Loopback upstreams: connect failures are instant. */
@@ -97,6 +102,8 @@ export function buildViewModel(table: RouteTable, opts: AppsViewOptions): AppsVi
   // Peers are validated in Lua mode too: a hostile one degrades its app just like in reload mode.
   const routes = [...table.routes].map(validateRoute).sort((a, b) => compare(a.app, b.app));
   const luaBalancer = opts.luaBalancer ?? false;
+  if (luaBalancer && !opts.controlSocket) throw new Error('the Lua balancer needs a controlSocket for its membership endpoint');
+  const controlListen = luaBalancer ? `unix:${absoluteSafePath(opts.controlSocket!)}` : undefined;
 
   const upstreams: UpstreamView[] = routes
     .filter((r) => r.servers.length > 0)
@@ -128,6 +135,7 @@ export function buildViewModel(table: RouteTable, opts: AppsViewOptions): AppsVi
     defaultAccessLog: path.join(logsDir, 'access.log'),
     proxy: DEFAULT_PROXY_SETTINGS,
     luaBalancer,
+    controlListen,
     upstreams,
     servers,
   };

@@ -74,7 +74,7 @@ export function luaBalancerSource(): string {
 
 export function renderNginxConfig(table: RouteTable, opts: RenderNginxOptions): RenderedNginxConfig {
   const luaBalancer = opts.mode === 'own' && opts.luaModulesDir !== undefined;
-  const apps = renderAppsConf(table, { listen: opts.listen, logsDir: opts.logsDir, luaBalancer });
+  const apps = renderAppsConf(table, { listen: opts.listen, logsDir: opts.logsDir, luaBalancer, controlSocket: path.join(opts.prefixDir, 'control', 'membership.sock') });
   if (opts.mode === 'include') return { appsConf: apps.text, configId: apps.configId };
   const mainConf = renderMainConf({
     prefixDir: opts.prefixDir,

@@ -1,9 +1,7 @@
 // Client of the own master's /_autoserve/membership (lua membership mode): GET reads the peers every
-// worker picks from (one shared dict), POST replaces all of them. Fresh loopback connections, like
-// the config-id probe. The last membership is also written to a file under the prefix, from which
+// worker picks from (one shared dict), POST replaces all of them, over the root-only control socket. The last membership is also written to a file under the prefix, from which
 // the Lua module seeds the dict at every nginx (re)start and reload.
 import http from 'node:http';
-import type { ListenAddress } from '../../render/nginx-view-model.js';
 import { membershipBody, sameMembership, type Membership } from '../../render/membership.js';
 import { writeFileAtomic } from './conf-files.js';
 
@@ -15,7 +13,8 @@ export class MembershipEndpoint {
   private written: string | undefined;
 
   constructor(
-    private readonly listen: ListenAddress,
+    /** The control server's unix socket (see apps.conf.hbs). */
+    private readonly socketPath: string,
     /** Absolute path of MEMBERSHIP_FILE. */
     private readonly seedFile: string,
     private readonly timeoutMs = 5_000,
@@ -50,11 +49,10 @@ export class MembershipEndpoint {
   }
 
   private request(method: 'GET' | 'POST', body?: string): Promise<{ status: number; body: string }> {
-    const host = this.listen.host === '0.0.0.0' ? '127.0.0.1' : this.listen.host;
     const headers: Record<string, string | number> = { host: 'autoserve-internal' };
     if (body !== undefined) Object.assign(headers, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
     return new Promise((resolve, reject) => {
-      const req = http.request({ host, port: this.listen.port, path: MEMBERSHIP_PATH, method, agent: false, timeout: this.timeoutMs, headers }, (res) => {
+      const req = http.request({ socketPath: this.socketPath, path: MEMBERSHIP_PATH, method, agent: false, timeout: this.timeoutMs, headers }, (res) => {
         let text = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => (text += chunk));
@@ -62,7 +60,11 @@ export class MembershipEndpoint {
         res.on('error', reject);
       });
       req.on('timeout', () => req.destroy(new Error(`${method} ${MEMBERSHIP_PATH} timed out after ${this.timeoutMs} ms`)));
-      req.on('error', reject);
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        // No socket yet: the served config predates the control server (as a 404 would say).
+        if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') resolve({ status: 404, body: '' });
+        else reject(err);
+      });
       req.end(body);
     });
   }

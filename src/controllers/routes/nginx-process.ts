@@ -45,8 +45,18 @@ export interface NginxProcessOptions {
 
 export type MembershipMode = 'lua' | 'reload';
 
+/**
+ * nginx makes every unix socket it listens on 0666, so the socket alone protects nothing: it lives in
+ * a 0700 directory, and only root can reach it.
+ */
+export const CONTROL_DIR = 'control';
+export const CONTROL_SOCKET_FILE = 'membership.sock';
+const MAX_UNIX_SOCKET_PATH = 107;
+
 export class NginxProcess implements LoadBalancer {
   readonly prefixDir: string;
+  /** Lua mode: the membership endpoint's unix socket (root only). */
+  readonly controlSocket: string;
   private adoptedPid: number | undefined;
   readonly confDir: string;
   readonly mainConfPath: string;
@@ -65,6 +75,7 @@ export class NginxProcess implements LoadBalancer {
   constructor(opts: NginxProcessOptions) {
     this.opts = opts;
     this.prefixDir = path.resolve(opts.prefixDir);
+    this.controlSocket = path.join(this.prefixDir, CONTROL_DIR, CONTROL_SOCKET_FILE);
     this.confDir = path.join(this.prefixDir, 'conf');
     this.mainConfPath = path.join(this.confDir, 'nginx.conf');
     this.appsConfPath = path.join(this.confDir, 'apps.conf');
@@ -80,7 +91,7 @@ export class NginxProcess implements LoadBalancer {
     });
     this.membershipApplier = new MembershipApplier({
       routes: this.applier,
-      channel: new MembershipEndpoint(this.listen, path.join(this.prefixDir, MEMBERSHIP_FILE)),
+      channel: new MembershipEndpoint(this.controlSocket, path.join(this.prefixDir, MEMBERSHIP_FILE)),
       logger: this.logger,
     });
   }
@@ -230,11 +241,13 @@ export class NginxProcess implements LoadBalancer {
       await mkdir(dir, { recursive: true });
     }
     await chmod(this.prefixDir, 0o755);
+    await mkdir(path.join(this.prefixDir, CONTROL_DIR), { recursive: true, mode: 0o700 });
+    await chmod(path.join(this.prefixDir, CONTROL_DIR), 0o700);
     await chmod(path.join(this.prefixDir, 'temp'), 0o755);
   }
 
   private renderApps(table: RouteTable): { text: string; configId: string } {
-    return renderAppsConf(table, { listen: this.listen, logsDir: this.logsDir, luaBalancer: this.membershipMode === 'lua' });
+    return renderAppsConf(table, { listen: this.listen, logsDir: this.logsDir, luaBalancer: this.membershipMode === 'lua', controlSocket: this.controlSocket });
   }
 
   /** Writes <prefix>/lua/autoserve_balancer.lua when it differs; returns whether it did. */
@@ -257,7 +270,11 @@ export class NginxProcess implements LoadBalancer {
       this.logger.info({ membership: 'reload' }, 'nginx membership by reload (configured)');
       return 'reload';
     }
-    const reason = await this.luaUnavailableReason();
+    // A unix socket path is limited to 107 bytes (sockaddr_un): a deep state dir cannot host one.
+    const reason =
+      Buffer.byteLength(this.controlSocket) > MAX_UNIX_SOCKET_PATH
+        ? `control socket path longer than ${MAX_UNIX_SOCKET_PATH} bytes: ${this.controlSocket}`
+        : await this.luaUnavailableReason();
     if (reason === undefined) {
       this.logger.info({ membership: 'lua', modulesDir: this.luaModulesDir }, 'nginx membership through the Lua balancer (no reload for replica changes)');
       return 'lua';

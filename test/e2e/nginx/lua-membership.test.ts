@@ -1,7 +1,7 @@
 // Lua membership mode against the real nginx + Lua module: replica changes go to the Lua balancer
 // by POST (no reload), route changes still reload. In-process HTTP upstreams on loopback that count
 // the requests they receive.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -44,10 +44,11 @@ async function startUpstream(name: string): Promise<Upstream> {
   return upstream;
 }
 
-function request(port: number, host: string, opts: { method?: string; path?: string; body?: string; agent?: http.Agent } = {}): Promise<{ status: number; body: string }> {
+function request(port: number | { socketPath: string }, host: string, opts: { method?: string; path?: string; body?: string; agent?: http.Agent } = {}): Promise<{ status: number; body: string }> {
+  const target = typeof port === 'number' ? { host: '127.0.0.1', port } : port;
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: '127.0.0.1', port, path: opts.path ?? '/', method: opts.method ?? 'GET', agent: opts.agent ?? false, headers: { host } },
+      { ...target, path: opts.path ?? '/', method: opts.method ?? 'GET', agent: opts.agent ?? false, headers: { host } },
       (res) => {
         let body = '';
         res.setEncoding('utf8');
@@ -84,7 +85,8 @@ describe('own nginx master, lua membership mode (real nginx + Lua module)', () =
     }
     return seen;
   };
-  const served = async () => JSON.parse((await request(port, 'autoserve-internal', { path: MEMBERSHIP_PATH })).body) as { apps: Record<string, string[]> };
+  const control = () => ({ socketPath: nginx.controlSocket });
+  const served = async () => JSON.parse((await request(control(), 'autoserve-internal', { path: MEMBERSHIP_PATH })).body) as { apps: Record<string, string[]> };
   const peer = (u: Upstream) => `127.0.0.1:${u.port}`;
   const workers = async () => (await acceptingWorkerPids((await nginx.pid())!)).sort();
 
@@ -193,10 +195,20 @@ describe('own nginx master, lua membership mode (real nginx + Lua module)', () =
       '{"apps":{"web":[]}} trailing',
       'not json',
     ]) {
-      const reply = await request(port, 'autoserve-internal', { method: 'POST', path: MEMBERSHIP_PATH, body });
+      const reply = await request(control(), 'autoserve-internal', { method: 'POST', path: MEMBERSHIP_PATH, body });
       expect(reply.status, body).toBe(400);
     }
     expect(await served()).toEqual(before);
+  });
+
+  it('serves the membership endpoint only on the root-only control socket, not on the public listener', async () => {
+    const before = await served();
+    const viaTcp = await request(port, 'autoserve-internal', { method: 'POST', path: MEMBERSHIP_PATH, body: '{"apps":{"web":["127.0.0.1:9"]}}' });
+    expect(viaTcp.status).toBe(404);
+    expect(await served()).toEqual(before);
+    // nginx makes the socket 0666; its directory is what keeps other users out.
+    const dirMode = (await stat(path.dirname(nginx.controlSocket))).mode & 0o777;
+    expect(dirMode).toBe(0o700);
   });
 
   it('after the master dies, ensureRunning starts it seeded from the file; the next apply restores membership', async () => {

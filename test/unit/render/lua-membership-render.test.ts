@@ -5,7 +5,7 @@ import { InvalidRouteError, buildViewModel } from '../../../src/render/nginx-vie
 import { luaBalancerSource, renderAppsConf, renderNginxConfig } from '../../../src/render/render-nginx-config.js';
 
 const opts = { listen: { host: '127.0.0.1', port: 8080 }, logsDir: '/srv/autoserve/logs' };
-const lua = { ...opts, luaBalancer: true };
+const lua = { ...opts, luaBalancer: true, controlSocket: '/srv/autoserve/nginx/control.sock' };
 const s = (port: number) => ({ host: '127.0.0.1', port });
 const route = (over: Partial<AppRoute>): AppRoute => ({ app: 'web', host: 'web.localhost', pathPrefix: '/', servers: [s(9000)], ...over });
 const table = (...routes: AppRoute[]): RouteTable => ({ routes });
@@ -36,8 +36,11 @@ describe('apps conf in lua membership mode', () => {
     expect(rendered.text).not.toContain('@autoserve_no_peers_api');
   });
 
-  it('serves the loopback-only membership endpoint on the default server', () => {
-    expect(rendered.text).toMatch(/location = \/_autoserve\/membership \{\n\s+allow 127\.0\.0\.1;\n\s+deny all;/);
+  it('serves the membership endpoint only on the control socket, not on the public listener', () => {
+    expect(rendered.text).toContain('listen "unix:/srv/autoserve/nginx/control.sock";');
+    const controlServer = rendered.text.slice(rendered.text.indexOf('listen "unix:'));
+    expect(controlServer).toMatch(/location = \/_autoserve\/membership \{/);
+    expect(rendered.text.slice(0, rendered.text.indexOf('listen "unix:'))).not.toContain('_autoserve/membership');
     expect(rendered.text).toContain('require("autoserve_balancer").membership()');
     expect(renderAppsConf(table(route({})), opts).text).not.toContain('_autoserve/membership');
   });
