@@ -6,7 +6,7 @@
 // half a file). The other documents of a multi-document YAML file are kept byte for byte; the
 // edited document is re-serialised, so comments inside it are not kept.
 import { randomBytes } from 'node:crypto';
-import { link, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { link, readFile, realpath, rename, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { dump, load } from 'js-yaml';
 import { isRecord } from './defaults.js';
@@ -51,7 +51,8 @@ export async function editAppManifest(dir: string, app: string, mutate: Manifest
     if (next === undefined) continue;
     const manifest = validated(file, next, app);
     if (next === text) return { file, manifest, changed: false };
-    await writeAtomically(file, next);
+    // A symlinked manifest is edited where it points; renaming over the link would replace it.
+    await writeAtomically(await realpath(file), next);
     return { file, manifest, changed: true };
   }
   throw new ManifestEditError('AppNotFound', `no manifest in ${dir} declares an app named ${JSON.stringify(app)}`);

@@ -8,6 +8,8 @@
 // "$") is rejected here, at the door.
 
 /** DNS label: becomes a container name, a file name and an nginx upstream token. */
+/** The most replicas one app may ask for (spec.replicas, scaling bounds, the write API's scale). */
+export const MAX_REPLICAS = 100;
 export const NAME_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 /** Docker image reference characters only (registry/repo:tag@digest). */
 export const IMAGE_PATTERN = '^[a-zA-Z0-9][a-zA-Z0-9._\\-/:@]*$';
@@ -184,7 +186,7 @@ export const appManifestSchema = {
           },
         },
         replicas: {
-          type: 'integer', minimum: 0, maximum: 100, default: 1,
+          type: 'integer', minimum: 0, maximum: MAX_REPLICAS, default: 1,
           description: 'Fixed replica count, used without a scaling block or in manual mode.',
         },
         scaling: {

@@ -15,7 +15,7 @@ import {
   type ManifestMutation,
 } from '../../manifest/edit-manifest.js';
 
-export const MAX_REPLICAS = 1_000;
+import { MAX_REPLICAS } from '../../manifest/schema.js';
 
 /**
  * Adds the write routes. Without --enable-write-api they exist only to answer 405 with a clear
