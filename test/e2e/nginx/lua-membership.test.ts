@@ -3,7 +3,7 @@
 // the requests they receive.
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import http from 'node:http';
-import net, { type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -14,16 +14,9 @@ import { MEMBERSHIP_FILE, MEMBERSHIP_PATH } from '../../../src/controllers/route
 import { NginxProcess } from '../../../src/controllers/routes/nginx-process.js';
 import { acceptingWorkerPids } from '../../../src/controllers/routes/nginx-workers.js';
 import type { AppRoute, RouteTable } from '../../../src/controllers/routes/route-table.js';
+import { freePort } from '../../support/free-port.js';
 
 const logger = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 interface Upstream {
   name: string;

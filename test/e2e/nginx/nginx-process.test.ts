@@ -5,23 +5,15 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NginxProcess } from '../../../src/controllers/routes/nginx-process.js';
 import type { AppRoute, RouteTable } from '../../../src/controllers/routes/route-table.js';
+import { freePort } from '../../support/free-port.js';
 
 const logger = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 async function startUpstream(name: string): Promise<http.Server> {
   const server = http.createServer((req, res) => {

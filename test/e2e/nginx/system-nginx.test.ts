@@ -2,7 +2,7 @@
 // whose main config includes conf.d/*.conf at http level, like Debian's.
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
-import net, { type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -10,16 +10,9 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppRoute } from '../../../src/controllers/routes/route-table.js';
 import { SystemNginx } from '../../../src/controllers/routes/system-nginx.js';
+import { freePort } from '../../support/free-port.js';
 
 const NGINX = '/usr/sbin/nginx';
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 function get(port: number, host: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
