@@ -1,0 +1,107 @@
+// Health thresholds against a real in-process HTTP server whose /healthz answer the test flips.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { HealthSpec } from '../../../src/manifest/types.js';
+import { HealthProber, probeTcp, type HealthChange } from '../../../src/observe/health-prober.js';
+import { eventually } from '../../support/eventually.js';
+
+const health = (over: Partial<HealthSpec> = {}): HealthSpec => ({
+  httpGet: { path: '/healthz', port: 8080 },
+  intervalSeconds: 1,
+  timeoutSeconds: 1,
+  failureThreshold: 2,
+  successThreshold: 1,
+  ...over,
+});
+
+describe('HealthProber', () => {
+  let server: http.Server;
+  let port: number;
+  let status: number;
+  let hits: number;
+  let prober: HealthProber;
+  let changes: HealthChange[];
+
+  beforeEach(async () => {
+    status = 200;
+    hits = 0;
+    changes = [];
+    server = http.createServer((_req, res) => {
+      hits++;
+      res.writeHead(status).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+    prober = new HealthProber((change) => changes.push(change));
+  });
+  afterEach(async () => {
+    prober.close();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  it('a replica becomes ready after successThreshold passes, and is probed often while starting', async () => {
+    prober.sync('web', [{ id: 'a', app: 'web', name: 'web-a', hostPort: port, health: health({ successThreshold: 2 }) }]);
+    expect(prober.health('a')).toBe('starting');
+    expect(prober.hasResult('a')).toBe(false);
+    await eventually(() => expect(prober.health('a')).toBe('ready'), { timeoutMs: 3_000 });
+    expect(hits).toBeGreaterThanOrEqual(2);
+    expect(changes.map((c) => `${c.from}->${c.to}`)).toEqual(['starting->ready']);
+  });
+
+  it('a never-passing replica stays starting (the rollout deadline, not the prober, gives up on it)', async () => {
+    status = 503;
+    prober.sync('web', [{ id: 'a', app: 'web', name: 'web-a', hostPort: port, health: health() }]);
+    await eventually(() => expect(hits).toBeGreaterThanOrEqual(4), { timeoutMs: 3_000 });
+    expect(prober.health('a')).toBe('starting');
+    expect(prober.hasResult('a')).toBe(true);
+    expect(changes).toEqual([]);
+  });
+
+  it('a ready replica turns unhealthy after failureThreshold failures in a row, and probing stops', async () => {
+    prober.sync('web', [{ id: 'a', app: 'web', name: 'web-a', hostPort: port, health: health({ failureThreshold: 2 }) }]);
+    await eventually(() => expect(prober.health('a')).toBe('ready'), { timeoutMs: 3_000 });
+    status = 500;
+    await eventually(() => expect(prober.health('a')).toBe('unhealthy'), { timeoutMs: 5_000 });
+    expect(changes.at(-1)).toMatchObject({ from: 'ready', to: 'unhealthy' });
+    expect(changes.at(-1)!.detail).toContain('500');
+    const after = hits;
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(hits).toBe(after);
+  });
+
+  it('one failure between passes does not make a replica unhealthy', async () => {
+    prober.sync('web', [{ id: 'a', app: 'web', name: 'web-a', hostPort: port, health: health({ failureThreshold: 2 }) }]);
+    await eventually(() => expect(prober.health('a')).toBe('ready'), { timeoutMs: 3_000 });
+    status = 500;
+    const failedAt = hits;
+    await eventually(() => expect(hits).toBeGreaterThan(failedAt), { timeoutMs: 3_000 });
+    status = 200;
+    await new Promise((r) => setTimeout(r, 2_500));
+    expect(prober.health('a')).toBe('ready');
+  });
+
+  it('sync forgets replicas that are gone', async () => {
+    prober.sync('web', [{ id: 'a', app: 'web', name: 'web-a', hostPort: port, health: health() }]);
+    await eventually(() => expect(prober.health('a')).toBe('ready'), { timeoutMs: 3_000 });
+    prober.sync('web', []);
+    expect(prober.hasResult('a')).toBe(false);
+    expect(prober.health('a')).toBe('starting');
+  });
+});
+
+describe('probeTcp', () => {
+  it('passes for a listening port and fails for one that closes at once (as Docker\'s proxy does with nothing behind it)', async () => {
+    const listening = http.createServer();
+    await new Promise<void>((resolve) => listening.listen(0, '127.0.0.1', resolve));
+    const closing = (await import('node:net')).createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => closing.listen(0, '127.0.0.1', resolve));
+    try {
+      expect((await probeTcp((listening.address() as AddressInfo).port)).ok).toBe(true);
+      expect((await probeTcp((closing.address() as AddressInfo).port)).ok).toBe(false);
+    } finally {
+      listening.close();
+      closing.close();
+    }
+  });
+});
