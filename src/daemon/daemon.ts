@@ -329,7 +329,7 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
       events.close();
       await source.stop();
       await queue.drain(); // finish what is in flight; app containers keep running
-      drainer.close();
+      await drainer.close(); // drains in flight finish: nothing is left half-drained
       prober.close();
       routes?.close();
       await store.flush();

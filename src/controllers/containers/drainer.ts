@@ -1,6 +1,9 @@
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
 
+/** Longest a shutdown waits for drains in flight (a second SIGTERM exits at once anyway). */
+export const DEFAULT_CLOSE_TIMEOUT_MS = 60_000;
+
 export interface DrainRequest {
   app: string;
   id: string;
@@ -27,6 +30,7 @@ export interface DrainerDeps {
 export class Drainer {
   private readonly draining = new Map<string, DrainRequest>();
   private readonly abort = new AbortController();
+  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(private readonly deps: DrainerDeps) {}
 
@@ -34,18 +38,28 @@ export class Drainer {
     return this.draining.has(id);
   }
 
-  count(app?: string): number {
-    return [...this.draining.values()].filter((d) => app === undefined || d.app === app).length;
-  }
-
   start(request: DrainRequest): void {
     if (this.draining.has(request.id)) return;
     this.draining.set(request.id, request);
-    void this.run(request).finally(() => this.draining.delete(request.id));
+    const running = this.run(request).finally(() => {
+      this.draining.delete(request.id);
+      this.inFlight.delete(running);
+    });
+    this.inFlight.add(running);
   }
 
-  /** On shutdown: stop waiting. Containers not yet removed are found again on the next start. */
-  close(): void {
+  /**
+   * On shutdown: drains in flight are work in flight, so they finish (a replica already out of the
+   * upstream would otherwise be adopted as serving by the next start), for at most `timeoutMs`;
+   * then waiting stops, and what is left is found and drained again on the next start.
+   */
+  async close(timeoutMs = DEFAULT_CLOSE_TIMEOUT_MS): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.inFlight]),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+    ]);
+    clearTimeout(timer);
     this.abort.abort();
   }
 

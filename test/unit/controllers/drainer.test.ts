@@ -60,4 +60,33 @@ describe('Drainer', () => {
     drainer.start({ app: 'web', id: 'c3', name: 'web-3', drainSeconds: 0, stopTimeoutSeconds: 1, reason: 'r' });
     await eventually(() => expect(steps).toEqual(['gone web']), { timeoutMs: 2_000 });
   });
+
+  it('close() lets drains in flight finish, so nothing is left out of nginx but running', async () => {
+    const steps: string[] = [];
+    const drainer = new Drainer({
+      docker: recordingDocker(steps),
+      logger: pino({ level: 'silent' }),
+      leaveUpstream: async () => undefined,
+      onGone: (app) => steps.push(`gone ${app}`),
+    });
+    drainer.start({ app: 'web', id: 'c4', name: 'web-4', drainSeconds: 1, stopTimeoutSeconds: 1, reason: 'r' });
+    await drainer.close(5_000);
+    expect(steps).toEqual(['stop c4 t=1', 'remove c4', 'gone web']);
+  });
+
+  it('close() stops waiting after its timeout', async () => {
+    const steps: string[] = [];
+    const drainer = new Drainer({
+      docker: recordingDocker(steps),
+      logger: pino({ level: 'silent' }),
+      leaveUpstream: async () => undefined,
+      onGone: (app) => steps.push(`gone ${app}`),
+    });
+    drainer.start({ app: 'web', id: 'c5', name: 'web-5', drainSeconds: 30, stopTimeoutSeconds: 1, reason: 'r' });
+    const started = Date.now();
+    await drainer.close(200);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(steps).toEqual([]); // left for the next start to drain again
+  });
 });
