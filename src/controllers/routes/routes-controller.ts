@@ -4,7 +4,7 @@ import type { LoadedApp } from '../../manifest/types.js';
 import { removeCondition, setCondition } from '../../store/conditions.js';
 import type { Store } from '../../store/store.js';
 import type { ApplyResult, LoadBalancer } from './load-balancer.js';
-import { resolveRouteConflicts, type RouteConflict } from './plan-routes.js';
+import { resolveRouteConflicts, type ResolvedRoutes, type RouteConflict } from './plan-routes.js';
 import type { AppRoute, RouteTable, UpstreamServer } from './route-table.js';
 import { RouteSync } from './route-sync.js';
 
@@ -40,10 +40,18 @@ export class RoutesController {
   private livenessTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private checking = false;
+  private pending: ResolvedRoutes | undefined;
 
   constructor(private readonly deps: RoutesControllerDeps) {
     this.owners = new Map(Object.entries(deps.store.data.routeOwners ?? {}));
-    this.sync = new RouteSync({ getTable: () => this.table(), apply: (table) => this.apply(table) });
+    // The sync reads the table; apply() records the resolution it came from once it is served.
+    this.sync = new RouteSync({
+      getTable: () => {
+        this.pending = this.resolve();
+        return this.pending.table;
+      },
+      apply: (table) => this.apply(table),
+    });
   }
 
   async start(): Promise<void> {
@@ -64,27 +72,38 @@ export class RoutesController {
     this.sync.close();
   }
 
-  /** The whole desired routing table, conflicts resolved. */
+  /**
+   * The whole desired routing table, conflicts resolved. No side effect: the resolution (who holds
+   * a contested route, who lost it) is recorded once nginx serves it, in apply().
+   */
   table(): RouteTable {
+    return this.resolve().table;
+  }
+
+  private resolve(): ResolvedRoutes {
     const desired: AppRoute[] = this.deps.apps().map((app) => {
       const name = app.manifest.metadata.name;
       const { host, pathPrefix } = app.manifest.spec.ingress;
       const servers = app.manifest.spec.state === 'down' ? [] : this.deps.servingReplicas(name);
       return { app: name, host, pathPrefix, servers };
     });
-    const resolved = resolveRouteConflicts(desired, this.owners);
+    return resolveRouteConflicts(desired, this.owners);
+  }
+
+  /** A served resolution: its owners hold their routes from now on, its losers are told why. */
+  private recordResolution(resolved: ResolvedRoutes): void {
     this.recordConflicts(resolved.conflicts);
     if (!sameOwners(this.owners, resolved.owners)) {
       this.owners = resolved.owners;
       this.deps.store.setRouteOwners(Object.fromEntries(resolved.owners));
     }
-    return resolved.table;
   }
 
   private async apply(table: RouteTable): Promise<ApplyResult> {
     const { store, logger } = this.deps;
     try {
       const result = await this.deps.balancer.apply(table);
+      if (this.pending?.table === table) this.recordResolution(this.pending);
       this.retryDelay = RETRY_MIN_MS;
       this.recordDegraded(result);
       if (result.drift) store.addEvent({ type: 'Warning', reason: 'DriftReverted', message: 'the nginx config had been edited by hand; the rendered config was restored' });
