@@ -159,6 +159,13 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
     instance: options.instance,
     labels: options.containerLabels,
     onReplicasChanged: () => void requestRoutes(),
+    isRouted: options.disableLb
+      ? undefined
+      : (app, replica) => {
+          const port = desired.get(app)?.manifest.spec.ports[0]?.containerPort;
+          const hostPort = port === undefined ? undefined : replica.hostPorts[port];
+          return hostPort !== undefined && routes !== undefined && routes.isServed(app, hostPort);
+        },
   });
   const accessLog = new AccessLogMetrics({
     logsDir: nginxLogsDir(options),
@@ -187,6 +194,7 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
       store,
       logger: logger.child({ controller: 'routes' }),
       apps: () => desired.all(),
+      onServedChanged: (app) => queue.add(app),
       // Only real reloads (and failed applies) count; a Lua membership update is not a reload.
       onApplied: ({ ok, reloaded, durationMs }) => {
         if (reloaded || !ok) metrics.nginxReload(ok, durationMs);

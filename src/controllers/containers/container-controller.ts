@@ -40,6 +40,12 @@ export interface ContainerControllerDeps {
   labels?: Record<string, string>;
   /** Called after every pass that may have changed who should receive traffic. */
   onReplicasChanged?: (app: string) => void;
+  /**
+   * Whether nginx already routes to this replica. Ready in the status means "serving": a replica
+   * that passed its checks but is not in the served upstream yet does not count. Absent: no load
+   * balancer, health alone decides.
+   */
+  isRouted?: (app: string, replica: ContainerFacts) => boolean;
 }
 
 /**
@@ -284,7 +290,9 @@ export class ContainerController implements Reconciler {
       if (result.haltedRevision) status.haltedRevision = result.haltedRevision;
       else if (status.haltedRevision && status.haltedRevision !== revision) delete status.haltedRevision;
       const live = pass.observed.filter((r) => r.running && !r.draining);
-      const ready = live.filter((r) => r.health === 'ready').length;
+      const factsById = new Map(pass.facts.map((f) => [f.id, f]));
+      const routed = (r: ObservedReplica) => this.deps.isRouted?.(app, factsById.get(r.id)!) ?? true;
+      const ready = live.filter((r) => r.health === 'ready' && routed(r)).length;
       const updated = live.filter((r) => r.revision === revision).length;
       status.replicas = { desired: pass.replicas, ready, updated };
       status.instances = pass.facts.map((f) => this.instanceOf(f, loaded));
@@ -315,7 +323,8 @@ export class ContainerController implements Reconciler {
         reason: isReady ? 'ReplicasReady' : pullError ? 'ImagePullFailed' : 'ReplicasNotReady',
         message: `${ready}/${pass.replicas} replicas ready`,
       });
-      status.phase = phaseOf(status, { ready, wanted: pass.replicas, converged: plan.converged, halted, failed: !!pullError, live: live.length });
+      const serving = plan.converged && ready >= pass.replicas;
+      status.phase = phaseOf(status, { ready, wanted: pass.replicas, converged: serving, halted, failed: !!pullError, live: live.length });
     });
   }
 

@@ -20,6 +20,8 @@ export interface RoutesControllerDeps {
   apps: () => LoadedApp[];
   /** The replicas of an app that may receive traffic now: running, ready, not draining. */
   servingReplicas: (app: string) => UpstreamServer[];
+  /** An app's served replicas changed (its status's "ready" follows what nginx serves). */
+  onServedChanged?: (app: string) => void;
   /** Called after each apply: whether nginx took everything, and how long it took. */
   onApplied?: (outcome: { ok: boolean; reloaded: boolean; durationMs: number }) => void;
 }
@@ -41,6 +43,8 @@ export class RoutesController {
   private closed = false;
   private checking = false;
   private pending: ResolvedRoutes | undefined;
+  /** Per app, the upstream ports nginx serves since the last successful apply. */
+  private served = new Map<string, Set<number>>();
 
   constructor(private readonly deps: RoutesControllerDeps) {
     this.owners = new Map(Object.entries(deps.store.data.routeOwners ?? {}));
@@ -90,6 +94,23 @@ export class RoutesController {
     return resolveRouteConflicts(desired, this.owners);
   }
 
+  /** Whether nginx routes to this replica port of the app (as of the last successful apply). */
+  isServed(app: string, port: number): boolean {
+    return this.served.get(app)?.has(port) ?? false;
+  }
+
+  private recordServed(table: RouteTable, result: ApplyResult): void {
+    const degraded = new Set(result.degraded.map((d) => d.app));
+    const next = new Map<string, Set<number>>();
+    for (const route of table.routes) {
+      // A held-back app keeps what it had: nginx did not take its new servers.
+      next.set(route.app, degraded.has(route.app) ? (this.served.get(route.app) ?? new Set()) : new Set(route.servers.map((s) => s.port)));
+    }
+    const changed = [...new Set([...next.keys(), ...this.served.keys()])].filter((app) => !samePorts(this.served.get(app), next.get(app)));
+    this.served = next;
+    for (const app of changed) this.deps.onServedChanged?.(app);
+  }
+
   /** A served resolution: its owners hold their routes from now on, its losers are told why. */
   private recordResolution(resolved: ResolvedRoutes): void {
     this.recordConflicts(resolved.conflicts);
@@ -104,6 +125,7 @@ export class RoutesController {
     try {
       const result = await this.deps.balancer.apply(table);
       if (this.pending?.table === table) this.recordResolution(this.pending);
+      this.recordServed(table, result);
       this.retryDelay = RETRY_MIN_MS;
       this.recordDegraded(result);
       if (result.drift) store.addEvent({ type: 'Warning', reason: 'DriftReverted', message: 'the nginx config had been edited by hand; the rendered config was restored' });
@@ -193,5 +215,11 @@ export class RoutesController {
 function sameOwners(a: Map<string, string>, b: Map<string, string>): boolean {
   if (a.size !== b.size) return false;
   for (const [k, v] of a) if (b.get(k) !== v) return false;
+  return true;
+}
+
+function samePorts(a: Set<number> | undefined, b: Set<number> | undefined): boolean {
+  if ((a?.size ?? 0) !== (b?.size ?? 0)) return false;
+  for (const port of a ?? []) if (!b?.has(port)) return false;
   return true;
 }
