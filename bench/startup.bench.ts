@@ -4,7 +4,8 @@
 //   npx tsx bench/startup.bench.ts [--runs 5] [--sizes 1,10,20]
 //
 // "Running" means Docker reports every replica running (what the raw side can also observe);
-// "ready" additionally means every replica passed its HTTP health check (AutoServe only).
+// "ready" additionally means every replica passed its HTTP health check and nginx routes to it
+// (AutoServe only).
 // Each size alternates raw and AutoServe runs so machine noise hits both; medians are reported.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -112,7 +113,7 @@ async function main(): Promise<void> {
     }
     rows.push([String(size), median(raw).toFixed(2), median(ours).toFixed(2), (median(ours) / median(raw)).toFixed(2), median(ready).toFixed(2)]);
   }
-  printTable(['replicas', 'raw Docker API, parallel (s)', 'AutoServe: manifest write -> all running (s)', 'ratio', 'AutoServe: -> all ready (s)'], rows);
+  printTable(['replicas', 'raw Docker API, parallel (s)', 'AutoServe: manifest write -> all running (s)', 'ratio', 'AutoServe: -> all ready and routed (s)'], rows);
   console.log(`\n${runs} runs per size, medians. Includes AutoServe's ${DEFAULT_OPTIONS.debounceMs} ms manifest debounce.`);
 }
 
