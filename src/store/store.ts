@@ -40,7 +40,6 @@ export interface EventQuery {
 export class Store {
   private writeTimer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
-  private listeners = new Set<(event: EventRecord) => void>();
 
   private constructor(
     private readonly db: Low<StoreData>,
@@ -142,7 +141,6 @@ export class Store {
       if (events.length > this.retention.events) events.splice(0, events.length - this.retention.events);
     }
     this.scheduleWrite();
-    for (const listener of this.listeners) listener(record);
     return record;
   }
 
@@ -153,10 +151,6 @@ export class Store {
     return query.limit !== undefined ? events.slice(-query.limit) : [...events];
   }
 
-  onEvent(listener: (event: EventRecord) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
 
   addScaling(record: ScalingRecord): void {
     const history = this.db.data.scalingHistory;

@@ -18,6 +18,16 @@ function recordingDocker(steps: string[], fail?: { stop?: number }): Docker {
   } as unknown as Docker;
 }
 
+/** A drainer whose upstream always lets go, recording every step. */
+function quietDrainer(steps: string[]): Drainer {
+  return new Drainer({
+    docker: recordingDocker(steps),
+    logger: pino({ level: 'silent' }),
+    leaveUpstream: async () => undefined,
+    onGone: (app) => steps.push(`gone ${app}`),
+  });
+}
+
 describe('Drainer', () => {
   it('leaves the upstream, waits drainSeconds, stops with the timeout, removes, then reports the replica gone', async () => {
     const steps: string[] = [];
@@ -63,12 +73,7 @@ describe('Drainer', () => {
 
   it('close() lets drains in flight finish, so nothing is left out of nginx but running', async () => {
     const steps: string[] = [];
-    const drainer = new Drainer({
-      docker: recordingDocker(steps),
-      logger: pino({ level: 'silent' }),
-      leaveUpstream: async () => undefined,
-      onGone: (app) => steps.push(`gone ${app}`),
-    });
+    const drainer = quietDrainer(steps);
     drainer.start({ app: 'web', id: 'c4', name: 'web-4', drainSeconds: 1, stopTimeoutSeconds: 1, reason: 'r' });
     await drainer.close(5_000);
     expect(steps).toEqual(['stop c4 t=1', 'remove c4', 'gone web']);
@@ -76,12 +81,7 @@ describe('Drainer', () => {
 
   it('close() stops waiting after its timeout', async () => {
     const steps: string[] = [];
-    const drainer = new Drainer({
-      docker: recordingDocker(steps),
-      logger: pino({ level: 'silent' }),
-      leaveUpstream: async () => undefined,
-      onGone: (app) => steps.push(`gone ${app}`),
-    });
+    const drainer = quietDrainer(steps);
     drainer.start({ app: 'web', id: 'c5', name: 'web-5', drainSeconds: 30, stopTimeoutSeconds: 1, reason: 'r' });
     const started = Date.now();
     await drainer.close(200);
