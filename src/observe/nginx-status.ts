@@ -1,7 +1,7 @@
 // nginx's stub_status (served loopback-only at /_autoserve/nginx-status by our default server):
 // global connection counts. `writing` is the requests nginx is working on right now, across all
 // apps (the status request itself included): the one true in-flight figure nginx offers.
-import http from 'node:http';
+import { getInternal } from './nginx-internal-get.js';
 
 export const NGINX_STATUS_PATH = '/_autoserve/nginx-status';
 
@@ -40,22 +40,7 @@ export function parseStubStatus(text: string): NginxStatus | undefined {
 }
 
 /** Fetches and parses stub_status from our nginx; undefined when it does not answer. */
-export function fetchNginxStatus(listen: { host: string; port: number }, timeoutMs = 2_000): Promise<NginxStatus | undefined> {
-  const host = listen.host === '0.0.0.0' ? '127.0.0.1' : listen.host;
-  return new Promise((resolve) => {
-    const req = http.request(
-      // A Host no app can have, so the default server answers.
-      { host, port: listen.port, path: NGINX_STATUS_PATH, agent: false, timeout: timeoutMs, headers: { host: 'autoserve-internal' } },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (body += chunk));
-        res.on('end', () => resolve(res.statusCode === 200 ? parseStubStatus(body) : undefined));
-        res.on('error', () => resolve(undefined));
-      },
-    );
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(undefined));
-    req.end();
-  });
+export async function fetchNginxStatus(listen: { host: string; port: number }, timeoutMs = 2_000): Promise<NginxStatus | undefined> {
+  const body = await getInternal(listen, NGINX_STATUS_PATH, timeoutMs);
+  return body === undefined ? undefined : parseStubStatus(body);
 }
