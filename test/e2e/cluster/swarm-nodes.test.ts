@@ -1,9 +1,9 @@
 // Test nodes joined into one Swarm: a service's tasks spread over several nodes, reached by
 // address over an attachable overlay from the first manager (through a gateway container) and
 // from the host (routed through that manager).
-import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../../support/eventually.js';
+import { httpGet } from '../../support/http-get.js';
 import { attachOverlayGateway } from '../../support/test-node/overlay-gateway.js';
 import { runCommand } from '../../support/test-node/netns.js';
 import { NODE_INDEX_LABEL } from '../../support/test-node/swarm.js';
@@ -68,19 +68,9 @@ describe.skipIf(unsupported)(`swarm of ${NODES} test nodes`, () => {
     // The host reaches the overlay through the manager (a route in the host's table for our own
     // range; it goes away with the slot's host link).
     for (const subnet of gateway.subnets) await runCommand(['ip', 'route', 'replace', subnet, 'via', manager.address]);
-    for (const address of addresses) expect((await get(`http://${address}:8080/version`)).trim()).toBe('v1');
+    for (const address of addresses) {
+      const res = await httpGet(8080, address, '/version', 3000, address);
+      expect([res.status, res.body.trim()]).toEqual([200, 'v1']);
+    }
   });
 });
-
-function get(url: string, timeoutMs = 3000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, { agent: false, timeout: timeoutMs }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`GET ${url}: ${res.statusCode}`))));
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET ${url} timed out`)));
-    req.on('error', reject);
-  });
-}

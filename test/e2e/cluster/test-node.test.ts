@@ -2,9 +2,9 @@
 // hang without anyone else noticing, and that leaves nothing behind.
 import { spawn } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
-import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../../support/eventually.js';
+import { httpGet } from '../../support/http-get.js';
 import { nodePlan, RUN_ROOT } from '../../support/test-node/address-plan.js';
 import { listNetns, runCommand } from '../../support/test-node/netns.js';
 import { sweepSlots } from '../../support/test-node/slot-registry.js';
@@ -30,7 +30,7 @@ describe.skipIf(unsupported)('test node: a private dockerd in a network namespac
 
   it('runs a container whose published port answers the host at the node address', async () => {
     const container = await runDemo(node, 'web', 8081);
-    const body = await eventually(() => get(`http://${node.address}:8081/version`), { timeoutMs: 10_000 });
+    const body = await eventually(() => get(node.address, 8081, '/version'), { timeoutMs: 10_000 });
     expect(body.trim()).toBe('v1');
     const info = (await node.docker.info()) as { DockerRootDir: string; Swarm: { LocalNodeState: string } };
     expect(info.DockerRootDir).toBe(`${nodePlan(cluster.slot, 0).dataDir}/docker`);
@@ -41,22 +41,22 @@ describe.skipIf(unsupported)('test node: a private dockerd in a network namespac
     await runDemo(node, 'loopback', 8082, '127.0.0.1');
     const out = await node.exec(['sh', '-c', 'echo "$DOCKER_HOST"; busybox wget -q -O - http://127.0.0.1:8082/healthz']);
     expect(out.split('\n')).toEqual([node.dockerHost, 'ok']);
-    await expect(get(`http://127.0.0.1:8082/healthz`, 1000)).rejects.toThrow();
+    await expect(get('127.0.0.1', 8082, '/healthz', 1000)).rejects.toThrow();
   });
 
   it('SIGTERM without live-restore stops the containers; with live-restore they serve through the restart', async () => {
     const web = await runDemo(node, 'restart-me', 8083);
-    await eventually(() => get(`http://${node.address}:8083/healthz`), { timeoutMs: 10_000 });
+    await eventually(() => get(node.address, 8083, '/healthz'), { timeoutMs: 10_000 });
     await node.stopDockerd('SIGTERM');
     expect((await readFile(`${RUN_ROOT}/${cluster.slot}/0/containerd.pid`, 'utf8')).trim()).not.toBe('');
     await node.startDockerd({ liveRestore: true });
     expect((await web.inspect()).State.Running).toBe(false);
     await web.start();
-    await eventually(() => get(`http://${node.address}:8083/healthz`), { timeoutMs: 10_000 });
+    await eventually(() => get(node.address, 8083, '/healthz'), { timeoutMs: 10_000 });
 
     await node.stopDockerd('SIGTERM');
     // dockerd is gone, the container (and its published port: iptables DNAT inside the node) still serve.
-    const during = await get(`http://${node.address}:8083/healthz`);
+    const during = await get(node.address, 8083, '/healthz');
     // live-restore must be on at the start too: a dockerd started without it kills what it finds running.
     await node.startDockerd();
     expect(during.trim()).toBe('ok');
@@ -67,7 +67,7 @@ describe.skipIf(unsupported)('test node: a private dockerd in a network namespac
     await node.pauseDockerd();
     try {
       await expect(node.docker.ping({ abortSignal: AbortSignal.timeout(1000) } as never)).rejects.toThrow();
-      expect((await get(`http://${node.address}:8083/healthz`)).trim()).toBe('ok');
+      expect((await get(node.address, 8083, '/healthz')).trim()).toBe('ok');
     } finally {
       await node.resumeDockerd();
     }
@@ -108,17 +108,11 @@ async function runDemo(node: TestNode, name: string, port: number, hostIp = '0.0
   return container;
 }
 
-function get(url: string, timeoutMs = 2000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, { agent: false, timeout: timeoutMs }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`GET ${url}: ${res.statusCode}`))));
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET ${url} timed out`)));
-    req.on('error', reject);
-  });
+/** Body of a 200 answer from a node address, or a rejection. */
+async function get(address: string, port: number, path: string, timeoutMs = 2000): Promise<string> {
+  const res = await httpGet(port, address, path, timeoutMs, address);
+  if (res.status !== 200) throw new Error(`GET ${address}:${port}${path}: ${res.status}`);
+  return res.body;
 }
 
 describe.skipIf(unsupported)('test node sweep', () => {
