@@ -199,7 +199,8 @@ function containerdConfig(plan: NodePlan, paths: EnginePaths): string {
   ].join('\n');
 }
 
-async function readPid(file: string): Promise<number | undefined> {
+/** The pid in a pid file, or undefined when missing or garbled. */
+export async function readPid(file: string): Promise<number | undefined> {
   const text = await readFile(file, 'utf8').catch(() => undefined);
   const pid = Number(text?.trim());
   return Number.isInteger(pid) && pid > 0 ? pid : undefined;

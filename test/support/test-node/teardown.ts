@@ -6,7 +6,7 @@
 import { readdir, readFile, readlink, rm, rmdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { nodePlan, slotPlan, MAX_NODES_PER_SLOT, type NodePlan } from './address-plan.js';
-import { enginePaths } from './engine.js';
+import { enginePaths, readPid } from './engine.js';
 import { deleteHostLink, deleteNetns, netnsInode, pidsInNetns, runCommand } from './netns.js';
 import { isRunning, signalProcess, sleep } from './processes.js';
 
@@ -51,8 +51,8 @@ export async function destroyNode(plan: NodePlan): Promise<void> {
 export async function killNodeProcesses(plan: NodePlan): Promise<void> {
   const paths = enginePaths(plan);
   for (const file of [paths.dockerdPidFile, paths.containerdPidFile]) {
-    const pid = Number((await readFile(file, 'utf8').catch(() => '')).trim());
-    if (pid > 0 && (await belongsToNode(pid, plan))) signalProcess(pid, 'SIGKILL');
+    const pid = await readPid(file);
+    if (pid !== undefined && (await belongsToNode(pid, plan))) signalProcess(pid, 'SIGKILL');
   }
   const inode = await netnsInode(plan.netns);
   for (let round = 0; round < KILL_ROUNDS; round++) {

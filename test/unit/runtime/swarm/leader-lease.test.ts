@@ -11,6 +11,7 @@ import {
   type LeaseView,
   type VersionedLease,
 } from '../../../../src/runtime/swarm/leader-lease.js';
+import { seededRandom } from '../../../../src/sim/synthetic-traces.js';
 
 const TIMING: LeaseTiming = { leaseDurationMs: 10_000, renewDeadlineMs: 7_000, retryPeriodMs: 2_000 };
 const WALL = new Date('2026-01-01T00:00:00Z');
@@ -55,18 +56,6 @@ describe('decideLeaseStep', () => {
 
 // --- simulation ------------------------------------------------------------------------------
 
-/** A deterministic PRNG (mulberry32): a failing seed reproduces. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 interface SimEvent {
   at: number;
   seq: number;
@@ -87,7 +76,7 @@ class Sim {
     /** Probability that an answer is lost (the caller sees a timeout; the write may have committed). */
     readonly lossRate = 0,
   ) {
-    this.random = rng(seed);
+    this.random = seededRandom(seed); // deterministic: a failing seed reproduces
   }
 
   at(time: number, run: () => void): void {
