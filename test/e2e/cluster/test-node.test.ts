@@ -64,10 +64,12 @@ describe.skipIf(unsupported)('test node: a private dockerd in a network namespac
   });
 
   it('SIGSTOP hangs the API while containers keep serving; SIGCONT brings it back', async () => {
+    await runDemo(node, 'pause-me', 8084);
+    await eventually(() => get(node.address, 8084, '/healthz'), { timeoutMs: 10_000 });
     await node.pauseDockerd();
     try {
       await expect(node.docker.ping({ abortSignal: AbortSignal.timeout(1000) } as never)).rejects.toThrow();
-      expect((await get(node.address, 8083, '/healthz')).trim()).toBe('ok');
+      expect((await get(node.address, 8084, '/healthz')).trim()).toBe('ok');
     } finally {
       await node.resumeDockerd();
     }

@@ -15,10 +15,11 @@ import { join } from 'node:path';
 import Docker from 'dockerode';
 import type { NodePlan } from './address-plan.js';
 import { nsenterArgs } from './netns.js';
-import { isRunning, signalProcess, sleep, waitForExit } from './processes.js';
+import { isRunning, signalProcess, sleep, waitForExit, waitForStopped } from './processes.js';
 
 export const ENGINE_START_TIMEOUT_MS = 30_000;
 export const DOCKERD_STOP_TIMEOUT_MS = 30_000;
+const STOP_WAIT_MS = 5_000;
 
 export interface EngineOptions {
   /** dockerd's live-restore (containers keep running while dockerd is down). Not with Swarm. */
@@ -126,11 +127,17 @@ export class NodeEngine {
     }
   }
 
-  /** SIGSTOP (pause) or SIGCONT (resume) dockerd: a hung engine whose socket still accepts connections. */
+  /**
+   * SIGSTOP (pause) or SIGCONT (resume) dockerd: a hung engine whose socket still accepts
+   * connections. A pause resolves once every dockerd thread has stopped.
+   */
   async signalDockerd(signal: NodeJS.Signals): Promise<void> {
     const pid = await this.dockerdPid();
     if (pid === undefined) throw new Error(`dockerd of ${this.plan.netns} has no pid file`);
     signalProcess(pid, signal);
+    if (signal === 'SIGSTOP' && !(await waitForStopped(pid, STOP_WAIT_MS))) {
+      throw new Error(`dockerd of ${this.plan.netns} (pid ${pid}) not stopped ${STOP_WAIT_MS} ms after SIGSTOP`);
+    }
   }
 
   private async containerdRunning(): Promise<boolean> {

@@ -1,6 +1,6 @@
 // Process state from /proc: the test nodes' daemons are detached (a crashed test leaves them for
 // the sweep), so their liveness is read from /proc rather than from a child handle.
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 
 /** True while the process exists and is not a zombie. */
 export async function isRunning(pid: number): Promise<boolean> {
@@ -34,6 +34,21 @@ export async function waitForExit(pid: number, timeoutMs: number): Promise<boole
     await sleep(50);
   }
   return true;
+}
+
+/**
+ * Waits until every thread of the process is stopped (state T) after a SIGSTOP: the signal is
+ * delivered asynchronously, and a thread that still runs can still answer a request.
+ */
+export async function waitForStopped(pid: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const tids = await readdir(`/proc/${pid}/task`).catch(() => []);
+    const states = await Promise.all(tids.map((tid) => processState(Number(tid))));
+    if (tids.length > 0 && states.every((state) => state === 'T' || state === undefined)) return true;
+    if (Date.now() >= deadline) return false;
+    await sleep(10);
+  }
 }
 
 /** Sends a signal; a process that is already gone is not an error. */
