@@ -33,7 +33,8 @@ import pino from 'pino';
 import { containerCreateOptions } from '../src/controllers/containers/container-config.js';
 import { NginxProcess } from '../src/controllers/routes/nginx-process.js';
 import { acceptingWorkerPids } from '../src/controllers/routes/nginx-workers.js';
-import type { AppRoute, RouteTable, UpstreamServer } from '../src/controllers/routes/route-table.js';
+import type { Address } from '../src/core/replica.js';
+import type { AppRoute, RouteTable } from '../src/core/routes.js';
 import { renderAppsConf, renderMainConf } from '../src/render/render-nginx-config.js';
 import { freePort } from '../test/support/free-port.js';
 import { LoadGenerator, type LoadResult } from '../test/support/load-generator.js';
@@ -218,7 +219,7 @@ async function startLuaNginx(prefix: string, port: number): Promise<StaticNginx>
 async function startVariantNginx(
   prefix: string,
   port: number,
-  servers: UpstreamServer[],
+  servers: Address[],
   edit: { main?: (s: string) => string; apps?: (s: string) => string },
 ): Promise<StaticNginx> {
   const logsDir = join(prefix, 'logs');
@@ -241,7 +242,7 @@ async function startVariantNginx(
   return nginx;
 }
 
-function benchRoute(servers: UpstreamServer[], app = 'bench', host = HOST): AppRoute {
+function benchRoute(servers: Address[], app = 'bench', host = HOST): AppRoute {
   return { app, host, pathPrefix: '/', servers };
 }
 
@@ -249,12 +250,12 @@ function table(routes: AppRoute[]): RouteTable {
   return { routes };
 }
 
-function upstreams(...replicas: Replica[]): UpstreamServer[] {
+function upstreams(...replicas: Replica[]): Address[] {
   return replicas.map((r) => ({ host: '127.0.0.1', port: r.port }));
 }
 
 /** POSTs an app's peers to the Lua nginx; resolves with the round trip in ms. */
-function postMembership(port: number, app: string, peers: UpstreamServer[]): Promise<number> {
+function postMembership(port: number, app: string, peers: Address[]): Promise<number> {
   const body = peers.map((p) => `${p.host}:${p.port}`).join(' ');
   const started = performance.now();
   return new Promise((resolve, reject) => {
@@ -410,7 +411,7 @@ async function main(): Promise<void> {
       { name: 'Lua balancer -> 3 replicas', port: lua.port, before: () => postMembership(lua.port, 'bench', upstreams(a, b, c)) },
     ];
     if (EXPLORE && hostNet) {
-      const variant = async (name: string, servers: UpstreamServer[], edit: Parameters<typeof startVariantNginx>[3]) => {
+      const variant = async (name: string, servers: Address[], edit: Parameters<typeof startVariantNginx>[3]) => {
         const nginx = await startVariantNginx(join(runDir, name), await freePort(), servers, edit);
         stoppers.push(() => nginx.stop());
         return nginx.port;

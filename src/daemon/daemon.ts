@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type http from 'node:http';
 import Docker from 'dockerode';
@@ -10,6 +9,7 @@ import type { LoadBalancer } from '../controllers/routes/load-balancer.js';
 import { NginxProcess } from '../controllers/routes/nginx-process.js';
 import { RoutesController } from '../controllers/routes/routes-controller.js';
 import { SystemNginx } from '../controllers/routes/system-nginx.js';
+import { nginxLogsDir, nginxPrefixDir } from '../controllers/routes/nginx-paths.js';
 import type { Logger } from 'pino';
 import { ContainerController } from '../controllers/containers/container-controller.js';
 import { ContainerExecutor } from '../controllers/containers/container-executor.js';
@@ -30,19 +30,11 @@ import type { DaemonOptions } from './options.js';
 function createLoadBalancer(options: DaemonOptions, logger: Logger): LoadBalancer & { ensureRunning?: () => Promise<unknown> } {
   const listen = { host: options.lbHost, port: options.lbPort };
   if (options.nginxConfDir) {
-    return new SystemNginx({ confDir: options.nginxConfDir, listen, logsDir: nginxLogsDir(options), stateDir: options.stateDir, logger });
+    return new SystemNginx({ confDir: options.nginxConfDir, listen, logsDir: nginxLogsDir(options.stateDir, options.nginxConfDir), stateDir: options.stateDir, logger });
   }
   return new NginxProcess({ prefixDir: nginxPrefixDir(options.stateDir), listen, logger });
 }
 
-export function nginxPrefixDir(stateDir: string): string {
-  return join(stateDir, 'nginx');
-}
-
-/** Where nginx writes the per-app JSON access logs the autoscaler reads. */
-function nginxLogsDir(options: DaemonOptions): string {
-  return options.nginxConfDir ? join(options.stateDir, 'nginx-logs') : join(nginxPrefixDir(options.stateDir), 'logs');
-}
 
 /** Longest wait at start for adopted replicas' first probe before routes are synced anyway. */
 const ROUTES_WARMUP_MAX_MS = 10_000;
@@ -161,14 +153,10 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
     onReplicasChanged: () => void requestRoutes(),
     isRouted: options.disableLb
       ? undefined
-      : (app, replica) => {
-          const port = desired.get(app)?.manifest.spec.ports[0]?.containerPort;
-          const hostPort = port === undefined ? undefined : replica.hostPorts[port];
-          return hostPort !== undefined && routes !== undefined && routes.isServed(app, hostPort);
-        },
+      : (app, address) => routes !== undefined && routes.isServed(app, address),
   });
   const accessLog = new AccessLogMetrics({
-    logsDir: nginxLogsDir(options),
+    logsDir: nginxLogsDir(options.stateDir, options.nginxConfDir),
     logger: logger.child({ component: 'access-log' }),
     windowSeconds: ACCESS_LOG_WINDOW_SECONDS,
     pollIntervalMs: ACCESS_LOG_POLL_MS,
@@ -177,9 +165,7 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
     store,
     logger: logger.child({ controller: 'scaler' }),
     apps: () => desired.all(),
-    containersOf: (app) => controller.containersOf(app),
-    isReady: (id) => prober.health(id) === 'ready' && !drainer.isDraining(id),
-    isDraining: (id) => drainer.isDraining(id),
+    replicasOf: (app) => controller.replicasOf(app),
     accessLog,
     sampler: new ContainerMetricsSampler({ docker, logger: logger.child({ component: 'container-metrics' }) }),
     onScaled: (app, from, to) => {
@@ -199,15 +185,7 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
       onApplied: ({ ok, reloaded, durationMs }) => {
         if (reloaded || !ok) metrics.nginxReload(ok, durationMs);
       },
-      servingReplicas: (app) => {
-        const port = desired.get(app)?.manifest.spec.ports[0]?.containerPort;
-        if (port === undefined) return [];
-        return controller
-          .containersOf(app)
-          .filter((c) => c.running && c.hostPorts[port] && prober.health(c.id) === 'ready' && !drainer.isDraining(c.id))
-          .sort((a, b) => a.slot - b.slot || a.name.localeCompare(b.name))
-          .map((c) => ({ host: '127.0.0.1', port: c.hostPorts[port]! }));
-      },
+      replicasOf: (app) => controller.replicasOf(app),
     });
     try {
       await routes.start();

@@ -1,26 +1,19 @@
 import type Docker from 'dockerode';
-import { LABEL_APP, LABEL_REVISION, LABEL_SLOT, managedLabelFilter } from '../controllers/containers/labels.js';
+import { LABEL_APP, LABEL_INSTANCE, LABEL_MANAGED, LABEL_REVISION, LABEL_SLOT } from '../core/labels.js';
+import type { Address, ReplicaFacts } from '../core/replica.js';
 
-/** What Docker tells about one of our containers; health and draining are added by the caller. */
-export interface ContainerFacts {
-  id: string;
-  name: string;
-  app: string;
-  revision: string;
-  slot: number;
-  image: string;
-  state: string; // Docker's: created, running, exited, dead, ...
-  running: boolean;
-  createdAtMs: number;
-  /** containerPort -> published 127.0.0.1 port. */
-  hostPorts: Record<number, number>;
-  labels: Record<string, string>;
+/** Docker's label filter of our containers: this instance's, of one app or of all. */
+export function managedLabelFilter(instance: string, app?: string): string[] {
+  const filters = [`${LABEL_MANAGED}=true`, `${LABEL_INSTANCE}=${instance}`];
+  if (app) filters.push(`${LABEL_APP}=${app}`);
+  return filters;
 }
 
-export function factsOf(info: Docker.ContainerInfo): ContainerFacts {
-  const hostPorts: Record<number, number> = {};
+/** A replica's facts from Docker's listing; each port is reached at its published 127.0.0.1 port. */
+export function factsOf(info: Docker.ContainerInfo): ReplicaFacts {
+  const addresses: Record<number, Address> = {};
   for (const port of info.Ports ?? []) {
-    if (port.PublicPort && (port.IP === '127.0.0.1' || port.IP === undefined)) hostPorts[port.PrivatePort] = port.PublicPort;
+    if (port.PublicPort && (port.IP === '127.0.0.1' || port.IP === undefined)) addresses[port.PrivatePort] = { host: '127.0.0.1', port: port.PublicPort };
   }
   const labels = info.Labels ?? {};
   return {
@@ -33,13 +26,13 @@ export function factsOf(info: Docker.ContainerInfo): ContainerFacts {
     state: info.State,
     running: info.State === 'running',
     createdAtMs: info.Created * 1000,
-    hostPorts,
+    addresses,
     labels,
   };
 }
 
 /** Every container AutoServe owns, of one app or of all. Ownership is proven by label only. */
-export async function listManagedContainers(docker: Docker, instance: string, app?: string): Promise<ContainerFacts[]> {
+export async function listManagedContainers(docker: Docker, instance: string, app?: string): Promise<ReplicaFacts[]> {
   const infos = await docker.listContainers({ all: true, filters: { label: managedLabelFilter(instance, app) } });
   return infos.map(factsOf);
 }

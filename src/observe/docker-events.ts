@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
-import { LABEL_APP, managedLabelFilter } from '../controllers/containers/labels.js';
+import { LABEL_APP } from '../core/labels.js';
+import { managedLabelFilter } from './docker-containers.js';
 
 const RECONNECT_MIN_MS = 500;
 const RECONNECT_MAX_MS = 10_000;

@@ -3,7 +3,8 @@
 // plain printing.
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import type { AppRoute, RouteTable, UpstreamServer } from '../controllers/routes/route-table.js';
+import type { Address } from '../core/replica.js';
+import type { AppRoute, RouteTable } from '../core/routes.js';
 import {
   assertHostname,
   assertIpv4,
@@ -62,7 +63,7 @@ export interface ServerView {
 export interface UpstreamView {
   app: string;
   /** Empty in Lua mode: the peers are POSTed, not rendered. */
-  servers: UpstreamServer[];
+  servers: Address[];
 }
 
 export interface AppsViewModel {
@@ -148,7 +149,7 @@ function validateRoute(route: AppRoute): AppRoute {
     const app = assertNginxToken(route.app);
     const host = assertHostname(route.host);
     const pathPrefix = assertPathPrefix(route.pathPrefix);
-    const unique = new Map<string, UpstreamServer>();
+    const unique = new Map<string, Address>();
     for (const s of route.servers) {
       const server = { host: assertLoopbackIpv4(s.host), port: assertPort(s.port) };
       unique.set(`${server.host}:${server.port}`, server);

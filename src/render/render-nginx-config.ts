@@ -2,7 +2,7 @@
 // system nginx's conf.d) and, for the controller's own master, the main nginx.conf that includes it.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { RouteTable } from '../controllers/routes/route-table.js';
+import type { RouteTable } from '../core/routes.js';
 import { createNginxHandlebars } from './handlebars-helpers.js';
 import { loadTemplate } from './load-template.js';
 import { buildMainViewModel, type MainViewOptions } from './nginx-main-view-model.js';

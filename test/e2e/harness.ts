@@ -6,11 +6,12 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { startDaemon, type Daemon } from '../../src/daemon/daemon.js';
 import { resolveOptions, type DaemonOptions } from '../../src/daemon/options.js';
-import { listManagedContainers, type ContainerFacts } from '../../src/observe/docker-containers.js';
+import type { ReplicaFacts } from '../../src/core/replica.js';
+import { listManagedContainers } from '../../src/observe/docker-containers.js';
 import { createDockerTestEnv, type DockerTestEnv } from '../support/docker-test-env.js';
 import { freePort } from '../support/free-port.js';
 import { NginxProcess } from '../../src/controllers/routes/nginx-process.js';
-import { nginxPrefixDir } from '../../src/daemon/daemon.js';
+import { nginxPrefixDir } from '../../src/controllers/routes/nginx-paths.js';
 
 /** Stops the test's own nginx master (it outlives the daemon on purpose). */
 export async function stopTestNginx(stateDir: string, port: number): Promise<void> {
@@ -26,8 +27,8 @@ export interface TestDaemon {
   stateDir: string;
   writeManifest(file: string, text: string): Promise<void>;
   removeManifest(file: string): Promise<void>;
-  containers(app: string): Promise<ContainerFacts[]>;
-  running(app: string): Promise<ContainerFacts[]>;
+  containers(app: string): Promise<ReplicaFacts[]>;
+  running(app: string): Promise<ReplicaFacts[]>;
   /** Stops the daemon only (containers stay), like a controller restart. */
   stop(): Promise<void>;
   /** Starts a fresh daemon on the same dirs and instance. */

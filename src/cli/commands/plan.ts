@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import Docker from 'dockerode';
-import { DEFAULT_INSTANCE } from '../../controllers/containers/labels.js';
+import { DEFAULT_INSTANCE } from '../../core/labels.js';
 import type { ContainerAction } from '../../controllers/containers/plan-containers.js';
 import { planFromWorld, type WorldPlan } from '../../controllers/containers/plan-from-world.js';
 import { formatManifestError } from '../../manifest/validate-paths.js';

@@ -1,8 +1,8 @@
 import type Docker from 'dockerode';
 import type { AppSpec } from '../../manifest/types.js';
-import { LABEL_APP, LABEL_INSTANCE, LABEL_MANAGED, LABEL_REVISION, LABEL_SLOT, containerName } from './labels.js';
-import { parseMemoryBytes } from './memory-quantity.js';
-import type { ContainerShape } from './revision.js';
+import { LABEL_APP, LABEL_INSTANCE, LABEL_MANAGED, LABEL_REVISION, LABEL_SLOT, containerName } from '../../core/labels.js';
+import { parseMemoryBytes } from '../../core/memory-quantity.js';
+import type { ContainerShape } from '../../core/replica.js';
 
 export function containerShapeOf(spec: AppSpec, env: Record<string, string>): ContainerShape {
   return {

@@ -1,16 +1,18 @@
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
+import { healthPort, isLive, isServing, trafficPort } from '../../core/readiness.js';
+import type { Address, LiveReplica, ObservedReplica, ReplicaFacts } from '../../core/replica.js';
 import { ReconcileError, errorMessage } from '../../errors.js';
 import type { LoadedApp } from '../../manifest/types.js';
 import type { ReconcileResult, Reconciler } from '../../reconcile/reconciler.js';
 import { conditionIsTrue, removeCondition, setCondition } from '../../store/conditions.js';
 import type { AppStatus, InstanceStatus } from '../../store/status-model.js';
 import type { Store } from '../../store/store.js';
-import { listManagedContainers, type ContainerFacts } from '../../observe/docker-containers.js';
+import { listManagedContainers } from '../../observe/docker-containers.js';
 import type { HealthProber } from '../../observe/health-prober.js';
 import type { ContainerExecutor, ExecuteResult } from './container-executor.js';
 import type { Drainer } from './drainer.js';
-import { planContainers, type ContainerPlan, type CrashRecord, type ObservedReplica } from './plan-containers.js';
+import { planContainers, type ContainerPlan, type CrashRecord } from './plan-containers.js';
 import { desiredReplicaSetOf, observedReplicaOf } from './replica-sets.js';
 
 /** How long a whole-host listing taken at resync may stand in for each app's own listing. */
@@ -41,11 +43,10 @@ export interface ContainerControllerDeps {
   /** Called after every pass that may have changed who should receive traffic. */
   onReplicasChanged?: (app: string) => void;
   /**
-   * Whether nginx already routes to this replica. Ready in the status means "serving": a replica
-   * that passed its checks but is not in the served upstream yet does not count. Absent: no load
-   * balancer, health alone decides.
+   * Whether the load balancer already routes to this traffic address. Ready in the status means
+   * "serving" (core/readiness). Absent: no load balancer, health alone decides.
    */
-  isRouted?: (app: string, replica: ContainerFacts) => boolean;
+  isRouted?: (app: string, address: Address | undefined) => boolean;
 }
 
 /**
@@ -53,9 +54,9 @@ export interface ContainerControllerDeps {
  * The latest observation of each app is kept for the routing table.
  */
 export class ContainerController implements Reconciler {
-  private readonly observed = new Map<string, ContainerFacts[]>();
+  private readonly observed = new Map<string, ReplicaFacts[]>();
   private readonly crashes = new Map<string, CrashRecord>();
-  private snapshot: { takenAt: number; byApp: Map<string, ContainerFacts[]> } | undefined;
+  private snapshot: { takenAt: number; byApp: Map<string, ReplicaFacts[]> } | undefined;
   private epoch = 0;
   /** What each app last converged to (spec, count, revision), to tell drift from a requested change. */
   private readonly convergedAt = new Map<string, string>();
@@ -67,10 +68,10 @@ export class ContainerController implements Reconciler {
    * Docker call, not N. It is used only while fresh and until anything changes (a Docker event, or
    * an action of ours): each pass still sees a whole, current observation.
    */
-  prime(all: ContainerFacts[], listedAtEpoch: number): void {
+  prime(all: ReplicaFacts[], listedAtEpoch: number): void {
     // A change since the listing started (an action, an event) makes it stale before it is used.
     if (listedAtEpoch !== this.epoch) return;
-    const byApp = new Map<string, ContainerFacts[]>();
+    const byApp = new Map<string, ReplicaFacts[]>();
     for (const c of all) byApp.set(c.app, [...(byApp.get(c.app) ?? []), c]);
     this.snapshot = { takenAt: Date.now(), byApp };
   }
@@ -92,7 +93,7 @@ export class ContainerController implements Reconciler {
     if (facts) this.observed.set(app, facts.filter((f) => f.id !== id));
   }
 
-  private async observe(app: string): Promise<ContainerFacts[]> {
+  private async observe(app: string): Promise<ReplicaFacts[]> {
     const snapshot = this.snapshot;
     if (snapshot && Date.now() - snapshot.takenAt < SNAPSHOT_TTL_MS) return snapshot.byApp.get(app) ?? [];
     return listManagedContainers(this.deps.docker, this.deps.instance, app);
@@ -104,8 +105,13 @@ export class ContainerController implements Reconciler {
   }
 
   /** The containers last seen for an app (for routes and the status endpoint). */
-  containersOf(app: string): ContainerFacts[] {
+  containersOf(app: string): ReplicaFacts[] {
     return this.observed.get(app) ?? [];
+  }
+
+  /** The replicas last seen for an app with their health and drain state as of now (routes, autoscaler). */
+  replicasOf(app: string): LiveReplica[] {
+    return this.containersOf(app).map((f) => ({ ...f, health: this.deps.prober.health(f.id), draining: this.deps.drainer.isDraining(f.id) }));
   }
 
   async reconcile(app: string): Promise<ReconcileResult> {
@@ -164,7 +170,7 @@ export class ContainerController implements Reconciler {
     return plan.requeueAfterMs !== undefined ? { requeueAfterMs: plan.requeueAfterMs } : {};
   }
 
-  private async reconcileRemoved(app: string, facts: ContainerFacts[], log: Logger): Promise<ReconcileResult> {
+  private async reconcileRemoved(app: string, facts: ReplicaFacts[], log: Logger): Promise<ReconcileResult> {
     const { store } = this.deps;
     const remaining = facts.filter((f) => !this.deps.drainer.isDraining(f.id));
     if (facts.length === 0) {
@@ -220,19 +226,19 @@ export class ContainerController implements Reconciler {
     if (plan.converged) this.convergedAt.set(app, wanted);
   }
 
-  private syncProbes(app: string, loaded: LoadedApp, facts: ContainerFacts[]): void {
+  private syncProbes(app: string, loaded: LoadedApp, facts: ReplicaFacts[]): void {
     const spec = loaded.manifest.spec;
-    const port = spec.health?.httpGet.port ?? spec.ports[0]!.containerPort;
+    const port = healthPort(spec);
     this.deps.prober.sync(
       app,
       facts
-        .filter((f) => f.running && f.hostPorts[port] !== undefined)
-        .map((f) => ({ id: f.id, app, name: f.name, hostPort: f.hostPorts[port]!, health: spec.health })),
+        .filter((f) => f.running && f.addresses[port] !== undefined)
+        .map((f) => ({ id: f.id, app, name: f.name, address: f.addresses[port]!, health: spec.health })),
     );
   }
 
   /** A replica of the current revision that exited young is a crash: back off before replacing it. */
-  private noteCrashes(app: string, revision: string, facts: ContainerFacts[], now: number): void {
+  private noteCrashes(app: string, revision: string, facts: ReplicaFacts[], now: number): void {
     const young = facts.filter(
       (f) => !f.running && f.revision === revision && !this.deps.drainer.isDraining(f.id) && now - f.createdAtMs < CRASH_WINDOW_MS,
     );
@@ -260,7 +266,7 @@ export class ContainerController implements Reconciler {
       replicas: number;
       plan: ContainerPlan;
       result: ExecuteResult;
-      facts: ContainerFacts[];
+      facts: ReplicaFacts[];
       observed: ObservedReplica[];
       haltedRevision?: string;
     },
@@ -289,10 +295,11 @@ export class ContainerController implements Reconciler {
       status.containerRevision = revision;
       if (result.haltedRevision) status.haltedRevision = result.haltedRevision;
       else if (status.haltedRevision && status.haltedRevision !== revision) delete status.haltedRevision;
-      const live = pass.observed.filter((r) => r.running && !r.draining);
+      const live = pass.observed.filter(isLive);
       const factsById = new Map(pass.facts.map((f) => [f.id, f]));
-      const routed = (r: ObservedReplica) => this.deps.isRouted?.(app, factsById.get(r.id)!) ?? true;
-      const ready = live.filter((r) => r.health === 'ready' && routed(r)).length;
+      const port = trafficPort(loaded.manifest.spec);
+      const routed = (r: ObservedReplica) => this.deps.isRouted?.(app, factsById.get(r.id)!.addresses[port]);
+      const ready = live.filter((r) => isServing(r, routed(r))).length;
       const updated = live.filter((r) => r.revision === revision).length;
       status.replicas = { desired: pass.replicas, ready, updated };
       status.instances = pass.facts.map((f) => this.instanceOf(f, loaded));
@@ -328,8 +335,8 @@ export class ContainerController implements Reconciler {
     });
   }
 
-  private instanceOf(f: ContainerFacts, loaded: LoadedApp): InstanceStatus {
-    const port = loaded.manifest.spec.ports[0]!.containerPort;
+  private instanceOf(f: ReplicaFacts, loaded: LoadedApp): InstanceStatus {
+    const port = trafficPort(loaded.manifest.spec);
     return {
       id: f.id.slice(0, 12),
       name: f.name,
@@ -338,7 +345,7 @@ export class ContainerController implements Reconciler {
       state: f.state,
       health: f.running ? this.deps.prober.health(f.id) : 'exited',
       draining: this.deps.drainer.isDraining(f.id),
-      hostPort: f.hostPorts[port],
+      hostPort: f.addresses[port]?.port,
       startedAt: new Date(f.createdAtMs).toISOString(),
     };
   }

@@ -4,7 +4,7 @@ import { ImagePullFailedError, ReconcileError, errorMessage } from '../../errors
 import { containerCreateOptions, type ReplicaIdentity } from './container-config.js';
 import { Drainer, isStatus } from './drainer.js';
 import type { ContainerAction } from './plan-containers.js';
-import type { ContainerShape } from './revision.js';
+import type { ContainerShape } from '../../core/replica.js';
 
 const PULL_TIMEOUT_MS = 120_000;
 

@@ -4,14 +4,16 @@
 // file, when present, is only read (for the autoscaler's replica count and a halted revision).
 import { readFile } from 'node:fs/promises';
 import type Docker from 'dockerode';
+import { healthPort } from '../../core/readiness.js';
+import type { ReplicaFacts, ReplicaHealth } from '../../core/replica.js';
 import { ReconcileError } from '../../errors.js';
 import { loadManifestDirectory } from '../../manifest/load-directory.js';
 import type { LoadedApp, ManifestError } from '../../manifest/types.js';
-import { listManagedContainers, type ContainerFacts } from '../../observe/docker-containers.js';
+import { listManagedContainers } from '../../observe/docker-containers.js';
 import { probeHttp, probeTcp } from '../../observe/health-prober.js';
 import type { AppStatus, StoreData } from '../../store/status-model.js';
 import { desiredReplicaCount } from './desired-replicas.js';
-import { planContainers, type ContainerAction, type DesiredReplicaSet, type ReplicaHealth } from './plan-containers.js';
+import { planContainers, type ContainerAction, type DesiredReplicaSet } from './plan-containers.js';
 import { desiredReplicaSetOf, observedReplicaOf } from './replica-sets.js';
 
 export interface PlanFromWorldInput {
@@ -25,7 +27,7 @@ export interface PlanFromWorldInput {
   env: NodeJS.ProcessEnv;
   now?: number;
   /** Probes one replica once; defaults to the controller's own HTTP/TCP probes. */
-  probe?: (replica: ContainerFacts, app: LoadedApp) => Promise<ReplicaHealth>;
+  probe?: (replica: ReplicaFacts, app: LoadedApp) => Promise<ReplicaHealth>;
 }
 
 export interface AppPlan {
@@ -84,7 +86,7 @@ export async function planFromWorld(input: PlanFromWorldInput): Promise<WorldPla
 async function planApp(
   app: string,
   loaded: LoadedApp,
-  facts: ContainerFacts[],
+  facts: ReplicaFacts[],
   stored: AppStatus | undefined,
   input: PlanFromWorldInput & { now: number; probe: NonNullable<PlanFromWorldInput['probe']> },
 ): Promise<AppPlan> {
@@ -108,12 +110,11 @@ async function planApp(
  * "unhealthy": one failed probe is not the controller's failureThreshold in a row, and a plan must
  * not claim the controller would replace a replica it would not.
  */
-async function probeOnce(replica: ContainerFacts, loaded: LoadedApp): Promise<ReplicaHealth> {
+async function probeOnce(replica: ReplicaFacts, loaded: LoadedApp): Promise<ReplicaHealth> {
   const spec = loaded.manifest.spec;
-  const port = spec.health?.httpGet.port ?? spec.ports[0]?.containerPort;
-  const hostPort = port === undefined ? undefined : replica.hostPorts[port];
-  if (hostPort === undefined) return 'starting';
-  const result = spec.health ? await probeHttp(hostPort, spec.health) : await probeTcp(hostPort);
+  const address = replica.addresses[healthPort(spec)];
+  if (address === undefined) return 'starting';
+  const result = spec.health ? await probeHttp(address, spec.health) : await probeTcp(address);
   return result.ok ? 'ready' : 'starting';
 }
 

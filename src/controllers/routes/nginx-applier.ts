@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import { readFileIfExists, writeFileAtomic } from './conf-files.js';
 import type { ApplyResult, DegradedRoute } from './load-balancer.js';
-import type { AppRoute, RouteTable } from './route-table.js';
+import type { AppRoute, RouteTable } from '../../core/routes.js';
 
 export interface NginxTestResult {
   ok: boolean;

@@ -1,7 +1,7 @@
 // Manifests in, containers out: the foundation end to end against the real Docker engine.
 import { execFileSync, spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LABEL_APP, LABEL_INSTANCE, LABEL_MANAGED, LABEL_REVISION } from '../../../src/controllers/containers/labels.js';
+import { LABEL_APP, LABEL_INSTANCE, LABEL_MANAGED, LABEL_REVISION } from '../../../src/core/labels.js';
 import { eventually } from '../../support/eventually.js';
 import { demoManifest, startTestDaemon, type TestDaemon } from '../harness.js';
 
@@ -27,9 +27,10 @@ describe('foundation: manifests to containers', () => {
       expect(c.labels[LABEL_APP]).toBe('web');
       expect(c.labels[LABEL_INSTANCE]).toBe(t.options.instance);
       expect(c.labels[LABEL_REVISION]).toMatch(/^[0-9a-f]{10}$/);
-      const hostPort = c.hostPorts[8080];
-      expect(hostPort).toBeGreaterThan(0);
-      const res = await fetch(`http://127.0.0.1:${hostPort}/healthz`);
+      const address = c.addresses[8080];
+      expect(address?.host).toBe('127.0.0.1');
+      expect(address?.port).toBeGreaterThan(0);
+      const res = await fetch(`http://${address?.host}:${address?.port}/healthz`);
       expect(res.status).toBe(200);
     }
     await eventually(() => expect(t.daemon.store.app('web')?.phase).toBe('Running'), { timeoutMs: 20_000 });

@@ -1,7 +1,7 @@
 // GET /apps/{name}/logs against a real container: demultiplexed, marked with the replica name.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demultiplex, logLinesOf } from '../../../src/api/container-logs.js';
-import { LABEL_APP, LABEL_INSTANCE, LABEL_MANAGED, LABEL_REVISION, LABEL_SLOT } from '../../../src/controllers/containers/labels.js';
+import { LABEL_APP, LABEL_INSTANCE, LABEL_MANAGED, LABEL_REVISION, LABEL_SLOT } from '../../../src/core/labels.js';
 import { createDockerTestEnv, type DockerTestEnv } from '../../support/docker-test-env.js';
 import { eventually } from '../../support/eventually.js';
 import { startApiFixture, type ApiFixture } from './api-fixture.js';

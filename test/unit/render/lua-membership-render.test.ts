@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AppRoute, RouteTable } from '../../../src/controllers/routes/route-table.js';
+import type { AppRoute, RouteTable } from '../../../src/core/routes.js';
 import { buildMembership, membershipBody, sameMembership } from '../../../src/render/membership.js';
 import { InvalidRouteError, buildViewModel } from '../../../src/render/nginx-view-model.js';
 import { luaBalancerSource, renderAppsConf, renderNginxConfig } from '../../../src/render/render-nginx-config.js';

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { AppRoute, RouteTable } from '../../../src/controllers/routes/route-table.js';
+import type { AppRoute, RouteTable } from '../../../src/core/routes.js';
 import { PRINT_HELPERS } from '../../../src/render/handlebars-helpers.js';
 import { InvalidRouteError, buildViewModel } from '../../../src/render/nginx-view-model.js';
 import { renderAppsConf, renderNginxConfig } from '../../../src/render/render-nginx-config.js';
