@@ -30,7 +30,7 @@ import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
 import { execa } from 'execa';
 import pino from 'pino';
-import { containerCreateOptions } from '../src/controllers/containers/container-config.js';
+import { containerCreateOptions } from '../src/runtime/docker/create-options.js';
 import { NginxProcess } from '../src/controllers/routes/nginx-process.js';
 import { acceptingWorkerPids } from '../src/controllers/routes/nginx-workers.js';
 import type { Address } from '../src/core/replica.js';
@@ -131,11 +131,15 @@ async function waitHealthy(port: number, timeoutMs = 30_000): Promise<void> {
 }
 
 async function startReplica(runId: string, slot: number): Promise<Replica> {
-  const options = containerCreateOptions(
-    { image: IMAGE, env: {}, ports: [8080] },
-    { instance: `nginxbench${runId}`, app: 'bench', revision: 'r', slot, labels: BENCH_LABEL },
-    2,
-  );
+  const options = containerCreateOptions({
+    shape: { image: IMAGE, env: {}, ports: [8080] },
+    instance: `nginxbench${runId}`,
+    app: 'bench',
+    revision: 'r',
+    slot,
+    labels: BENCH_LABEL,
+    stopTimeoutSeconds: 2,
+  });
   const container = await docker.createContainer(options);
   await container.start();
   const info = await container.inspect();

@@ -1,9 +1,10 @@
 import { performance } from 'node:perf_hooks';
 import type http from 'node:http';
-import Docker from 'dockerode';
 import { closeServer, createApiServer, listen } from '../api/server.js';
 import { AutoserveMetrics } from '../observe/metrics.js';
-import { AccessLogMetrics, ContainerMetricsSampler } from '../observe/index-metrics.js';
+import { AccessLogMetrics } from '../observe/index-metrics.js';
+import { DockerRuntime } from '../runtime/docker/docker-runtime.js';
+import type { ContainerRuntime } from '../runtime/runtime.js';
 import { ScalerController } from '../controllers/scaler/scaler-controller.js';
 import type { LoadBalancer } from '../controllers/routes/load-balancer.js';
 import { NginxProcess } from '../controllers/routes/nginx-process.js';
@@ -19,8 +20,6 @@ import { DesiredState } from '../manifest/desired-state.js';
 import type { LoadResult } from '../manifest/types.js';
 import { createManifestSource } from '../source/manifest-source.js';
 import { SourceStatusRecorder } from '../source/source-status.js';
-import { listManagedContainers } from '../observe/docker-containers.js';
-import { watchContainerEvents } from '../observe/docker-events.js';
 import { HealthProber } from '../observe/health-prober.js';
 import { WorkQueue } from '../reconcile/work-queue.js';
 import { Store } from '../store/store.js';
@@ -55,7 +54,7 @@ export interface Daemon {
   /** The status endpoint's bound port (useful with --port 0). */
   apiPort: number;
   queue: WorkQueue;
-  docker: Docker;
+  runtime: ContainerRuntime;
   /** Resolves once the first manifest load has been applied. */
   ready: Promise<void>;
   /** Git mode: fetch now instead of waiting for the interval (SIGHUP, `autoserve sync`). */
@@ -70,9 +69,9 @@ export interface Daemon {
  * controller, with Docker events, health flips and a periodic resync as the other triggers.
  */
 export async function startDaemon(options: DaemonOptions, logger: Logger): Promise<Daemon> {
-  const docker = new Docker();
+  const runtime = new DockerRuntime({ logger });
   try {
-    await docker.ping();
+    await runtime.ping();
   } catch (err) {
     throw new Error(`cannot reach the Docker engine (${errorMessage(err)}); is dockerd running?`);
   }
@@ -81,7 +80,7 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
   let readyFlag = false;
   const api = createApiServer({
     store,
-    docker,
+    runtime,
     instance: options.instance,
     isReady: () => readyFlag,
     manifestsDir: options.manifestsDir,
@@ -123,7 +122,7 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
     queue.add(app);
   });
   const drainer = new Drainer({
-    docker,
+    runtime,
     logger,
     leaveUpstream: async () => {
       await warm;
@@ -136,7 +135,7 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
     },
   });
   const controller = new ContainerController({
-    docker,
+    runtime,
     store,
     desired: {
       get: (name) => desired.get(name),
@@ -145,7 +144,7 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
     },
     prober,
     drainer,
-    executor: new ContainerExecutor(docker, drainer, logger),
+    executor: new ContainerExecutor(runtime, drainer, logger),
     logger,
     env: process.env,
     instance: options.instance,
@@ -167,7 +166,7 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
     apps: () => desired.all(),
     replicasOf: (app) => controller.replicasOf(app),
     accessLog,
-    sampler: new ContainerMetricsSampler({ docker, logger: logger.child({ component: 'container-metrics' }) }),
+    usage: runtime,
     onScaled: (app, from, to) => {
       metrics.scaleEvent(app, to > from ? 'up' : 'down');
       queue.add(app);
@@ -214,7 +213,7 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
     const apps = new Set(desired.all().map((a) => a.manifest.metadata.name));
     try {
       const epoch = controller.listingEpoch();
-      const all = await listManagedContainers(docker, options.instance);
+      const all = await runtime.list({ instance: options.instance });
       controller.prime(all, epoch);
       for (const c of all) apps.add(c.app);
     } catch (err) {
@@ -276,9 +275,8 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
     markReady();
   });
 
-  const events = watchContainerEvents(
-    docker,
-    options.instance,
+  const events = runtime.watch(
+    { instance: options.instance },
     {
       onApp: (app) => {
         controller.invalidate();
@@ -286,7 +284,6 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
       },
       onReconnect: () => void resyncAll(),
     },
-    logger.child({ component: 'docker-events' }),
   );
   await accessLog.start();
   scaler.start();
@@ -302,7 +299,7 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
     api,
     apiPort,
     queue,
-    docker,
+    runtime,
     ready,
     resyncAll,
     syncNow: () => source.syncNow?.(),
@@ -318,6 +315,7 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
       await drainer.close(); // drains in flight finish: nothing is left half-drained
       prober.close();
       routes?.close();
+      runtime.close();
       await store.flush();
     },
   };

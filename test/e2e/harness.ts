@@ -7,7 +7,7 @@ import pino from 'pino';
 import { startDaemon, type Daemon } from '../../src/daemon/daemon.js';
 import { resolveOptions, type DaemonOptions } from '../../src/daemon/options.js';
 import type { ReplicaFacts } from '../../src/core/replica.js';
-import { listManagedContainers } from '../../src/observe/docker-containers.js';
+import { DockerRuntime } from '../../src/runtime/docker/docker-runtime.js';
 import { createDockerTestEnv, type DockerTestEnv } from '../support/docker-test-env.js';
 import { freePort } from '../support/free-port.js';
 import { NginxProcess } from '../../src/controllers/routes/nginx-process.js';
@@ -59,6 +59,7 @@ export async function startTestDaemon(
     ...overrides,
   });
   const logger = pino({ level: options.logLevel });
+  const runtime = new DockerRuntime({ logger, docker: env.docker });
   let daemon = await startDaemon(options, logger);
   let stopped = false;
   const harness: TestDaemon = {
@@ -71,8 +72,8 @@ export async function startTestDaemon(
     stateDir,
     writeManifest: (file, text) => writeFile(join(manifestsDir, file), text),
     removeManifest: (file) => unlink(join(manifestsDir, file)),
-    containers: (app) => listManagedContainers(env.docker, options.instance, app),
-    running: async (app) => (await listManagedContainers(env.docker, options.instance, app)).filter((c) => c.running),
+    containers: (app) => runtime.list({ instance: options.instance, app }),
+    running: async (app) => (await runtime.list({ instance: options.instance, app })).filter((c) => c.running),
     async stop() {
       if (!stopped) await daemon.stop();
       stopped = true;

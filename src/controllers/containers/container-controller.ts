@@ -1,4 +1,3 @@
-import type Docker from 'dockerode';
 import type { Logger } from 'pino';
 import { healthPort, isLive, isServing, trafficPort } from '../../core/readiness.js';
 import type { Address, LiveReplica, ObservedReplica, ReplicaFacts } from '../../core/replica.js';
@@ -8,8 +7,8 @@ import type { ReconcileResult, Reconciler } from '../../reconcile/reconciler.js'
 import { conditionIsTrue, removeCondition, setCondition } from '../../store/conditions.js';
 import type { AppStatus, InstanceStatus } from '../../store/status-model.js';
 import type { Store } from '../../store/store.js';
-import { listManagedContainers } from '../../observe/docker-containers.js';
 import type { HealthProber } from '../../observe/health-prober.js';
+import type { ContainerRuntime } from '../../runtime/runtime.js';
 import type { ContainerExecutor, ExecuteResult } from './container-executor.js';
 import type { Drainer } from './drainer.js';
 import { planContainers, type ContainerPlan, type CrashRecord } from './plan-containers.js';
@@ -27,7 +26,7 @@ export interface DesiredSource {
 }
 
 export interface ContainerControllerDeps {
-  docker: Docker;
+  runtime: Pick<ContainerRuntime, 'list' | 'remove'>;
   store: Store;
   desired: DesiredSource;
   prober: HealthProber;
@@ -50,7 +49,7 @@ export interface ContainerControllerDeps {
 }
 
 /**
- * Reconciles one app's containers: observe (Docker + health + drains), plan, execute, record status.
+ * Reconciles one app's containers: observe (runtime + health + drains), plan, execute, record status.
  * The latest observation of each app is kept for the routing table.
  */
 export class ContainerController implements Reconciler {
@@ -65,7 +64,7 @@ export class ContainerController implements Reconciler {
 
   /**
    * A resync lists every container once and hands the listing over, so a resync of N apps costs one
-   * Docker call, not N. It is used only while fresh and until anything changes (a Docker event, or
+   * runtime call, not N. It is used only while fresh and until anything changes (a runtime event, or
    * an action of ours): each pass still sees a whole, current observation.
    */
   prime(all: ReplicaFacts[], listedAtEpoch: number): void {
@@ -93,10 +92,10 @@ export class ContainerController implements Reconciler {
     if (facts) this.observed.set(app, facts.filter((f) => f.id !== id));
   }
 
-  private async observe(app: string): Promise<ReplicaFacts[]> {
+  private async observe(app: string, signal?: AbortSignal): Promise<ReplicaFacts[]> {
     const snapshot = this.snapshot;
     if (snapshot && Date.now() - snapshot.takenAt < SNAPSHOT_TTL_MS) return snapshot.byApp.get(app) ?? [];
-    return listManagedContainers(this.deps.docker, this.deps.instance, app);
+    return this.deps.runtime.list({ instance: this.deps.instance, app }, { signal });
   }
 
   /** Whether a pass has observed this app since start. */
@@ -114,11 +113,11 @@ export class ContainerController implements Reconciler {
     return this.containersOf(app).map((f) => ({ ...f, health: this.deps.prober.health(f.id), draining: this.deps.drainer.isDraining(f.id) }));
   }
 
-  async reconcile(app: string): Promise<ReconcileResult> {
+  async reconcile(app: string, signal?: AbortSignal): Promise<ReconcileResult> {
     const { store, desired, logger } = this.deps;
     const started = Date.now();
     const log = logger.child({ controller: 'containers', app });
-    const facts = await this.observe(app);
+    const facts = await this.observe(app, signal);
     this.observed.set(app, facts);
     const loaded = desired.get(app);
     if (!loaded) {
@@ -150,7 +149,7 @@ export class ContainerController implements Reconciler {
       drainSeconds: spec.termination.drainSeconds,
       stopTimeoutSeconds: spec.termination.stopTimeoutSeconds,
       labels: this.deps.labels,
-    });
+    }, signal);
     if (plan.converged) this.crashes.delete(app);
     if (plan.actions.length > 0) {
       this.invalidate();
@@ -195,7 +194,7 @@ export class ContainerController implements Reconciler {
       if (f.running) {
         this.deps.drainer.start({ app, id: f.id, name: f.name, reason: 'manifest removed', drainSeconds, stopTimeoutSeconds });
       } else {
-        await this.deps.docker.getContainer(f.id).remove({ force: true, v: true }).catch(() => undefined);
+        await this.deps.runtime.remove(f.id).catch(() => undefined);
       }
     }
     if (remaining.length > 0) {

@@ -1,23 +1,22 @@
-// What the container controller would do now, computed from the manifests on disk and what Docker
+// What the container controller would do now, computed from the manifests on disk and what the runtime
 // runs, with the same planner the controller uses — without doing any of it (`autoserve plan`).
 // It needs no running daemon: each running replica is probed once for its health, and the store
 // file, when present, is only read (for the autoscaler's replica count and a halted revision).
 import { readFile } from 'node:fs/promises';
-import type Docker from 'dockerode';
 import { healthPort } from '../../core/readiness.js';
 import type { ReplicaFacts, ReplicaHealth } from '../../core/replica.js';
 import { ReconcileError } from '../../errors.js';
 import { loadManifestDirectory } from '../../manifest/load-directory.js';
 import type { LoadedApp, ManifestError } from '../../manifest/types.js';
-import { listManagedContainers } from '../../observe/docker-containers.js';
 import { probeHttp, probeTcp } from '../../observe/health-prober.js';
+import type { ContainerRuntime } from '../../runtime/runtime.js';
 import type { AppStatus, StoreData } from '../../store/status-model.js';
 import { desiredReplicaCount } from './desired-replicas.js';
 import { planContainers, type ContainerAction, type DesiredReplicaSet } from './plan-containers.js';
 import { desiredReplicaSetOf, observedReplicaOf } from './replica-sets.js';
 
 export interface PlanFromWorldInput {
-  docker: Docker;
+  runtime: Pick<ContainerRuntime, 'list'>;
   /** Controller instance (label scope) whose containers are considered. */
   instance: string;
   manifestsDir: string;
@@ -53,7 +52,7 @@ export async function planFromWorld(input: PlanFromWorldInput): Promise<WorldPla
   const now = input.now ?? Date.now();
   const load = await loadManifestDirectory(input.manifestsDir);
   const stored = input.statePath ? await readStoreReadOnly(input.statePath) : undefined;
-  const containers = await listManagedContainers(input.docker, input.instance);
+  const containers = await input.runtime.list({ instance: input.instance });
   const probe = input.probe ?? probeOnce;
   const byApp = groupBy(containers, (c) => c.app);
 
@@ -62,7 +61,7 @@ export async function planFromWorld(input: PlanFromWorldInput): Promise<WorldPla
     plans.push(await planApp(name, loaded, byApp.get(name) ?? [], stored?.apps[name], { ...input, now, probe }));
   }
 
-  // Apps Docker runs that no manifest declares: removed, unless an error names them (the daemon
+  // Apps the runtime runs that no manifest declares: removed, unless an error names them (the daemon
   // keeps their last good spec) or the directory is empty (prune guard).
   const named = new Set(load.errors.map((e) => e.app).filter((a): a is string => a !== undefined));
   const undeclared = [...byApp.keys()].filter((app) => !load.apps.has(app) && !named.has(app));

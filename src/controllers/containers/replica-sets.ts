@@ -1,13 +1,10 @@
+import type { ContainerShape, ObservedReplica, ReplicaFacts, ReplicaHealth } from '../../core/replica.js';
 import type { LoadedApp } from '../../manifest/types.js';
-import type { ReplicaFacts } from '../../core/replica.js';
 import type { AppStatus } from '../../store/status-model.js';
-import { containerShapeOf } from './container-config.js';
 import { desiredReplicaCount } from './desired-replicas.js';
-import type { ObservedReplica, ReplicaHealth } from '../../core/replica.js';
 import type { DesiredReplicaSet } from './plan-containers.js';
 import { resolveEnv } from './resolve-env.js';
-import type { ContainerShape } from '../../core/replica.js';
-import { revisionOf } from './revision.js';
+import { containerShapeOf, revisionOf } from './revision.js';
 
 /**
  * The planner's desired side of one app, from its manifest and what the store remembers (the

@@ -7,7 +7,8 @@ import type { LoadedApp } from '../../manifest/types.js';
 import { isLive, isReady } from '../../core/readiness.js';
 import type { LiveReplica } from '../../core/replica.js';
 import type { AppLoadMetrics } from '../../observe/metrics.js';
-import type { AccessLogMetrics, ContainerMetricsSampler } from '../../observe/index-metrics.js';
+import type { AccessLogMetrics } from '../../observe/index-metrics.js';
+import type { ContainerRuntime } from '../../runtime/runtime.js';
 import { removeCondition, setCondition } from '../../store/conditions.js';
 import type { Store } from '../../store/store.js';
 import { decideReplicas } from './decide-replicas.js';
@@ -26,7 +27,8 @@ export interface ScalerControllerDeps {
   /** An app's replicas with their health and drain state now; draining ones count nowhere (core/readiness). */
   replicasOf: (app: string) => LiveReplica[];
   accessLog: AccessLogMetrics;
-  sampler: ContainerMetricsSampler;
+  /** Per-replica CPU and memory readings. */
+  usage: Pick<ContainerRuntime, 'usage' | 'forgetUsage'>;
   /** A decision changed an app's count: reconcile it now. */
   onScaled: (app: string, from: number, to: number) => void;
   tickMs?: number;
@@ -105,11 +107,11 @@ export class ScalerController {
     for (const id of this.replicas.keys()) {
       if (!live.has(id)) {
         this.replicas.delete(id);
-        this.deps.sampler.forget(id);
+        this.deps.usage.forgetUsage(id);
       }
     }
     if (targets.length === 0) return;
-    const samples = await this.deps.sampler.sample(targets);
+    const samples = await this.deps.usage.usage(targets);
     for (const target of targets) {
       let windows = this.replicas.get(target.id);
       if (!windows) {

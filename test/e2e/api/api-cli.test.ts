@@ -133,7 +133,7 @@ describe('API + CLI end to end', () => {
 
   it('plan shows no changes for a converged host, and what would happen once manifests change', async () => {
     await eventually(() => expect(t.daemon.store.app('api')?.phase).toBe('Running'), { timeoutMs: 60_000, intervalMs: 250 });
-    const options = { manifestsDir: t.manifestsDir, instance: t.options.instance, statePath: t.options.dbPath, docker: t.daemon.docker };
+    const options = { manifestsDir: t.manifestsDir, instance: t.options.instance, statePath: t.options.dbPath, runtime: t.daemon.runtime };
     const quiet = collectLines();
     await showPlan(options, quiet.print);
     expect(quiet.lines).toEqual(['no changes']);

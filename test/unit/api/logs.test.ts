@@ -1,6 +1,8 @@
 // GET /apps/{name}/logs against a real container: demultiplexed, marked with the replica name.
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demultiplex, logLinesOf } from '../../../src/api/container-logs.js';
+import { DockerRuntime } from '../../../src/runtime/docker/docker-runtime.js';
+import { demultiplex, logLinesOf } from '../../../src/runtime/docker/logs.js';
 import { LABEL_APP, LABEL_INSTANCE, LABEL_MANAGED, LABEL_REVISION, LABEL_SLOT } from '../../../src/core/labels.js';
 import { createDockerTestEnv, type DockerTestEnv } from '../../support/docker-test-env.js';
 import { eventually } from '../../support/eventually.js';
@@ -33,7 +35,7 @@ describe('GET /apps/{name}/logs (real container)', () => {
 
   beforeAll(async () => {
     env = createDockerTestEnv('api-logs');
-    f = await startApiFixture({ instance, docker: env.docker });
+    f = await startApiFixture({ instance, runtime: new DockerRuntime({ logger: pino({ level: 'silent' }), docker: env.docker }) });
     const container = await env.docker.createContainer({
       name: `autoserve-${instance}-talker-0000000000-0`,
       Image: 'autoserve-demo:v1',

@@ -67,6 +67,11 @@ describe('layers', () => {
     expect(crossings).toBeGreaterThan(100); // the scan saw the tree's imports
   });
 
+  it('only the Docker runtime imports dockerode', () => {
+    const offenders = files.filter((file) => partOf(file) !== 'runtime/docker' && importsOf(file).includes('dockerode'));
+    expect(offenders.map((f) => relative(SRC, f))).toEqual([]);
+  });
+
   it('core imports no other part but errors (it is the shared vocabulary, free of I/O)', () => {
     const offenders = files
       .filter((file) => partOf(file) === 'core')

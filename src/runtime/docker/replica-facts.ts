@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
-import { LABEL_APP, LABEL_INSTANCE, LABEL_MANAGED, LABEL_REVISION, LABEL_SLOT } from '../core/labels.js';
-import type { Address, ReplicaFacts } from '../core/replica.js';
+import { LABEL_APP, LABEL_INSTANCE, LABEL_MANAGED, LABEL_REVISION, LABEL_SLOT } from '../../core/labels.js';
+import type { Address, ReplicaFacts } from '../../core/replica.js';
 
 /** Docker's label filter of our containers: this instance's, of one app or of all. */
 export function managedLabelFilter(instance: string, app?: string): string[] {
