@@ -42,7 +42,8 @@ export class ContainerExecutor {
       try {
         await this.runtime.ensureImage(ctx.shape.image, { signal });
       } catch (err) {
-        result.errors.push(err as Error);
+        // Aborted (the queue is stopping): no failure to record; the creates below are skipped.
+        if (!signal?.aborted) result.errors.push(err as Error);
       }
     }
     await Promise.all(

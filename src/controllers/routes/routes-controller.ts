@@ -13,6 +13,9 @@ import { RouteSync } from './route-sync.js';
 const LIVENESS_CHECK_MS = 5_000;
 const RETRY_MIN_MS = 1_000;
 const RETRY_MAX_MS = 30_000;
+/** Longest wait at start for adopted replicas' first probe before routes are synced anyway. */
+export const WARMUP_MAX_MS = 10_000;
+const WARMUP_POLL_MS = 50;
 
 export interface RoutesControllerDeps {
   balancer: LoadBalancer & { ensureRunning?: () => Promise<unknown> };
@@ -33,6 +36,9 @@ export interface RoutesControllerDeps {
  * host+path conflicts (the first holder keeps a route), and applies it through one coalescing
  * RouteSync. A failed apply keeps the running config, is recorded, and is retried with backoff;
  * an nginx master that died is started again.
+ *
+ * Nothing is applied before `warmUp` lets it: after a controller restart, adopted replicas are
+ * "starting" to us until their first probe, and a sync then would publish them as gone.
  */
 export class RoutesController {
   private readonly sync: RouteSync;
@@ -47,6 +53,8 @@ export class RoutesController {
   private pending: ResolvedRoutes | undefined;
   /** Per app, the upstream addresses (addressKey) nginx serves since the last successful apply. */
   private served = new Map<string, Set<string>>();
+  private openWarm!: () => void;
+  private readonly warm = new Promise<void>((resolve) => (this.openWarm = resolve));
 
   constructor(private readonly deps: RoutesControllerDeps) {
     this.owners = new Map(Object.entries(deps.store.data.routeOwners ?? {}));
@@ -66,13 +74,33 @@ export class RoutesController {
     this.livenessTimer.unref();
   }
 
-  /** Resolves once nginx serves the table as of this call (or later). */
-  request(): Promise<ApplyResult> {
+  /**
+   * Lets syncs through once `settled()` (every adopted replica has had its first probe) or after
+   * `maxMs`, whichever comes first, and syncs then.
+   */
+  async warmUp(settled: () => boolean, maxMs = WARMUP_MAX_MS): Promise<void> {
+    const deadline = Date.now() + maxMs;
+    while (!settled() && Date.now() < deadline && !this.closed) await new Promise((r) => setTimeout(r, WARMUP_POLL_MS));
+    this.openWarm();
+    this.requestSoon();
+  }
+
+  /** Resolves once nginx serves the table as of this call (or later); waits for the warm-up first. */
+  async request(): Promise<ApplyResult> {
+    await this.warm;
     return this.sync.request();
+  }
+
+  /** Asks for a sync without waiting for it; a failure is logged (apply() retries it with backoff). */
+  requestSoon(): void {
+    this.request().catch((err: unknown) => {
+      if (!this.closed) this.deps.logger.warn({ err: errorMessage(err) }, 'route sync failed');
+    });
   }
 
   close(): void {
     this.closed = true;
+    this.openWarm();
     if (this.retryTimer) clearTimeout(this.retryTimer);
     if (this.livenessTimer) clearInterval(this.livenessTimer);
     this.sync.close();
