@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { Address } from '../core/replica.js';
+import { compareStrings } from '../core/stable-json.js';
 import type { AppRoute, RouteTable } from '../core/routes.js';
 import {
   assertHostname,
@@ -101,7 +102,7 @@ export function buildViewModel(table: RouteTable, opts: AppsViewOptions): AppsVi
   const listen = { host: assertIpv4(opts.listen.host), port: assertPort(opts.listen.port) };
   const logsDir = absoluteSafePath(opts.logsDir);
   // Peers are validated in Lua mode too: a hostile one degrades its app just like in reload mode.
-  const routes = [...table.routes].map(validateRoute).sort((a, b) => compare(a.app, b.app));
+  const routes = [...table.routes].map(validateRoute).sort((a, b) => compareStrings(a.app, b.app));
   const luaBalancer = opts.luaBalancer ?? false;
   if (luaBalancer && !opts.controlSocket) throw new Error('the Lua balancer needs a controlSocket for its membership endpoint');
   const controlListen = luaBalancer ? `unix:${absoluteSafePath(opts.controlSocket!)}` : undefined;
@@ -123,10 +124,10 @@ export function buildViewModel(table: RouteTable, opts: AppsViewOptions): AppsVi
     byHost.set(hostKey, locations);
   }
   const servers: ServerView[] = [...byHost.entries()]
-    .sort(([a], [b]) => compare(a, b))
+    .sort(([a], [b]) => compareStrings(a, b))
     .map(([host, locations]) => ({
       host,
-      locations: locations.sort((a, b) => compare(a.pathPrefix, b.pathPrefix)),
+      locations: locations.sort((a, b) => compareStrings(a.pathPrefix, b.pathPrefix)),
       needsFallback404: !locations.some((l) => l.pathPrefix === '/'),
     }));
 
@@ -155,7 +156,7 @@ function validateRoute(route: AppRoute): AppRoute {
       unique.set(`${server.host}:${server.port}`, server);
     }
     // Sorted so that the same membership in another order renders the same text (no reload).
-    const servers = [...unique.values()].sort((a, b) => compare(a.host, b.host) || a.port - b.port);
+    const servers = [...unique.values()].sort((a, b) => compareStrings(a.host, b.host) || a.port - b.port);
     return { app, host, pathPrefix, servers };
   } catch (err) {
     throw new InvalidRouteError(String(route.app), err);
@@ -169,6 +170,3 @@ export function absoluteSafePath(p: string): string {
   return abs;
 }
 
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}

@@ -94,27 +94,3 @@ export async function startTestDaemon(
   await daemon.ready;
   return harness;
 }
-
-/** A small valid manifest for the busybox demo image. */
-export function demoManifest(name: string, extra: { replicas?: number; image?: string; spec?: string } = {}): string {
-  return [
-    'apiVersion: v1',
-    'kind: App',
-    'metadata:',
-    `  name: ${name}`,
-    'spec:',
-    '  type: http',
-    `  image: ${extra.image ?? 'autoserve-demo:v1'}`,
-    `  replicas: ${extra.replicas ?? 1}`,
-    '  ports:',
-    '    - containerPort: 8080',
-    '  health:',
-    '    httpGet: { path: /healthz, port: 8080 }',
-    '    intervalSeconds: 1',
-    '  termination:',
-    '    drainSeconds: 0',
-    '    stopTimeoutSeconds: 2',
-    ...(extra.spec ? [extra.spec] : []),
-    '',
-  ].join('\n');
-}

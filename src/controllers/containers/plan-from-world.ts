@@ -117,7 +117,7 @@ async function probeOnce(replica: ReplicaFacts, loaded: LoadedApp): Promise<Repl
   return result.ok ? 'ready' : 'starting';
 }
 
-/** Reads the store file without the Store class: no lock, no write, no moving a corrupt file aside. */
+/** Reads the store file without the Store class: no write, no moving a corrupt file aside. */
 async function readStoreReadOnly(path: string): Promise<StoreData | undefined> {
   try {
     const data = JSON.parse(await readFile(path, 'utf8')) as Partial<StoreData>;

@@ -6,6 +6,7 @@ import { errorMessage } from '../../errors.js';
 import type { LoadedApp } from '../../manifest/types.js';
 import { isLive, isReady } from '../../core/readiness.js';
 import type { LiveReplica } from '../../core/replica.js';
+import { stableJson } from '../../core/stable-json.js';
 import type { AppLoadMetrics } from '../../observe/metrics.js';
 import type { AccessLogMetrics } from '../../observe/index-metrics.js';
 import type { ContainerRuntime } from '../../runtime/runtime.js';
@@ -164,7 +165,7 @@ export class ScalerController {
       const view = { recommendation: decision.recommendation, reason: decision.reason, heldBy: decision.heldBy, metrics: decision.metrics };
       // decidedAt moves only with the decision, so an unchanged look does not rewrite the store every tick.
       const { decidedAt: _previous, ...previous } = status.scaling ?? { decidedAt: '' };
-      if (JSON.stringify(previous) !== JSON.stringify(view)) status.scaling = { ...view, decidedAt: new Date(now).toISOString() };
+      if (stableJson(previous) !== stableJson(view)) status.scaling = { ...view, decidedAt: new Date(now).toISOString() };
       if (decision.heldBy === 'host-capacity') {
         setCondition(status.conditions, { type: 'ScalingLimited', status: 'True', reason: `ScalingLimited${decision.limitedBy === 'memory' ? 'Memory' : 'Cpu'}`, message: decision.reason });
       } else {

@@ -8,14 +8,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LABEL_APP, LABEL_INSTANCE, LABEL_MANAGED, LABEL_REVISION, LABEL_SLOT } from '../../../src/core/labels.js';
 import { eventually } from '../../support/eventually.js';
 import { httpGet } from '../../support/http-get.js';
-import { demoManifest, startTestDaemon, type TestDaemon } from '../harness.js';
+import { appManifest } from '../../support/app-manifest.js';
+import { startTestDaemon, type TestDaemon } from '../harness.js';
 
 describe('drift is reverted', () => {
   let t: TestDaemon;
 
   beforeAll(async () => {
     t = await startTestDaemon('drift');
-    await t.writeManifest('web.yaml', demoManifest('web', { replicas: 2 }));
+    await t.writeManifest('web.yaml', appManifest('web', { replicas: 2 }));
     await eventually(async () => {
       expect(await t.running('web')).toHaveLength(2);
       expect(t.daemon.store.app('web')?.replicas.ready).toBe(2);
