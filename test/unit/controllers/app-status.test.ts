@@ -5,23 +5,14 @@ import type { ExecuteResult } from '../../../src/controllers/containers/containe
 import type { ContainerAction } from '../../../src/controllers/containers/plan-containers.js';
 import { EnvMissingError, ImagePullFailedError } from '../../../src/errors.js';
 import type { AppSpec, LoadedApp } from '../../../src/manifest/types.js';
+import { validateManifest } from '../../../src/manifest/validate-manifest.js';
 import type { AppStatus, Condition } from '../../../src/store/status-model.js';
+import { minimal } from '../manifest/fixtures.js';
 
 const NOW = new Date('2024-05-01T10:00:00Z');
 
 function spec(over: Partial<AppSpec> = {}): AppSpec {
-  return {
-    type: 'http',
-    image: 'img:v1',
-    ports: [{ containerPort: 8080 }],
-    replicas: 2,
-    env: [],
-    termination: { drainSeconds: 0, stopTimeoutSeconds: 2 },
-    ingress: { host: 'web.localhost', pathPrefix: '/' },
-    rollout: { maxSurge: 1, progressDeadlineSeconds: 60 },
-    state: 'up',
-    ...over,
-  } as AppSpec;
+  return { ...validateManifest(minimal('web', 'img:v1')).manifest!.spec, replicas: 2, ...over };
 }
 
 function loaded(over: Partial<AppSpec> = {}): LoadedApp {
