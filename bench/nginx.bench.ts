@@ -133,7 +133,7 @@ async function waitHealthy(port: number, timeoutMs = 30_000): Promise<void> {
 
 async function startReplica(runId: string, slot: number): Promise<Replica> {
   const options = containerCreateOptions({
-    shape: { image: IMAGE, env: {}, ports: [8080] },
+    shape: { image: IMAGE, env: {}, ports: [8080], publish: [{ containerPort: 8080, hostIp: '127.0.0.1' }], network: 'shared' },
     instance: `nginxbench${runId}`,
     app: 'bench',
     revision: 'r',

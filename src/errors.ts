@@ -29,6 +29,13 @@ export class ReplicaExistsError extends ReconcileError {
   }
 }
 
+/** The replica network could not be had (its name is taken, its subnet is not private, the engine refused). */
+export class NetworkUnavailableError extends ReconcileError {
+  constructor(network: string, detail: string, cause?: unknown) {
+    super('NetworkUnavailable', `network ${network}: ${detail}`, 'transient', { cause });
+  }
+}
+
 export class EnvMissingError extends ReconcileError {
   constructor(app: string, variable: string, from: string) {
     super(

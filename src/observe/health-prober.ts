@@ -23,9 +23,10 @@ export interface HealthChange {
 // A replica that has not passed yet is probed more often than its interval so it enters the
 // upstream quickly; once ready it is probed at its own interval.
 const STARTING_PROBE_MS = 250;
-// Without a health block a replica is ready when its port accepts connections. docker-proxy
-// accepts on the published port even when nothing listens inside and then closes at once, so a
-// connection must also stay open this long to count.
+// Without a health block a replica is ready when its port accepts connections. At its address on
+// our network a closed port refuses at once, so a connect is proof. docker-proxy (a published port,
+// `proxied`) accepts even when nothing listens inside and then closes: there a connection must also
+// stay open this long to count.
 const TCP_SETTLE_MS = 150;
 const TCP_TIMEOUT_MS = 1_000;
 const DEFAULT_TCP_INTERVAL_MS = 2_000;
@@ -125,7 +126,7 @@ function sameHealth(a?: HealthSpec, b?: HealthSpec): boolean {
 }
 
 function sameAddress(a: Address, b: Address): boolean {
-  return a.host === b.host && a.port === b.port;
+  return a.host === b.host && a.port === b.port && !!a.proxied === !!b.proxied;
 }
 
 interface ProbeResult {
@@ -159,7 +160,10 @@ export function probeTcp(address: Address): Promise<ProbeResult> {
       resolve({ ok, detail });
     };
     socket.setTimeout(TCP_TIMEOUT_MS, () => finish(false, 'tcp connect timed out'));
-    socket.on('connect', () => setTimeout(() => finish(true, 'tcp port open'), TCP_SETTLE_MS));
+    socket.on('connect', () => {
+      if (address.proxied) setTimeout(() => finish(true, 'tcp port open'), TCP_SETTLE_MS);
+      else finish(true, 'tcp port open');
+    });
     socket.on('close', () => finish(false, 'connection closed at once (nothing listening behind the port)'));
     socket.on('error', (err) => finish(false, `tcp: ${err.message}`));
   });

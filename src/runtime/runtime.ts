@@ -84,7 +84,8 @@ export interface ContainerRuntime {
   ping(options?: CallOptions): Promise<void>;
 
   /**
-   * Every replica of the scope, running or not, with the addresses its ports are reached at.
+   * Every replica of the scope, running or not, with the addresses its ports are reached at (on the
+   * replica's network, from this host) and the host addresses of the ports it publishes.
    * Ownership is proven by label only: nothing without our labels is ever listed.
    */
   list(scope: ReplicaScope, options?: CallOptions): Promise<ReplicaFacts[]>;
@@ -100,10 +101,19 @@ export interface ContainerRuntime {
 
   /**
    * Creates (does not start) a replica under its deterministic name (core/labels containerName),
-   * labelled as ours. Never makes two replicas of one name: when the name is taken it rejects with
-   * ReplicaExistsError and changes nothing (the caller's observation was stale).
+   * labelled as ours, on the network its shape names (made when missing, adopted when ours;
+   * NetworkUnavailableError when it cannot be had). Never makes two replicas of one name: when the
+   * name is taken it rejects with ReplicaExistsError and changes nothing (the caller's observation
+   * was stale).
    */
   create(request: ReplicaRequest): Promise<{ id: string; name: string }>;
+
+  /**
+   * Removes the networks of the app's own (isolated) that no replica uses any more, and resolves
+   * with their names. The instance's shared network is never removed; a network still in use is
+   * left alone.
+   */
+  pruneNetworks(scope: Required<ReplicaScope>): Promise<string[]>;
 
   /** Starts a created replica; starting a running one resolves. */
   start(id: string): Promise<void>;

@@ -1,6 +1,7 @@
 // `autoserve describe app NAME`: spec summary, conditions, replicas and their health, recent
 // events and scaling history, in one screen.
 import type { Command } from 'commander';
+import { DEFAULT_PUBLISH_HOST_IP } from '../../manifest/schema.js';
 import type { AppSpec } from '../../manifest/types.js';
 import type { AppStatus, EventRecord, ScalingRecord } from '../../store/status-model.js';
 import { clientFrom, withServerOptions, type ApiClient } from '../api-client.js';
@@ -36,7 +37,8 @@ export function formatDescription(app: AppStatus, events: EventRecord[], scaling
     field('Image', app.spec.image);
     field('State', app.spec.state);
     field('Ingress', `${app.spec.ingress.host}${app.spec.ingress.pathPrefix}`);
-    field('Ports', app.spec.ports.map((p) => p.containerPort).join(', '));
+    field('Ports', app.spec.ports.map((p) => (p.publish ? `${p.containerPort} (published on ${p.hostIP ?? DEFAULT_PUBLISH_HOST_IP})` : String(p.containerPort))).join(', '));
+    field('Network', app.spec.network?.isolated ? 'isolated (its own)' : 'shared');
     field('Health', app.spec.health ? `GET :${app.spec.health.httpGet.port}${app.spec.health.httpGet.path} every ${app.spec.health.intervalSeconds}s` : 'tcp connect');
     field('Scaling', scalingSummary(app.spec, app.autoscaledReplicas));
   }
@@ -57,8 +59,17 @@ export function formatDescription(app: AppStatus, events: EventRecord[], scaling
   section(
     'Replicas',
     app.instances.length === 0 ? [] : formatTable(
-      ['NAME', 'STATE', 'HEALTH', 'REVISION', 'PORT', 'AGE'],
-      app.instances.map((i) => [i.name, i.state, i.draining ? `${i.health} (draining)` : i.health, i.revision, i.hostPort ? String(i.hostPort) : '-', formatAge(i.startedAt, now)]),
+      ['NAME', 'STATE', 'HEALTH', 'REVISION', 'ADDRESS', 'NETWORK', 'HOST PORT', 'AGE'],
+      app.instances.map((i) => [
+        i.name,
+        i.state,
+        i.draining ? `${i.health} (draining)` : i.health,
+        i.revision,
+        i.address ?? '-',
+        i.network ?? '-',
+        i.hostPort ? String(i.hostPort) : '-',
+        formatAge(i.startedAt, now),
+      ]),
     ),
     '<none>',
   );

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { healthPort, isLive, isServing, trafficPort } from '../../core/readiness.js';
+import { addressKey, healthPort, isLive, isServing, trafficPort } from '../../core/readiness.js';
 import type { Address, LiveReplica, ObservedReplica, ReplicaFacts } from '../../core/replica.js';
 import { stableJson } from '../../core/stable-json.js';
 import { ReconcileError, errorMessage } from '../../errors.js';
@@ -27,7 +27,7 @@ export interface DesiredSource {
 }
 
 export interface ContainerControllerDeps {
-  runtime: Pick<ContainerRuntime, 'list' | 'remove'>;
+  runtime: Pick<ContainerRuntime, 'list' | 'remove' | 'pruneNetworks'>;
   store: Store;
   desired: DesiredSource;
   prober: HealthProber;
@@ -60,6 +60,8 @@ export class ContainerController implements Reconciler {
   private epoch = 0;
   /** What each app last converged to (spec, count, revision), to tell drift from a requested change. */
   private readonly convergedAt = new Map<string, string>();
+  /** The revision at which each app's unused networks were last pruned (once per convergence). */
+  private readonly networksPrunedAt = new Map<string, string>();
 
   constructor(private readonly deps: ContainerControllerDeps) {}
 
@@ -176,6 +178,7 @@ export class ContainerController implements Reconciler {
       labels: this.deps.labels,
     }, signal);
     if (plan.converged) this.crashes.delete(app);
+    if (plan.converged && shape.network === 'shared') await this.pruneNetworks(app, revision, log);
     if (plan.actions.length > 0) {
       this.invalidate();
       this.deps.onReplicasChanged?.(app);
@@ -216,6 +219,7 @@ export class ContainerController implements Reconciler {
       this.deps.prober.sync(app, []);
       this.observed.delete(app);
       this.crashes.delete(app);
+      await this.pruneNetworks(app, undefined, log);
       // A record without a spec belongs to a manifest that never validated: its recorder owns it.
       if (store.app(app)?.spec) {
         store.removeApp(app);
@@ -259,6 +263,23 @@ export class ContainerController implements Reconciler {
     return { created, removed: changes.length - created };
   }
 
+  /**
+   * An app that left its own network (now shared, or removed) leaves it behind: remove it once the
+   * app has converged without it. Best effort: a failure is logged and tried at the next convergence.
+   */
+  private async pruneNetworks(app: string, revision: string | undefined, log: Logger): Promise<void> {
+    const key = revision ?? '';
+    if (revision !== undefined && this.networksPrunedAt.get(app) === key) return;
+    try {
+      const removed = await this.deps.runtime.pruneNetworks({ instance: this.deps.instance, app });
+      if (removed.length > 0) log.info({ networks: removed }, 'removed the app\'s own network, no longer used');
+      if (revision === undefined) this.networksPrunedAt.delete(app);
+      else this.networksPrunedAt.set(app, key);
+    } catch (err) {
+      log.warn({ err: errorMessage(err) }, 'could not remove the app\'s unused network');
+    }
+  }
+
   /** The one write of a pass: the status computed from what it saw and did, then its events. */
   private record(app: string, outcome: PassOutcome): void {
     const { store } = this.deps;
@@ -296,7 +317,9 @@ export class ContainerController implements Reconciler {
       state: f.state,
       health: f.running ? this.deps.prober.health(f.id) : 'exited',
       draining: this.deps.drainer.isDraining(f.id),
-      hostPort: f.addresses[port]?.port,
+      ...(f.addresses[port] ? { address: addressKey(f.addresses[port]) } : {}),
+      ...(f.network ? { network: f.network } : {}),
+      ...(f.published[port] ? { hostPort: f.published[port].port } : {}),
       startedAt: new Date(f.createdAtMs).toISOString(),
     };
   }
