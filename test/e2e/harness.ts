@@ -37,9 +37,14 @@ export interface TestDaemon {
   cleanup(): Promise<void>;
 }
 
+/**
+ * `before` runs once the test's dirs, options and labels exist but before the daemon starts: a
+ * world the controller then finds (replicas made by an older AutoServe, an nginx already serving).
+ */
 export async function startTestDaemon(
   name: string,
   overrides: Partial<DaemonOptions> = {},
+  before?: (ctx: { env: DockerTestEnv; options: DaemonOptions; manifestsDir: string }) => Promise<void>,
 ): Promise<TestDaemon> {
   const env = createDockerTestEnv(name);
   const root = await mkdtemp(join(tmpdir(), `autoserve-${name}-`));
@@ -60,6 +65,14 @@ export async function startTestDaemon(
   });
   const logger = pino({ level: options.logLevel });
   const runtime = new DockerRuntime({ logger, docker: env.docker });
+  try {
+    await before?.({ env, options, manifestsDir });
+  } catch (err) {
+    await env.cleanup().catch(() => undefined);
+    await stopTestNginx(stateDir, options.lbPort);
+    await rm(root, { recursive: true, force: true });
+    throw err;
+  }
   let daemon = await startDaemon(options, logger);
   let stopped = false;
   const harness: TestDaemon = {

@@ -19,6 +19,9 @@ import { desiredReplicaSetOf, observedReplicaOf } from './replica-sets.js';
 const SNAPSHOT_TTL_MS = 1_000;
 /** A replica that dies sooner than this after creation counts toward crash-loop backoff. */
 const CRASH_WINDOW_MS = 30_000;
+/** Longest an app's first pass waits for the first probe of the replicas it finds running. */
+const ADOPTION_WAIT_MAX_MS = 10_000;
+const ADOPTION_POLL_MS = 100;
 
 export interface DesiredSource {
   get(name: string): LoadedApp | undefined;
@@ -60,6 +63,9 @@ export class ContainerController implements Reconciler {
   private epoch = 0;
   /** What each app last converged to (spec, count, revision), to tell drift from a requested change. */
   private readonly convergedAt = new Map<string, string>();
+  /** When each app's first pass began waiting for the health of the replicas it found; gone once known. */
+  private readonly adopting = new Map<string, number>();
+  private readonly adopted = new Set<string>();
   /** The revision at which each app's unused networks were last pruned (once per convergence). */
   private readonly networksPrunedAt = new Map<string, string>();
 
@@ -117,6 +123,23 @@ export class ContainerController implements Reconciler {
     return apps.every((app) => this.observed.has(app) && this.containersOf(app).every((c) => !c.running || this.deps.prober.hasResult(c.id)));
   }
 
+  /**
+   * An app's first pass after a (re)start plans only once every replica it found running has had its
+   * first probe (or ADOPTION_WAIT_MAX_MS passed): before that "starting" means "not probed yet", and
+   * the planner would remove an outdated replica that serves as if it had never become ready (a
+   * rollout or an upgrade caught by a restart). Replicas this controller creates come later and are
+   * rightly "starting".
+   */
+  private healthOfFoundReplicasKnown(app: string): boolean {
+    if (this.adopted.has(app)) return true;
+    const since = this.adopting.get(app) ?? Date.now();
+    this.adopting.set(app, since);
+    if (!this.healthKnown([app]) && Date.now() - since < ADOPTION_WAIT_MAX_MS) return false;
+    this.adopting.delete(app);
+    this.adopted.add(app);
+    return true;
+  }
+
   /** A replica's health flipped: recorded as an event, and who receives traffic may change now. */
   healthChanged(change: HealthChange): void {
     const { app, name } = change.target;
@@ -165,6 +188,7 @@ export class ContainerController implements Reconciler {
     const { revision, replicas } = wanted;
 
     this.syncProbes(app, loaded, facts);
+    if (!this.healthOfFoundReplicasKnown(app)) return { requeueAfterMs: ADOPTION_POLL_MS };
     const observed = facts.map((f) => observedReplicaOf(f, this.deps.prober.health(f.id), this.deps.drainer.isDraining(f.id)));
     const now = Date.now();
     this.noteCrashes(app, revision, facts, now);

@@ -174,7 +174,7 @@ describe('traffic through nginx', () => {
     expect(result.failed).toBe(0);
   });
 
-  it('docker kill of one of 3 replicas under load: failures counted, near zero', async () => {
+  it('docker kill of one of 3 replicas under load: zero failed requests (nginx retries elsewhere)', async () => {
     await t.writeManifest('echo.yaml', echoManifest({ replicas: 3, version: 'v4' }));
     await converged(3, 'v4');
     const generator = load();
@@ -193,6 +193,6 @@ describe('traffic through nginx', () => {
     }
     const result = await running;
     report('docker kill', result);
-    expect(result.failed).toBeLessThanOrEqual(Math.max(2, result.sent * 0.01));
+    expect(result.failed).toBe(0);
   });
 });
