@@ -168,7 +168,12 @@ export class ContainerController implements Reconciler {
     const started = Date.now();
     const log = logger.child({ controller: 'containers', app });
     const facts = await this.observe(app, signal);
+    const before = this.observed.get(app);
     this.observed.set(app, facts);
+    // A replica that stopped running leaves the upstream now, not after this pass's actions (a
+    // replacement's create and start take hundreds of ms): new connections to a dead replica's
+    // network address are not refused but time out.
+    if (before && stoppedRunning(before, facts)) this.deps.onReplicasChanged?.(app);
     const loaded = desired.get(app);
     if (!loaded) {
       if (!desired.mayPrune()) return {};
@@ -347,6 +352,12 @@ export class ContainerController implements Reconciler {
       startedAt: new Date(f.createdAtMs).toISOString(),
     };
   }
+}
+
+/** Whether a replica that ran in `before` is not running (or gone) in `after`. */
+function stoppedRunning(before: readonly ReplicaFacts[], after: readonly ReplicaFacts[]): boolean {
+  const running = new Set(after.filter((f) => f.running).map((f) => f.id));
+  return before.some((f) => f.running && !running.has(f.id));
 }
 
 /** Makes `target` equal `next` in place (the store hands out its record to change). */
