@@ -25,7 +25,7 @@ const echo = appManifest(APP, { image: IMAGE, replicas: 2, spec: '  env:\n    - 
 /** What AutoServe created before networks: the default bridge, every port published on 127.0.0.1. */
 function olderReplicaOptions(instance: string, slot: number, labels: Record<string, string>): Docker.ContainerCreateOptions {
   const shape = { image: IMAGE, env: { VERSION: 'v1' }, ports: [8080] }; // its revision had no network in it
-  const revision = revisionOf(shape as ContainerShape);
+  const revision = revisionOf(shape as unknown as ContainerShape);
   return {
     name: containerName(instance, APP, revision, slot),
     Image: IMAGE,
@@ -133,7 +133,7 @@ describe('data path: replicas on AutoServe\'s network', () => {
     await t.writeManifest('pub.yaml', appManifest('pub').replace('    - containerPort: 8080', '    - { containerPort: 8080, publish: true }'));
     let replica!: ReplicaFacts;
     await eventually(async () => {
-      [replica] = await t.running('pub');
+      replica = (await t.running('pub'))[0]!;
       expect(replica?.published[8080]).toMatchObject({ host: '127.0.0.1' });
       expect(t.daemon.store.app('pub')?.replicas.ready).toBe(1);
     }, { timeoutMs: 30_000 });
@@ -148,7 +148,7 @@ describe('data path: replicas on AutoServe\'s network', () => {
     await t.writeManifest('solo.yaml', appManifest('solo', { spec: '  network: { isolated: true }' }));
     let replica!: ReplicaFacts;
     await eventually(async () => {
-      [replica] = await t.running('solo');
+      replica = (await t.running('solo'))[0]!;
       expect(t.daemon.store.app('solo')?.replicas.ready).toBe(1);
       expect((await httpGet(t.options.lbPort, 'solo.localhost', '/healthz')).status).toBe(200);
     }, { timeoutMs: 30_000 });
