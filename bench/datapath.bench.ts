@@ -136,15 +136,14 @@ async function measure(target: Target, replicas: BenchReplica[], usage: DockerRu
  * log line is one write(); requests and responses are readv/writev/recvfrom on sockets.
  */
 const PROFILE_SYSCALLS = [
-  '__x64_sys_write', // access_log lines (unbuffered: one per request)
-  '__x64_sys_writev',
-  '__x64_sys_sendto',
-  '__x64_sys_read',
-  '__x64_sys_readv',
-  '__x64_sys_recvfrom',
-  '__x64_sys_epoll_wait',
-  '__x64_sys_connect', // new connections to replicas (keep-alive misses)
-  '__x64_sys_accept4',
+  'ksys_write', // write(): access-log lines (unbuffered: one per request)
+  'do_writev', // writev(): requests to replicas, responses to clients
+  'ksys_read',
+  'do_readv',
+  '__sys_recvfrom', // reading requests and responses
+  'do_epoll_wait',
+  '__sys_connect', // new connections to replicas (keep-alive misses)
+  '__sys_accept4',
   '__x64_sys_close',
 ];
 
