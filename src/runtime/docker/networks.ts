@@ -5,7 +5,7 @@
 // labelled as ours, refused when the name is taken by anything else. Docker picks the subnet from
 // its address pools; a subnet outside the private ranges is refused (nginx would not route to it).
 import type Docker from 'dockerode';
-import { DEFAULT_INSTANCE, LABEL_APP, LABEL_INSTANCE, LABEL_MANAGED } from '../../core/labels.js';
+import { DEFAULT_INSTANCE, LABEL_APP, LABEL_INSTANCE, LABEL_MANAGED, isInstanceName } from '../../core/labels.js';
 import { isPeerSubnet, PEER_RANGES } from '../../core/peer-address.js';
 import type { ReplicaNetwork } from '../../core/replica.js';
 import { NetworkUnavailableError } from '../../errors.js';
@@ -14,8 +14,8 @@ import { isStatus } from './docker-status.js';
 /** Which of our networks a Docker network is (shared or isolated): a label on it. */
 export const LABEL_NETWORK = 'autoserve.network';
 const BASE_NAME = 'autoserve';
-/** Docker names must stay usable as bridge-network names; instances and apps are DNS labels. */
-const NAME_PART = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
+/** Apps are DNS labels (the manifest's rule). */
+const APP_NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 
 export interface NetworkRef {
   name: string;
@@ -27,13 +27,12 @@ export interface NetworkRef {
 
 /**
  * The network a replica of `app` joins. Shared: `autoserve` (default instance) or
- * `autoserve-<instance>`; isolated: that name, a dot, and the app. Instances and apps are DNS
- * labels (no dot), so no two refs share a name.
+ * `autoserve-<instance>`; isolated: that name, a dot, and the app. Neither instances nor apps
+ * contain a dot, so no two refs share a name.
  */
 export function networkOf(instance: string, app: string, kind: ReplicaNetwork): NetworkRef {
-  for (const part of [instance, app]) {
-    if (!NAME_PART.test(part)) throw new Error(`not usable in a network name (lowercase letters, digits and "-"): ${JSON.stringify(part)}`);
-  }
+  if (!isInstanceName(instance)) throw new Error(`instance ${JSON.stringify(instance)} is not usable in a network name (letters, digits, "_" and "-")`);
+  if (!APP_NAME.test(app)) throw new Error(`app ${JSON.stringify(app)} is not usable in a network name (a DNS label)`);
   const shared = instance === DEFAULT_INSTANCE ? BASE_NAME : `${BASE_NAME}-${instance}`;
   return kind === 'shared' ? { name: shared, instance, kind } : { name: `${shared}.${app}`, instance, kind, app };
 }
