@@ -8,6 +8,8 @@ import type { AppManifest } from './types.js';
 import { PATTERN_HINTS } from './schema.js';
 import { schemaValidator } from './schema-validator.js';
 import { applyComputedDefaults, isRecord } from './defaults.js';
+import { MAX_MEMORY_BYTES, MIN_MEMORY_BYTES, parseMemoryBytes } from './memory-quantity.js';
+import { reservedHostReason } from './reserved-hosts.js';
 import { escapePointer } from './yaml-scalar-sources.js';
 
 /** JSON pointer -> the text the file has there (YAML plain scalars), for hints that quote it. */
@@ -235,6 +237,8 @@ function crossFieldErrors(doc: unknown): FieldError[] {
     }
   }
 
+  errors.push(...ingressErrors(spec.ingress), ...resourceErrors(spec.resources));
+
   if (Array.isArray(spec.env)) {
     const seen = new Map<string, number>();
     spec.env.forEach((entry: unknown, i) => {
@@ -246,6 +250,45 @@ function crossFieldErrors(doc: unknown): FieldError[] {
     });
   }
   return errors;
+}
+
+/** What nginx would refuse or never match: reserved hosts, empty or dot segments in a prefix. */
+function ingressErrors(ingress: unknown): FieldError[] {
+  if (!isRecord(ingress)) return [];
+  const errors: FieldError[] = [];
+  if (typeof ingress.host === 'string') {
+    const reserved = reservedHostReason(ingress.host);
+    if (reserved) errors.push({ path: '/spec/ingress/host', message: `${reserved}; choose another host` });
+  }
+  if (typeof ingress.pathPrefix === 'string' && ingress.pathPrefix.startsWith('/')) {
+    // nginx merges "//" and resolves "." and ".." before it matches a location.
+    const segments = ingress.pathPrefix.slice(1).split('/');
+    const inner = segments.slice(0, -1); // a trailing "/" leaves one empty last segment: allowed
+    if (inner.includes('')) errors.push({ path: '/spec/ingress/pathPrefix', message: `must not have an empty segment ("//"), got ${quote(ingress.pathPrefix)}` });
+    const dots = segments.find((s) => s === '.' || s === '..');
+    if (dots !== undefined) {
+      errors.push({ path: '/spec/ingress/pathPrefix', message: `must not have a ${quote(dots)} segment (nginx resolves it away, so the route never matches), got ${quote(ingress.pathPrefix)}` });
+    }
+  }
+  return errors;
+}
+
+/** A memory limit Docker would refuse, or one that would silently mean "no limit". */
+function resourceErrors(resources: unknown): FieldError[] {
+  if (!isRecord(resources) || typeof resources.memory !== 'string') return [];
+  let bytes: number;
+  try {
+    bytes = parseMemoryBytes(resources.memory);
+  } catch {
+    return []; // the pattern error says it
+  }
+  if (bytes < MIN_MEMORY_BYTES) {
+    return [{ path: '/spec/resources/memory', message: `must be at least 6Mi (Docker's smallest limit), got ${quote(resources.memory)} (${bytes} bytes)` }];
+  }
+  if (bytes > MAX_MEMORY_BYTES) {
+    return [{ path: '/spec/resources/memory', message: `must be at most ${MAX_MEMORY_BYTES} bytes, got ${quote(resources.memory)}` }];
+  }
+  return [];
 }
 
 // ---- helpers ----------------------------------------------------------------------------------

@@ -1,14 +1,15 @@
 // GET of one of our nginx's internal locations (/_autoserve/...) on its default server, over a
 // fresh loopback connection so a kept-alive old worker cannot answer.
 import http from 'node:http';
+import { INTERNAL_HOST } from '../manifest/reserved-hosts.js';
 
 /** The body of a 200 answer, or undefined when nginx does not answer or answers otherwise. */
 export function getInternal(listen: { host: string; port: number }, path: string, timeoutMs = 2_000): Promise<string | undefined> {
   const host = listen.host === '0.0.0.0' ? '127.0.0.1' : listen.host;
   return new Promise((resolve) => {
     const req = http.request(
-      // A Host no app can have, so the default server answers.
-      { host, port: listen.port, path, agent: false, timeout: timeoutMs, headers: { host: 'autoserve-internal' } },
+      // A Host no app may have (validation reserves it), so the default server answers.
+      { host, port: listen.port, path, agent: false, timeout: timeoutMs, headers: { host: INTERNAL_HOST } },
       (res) => {
         let body = '';
         res.setEncoding('utf8');

@@ -33,6 +33,26 @@ export interface AppsViewOptions {
    * every local process is "127.0.0.1": only root can connect to a socket the root master creates.
    */
   controlSocket?: string;
+  /**
+   * A system nginx's server_names hash: `own` when the main config sets no bucket size (the apps
+   * conf sets one big enough for any valid host), or the bucket size the main config sets (hosts
+   * longer than it holds are refused per app: nginx -t would refuse the whole config). Unset: our
+   * own master, whose main conf sets it.
+   */
+  serverNamesHash?: { own: true } | { bucketSize: number };
+}
+
+/** Fits the longest valid hostname (253) in one server_names hash bucket. */
+export const SERVER_NAMES_HASH_BUCKET_SIZE = 512;
+
+/**
+ * The longest server name nginx fits in a hash bucket of `bucketSize` bytes (on 64-bit): nginx
+ * rounds the bucket up to a cache line (64) and needs a pointer, 2 length bytes and the name,
+ * pointer-aligned, plus a terminating pointer. 64 -> 46 characters.
+ */
+export function maxServerNameLength(bucketSize: number): number {
+  const bucket = Math.ceil(bucketSize / 64) * 64;
+  return bucket - 8 - 8 - 2;
 }
 
 /** Proxy tuning printed into every location. Loopback upstreams: connect failures are instant. */
@@ -74,6 +94,8 @@ export interface AppsViewModel {
   proxy: typeof DEFAULT_PROXY_SETTINGS;
   /** Upstreams pick peers with the Lua balancer; the default server takes membership POSTs. */
   luaBalancer: boolean;
+  /** Printed as server_names_hash_bucket_size (system nginx whose main config sets none); null: not printed. */
+  serverNamesHashBucketSize: number | null;
   upstreams: UpstreamView[];
   servers: ServerView[];
 }
@@ -100,7 +122,9 @@ export function buildViewModel(table: RouteTable, opts: AppsViewOptions): AppsVi
   const listen = { host: assertIpv4(opts.listen.host), port: assertPort(opts.listen.port) };
   const logsDir = absoluteSafePath(opts.logsDir);
   // Peers are validated in Lua mode too: a hostile one degrades its app just like in reload mode.
-  const routes = [...table.routes].map(validateRoute).sort((a, b) => compare(a.app, b.app));
+  const hash = opts.serverNamesHash;
+  const maxHost = hash && 'bucketSize' in hash ? maxServerNameLength(hash.bucketSize) : undefined;
+  const routes = [...table.routes].map((r) => validateRoute(r, maxHost)).sort((a, b) => compare(a.app, b.app));
   const luaBalancer = opts.luaBalancer ?? false;
   if (luaBalancer && !opts.controlSocket) throw new Error('the Lua balancer needs a controlSocket for its membership endpoint');
   const controlListen = luaBalancer ? `unix:${absoluteSafePath(opts.controlSocket!)}` : undefined;
@@ -135,6 +159,7 @@ export function buildViewModel(table: RouteTable, opts: AppsViewOptions): AppsVi
     defaultAccessLog: path.join(logsDir, 'access.log'),
     proxy: DEFAULT_PROXY_SETTINGS,
     luaBalancer,
+    serverNamesHashBucketSize: hash && 'own' in hash ? SERVER_NAMES_HASH_BUCKET_SIZE : null,
     controlListen,
     upstreams,
     servers,
@@ -143,10 +168,16 @@ export function buildViewModel(table: RouteTable, opts: AppsViewOptions): AppsVi
   return { configId, ...body };
 }
 
-function validateRoute(route: AppRoute): AppRoute {
+function validateRoute(route: AppRoute, maxHostLength: number | undefined): AppRoute {
   try {
     const app = assertNginxToken(route.app);
     const host = assertHostname(route.host);
+    if (maxHostLength !== undefined && host.length > maxHostLength) {
+      throw new Error(
+        `host is ${host.length} characters; the system nginx's server_names_hash_bucket_size holds at most ${maxHostLength}: `
+        + 'raise it in its main config, or use a shorter host',
+      );
+    }
     const pathPrefix = assertPathPrefix(route.pathPrefix);
     const unique = new Map<string, UpstreamServer>();
     for (const s of route.servers) {

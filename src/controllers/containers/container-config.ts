@@ -1,7 +1,7 @@
 import type Docker from 'dockerode';
 import type { AppSpec } from '../../manifest/types.js';
 import { LABEL_APP, LABEL_INSTANCE, LABEL_MANAGED, LABEL_REVISION, LABEL_SLOT, containerName } from './labels.js';
-import { parseMemoryBytes } from './memory-quantity.js';
+import { parseMemoryBytes } from '../../manifest/memory-quantity.js';
 import type { ContainerShape } from './revision.js';
 
 export function containerShapeOf(spec: AppSpec, env: Record<string, string>): ContainerShape {

@@ -6,7 +6,8 @@ import type { EnvVar } from '../../manifest/types.js';
  * "sdk" values): a missing variable is a stalled error naming it, never an empty string.
  */
 export function resolveEnv(app: string, env: EnvVar[], source: NodeJS.ProcessEnv): Record<string, string> {
-  const resolved: Record<string, string> = {};
+  // No prototype: a plain object would swallow a variable named __proto__.
+  const resolved: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const variable of env) {
     if (variable.valueFrom === undefined) {
       resolved[variable.name] = variable.value ?? '';

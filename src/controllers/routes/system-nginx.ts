@@ -9,13 +9,13 @@
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { ListenAddress } from '../../render/nginx-view-model.js';
+import type { AppsViewOptions, ListenAddress } from '../../render/nginx-view-model.js';
 import { renderAppsConf } from '../../render/render-nginx-config.js';
 import { readFileIfExists, writeFileAtomic } from './conf-files.js';
 import { DEFAULT_RELOAD_CONFIRM_TIMEOUT_MS, fetchServedConfigId, waitForConfigId } from './config-id-probe.js';
 import type { ApplyResult, LoadBalancer } from './load-balancer.js';
 import { NginxApplier, type NginxConfigTarget, type NginxTestResult } from './nginx-applier.js';
-import { nginxErrorSummary, runNginx } from './nginx-cli.js';
+import { nginxErrorSummary, runNginx, runNginxStdout } from './nginx-cli.js';
 import { acceptingWorkerPids, waitUntilNotAccepting } from './nginx-workers.js';
 import type { RouteTable } from './route-table.js';
 
@@ -58,7 +58,21 @@ export class SystemNginx implements LoadBalancer {
 
   async apply(table: RouteTable): Promise<ApplyResult> {
     await mkdir(this.opts.logsDir, { recursive: true });
+    this.serverNamesHash ??= await this.findServerNamesHash();
     return this.applier.apply(table);
+  }
+
+  private serverNamesHash: AppsViewOptions['serverNamesHash'];
+
+  /**
+   * Whether the system config sets server_names_hash_bucket_size outside our file (read once from
+   * `nginx -T`). If not, our file sets one that fits every valid host; if so, setting it again would
+   * be a "duplicate directive" error, so we keep to its size and refuse longer hosts per app.
+   */
+  private async findServerNamesHash(): Promise<NonNullable<AppsViewOptions['serverNamesHash']>> {
+    const dump = await runNginxStdout(this.bin, ['-T', ...this.confArgs()]);
+    const bucketSize = dump === undefined ? undefined : bucketSizeSetOutside(dump, this.confPath);
+    return bucketSize === undefined ? { own: true } : { bucketSize };
   }
 
   /** `nginx -t` of the whole system config as it is on disk now. */
@@ -96,7 +110,11 @@ export class SystemNginx implements LoadBalancer {
 
   private configTarget(): NginxConfigTarget {
     return {
-      render: (table) => renderAppsConf(table, { listen: this.opts.listen, logsDir: this.opts.logsDir }),
+      render: (table) => renderAppsConf(table, {
+        listen: this.opts.listen,
+        logsDir: this.opts.logsDir,
+        ...(this.serverNamesHash ? { serverNamesHash: this.serverNamesHash } : {}),
+      }),
       servedConfigId: () => fetchServedConfigId(this.opts.listen),
       test: async (appsConf) => {
         const previous = await readFileIfExists(this.confPath);
@@ -120,4 +138,16 @@ export class SystemNginx implements LoadBalancer {
       },
     };
   }
+}
+
+/** The server_names_hash_bucket_size that `nginx -T` output sets in any file but `ownFile`. */
+export function bucketSizeSetOutside(dump: string, ownFile: string): number | undefined {
+  // -T prints each file after a "# configuration file PATH:" line.
+  const sections = dump.split(/^# configuration file (.+):$/m);
+  for (let i = 1; i + 1 < sections.length; i += 2) {
+    if (path.resolve(sections[i]!) === ownFile) continue;
+    const match = /^[ \t]*server_names_hash_bucket_size[ \t]+(\d+)[ \t]*;/m.exec(sections[i + 1]!);
+    if (match) return Number(match[1]);
+  }
+  return undefined;
 }

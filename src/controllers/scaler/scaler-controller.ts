@@ -1,6 +1,6 @@
 import os from 'node:os';
 import type { Logger } from 'pino';
-import { parseMemoryBytes } from '../containers/memory-quantity.js';
+import { parseMemoryBytes } from '../../manifest/memory-quantity.js';
 import { desiredReplicaCount } from '../containers/desired-replicas.js';
 import { errorMessage } from '../../errors.js';
 import type { LoadedApp } from '../../manifest/types.js';

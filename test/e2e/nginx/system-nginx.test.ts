@@ -106,8 +106,59 @@ describe('SystemNginx (include mode, real nginx)', () => {
     expect(await lb.isAlive()).toBe(true);
   });
 
+  it('serves a host of 253 characters: the apps conf sizes the server_names hash the main config leaves unset', async () => {
+    const host = `${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(61)}`;
+    const result = await lb.apply({ routes: [route('sys'), route('long', { host })] });
+    expect(result.degraded).toEqual([]);
+    expect(await get(listenPort, host)).toEqual({ status: 200, body: 'system-upstream' });
+  });
+
   it('stop removes our routes from the system nginx', async () => {
     await lb.stop();
     await expect(readFile(path.join(confDir, 'autoserve.conf'))).rejects.toThrow();
+  });
+});
+
+describe('SystemNginx whose main config sets server_names_hash_bucket_size', () => {
+  it('refuses only the app whose host the bucket cannot hold, naming the setting', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'autoserve-sysnginx-bucket-'));
+    const confDir = path.join(dir, 'conf.d');
+    const mainConf = path.join(dir, 'nginx.conf');
+    await mkdir(confDir);
+    await mkdir(path.join(dir, 'temp'));
+    const temp = (n: string) => `${n}_temp_path ${path.join(dir, 'temp', n)};`;
+    await writeFile(mainConf, [
+      `pid ${path.join(dir, 'nginx.pid')};`,
+      `error_log ${path.join(dir, 'error.log')};`,
+      'worker_processes 1;',
+      'events {}',
+      'http {',
+      '  server_names_hash_bucket_size 64;',
+      ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map(temp),
+      `  include ${confDir}/*.conf;`,
+      '}',
+    ].join('\n'));
+    await execa(NGINX, ['-c', mainConf, '-p', `${dir}/`, '-e', 'stderr'], { stdout: 'ignore' });
+    const upstream = http.createServer((_req, res) => res.end('bucket-upstream'));
+    try {
+      await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+      const port = await freePort();
+      const lb = new SystemNginx({
+        confDir, mainConf, pidFile: path.join(dir, 'nginx.pid'), nginxBin: NGINX,
+        listen: { host: '127.0.0.1', port }, logsDir: path.join(dir, 'logs'), stateDir: dir, logger: pino({ level: 'silent' }),
+      });
+      const servers = [{ host: '127.0.0.1', port: (upstream.address() as AddressInfo).port }];
+      const result = await lb.apply({ routes: [
+        { app: 'short', host: 'short.localhost', pathPrefix: '/', servers },
+        { app: 'long', host: `${'a'.repeat(47)}.localhost`, pathPrefix: '/', servers },
+      ] });
+      expect(result.degraded.map((d) => d.app)).toEqual(['long']);
+      expect(result.degraded[0]?.message).toMatch(/server_names_hash_bucket_size holds at most 46/);
+      expect(await get(port, 'short.localhost')).toEqual({ status: 200, body: 'bucket-upstream' });
+    } finally {
+      await execa(NGINX, ['-c', mainConf, '-e', 'stderr', '-s', 'quit'], { reject: false });
+      await new Promise((resolve) => upstream.close(resolve));
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
