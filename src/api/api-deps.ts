@@ -20,5 +20,7 @@ export interface ApiDeps {
   authToken?: string;
   /** POST endpoints that edit manifests; requires authToken. */
   enableWriteApi: boolean;
+  /** Answer literal env values of the manifests as "(redacted)" (valueFrom values are never shown). */
+  redactEnvValues?: boolean;
   logger: Logger;
 }

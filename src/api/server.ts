@@ -35,7 +35,7 @@ export function buildRouter(deps: ApiDeps): Router {
  */
 export function createApiServer(deps: ApiDeps): http.Server {
   if (deps.enableWriteApi && !deps.authToken) {
-    throw new Error('--enable-write-api requires --auth-token');
+    throw new Error('--enable-write-api requires a token (--auth-token-file or AUTOSERVE_AUTH_TOKEN)');
   }
   const router = buildRouter(deps);
   const log = deps.logger.child({ component: 'api' });

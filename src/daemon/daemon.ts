@@ -23,6 +23,7 @@ import { listManagedContainers } from '../observe/docker-containers.js';
 import { watchContainerEvents } from '../observe/docker-events.js';
 import { HealthProber } from '../observe/health-prober.js';
 import { WorkQueue } from '../reconcile/work-queue.js';
+import { openValueSource } from '../secrets/value-source.js';
 import { Store } from '../store/store.js';
 import { ManifestStatusRecorder } from './manifest-status.js';
 import type { DaemonOptions } from './options.js';
@@ -97,6 +98,7 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
     appMetrics: (app) => scaler.current(app),
     authToken: options.authToken,
     enableWriteApi: options.enableWriteApi,
+    redactEnvValues: options.redactEnvValues,
     logger,
   });
   const apiPort = await listen(api, options.host, options.port); // /healthz answers during start-up
@@ -155,7 +157,7 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
     drainer,
     executor: new ContainerExecutor(docker, drainer, logger),
     logger,
-    env: process.env,
+    values: openValueSource({ env: process.env, openEnv: options.openEnv, ...(options.secretsDir ? { secretsDir: options.secretsDir } : {}) }),
     instance: options.instance,
     labels: options.containerLabels,
     onReplicasChanged: () => void requestRoutes(),

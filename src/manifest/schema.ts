@@ -21,6 +21,8 @@ export const HEALTH_PATH_PATTERN = '^/[A-Za-z0-9._~\\-/%?=&]*$';
 export const HOST_PATTERN = '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$';
 export const PATH_PREFIX_PATTERN = '^/[A-Za-z0-9._~\\-/]*$';
 export const ENV_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';
+/** A secret's file name in the secrets directory: no path, not hidden. */
+export const SECRET_NAME_PATTERN = '^[A-Za-z0-9_][A-Za-z0-9._-]*$';
 /** Kubernetes-like label keys; the "autoserve." prefix is reserved for AutoServe's own labels. */
 export const LABEL_KEY_PATTERN = '^(?!autoserve\\.)[A-Za-z0-9]([A-Za-z0-9._/-]*[A-Za-z0-9])?$';
 export const LABEL_VALUE_PATTERN = '^([A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?)?$';
@@ -34,6 +36,7 @@ export const PATTERN_HINTS: Record<string, string> = {
   [HOST_PATTERN]: 'a lowercase hostname such as app.example.com: labels of 1 to 63 letters, digits and "-" joined by dots (no wildcard, port or trailing dot)',
   [PATH_PREFIX_PATTERN]: 'a URL path starting with "/" (letters, digits and . _ ~ - /)',
   [ENV_NAME_PATTERN]: 'an environment variable name: letters, digits and "_", not starting with a digit',
+  [SECRET_NAME_PATTERN]: 'a secret file name: letters, digits and . _ -, not starting with "." or "-"',
   [LABEL_KEY_PATTERN]:
     'a label key: letters, digits and . _ - /, starting and ending with a letter or digit; the "autoserve." prefix is reserved',
   [LABEL_VALUE_PATTERN]: 'a label value: letters, digits and . _ -, starting and ending with a letter or digit',
@@ -278,14 +281,25 @@ export const appManifestSchema = {
               value: { type: 'string', maxLength: 32768, description: 'Literal value. Quote numbers and booleans in YAML.' },
               valueFrom: {
                 description:
-                  'Take the value from the controller\'s own environment: "env" or "sdk" read the variable of the same name, {env: OTHER} reads OTHER.',
+                  'Take the value from what the operator opened to apps: "env" or "sdk" read the controller variable of the same name, {env: OTHER} reads OTHER (only variables on the controller\'s --open-env list), {secret: NAME} reads the file NAME of its --secrets-dir.',
                 oneOf: [
                   { enum: ['env', 'sdk'] },
                   {
                     type: 'object',
                     additionalProperties: false,
                     required: ['env'],
-                    properties: { env: { ...envName, description: 'Controller variable to read.' } },
+                    properties: { env: { ...envName, description: 'Controller variable to read (must be opened with --open-env).' } },
+                  },
+                  {
+                    type: 'object',
+                    additionalProperties: false,
+                    required: ['secret'],
+                    properties: {
+                      secret: {
+                        type: 'string', pattern: SECRET_NAME_PATTERN, maxLength: 255,
+                        description: 'File name in the controller\'s --secrets-dir.',
+                      },
+                    },
                   },
                 ],
               },

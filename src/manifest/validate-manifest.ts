@@ -89,12 +89,19 @@ function describeSchemaError(e: ErrorObject, sources?: SourceLookup): FieldError
     return { path: e.instancePath, message: both ? 'must set exactly one of value or valueFrom, not both' : 'must set value or valueFrom' };
   }
   if (schemaPath.includes('/env/items/oneOf/')) return undefined;
-  // valueFrom is "env" | "sdk" | {env: NAME}: report the branch that matches the shape written.
+  // valueFrom is "env" | "sdk" | {env: NAME} | {secret: NAME}: report the branch that matches the shape written.
   if (schemaPath.endsWith('/valueFrom/oneOf')) {
-    return isRecord(e.data) ? undefined : { path: e.instancePath, message: `must be "env", "sdk" or {env: NAME}, got ${quote(e.data)}` };
+    return valueFromKey(e.data) !== undefined
+      ? undefined
+      : { path: e.instancePath, message: `must be "env", "sdk", {env: NAME} or {secret: NAME}, got ${quote(e.data)}` };
   }
   if (schemaPath.includes('/valueFrom/oneOf/0/')) return undefined;
-  if (schemaPath.includes('/valueFrom/oneOf/1/') && e.keyword === 'type') return undefined;
+  if (/\/valueFrom\/oneOf\/[12]\//.test(schemaPath)) {
+    // Only the branch the author meant (by the key written) speaks; the others would only say "wrong key".
+    const branch = schemaPath.includes('/valueFrom/oneOf/1/') ? 'env' : 'secret';
+    const written = e.instancePath.endsWith('/valueFrom') ? valueFromKey(e.data) : e.instancePath.split('/').pop();
+    if (e.keyword === 'type' || written !== branch) return undefined;
+  }
 
   // propertyNames: point at the bad key itself; the summary error adds nothing.
   if (e.keyword === 'propertyNames') return undefined;
@@ -145,6 +152,12 @@ function describeSchemaError(e: ErrorObject, sources?: SourceLookup): FieldError
     default:
       return { path: e.instancePath, message: e.message ?? `fails ${e.keyword}` };
   }
+}
+
+/** Which valueFrom form an object means: the one key of env/secret it has (undefined for none or both). */
+function valueFromKey(data: unknown): 'env' | 'secret' | undefined {
+  if (!isRecord(data) || ('env' in data) === ('secret' in data)) return undefined;
+  return 'env' in data ? 'env' : 'secret';
 }
 
 function keyProblem(e: ErrorObject): string {

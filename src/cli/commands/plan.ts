@@ -7,6 +7,8 @@ import { DEFAULT_INSTANCE } from '../../controllers/containers/labels.js';
 import type { ContainerAction } from '../../controllers/containers/plan-containers.js';
 import { planFromWorld, type WorldPlan } from '../../controllers/containers/plan-from-world.js';
 import { formatManifestError } from '../../manifest/validate-paths.js';
+import { openValueSource, type ValueSource } from '../../secrets/value-source.js';
+import { addValueSourceFlags, valueSourceOptionsOf } from '../value-source-flags.js';
 import { CliError } from '../cli-error.js';
 import { formatTable } from '../format.js';
 import { printToStdout, type Print } from '../output.js';
@@ -17,7 +19,8 @@ export interface PlanOptions {
   /** The store file (read only); absent is fine. */
   statePath?: string;
   docker?: Docker;
-  env?: NodeJS.ProcessEnv;
+  /** What valueFrom may read; default: nothing opened (as the controller without flags). */
+  values?: ValueSource;
 }
 
 export async function showPlan(options: PlanOptions, print: Print): Promise<WorldPlan> {
@@ -32,7 +35,7 @@ export async function showPlan(options: PlanOptions, print: Print): Promise<Worl
     instance: options.instance,
     manifestsDir: options.manifestsDir,
     statePath: options.statePath,
-    env: options.env ?? process.env,
+    values: options.values ?? openValueSource({ env: process.env, openEnv: [] }),
   });
   for (const line of formatPlan(plan)) print(line);
   return plan;
@@ -63,17 +66,18 @@ function targetOf(action: ContainerAction): string {
 }
 
 export function registerPlan(program: Command): void {
-  program
+  const command = program
     .command('plan')
     .description('show what the controller would do now (manifests vs Docker), without doing it; needs no daemon')
     .option('--manifests <dir>', 'directory of App manifests', 'manifests')
     .option('--state <dir>', 'state directory of the controller (its store is read, never written)', 'state')
     .option('--db-path <file>', 'store file (default: <state>/autoserve.json)')
-    .option('--instance <name>', 'controller instance (label scope)', process.env.AUTOSERVE_INSTANCE ?? DEFAULT_INSTANCE)
-    .action(async (flags: { manifests: string; state: string; dbPath?: string; instance: string }) => {
-      await showPlan(
-        { manifestsDir: flags.manifests, instance: flags.instance, statePath: flags.dbPath ?? join(flags.state, 'autoserve.json') },
-        printToStdout,
-      );
-    });
+    .option('--instance <name>', 'controller instance (label scope)', process.env.AUTOSERVE_INSTANCE ?? DEFAULT_INSTANCE);
+  addValueSourceFlags(command).action(async (flags: { manifests: string; state: string; dbPath?: string; instance: string; openEnv?: string; secretsDir?: string }) => {
+    const values = openValueSource({ env: process.env, ...valueSourceOptionsOf(flags) });
+    await showPlan(
+      { manifestsDir: flags.manifests, instance: flags.instance, statePath: flags.dbPath ?? join(flags.state, 'autoserve.json'), values },
+      printToStdout,
+    );
+  });
 }

@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
 import { ReconcileError, errorMessage } from '../../errors.js';
+import type { ValueSource } from '../../secrets/value-source.js';
 import type { LoadedApp } from '../../manifest/types.js';
 import type { ReconcileResult, Reconciler } from '../../reconcile/reconciler.js';
 import { conditionIsTrue, removeCondition, setCondition } from '../../store/conditions.js';
@@ -34,8 +35,8 @@ export interface ContainerControllerDeps {
   /** Which controller instance's containers these are (label autoserve.instance). */
   instance: string;
   logger: Logger;
-  /** Where `valueFrom` env values come from: the controller's own environment. */
-  env: NodeJS.ProcessEnv;
+  /** Where `valueFrom` env values come from: what the operator opened to apps. */
+  values: ValueSource;
   /** Extra labels on every container this controller creates (tests mark theirs). */
   labels?: Record<string, string>;
   /** Called after every pass that may have changed who should receive traffic. */
@@ -123,7 +124,7 @@ export class ContainerController implements Reconciler {
     const spec = loaded.manifest.spec;
     let desiredSet: ReturnType<typeof desiredReplicaSetOf>;
     try {
-      desiredSet = desiredReplicaSetOf(loaded, store.app(app), this.deps.env);
+      desiredSet = desiredReplicaSetOf(loaded, store.app(app), this.deps.values);
     } catch (err) {
       if (!(err instanceof ReconcileError)) throw err;
       this.recordStalled(app, loaded, err);

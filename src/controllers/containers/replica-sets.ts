@@ -4,22 +4,23 @@ import type { AppStatus } from '../../store/status-model.js';
 import { containerShapeOf } from './container-config.js';
 import { desiredReplicaCount } from './desired-replicas.js';
 import type { DesiredReplicaSet, ObservedReplica, ReplicaHealth } from './plan-containers.js';
+import type { ValueSource } from '../../secrets/value-source.js';
 import { resolveEnv } from './resolve-env.js';
 import { revisionOf, type ContainerShape } from './revision.js';
 
 /**
  * The planner's desired side of one app, from its manifest and what the store remembers (the
  * autoscaler's count, a halted rollout). Shared by the controller and `autoserve plan`, so both
- * plan from the same input. Throws EnvMissingError when a `valueFrom` variable is missing.
+ * plan from the same input. Throws EnvMissingError when a `valueFrom` value is not opened or not set.
  */
 export function desiredReplicaSetOf(
   loaded: LoadedApp,
   stored: Pick<AppStatus, 'autoscaledReplicas' | 'haltedRevision'> | undefined,
-  env: NodeJS.ProcessEnv,
+  values: ValueSource,
 ): { desired: DesiredReplicaSet; shape: ContainerShape } {
   const app = loaded.manifest.metadata.name;
   const spec = loaded.manifest.spec;
-  const shape = containerShapeOf(spec, resolveEnv(app, spec.env, env));
+  const shape = containerShapeOf(spec, resolveEnv(app, spec.env, values));
   const revision = revisionOf(shape);
   return {
     shape,

@@ -1,11 +1,13 @@
 import { EnvMissingError } from '../../errors.js';
 import type { EnvVar } from '../../manifest/types.js';
+import type { ValueRef, ValueSource } from '../../secrets/value-source.js';
 
 /**
- * Resolves `env` into plain values. `valueFrom` reads the controller's own environment (the seed's
- * "sdk" values): a missing variable is a stalled error naming it, never an empty string.
+ * Resolves `env` into plain values. `valueFrom` reads only what the operator opened to apps
+ * (value-source.ts): a refused or missing value is a stalled error naming the variable and why,
+ * never an empty string and never the value.
  */
-export function resolveEnv(app: string, env: EnvVar[], source: NodeJS.ProcessEnv): Record<string, string> {
+export function resolveEnv(app: string, env: EnvVar[], source: ValueSource): Record<string, string> {
   // No prototype: a plain object would swallow a variable named __proto__.
   const resolved: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const variable of env) {
@@ -13,10 +15,14 @@ export function resolveEnv(app: string, env: EnvVar[], source: NodeJS.ProcessEnv
       resolved[variable.name] = variable.value ?? '';
       continue;
     }
-    const from = typeof variable.valueFrom === 'object' ? variable.valueFrom.env : variable.name;
-    const value = source[from];
-    if (value === undefined) throw new EnvMissingError(app, variable.name, from);
-    resolved[variable.name] = value;
+    const found = source.lookup(refOf(variable.name, variable.valueFrom));
+    if ('refused' in found) throw new EnvMissingError(app, variable.name, found.refused);
+    resolved[variable.name] = found.value;
   }
   return resolved;
+}
+
+/** "env" and "sdk" (the seed's word) read the controller variable of the same name. */
+function refOf(name: string, from: NonNullable<EnvVar['valueFrom']>): ValueRef {
+  return typeof from === 'object' ? from : { env: name };
 }

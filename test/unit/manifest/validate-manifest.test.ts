@@ -92,6 +92,8 @@ describe('validateManifest', () => {
     ['env with neither', withSpec((d) => { d.spec.env = [{ name: 'A' }]; }), '/spec/env/0', /value or valueFrom/],
     ['env bad valueFrom', withSpec((d) => { d.spec.env = [{ name: 'A', valueFrom: 'vault' }]; }), '/spec/env/0/valueFrom', /"env", "sdk"/],
     ['env bad valueFrom.env', withSpec((d) => { d.spec.env = [{ name: 'A', valueFrom: { env: 'X-Y' } }]; }), '/spec/env/0/valueFrom/env'],
+    ['env valueFrom secret with a path', withSpec((d) => { d.spec.env = [{ name: 'A', valueFrom: { secret: '../etc/shadow' } }]; }), '/spec/env/0/valueFrom/secret', /secret file name/],
+    ['env valueFrom env and secret', withSpec((d) => { d.spec.env = [{ name: 'A', valueFrom: { env: 'X', secret: 'y' } }]; }), '/spec/env/0/valueFrom', /\{secret: NAME\}/],
     ['env numeric value', withSpec((d) => { d.spec.env = [{ name: 'PORT', value: 8080 }]; }), '/spec/env/0/value', /must be a string, got a number 8080/],
     ['env bad name', withSpec((d) => { d.spec.env = [{ name: '1A', value: 'x' }]; }), '/spec/env/0/name'],
     ['env duplicate name', withSpec((d) => { d.spec.env = [{ name: 'A', value: 'x' }, { name: 'A', value: 'y' }]; }), '/spec/env/1/name', /duplicate env name "A"/],
@@ -139,6 +141,10 @@ describe('validateManifest', () => {
     ['a prefix with dots inside a segment', { pathPrefix: '/v1.2/a..b' }],
   ])('accepts %s', (_label, ingress) => {
     expect(validateManifest(withSpec((d) => { d.spec.ingress = ingress; })).errors).toEqual([]);
+  });
+
+  it('accepts a valueFrom secret, and says nothing about the env branch', () => {
+    expect(validateManifest(withSpec((d) => { d.spec.env = [{ name: 'A', valueFrom: { secret: 'db-password' } }]; })).errors).toEqual([]);
   });
 
   it('accepts Docker\'s minimum cpu and memory', () => {
