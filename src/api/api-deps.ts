@@ -3,6 +3,7 @@ import type Docker from 'dockerode';
 import type { Logger } from 'pino';
 import type { AutoserveMetrics } from '../observe/metrics.js';
 import type { Store } from '../store/store.js';
+import type { HttpLimits } from './http-limits.js';
 
 export interface ApiDeps {
   store: Store;
@@ -23,4 +24,6 @@ export interface ApiDeps {
   /** Answer literal env values of the manifests as "(redacted)" (valueFrom values are never shown). */
   redactEnvValues?: boolean;
   logger: Logger;
+  /** Client bounds; each defaults to DEFAULT_HTTP_LIMITS (tests shorten them). */
+  httpLimits?: Partial<HttpLimits>;
 }

@@ -59,6 +59,24 @@ export function parseManifestFile(file: string, text: string): ParsedFile {
   return { apps, errors };
 }
 
+/**
+ * One document of YAML or JSON text (a request body), within the same limits as a manifest file.
+ * Throws an Error saying what is wrong: a syntax error, more than one document, a document past
+ * the limits. The value is safe to walk, clone and serialise.
+ */
+export function parseSingleDocument(text: string, format: 'yaml' | 'json'): unknown {
+  let documents: DocumentInput[];
+  try {
+    documents = format === 'json' ? [parseJsonValue(text)] : parseYamlDocuments(text);
+  } catch (err) {
+    throw new Error(syntaxMessage(err, text));
+  }
+  if (documents.length !== 1) throw new Error(`expected one document, got ${documents.length}`);
+  const [document] = documents;
+  if (document?.refused !== undefined) throw new Error(`the document ${document.refused}`);
+  return document?.value;
+}
+
 function parseYamlDocuments(text: string): DocumentInput[] {
   // The parser caps real nesting itself (well above ours, so ours gives the clearer message).
   const events = parseEvents(text, { maxDepth: MAX_DOCUMENT_DEPTH * 2 });
@@ -91,12 +109,22 @@ function splitDocuments(events: Event[]): Event[][] {
 }
 
 function parseJsonDocuments(text: string): DocumentInput[] {
-  // A byte order mark is legal at the start of a UTF-8 file and means nothing; JSON.parse refuses it.
-  const value: unknown = JSON.parse(text.startsWith('\uFEFF') ? text.slice(1) : text);
-  return (Array.isArray(value) ? value : [value]).map((doc) => {
-    const refused = checkJsonDocument(doc);
-    return refused !== undefined ? { refused } : { value: doc };
-  });
+  const value = parseJson(text);
+  return (Array.isArray(value) ? value : [value]).map(checkedJson);
+}
+
+function parseJsonValue(text: string): DocumentInput {
+  return checkedJson(parseJson(text));
+}
+
+// A byte order mark is legal at the start of a UTF-8 file and means nothing; JSON.parse refuses it.
+function parseJson(text: string): unknown {
+  return JSON.parse(text.startsWith('\uFEFF') ? text.slice(1) : text);
+}
+
+function checkedJson(value: unknown): DocumentInput {
+  const refused = checkJsonDocument(value);
+  return refused !== undefined ? { refused } : { value };
 }
 
 function syntaxMessage(err: unknown, text: string): string {

@@ -77,6 +77,7 @@ const STATUS_OF: Record<ManifestEditError['code'], number> = {
   AppExists: 409,
   InvalidManifest: 422,
   NotEditable: 409,
+  Conflict: 409,
 };
 
 async function run(edit: () => Promise<EditResult>): Promise<EditResult> {

@@ -6,6 +6,8 @@ import { redactUrls } from '../../source/git-command.js';
 import { CONTROLLER_LOG_FILE, createLogger } from '../../daemon/logger.js';
 import { DEFAULT_INSTANCE } from '../../controllers/containers/labels.js';
 import { DEFAULT_OPTIONS, parseDuration, resolveOptions } from '../../daemon/options.js';
+import { prepareStateDir } from '../../daemon/state-dir.js';
+import { workerUserFor } from '../../render/nginx-main-view-model.js';
 import {
   AUTH_TOKEN_FILE_VARIABLE,
   AUTH_TOKEN_VARIABLE,
@@ -89,6 +91,8 @@ export function registerRun(program: Command): void {
       if (options.enableWriteApi && !options.authToken) throw new Error(`--enable-write-api requires a token (--auth-token-file or ${AUTH_TOKEN_VARIABLE})`);
       // The write API edits files in --manifests; in git mode the repository is the source of truth.
       if (options.enableWriteApi && options.gitUrl) throw new Error('--enable-write-api cannot be used with --git: commit to the repository instead');
+      // Before anything writes there: the store, the log and nginx's prefix are the controller's alone.
+      await prepareStateDir(options.stateDir, options.nginxConfDir ? undefined : workerUserFor(process.getuid?.())?.group);
       const logger = createLogger(options.logLevel, join(options.stateDir, CONTROLLER_LOG_FILE));
       for (const warning of warnings) logger.warn(warning);
       // A bug in a background loop is logged, never a crash of the controller.
