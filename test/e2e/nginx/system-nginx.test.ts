@@ -26,6 +26,30 @@ function get(port: number, host: string): Promise<{ status: number; body: string
   });
 }
 
+/** Starts a master of the test's own whose main config includes conf.d/*.conf at http level, like Debian's. */
+async function startSystemLikeNginx(prefix: string, httpLines: string[] = []) {
+  const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
+  const confDir = path.join(dir, 'conf.d');
+  const pidFile = path.join(dir, 'nginx.pid');
+  const mainConf = path.join(dir, 'nginx.conf');
+  await mkdir(confDir);
+  await mkdir(path.join(dir, 'temp'));
+  const temp = (n: string) => `${n}_temp_path ${path.join(dir, 'temp', n)};`;
+  await writeFile(mainConf, [
+    `pid ${pidFile};`,
+    `error_log ${path.join(dir, 'error.log')};`,
+    'worker_processes 1;',
+    'events {}',
+    'http {',
+    ...httpLines.map((l) => `  ${l}`),
+    ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map(temp),
+    `  include ${confDir}/*.conf;`,
+    '}',
+  ].join('\n'));
+  await execa(NGINX, ['-c', mainConf, '-p', `${dir}/`, '-e', 'stderr'], { stdout: 'ignore' });
+  return { dir, confDir, pidFile, mainConf };
+}
+
 describe('SystemNginx (include mode, real nginx)', () => {
   let dir: string;
   let mainConf: string;
@@ -44,27 +68,7 @@ describe('SystemNginx (include mode, real nginx)', () => {
   });
 
   beforeAll(async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'autoserve-sysnginx-e2e-'));
-    confDir = path.join(dir, 'conf.d');
-    pidFile = path.join(dir, 'nginx.pid');
-    mainConf = path.join(dir, 'nginx.conf');
-    await mkdir(confDir);
-    await mkdir(path.join(dir, 'temp'));
-    const temp = (n: string) => `${n}_temp_path ${path.join(dir, 'temp', n)};`;
-    await writeFile(
-      mainConf,
-      [
-        `pid ${pidFile};`,
-        `error_log ${path.join(dir, 'error.log')};`,
-        'worker_processes 1;',
-        'events {}',
-        'http {',
-        ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map(temp),
-        `  include ${confDir}/*.conf;`,
-        '}',
-      ].join('\n'),
-    );
-    await execa(NGINX, ['-c', mainConf, '-p', `${dir}/`, '-e', 'stderr'], { stdout: 'ignore' });
+    ({ dir, confDir, pidFile, mainConf } = await startSystemLikeNginx('autoserve-sysnginx-e2e-'));
     listenPort = await freePort();
     upstream = http.createServer((_req, res) => res.end('system-upstream'));
     await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
@@ -121,24 +125,7 @@ describe('SystemNginx (include mode, real nginx)', () => {
 
 describe('SystemNginx whose main config sets server_names_hash_bucket_size', () => {
   it('refuses only the app whose host the bucket cannot hold, naming the setting', async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'autoserve-sysnginx-bucket-'));
-    const confDir = path.join(dir, 'conf.d');
-    const mainConf = path.join(dir, 'nginx.conf');
-    await mkdir(confDir);
-    await mkdir(path.join(dir, 'temp'));
-    const temp = (n: string) => `${n}_temp_path ${path.join(dir, 'temp', n)};`;
-    await writeFile(mainConf, [
-      `pid ${path.join(dir, 'nginx.pid')};`,
-      `error_log ${path.join(dir, 'error.log')};`,
-      'worker_processes 1;',
-      'events {}',
-      'http {',
-      '  server_names_hash_bucket_size 64;',
-      ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map(temp),
-      `  include ${confDir}/*.conf;`,
-      '}',
-    ].join('\n'));
-    await execa(NGINX, ['-c', mainConf, '-p', `${dir}/`, '-e', 'stderr'], { stdout: 'ignore' });
+    const { dir, confDir, mainConf } = await startSystemLikeNginx('autoserve-sysnginx-bucket-', ['server_names_hash_bucket_size 64;']);
     const upstream = http.createServer((_req, res) => res.end('bucket-upstream'));
     try {
       await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));

@@ -64,7 +64,7 @@ const fieldPath = fc.oneof(
 );
 
 /** Sets a nested own property (keys such as "__proto__" become plain keys, as a parser makes them). */
-function setPath(doc: Record<string, unknown>, keys: string[], value: unknown): void {
+function setPath(doc: Record<string, unknown>, keys: readonly string[], value: unknown): void {
   const own = (node: Record<string, unknown>, key: string, v: unknown) =>
     Object.defineProperty(node, key, { value: v, enumerable: true, writable: true, configurable: true });
   let node: Record<string, unknown> = doc;
