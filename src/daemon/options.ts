@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { DEFAULT_INSTANCE } from '../controllers/containers/labels.js';
+import { DEFAULT_INSTANCE } from '../core/labels.js';
 import type { GitCredentials } from '../source/git-credentials.js';
 
 export interface DaemonOptions {

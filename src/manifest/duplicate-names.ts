@@ -4,7 +4,7 @@
 // Linear on purpose: 10,000 files claiming one name give 10,000 short errors, not 10,000 lists of
 // 10,000 files.
 
-import { printable } from '../printable.js';
+import { printable } from '../core/printable.js';
 import type { LoadedApp, ManifestError } from './types.js';
 
 interface Occurrence {

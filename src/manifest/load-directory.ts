@@ -4,7 +4,8 @@
 import type { LoadedApp, LoadResult, ManifestError } from './types.js';
 import { parseManifestFile } from './parse-file.js';
 import { rejectDuplicateNames } from './duplicate-names.js';
-import { comparePaths, listManifestFiles } from './list-manifest-files.js';
+import { compareStrings } from '../core/stable-json.js';
+import { listManifestFiles } from './list-manifest-files.js';
 import { readManifestText } from './read-manifest-file.js';
 
 export { MAX_MANIFEST_BYTES } from './read-manifest-file.js';
@@ -37,7 +38,7 @@ export function sortErrors(errors: ManifestError[]): ManifestError[] {
   return errors
     .map((error, index) => ({ error, index }))
     .sort((a, b) =>
-      comparePaths(a.error.file, b.error.file)
+      compareStrings(a.error.file, b.error.file)
       || (a.error.document ?? -1) - (b.error.document ?? -1)
       || a.index - b.index)
     .map(({ error }) => error);

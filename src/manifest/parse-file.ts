@@ -6,7 +6,7 @@
 // naming the file.
 
 import { constructFromEvents, EVENT_ID, parseEvents, YAMLException, type Event } from 'js-yaml';
-import { cut, printable } from '../printable.js';
+import { cut, printable } from '../core/printable.js';
 import { checkJsonDocument, checkYamlDocuments, MAX_DOCUMENT_DEPTH } from './document-limits.js';
 import type { LoadedApp, ManifestError } from './types.js';
 import { validateManifest, type SourceLookup } from './validate-manifest.js';

@@ -3,12 +3,12 @@
 // plain words what is wrong, because the reader is someone fixing a YAML file.
 
 import type { ErrorObject } from 'ajv';
-import { cut, printable, quote } from '../printable.js';
+import { cut, printable, quote } from '../core/printable.js';
 import type { AppManifest } from './types.js';
 import { PATTERN_HINTS } from './schema.js';
 import { schemaValidator } from './schema-validator.js';
 import { applyComputedDefaults, isRecord } from './defaults.js';
-import { MAX_MEMORY_BYTES, MIN_MEMORY_BYTES, parseMemoryBytes } from './memory-quantity.js';
+import { MAX_MEMORY_BYTES, MIN_MEMORY_BYTES, parseMemoryBytes } from '../core/memory-quantity.js';
 import { reservedHostReason } from './reserved-hosts.js';
 import { escapePointer } from './yaml-scalar-sources.js';
 

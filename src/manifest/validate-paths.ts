@@ -3,7 +3,7 @@
 
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { printable } from '../printable.js';
+import { printable } from '../core/printable.js';
 import type { ManifestError } from './types.js';
 import { loadManifestFiles } from './load-directory.js';
 import { isMissing, listManifestFiles } from './list-manifest-files.js';

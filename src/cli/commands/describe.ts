@@ -1,6 +1,6 @@
 // `autoserve describe app NAME`: spec summary, conditions, replicas and their health, recent
 // events and scaling history, in one screen.
-import { printable } from '../../printable.js';
+import { printable } from '../../core/printable.js';
 import type { Command } from 'commander';
 import type { AppSpec } from '../../manifest/types.js';
 import type { AppStatus, EventRecord, ScalingRecord } from '../../store/status-model.js';

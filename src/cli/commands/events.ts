@@ -1,5 +1,5 @@
 // `autoserve events [--app NAME] [--watch]`: the audit log; --watch polls /events?since=.
-import { printable } from '../../printable.js';
+import { printable } from '../../core/printable.js';
 import type { Command } from 'commander';
 import type { EventRecord } from '../../store/status-model.js';
 import { clientFrom, withServerOptions, type ApiClient } from '../api-client.js';

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../../support/eventually.js';
-import { demoManifest, startTestDaemon, type TestDaemon } from '../harness.js';
+import { startTestDaemon, type TestDaemon } from '../harness.js';
+import { appManifest } from '../../support/app-manifest.js';
 
 const TOKEN = `token-${randomBytes(8).toString('hex')}`;
 const SECRET_FILE_VALUE = `file-secret-${randomBytes(8).toString('hex')}`;
@@ -41,11 +42,11 @@ describe('hostile manifests, end to end', () => {
       '    - name: API_KEY',
       `      valueFrom: { env: ${OPENED_VARIABLE} }`,
     ].join('\n');
-    await t.writeManifest('good.yaml', demoManifest('good', { spec: env }));
-    await t.writeManifest('greedy.yaml', demoManifest('greedy', { spec: `  env:\n    - name: STOLEN\n      valueFrom: { env: ${CLOSED_VARIABLE} }` }));
-    await t.writeManifest('thief.yaml', demoManifest('thief', { spec: '  env:\n    - name: STOLEN\n      valueFrom: { env: AUTOSERVE_AUTH_TOKEN }' }));
+    await t.writeManifest('good.yaml', appManifest('good', { spec: env }));
+    await t.writeManifest('greedy.yaml', appManifest('greedy', { spec: `  env:\n    - name: STOLEN\n      valueFrom: { env: ${CLOSED_VARIABLE} }` }));
+    await t.writeManifest('thief.yaml', appManifest('thief', { spec: '  env:\n    - name: STOLEN\n      valueFrom: { env: AUTOSERVE_AUTH_TOKEN }' }));
     outside = join(t.stateDir, '..', 'outside.yaml');
-    await writeFile(outside, demoManifest('linked'));
+    await writeFile(outside, appManifest('linked'));
     await symlink(outside, join(t.manifestsDir, 'linked.yaml'));
     await eventually(() => {
       expect(t.daemon.store.app('good')?.phase).toBe('Running');

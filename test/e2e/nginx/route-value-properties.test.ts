@@ -7,9 +7,9 @@ import path from 'node:path';
 import { execa } from 'execa';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AppRoute } from '../../../src/controllers/routes/route-table.js';
+import type { AppRoute } from '../../../src/core/routes.js';
 import { validateManifest } from '../../../src/manifest/validate-manifest.js';
-import { renderNginxConfig } from '../../../src/render/render-nginx-config.js';
+import { defaultAppsConfPath, renderAppsConf, renderMainConf } from '../../../src/render/render-nginx-config.js';
 
 const NGINX = '/usr/sbin/nginx';
 
@@ -82,19 +82,17 @@ describe('route values: rejected by validation, or accepted by nginx intact', ()
         await mkdir(path.join(prefix, 'conf'), { recursive: true });
         await mkdir(path.join(prefix, 'logs'), { recursive: true });
         await mkdir(path.join(prefix, 'temp'), { recursive: true });
-        const rendered = renderNginxConfig({ routes }, {
-          mode: 'own',
-          listen: { host: '127.0.0.1', port: 18_080 },
-          prefixDir: prefix,
-          logsDir: path.join(prefix, 'logs'),
-          pidFile: path.join(prefix, 'nginx.pid'),
-        });
+        const logsDir = path.join(prefix, 'logs');
+        const rendered = {
+          appsConf: renderAppsConf({ routes }, { listen: { host: '127.0.0.1', port: 18_080 }, logsDir }).text,
+          mainConf: renderMainConf({ prefixDir: prefix, logsDir, pidFile: path.join(prefix, 'nginx.pid'), appsConfPath: defaultAppsConfPath(prefix) }),
+        };
         for (const route of routes) {
           expect(rendered.appsConf).toContain(`server_name "${route.host}";`);
           expect(rendered.appsConf).toContain(`location "${route.pathPrefix}" {`);
           expect(rendered.appsConf).toContain(`upstream as_${route.app} {`);
         }
-        await writeFile(path.join(prefix, 'conf', 'nginx.conf'), rendered.mainConf!);
+        await writeFile(path.join(prefix, 'conf', 'nginx.conf'), rendered.mainConf);
         await writeFile(path.join(prefix, 'conf', 'apps.conf'), rendered.appsConf);
         const test = await execa(NGINX, ['-t', '-q', '-p', `${prefix}/`, '-c', path.join(prefix, 'conf', 'nginx.conf'), '-e', 'stderr'], { reject: false });
         expect(test.stderr, `nginx -t refused: ${routes.map((r) => JSON.stringify([r.app, r.host, r.pathPrefix])).join(' ')}`).toBe('');

@@ -4,7 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../../support/eventually.js';
 import { httpGet } from '../../support/http-get.js';
-import { demoManifest, startTestDaemon, type TestDaemon } from '../harness.js';
+import { startTestDaemon, type TestDaemon } from '../harness.js';
+import { appManifest } from '../../support/app-manifest.js';
 
 const SQUATTERS = { 'squat-internal': 'autoserve-internal', 'squat-localhost': 'localhost', 'squat-loopback': '127.0.0.1' };
 
@@ -18,11 +19,11 @@ describe('reserved hosts', () => {
   });
 
   it('an app on a reserved host fails alone; another app scales out and serves meanwhile', async () => {
-    await t.writeManifest('web.yaml', demoManifest('web', { replicas: 1 }));
+    await t.writeManifest('web.yaml', appManifest('web', { replicas: 1 }));
     await eventually(async () => expect((await httpGet(t.options.lbPort, 'web.localhost', '/healthz')).status).toBe(200), { timeoutMs: 30_000 });
 
     for (const [app, host] of Object.entries(SQUATTERS)) {
-      await t.writeManifest(`${app}.yaml`, demoManifest(app, { spec: `  ingress: { host: "${host}" }` }));
+      await t.writeManifest(`${app}.yaml`, appManifest(app, { spec: `  ingress: { host: "${host}" }` }));
     }
     await eventually(() => {
       for (const app of Object.keys(SQUATTERS)) {
@@ -31,7 +32,7 @@ describe('reserved hosts', () => {
       }
     }, { timeoutMs: 15_000 });
 
-    await t.writeManifest('web.yaml', demoManifest('web', { replicas: 3 }));
+    await t.writeManifest('web.yaml', appManifest('web', { replicas: 3 }));
     await eventually(() => {
       const web = t.daemon.store.app('web');
       expect(web?.replicas).toMatchObject({ desired: 3, ready: 3 });

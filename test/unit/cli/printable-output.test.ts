@@ -1,7 +1,7 @@
 // What the CLI prints of events and conditions cannot drive a terminal or forge a line (item 7).
 import { describe, expect, it } from 'vitest';
 import { formatEvent } from '../../../src/cli/commands/events.js';
-import { printable, quote } from '../../../src/printable.js';
+import { printable, quote } from '../../../src/core/printable.js';
 
 describe('printed text', () => {
   it('escapes control characters in an event line', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { containerCreateOptions, containerShapeOf } from '../../../src/controllers/containers/container-config.js';
 import { resolveEnv } from '../../../src/controllers/containers/resolve-env.js';
-import { revisionOf } from '../../../src/controllers/containers/revision.js';
+import { containerShapeOf, revisionOf } from '../../../src/controllers/containers/revision.js';
+import { containerCreateOptions } from '../../../src/runtime/docker/create-options.js';
 import { applyDefaults } from '../../../src/manifest/defaults.js';
 import { openValueSource } from '../../../src/secrets/value-source.js';
 
@@ -19,7 +19,7 @@ describe('resolveEnv', () => {
 
     const spec = applyDefaults({ apiVersion: 'v1', kind: 'App', metadata: { name: 'web' }, spec: { type: 'http', image: 'x:1', ports: [{ containerPort: 80 }], env } }).spec;
     const shape = containerShapeOf(spec, resolved);
-    const options = containerCreateOptions(shape, { instance: 'i', app: 'web', revision: 'r', slot: 0 }, 10);
+    const options = containerCreateOptions({ instance: 'i', app: 'web', revision: 'r', slot: 0, shape, stopTimeoutSeconds: 10 });
     expect(options.Env).toEqual(['__proto__=one', 'constructor=two', 'hasOwnProperty=three']);
     // A change of the value is a new revision (it rolls out).
     const changed = containerShapeOf(spec, resolveEnv('web', [{ name: '__proto__', value: 'other' }, ...env.slice(1)], nothingOpened));

@@ -8,7 +8,7 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { dump } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
-import { stableJson } from '../../../src/manifest/desired-state.js';
+import { stableJson } from '../../../src/core/stable-json.js';
 import { MAX_DOCUMENT_CHARS } from '../../../src/manifest/document-limits.js';
 import { loadManifestDirectory } from '../../../src/manifest/load-directory.js';
 import { parseManifestFile } from '../../../src/manifest/parse-file.js';
