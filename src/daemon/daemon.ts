@@ -21,6 +21,7 @@ import { DockerRuntime } from '../runtime/docker/docker-runtime.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import { createManifestSource } from '../source/manifest-source.js';
 import { SourceStatusRecorder } from '../source/source-status.js';
+import { loadOrCreateFingerprintKey } from '../secrets/fingerprint-key.js';
 import { openValueSource } from '../secrets/value-source.js';
 import { Store } from '../store/store.js';
 import { ManifestStatusRecorder } from './manifest-status.js';
@@ -118,7 +119,12 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
     drainer,
     executor: new ContainerExecutor(runtime, drainer, logger),
     logger,
-    values: openValueSource({ env: process.env, openEnv: options.openEnv, ...(options.secretsDir ? { secretsDir: options.secretsDir } : {}) }),
+    values: openValueSource({
+      env: process.env,
+      openEnv: options.openEnv,
+      ...(options.secretsDir ? { secretsDir: options.secretsDir } : {}),
+      fingerprintKey: await loadOrCreateFingerprintKey(options.stateDir),
+    }),
     instance: options.instance,
     labels: options.containerLabels,
     onReplicasChanged: requestRoutes,

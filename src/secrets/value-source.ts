@@ -7,6 +7,7 @@
 //     (/run/secrets) and Kubernetes mount them; the file must resolve inside that directory.
 // A refusal says why and never contains a value.
 
+import { createHmac } from 'node:crypto';
 import { readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { SECRET_NAME_PATTERN } from '../manifest/schema.js';
@@ -18,6 +19,11 @@ export type Lookup = { value: string } | { refused: string };
 
 export interface ValueSource {
   lookup(ref: ValueRef): Lookup;
+  /**
+   * What the revision hash takes in place of an opened value: a keyed hash (HMAC-SHA256), so the
+   * revision, which every status reader sees, cannot be used to guess a weak secret offline.
+   */
+  fingerprint(value: string): string;
 }
 
 export interface ValueSourceOptions {
@@ -27,6 +33,8 @@ export interface ValueSourceOptions {
   openEnv: string[];
   /** Directory of secret files (one per secret, the file name is the secret's name). */
   secretsDir?: string;
+  /** The key of `fingerprint` (fingerprint-key.ts): the same for a controller and its `plan`. */
+  fingerprintKey: Uint8Array;
 }
 
 /** AutoServe's own settings (token, git credentials, ...) are never opened, whatever the list says. */
@@ -50,6 +58,7 @@ export function openValueSource(options: ValueSourceOptions): ValueSource {
       }
       return readSecret(options.secretsDir, ref.secret);
     },
+    fingerprint: (value) => `hmac-sha256:${createHmac('sha256', options.fingerprintKey).update(value).digest('hex')}`,
   };
 }
 

@@ -19,8 +19,9 @@ export function desiredReplicaSetOf(
 ): { desired: DesiredReplicaSet; shape: ContainerShape } {
   const app = loaded.manifest.metadata.name;
   const spec = loaded.manifest.spec;
-  const shape = containerShapeOf(spec, resolveEnv(app, spec.env, values));
-  const revision = revisionOf(shape);
+  const env = resolveEnv(app, spec.env, values);
+  const shape = containerShapeOf(spec, env.values);
+  const revision = revisionOf({ ...shape, env: env.revisionInput });
   return {
     shape,
     desired: {
