@@ -1,10 +1,11 @@
-// Hosts an app may not serve. nginx picks a server block by the Host header, so an app holding
-// one of these would take requests meant for the controller itself (its config-id and
-// stub_status checks, which stall every app's routing when they fail) or for every local client
-// that names no host. Rejected at validation: an error on that app alone.
+// Hosts an app may not serve: names and addresses that local clients use without meaning any app
+// (`curl http://localhost:8080/` should get "unknown host", not whichever app took the name), and
+// `autoserve-internal`, kept for the controller. Rejected at validation: an error on that app alone.
+// The controller's own checks no longer depend on this: they are served on a control listener no
+// app host reaches (docs/routing.md), so a reserved host that slips past validation harms nobody.
 
-/** The Host the controller sends to its own nginx for internal checks. */
-export const INTERNAL_HOST = 'autoserve-internal';
+/** A name kept for AutoServe itself. */
+const INTERNAL_HOST = 'autoserve-internal';
 
 const RESERVED_NAMES = new Set([INTERNAL_HOST, 'localhost', 'localhost.localdomain', 'ip6-localhost', 'ip6-loopback']);
 const LOOPBACK_OR_ANY_IPV4 = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|0\.0\.0\.0)$/;

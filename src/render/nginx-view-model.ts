@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { Address } from '../core/replica.js';
 import { compareStrings } from '../core/stable-json.js';
-import type { AppRoute, RouteTable } from '../core/routes.js';
+import type { AppRoute, ControlListener, RouteTable } from '../core/routes.js';
 import {
   assertHostname,
   assertIpv4,
@@ -31,10 +31,11 @@ export interface AppsViewOptions {
    */
   luaBalancer?: boolean;
   /**
-   * Lua mode: the unix socket that serves the membership endpoint. Not the public listener, where
-   * every local process is "127.0.0.1": only root can connect to a socket the root master creates.
+   * Where the controller's checks (config id, stub_status) and, in Lua mode, the membership
+   * endpoint are served: never the public listener, where any app host could take them. A unix
+   * socket (in a root-only directory: only root reaches it) or a loopback address of its own.
    */
-  controlSocket?: string;
+  control: ControlListener;
   /**
    * A system nginx's server_names hash: `own` when the main config sets no bucket size (the apps
    * conf sets one big enough for any valid host), or the bucket size the main config sets (hosts
@@ -94,8 +95,10 @@ export interface AppsViewModel {
   errorLog: string;
   defaultAccessLog: string;
   proxy: typeof DEFAULT_PROXY_SETTINGS;
-  /** Upstreams pick peers with the Lua balancer; the default server takes membership POSTs. */
+  /** Upstreams pick peers with the Lua balancer; the control server takes membership POSTs. */
   luaBalancer: boolean;
+  /** The control server's listen argument: `unix:/path` or `127.0.0.2:8080`. */
+  controlListen: string;
   /** Printed as server_names_hash_bucket_size (system nginx whose main config sets none); null: not printed. */
   serverNamesHashBucketSize: number | null;
   upstreams: UpstreamView[];
@@ -128,8 +131,7 @@ export function buildViewModel(table: RouteTable, opts: AppsViewOptions): AppsVi
   const maxHost = hash && 'bucketSize' in hash ? maxServerNameLength(hash.bucketSize) : undefined;
   const routes = [...table.routes].map((r) => validateRoute(r, maxHost)).sort((a, b) => compareStrings(a.app, b.app));
   const luaBalancer = opts.luaBalancer ?? false;
-  if (luaBalancer && !opts.controlSocket) throw new Error('the Lua balancer needs a controlSocket for its membership endpoint');
-  const controlListen = luaBalancer ? `unix:${absoluteSafePath(opts.controlSocket!)}` : undefined;
+  const controlListen = controlListenOf(opts.control, listen);
 
   const upstreams: UpstreamView[] = routes
     .filter((r) => r.servers.length > 0)
@@ -168,6 +170,16 @@ export function buildViewModel(table: RouteTable, opts: AppsViewOptions): AppsVi
   };
   const configId = createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 16);
   return { configId, ...body };
+}
+
+/** The control server's listen argument; refuses the public address, where app hosts are served. */
+function controlListenOf(control: ControlListener, listen: ListenAddress): string {
+  if ('socketPath' in control) return `unix:${absoluteSafePath(control.socketPath)}`;
+  const address = { host: assertLoopbackIpv4(control.host), port: assertPort(control.port) };
+  // Another address on the public port is fine, even under a wildcard public listen: nginx picks
+  // the server blocks of the most specific address a connection came to.
+  if (address.port === listen.port && address.host === listen.host) throw new Error(`the control listener ${address.host}:${address.port} is the public listener, where app hosts would reach it`);
+  return `${address.host}:${address.port}`;
 }
 
 function validateRoute(route: AppRoute, maxHostLength: number | undefined): AppRoute {

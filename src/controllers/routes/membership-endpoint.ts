@@ -2,7 +2,6 @@
 // worker picks from (one shared dict), POST replaces all of them, over the root-only control socket. The last membership is also written to a file under the prefix, from which
 // the Lua module seeds the dict at every nginx (re)start and reload.
 import http from 'node:http';
-import { INTERNAL_HOST } from '../../manifest/reserved-hosts.js';
 import { membershipBody, sameMembership, type Membership } from '../../render/membership.js';
 import { writeFileAtomic } from './conf-files.js';
 
@@ -14,7 +13,7 @@ export class MembershipEndpoint {
   private written: string | undefined;
 
   constructor(
-    /** The control server's unix socket (see apps.conf.hbs). */
+    /** The control server's unix socket (see apps.conf.hbs): root only, as membership steers traffic. */
     private readonly socketPath: string,
     /** Absolute path of MEMBERSHIP_FILE. */
     private readonly seedFile: string,
@@ -50,7 +49,7 @@ export class MembershipEndpoint {
   }
 
   private request(method: 'GET' | 'POST', body?: string): Promise<{ status: number; body: string }> {
-    const headers: Record<string, string | number> = { host: INTERNAL_HOST };
+    const headers: Record<string, string | number> = {};
     if (body !== undefined) Object.assign(headers, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
     return new Promise((resolve, reject) => {
       const req = http.request({ socketPath: this.socketPath, path: MEMBERSHIP_PATH, method, agent: false, timeout: this.timeoutMs, headers }, (res) => {

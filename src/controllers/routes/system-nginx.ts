@@ -17,6 +17,7 @@ import type { ApplyResult, LoadBalancer } from './load-balancer.js';
 import { NginxApplier, type NginxConfigTarget, type NginxTestResult } from './nginx-applier.js';
 import { nginxErrorSummary, runNginx, runNginxStdout } from './nginx-cli.js';
 import { acceptingWorkerPids, waitUntilNotAccepting } from './nginx-workers.js';
+import type { Address } from '../../core/replica.js';
 import type { RouteTable } from '../../core/routes.js';
 
 export const SYSTEM_CONF_FILE_NAME = 'autoserve.conf';
@@ -35,18 +36,31 @@ export interface SystemNginxOptions {
   /** Pid file of the system master (default /run/nginx.pid): lets a reload wait for old workers to stop accepting. */
   pidFile?: string;
   reloadConfirmTimeoutMs?: number;
+  /** Where the controller's checks are served; default: systemControlListener(listen). */
+  control?: Address;
 }
 
 export const DEFAULT_SYSTEM_PID_FILE = '/run/nginx.pid';
+
+/**
+ * The system nginx's control listener: a loopback address of its own on the public port, which no
+ * app's server block listens on. Not a unix socket: a system master that dies by SIGKILL would leave
+ * the socket file behind, and nginx refuses to start while it is there; we do not run its restarts.
+ */
+export function systemControlListener(listen: ListenAddress): Address {
+  return { host: listen.host === '127.0.0.2' ? '127.0.0.3' : '127.0.0.2', port: listen.port };
+}
 
 export class SystemNginx implements LoadBalancer {
   readonly confPath: string;
   private readonly bin: string;
   private readonly opts: SystemNginxOptions;
   private readonly applier: NginxApplier;
+  readonly control: Address;
 
   constructor(opts: SystemNginxOptions) {
     this.opts = opts;
+    this.control = opts.control ?? systemControlListener(opts.listen);
     this.confPath = path.join(path.resolve(opts.confDir), SYSTEM_CONF_FILE_NAME);
     this.bin = opts.nginxBin ?? 'nginx';
     this.applier = new NginxApplier({
@@ -86,9 +100,9 @@ export class SystemNginx implements LoadBalancer {
     if (!result.ok) throw new Error(`nginx -s reload failed: ${nginxErrorSummary(result.stderr)}`);
   }
 
-  /** The system nginx serves our listen address (our default server answers). */
+  /** The system nginx serves our config (our control server answers). */
   async isAlive(): Promise<boolean> {
-    return (await fetchServedConfigId(this.opts.listen)) !== undefined;
+    return (await fetchServedConfigId(this.control)) !== undefined;
   }
 
   /** Removes our routes from the system nginx (the master keeps running: it is not ours). */
@@ -113,9 +127,10 @@ export class SystemNginx implements LoadBalancer {
       render: (table) => renderAppsConf(table, {
         listen: this.opts.listen,
         logsDir: this.opts.logsDir,
+        control: this.control,
         ...(this.serverNamesHash ? { serverNamesHash: this.serverNamesHash } : {}),
       }),
-      servedConfigId: () => fetchServedConfigId(this.opts.listen),
+      servedConfigId: () => fetchServedConfigId(this.control),
       test: async (appsConf) => {
         const previous = await readFileIfExists(this.confPath);
         try {
@@ -133,7 +148,7 @@ export class SystemNginx implements LoadBalancer {
         const masterPid = await this.masterPid();
         const oldWorkers = masterPid === undefined ? [] : await acceptingWorkerPids(masterPid);
         await this.reload();
-        await waitForConfigId(this.opts.listen, configId, timeoutMs);
+        await waitForConfigId(this.control, configId, timeoutMs);
         if (masterPid !== undefined) await waitUntilNotAccepting(masterPid, oldWorkers, timeoutMs);
       },
     };

@@ -82,9 +82,10 @@ describe('route values: rejected by validation, or accepted by nginx intact', ()
         await mkdir(path.join(prefix, 'conf'), { recursive: true });
         await mkdir(path.join(prefix, 'logs'), { recursive: true });
         await mkdir(path.join(prefix, 'temp'), { recursive: true });
+        await mkdir(path.join(prefix, 'control'), { recursive: true, mode: 0o700 });
         const logsDir = path.join(prefix, 'logs');
         const rendered = {
-          appsConf: renderAppsConf({ routes }, { listen: { host: '127.0.0.1', port: 18_080 }, logsDir }).text,
+          appsConf: renderAppsConf({ routes }, { listen: { host: '127.0.0.1', port: 18_080 }, logsDir, control: { socketPath: path.join(prefix, 'control', 'control.sock') } }).text,
           mainConf: renderMainConf({ prefixDir: prefix, logsDir, pidFile: path.join(prefix, 'nginx.pid'), appsConfPath: defaultAppsConfPath(prefix) }),
         };
         for (const route of routes) {
