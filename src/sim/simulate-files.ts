@@ -1,11 +1,14 @@
 // `autoserve simulate` as an importable function: read the manifest (through the project's parser,
-// so the same defaults apply) and the trace, run AutoServe's policy and optionally the HPA baseline.
+// so the same defaults apply) and the trace, run AutoServe's policy, the baselines asked for, and
+// the oracle (always: it is the floor every row is read against).
 
 import { readFile } from 'node:fs/promises';
 import { formatManifestError } from '../manifest/validate-paths.js';
 import { parseManifestFile } from '../manifest/parse-file.js';
 import type { AppManifest, ScalingSpec } from '../manifest/types.js';
 import { createHpaBaseline } from './hpa-baseline.js';
+import { createKpaBaseline } from './kpa-baseline.js';
+import { runOracle } from './oracle.js';
 import { createAutoServeScaler } from './sim-scaler.js';
 import { runSimulation, type SimulationResult } from './simulate.js';
 import { parseTraceCsv, type TracePoint } from './trace.js';
@@ -20,8 +23,12 @@ export interface SimulateFilesOptions {
   concurrencyPerReplica?: number;
   /** Latency objective; defaults to policy.http.maxP95LatencyMs. */
   sloMs?: number;
-  baseline?: 'hpa';
+  baselines?: readonly BaselineName[];
 }
+
+export const BASELINES = ['hpa', 'kpa'] as const;
+export type BaselineName = (typeof BASELINES)[number];
+const BASELINE_FACTORIES = { hpa: createHpaBaseline, kpa: createKpaBaseline } as const;
 
 export interface SimulateFilesResult {
   app: string;
@@ -64,6 +71,7 @@ export async function simulateFiles(options: SimulateFilesOptions): Promise<Simu
     ...(options.concurrencyPerReplica !== undefined ? { concurrencyPerReplica: options.concurrencyPerReplica } : {}),
   };
   const results = [runSimulation({ ...common, scaler: createAutoServeScaler(spec, manifest.spec.replicas) })];
-  if (options.baseline === 'hpa') results.push(runSimulation({ ...common, scaler: createHpaBaseline(spec) }));
+  for (const name of options.baselines ?? []) results.push(runSimulation({ ...common, scaler: BASELINE_FACTORIES[name](spec) }));
+  results.push(runOracle(common));
   return { app: manifest.metadata.name, trace: options.trace, sloMs, results };
 }

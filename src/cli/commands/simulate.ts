@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { formatMarkdownRows, formatSummaryTable, formatTimeline } from '../../sim/format-report.js';
-import { simulateFiles } from '../../sim/simulate-files.js';
+import { BASELINES, simulateFiles, type BaselineName } from '../../sim/simulate-files.js';
 
 export function registerSimulate(program: Command): void {
   program
@@ -12,9 +12,9 @@ export function registerSimulate(program: Command): void {
     .option('--app <name>', 'the app to use when the manifest file holds several')
     .option('--startup-seconds <n>', 'seconds from creating a replica to it serving', positive, 5)
     .option('--capacity-rps-per-replica <n>', 'requests per second one replica serves (default: concurrency x 1000 / service_time_ms)', positive)
-    .option('--concurrency-per-replica <n>', 'requests one replica works on at once, for the default capacity', positive, 4)
+    .option('--concurrency-per-replica <n>', 'requests one replica works on at once (its workers in the queue model)', wholePositive, 4)
     .option('--slo-ms <n>', 'latency objective for the p95 (default: policy.http.maxP95LatencyMs)', positive)
-    .addOption(new Option('--baseline <policy>', 'also run a baseline policy').choices(['hpa']))
+    .option('--baseline <policies>', `also run baseline policies, comma-separated: ${BASELINES.join(', ')}`, baselines)
     .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'markdown']).default('table'))
     .action(async (opts: SimulateCliOptions) => {
       const run = await simulateFiles({
@@ -25,7 +25,7 @@ export function registerSimulate(program: Command): void {
         ...(opts.app !== undefined ? { app: opts.app } : {}),
         ...(opts.capacityRpsPerReplica !== undefined ? { capacityRpsPerReplica: opts.capacityRpsPerReplica } : {}),
         ...(opts.sloMs !== undefined ? { sloMs: opts.sloMs } : {}),
-        ...(opts.baseline !== undefined ? { baseline: opts.baseline } : {}),
+        ...(opts.baseline !== undefined ? { baselines: opts.baseline } : {}),
       });
       if (opts.output === 'json') {
         console.log(JSON.stringify(run, null, 2));
@@ -47,8 +47,22 @@ interface SimulateCliOptions {
   capacityRpsPerReplica?: number;
   concurrencyPerReplica: number;
   sloMs?: number;
-  baseline?: 'hpa';
+  baseline?: BaselineName[];
   output: 'table' | 'json' | 'markdown';
+}
+
+function wholePositive(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number >= 1');
+  return n;
+}
+
+function baselines(value: string): BaselineName[] {
+  const names = value.split(',').map((v) => v.trim()).filter((v) => v !== '');
+  for (const name of names) {
+    if (!(BASELINES as readonly string[]).includes(name)) throw new InvalidArgumentError(`unknown baseline ${JSON.stringify(name)} (choose from ${BASELINES.join(', ')})`);
+  }
+  return [...new Set(names)] as BaselineName[];
 }
 
 function positive(value: string): number {
