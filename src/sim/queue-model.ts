@@ -56,8 +56,9 @@ export function stepQueue(backlog: number, arrivals: number, serviceTimeMs: numb
   const capMs = LATENCY_CAP_FACTOR * serviceTimeMs;
   const drainMs = (left / capacityRps) * 1000;
   const latencyMs = serviceTimeMs + Math.min(wait.p95Ms, capMs) + drainMs;
-  const meanMs = serviceTimeMs + Math.min(wait.meanMs, capMs) + drainMs;
-  return { served, backlog: left, dropped, utilization: served / capacityRps, latencyMs, concurrency: (arrivals * meanMs) / 1000 + left };
+  // In the system: this second's requests in service or waiting (Little's law), plus the backlog.
+  const inSystem = (arrivals * (serviceTimeMs + Math.min(wait.meanMs, capMs))) / 1000 + left;
+  return { served, backlog: left, dropped, utilization: served / capacityRps, latencyMs, concurrency: inSystem };
 }
 
 /** The p95 latency of `arrivals` per second on `capacity` with no backlog: what the oracle asks of a count. */

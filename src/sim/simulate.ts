@@ -12,8 +12,8 @@ import type { TracePoint } from './trace.js';
 export const DEFAULT_STARTUP_SECONDS = 5;
 /** Requests one replica works on at once (its workers), for its capacity and the queue model. */
 export const DEFAULT_CONCURRENCY_PER_REPLICA = 4;
-/** Samples older than this are pruned from the simulated windows (covers any window up to 10 min). */
-const WINDOW_RETENTION_MS = 600_000;
+/** Samples older than this are pruned from the simulated windows (the recurrence memory at default settings is 20 min). */
+const WINDOW_RETENTION_MS = 1_200_000;
 
 /** How one replica serves: shared by the policies' runs and the oracle. */
 export interface ReplicaModel {
@@ -112,6 +112,7 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
   const rps = new MetricWindow();
   const p95 = new MetricWindow();
   const inFlight = new MetricWindow();
+  const readyCount = new MetricWindow();
   let nextId = 0;
   const newReplica = (startedAtMs: number, readyAtMs: number): SimReplica => ({ id: `r${nextId++}`, startedAtMs, readyAtMs, cpu: new MetricWindow() });
 
@@ -131,8 +132,9 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
     rps.add(now, point.arrivalsPerSecond);
     if (point.arrivalsPerSecond > 0) p95.add(now, outcome.latencyMs);
     inFlight.add(now, outcome.concurrency);
+    readyCount.add(now, ready.length);
     for (const r of ready) r.cpu.add(now, outcome.utilization);
-    for (const w of [rps, p95, inFlight, ...replicas.map((r) => r.cpu)]) w.prune(now, WINDOW_RETENTION_MS);
+    for (const w of [rps, p95, inFlight, readyCount, ...replicas.map((r) => r.cpu)]) w.prune(now, WINDOW_RETENTION_MS);
     tally.second(replicas.length, outcome);
 
     if (now % scaler.intervalMs !== 0 || now === 0) continue;
@@ -140,6 +142,7 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
       rps,
       p95LatencyMs: p95,
       concurrency: inFlight,
+      readyReplicas: readyCount,
       cpu: replicas.map((r): ReplicaSeries => ({ replicaId: r.id, startedAtMs: r.startedAtMs, samples: r.cpu })),
     };
     const current = replicas.length;
