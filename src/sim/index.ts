@@ -21,4 +21,5 @@ export { createAutoServeScaler, AUTOSERVE_DECISION_INTERVAL_MS, type SimScaler, 
 export { createHpaBaseline, hpaMetricOf, HPA_SYNC_PERIOD_MS, HPA_TOLERANCE, HPA_SCALE_DOWN_STABILIZATION_MS } from './hpa-baseline.js';
 export { formatMarkdownRows, formatSummaryTable, formatTimeline, MARKDOWN_HEADER, sparkline } from './format-report.js';
 export { HOLDOUT_TRACES, SERVICE_TIME_MS, seededRandom, TRACE_LIBRARY, traceGenerator, type TraceGenerator } from './synthetic-traces.js';
-export { BASELINES, loadSimulation, simulateFiles, type BaselineName, type SimulateFilesOptions, type SimulateFilesResult } from './simulate-files.js';
+export { BASELINES, loadSimulation, simulateFiles, type BaselineName, type SimulateFilesOptions, type SimulateFilesResult, type SimulateFilesRun } from './simulate-files.js';
+export { renderHtmlReport, type ReportInput } from './html-report.js';

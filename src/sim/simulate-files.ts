@@ -37,6 +37,11 @@ export interface SimulateFilesResult {
   results: SimulationResult[];
 }
 
+/** The result and the trace it ran, for the HTML report. */
+export interface SimulateFilesRun extends SimulateFilesResult {
+  points: TracePoint[];
+}
+
 export interface LoadedSimulation {
   manifest: AppManifest;
   spec: ScalingSpec;
@@ -59,7 +64,7 @@ export async function loadSimulation(options: SimulateFilesOptions): Promise<Loa
   return { manifest, spec, points, sloMs };
 }
 
-export async function simulateFiles(options: SimulateFilesOptions): Promise<SimulateFilesResult> {
+export async function simulateFiles(options: SimulateFilesOptions): Promise<SimulateFilesRun> {
   const { manifest, spec, points, sloMs } = await loadSimulation(options);
   const common = {
     spec,
@@ -73,5 +78,5 @@ export async function simulateFiles(options: SimulateFilesOptions): Promise<Simu
   const results = [runSimulation({ ...common, scaler: createAutoServeScaler(spec, manifest.spec.replicas) })];
   for (const name of options.baselines ?? []) results.push(runSimulation({ ...common, scaler: BASELINE_FACTORIES[name](spec) }));
   results.push(runOracle(common));
-  return { app: manifest.metadata.name, trace: options.trace, sloMs, results };
+  return { app: manifest.metadata.name, trace: options.trace, sloMs, results, points };
 }

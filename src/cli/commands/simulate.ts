@@ -1,6 +1,8 @@
+import { writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { formatMarkdownRows, formatSummaryTable, formatTimeline } from '../../sim/format-report.js';
+import { renderHtmlReport } from '../../sim/html-report.js';
 import { BASELINES, simulateFiles, type BaselineName } from '../../sim/simulate-files.js';
 
 export function registerSimulate(program: Command): void {
@@ -16,6 +18,7 @@ export function registerSimulate(program: Command): void {
     .option('--slo-ms <n>', 'latency objective for the p95 (default: policy.http.maxP95LatencyMs)', positive)
     .option('--baseline <policies>', `also run baseline policies, comma-separated: ${BASELINES.join(', ')}`, baselines)
     .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'markdown']).default('table'))
+    .option('--report <file.html>', 'also write a self-contained HTML page with one chart per policy (load, replicas, p95 against the objective)')
     .action(async (opts: SimulateCliOptions) => {
       const run = await simulateFiles({
         manifest: opts.manifest,
@@ -27,8 +30,12 @@ export function registerSimulate(program: Command): void {
         ...(opts.sloMs !== undefined ? { sloMs: opts.sloMs } : {}),
         ...(opts.baseline !== undefined ? { baselines: opts.baseline } : {}),
       });
+      if (opts.report !== undefined) {
+        await writeFile(opts.report, await renderHtmlReport({ ...run, trace: basename(opts.trace) }));
+      }
+      const { points: _points, ...result } = run;
       if (opts.output === 'json') {
-        console.log(JSON.stringify(run, null, 2));
+        console.log(JSON.stringify(result, null, 2));
       } else if (opts.output === 'markdown') {
         console.log(formatMarkdownRows(basename(opts.trace, '.csv'), run.results));
       } else {
@@ -49,6 +56,7 @@ interface SimulateCliOptions {
   sloMs?: number;
   baseline?: BaselineName[];
   output: 'table' | 'json' | 'markdown';
+  report?: string;
 }
 
 function wholePositive(value: string): number {
