@@ -6,6 +6,7 @@
 #   bash bench/simulate.sh                 the library, manifest bench/traces/app.yaml (the seed defaults)
 #   HOLDOUT=1 bash bench/simulate.sh       also the held-out traces (bench/traces/holdout/)
 #   OUT=DIR bash bench/simulate.sh         keep the JSON results in DIR (default: a temp dir)
+#   REPORT=1 bash bench/simulate.sh        also an HTML page per trace (charts per policy) in that dir
 #   bash bench/simulate.sh --startup-seconds 15    extra flags go to `autoserve simulate`
 #   MANIFEST=other.yaml bash bench/simulate.sh     another manifest
 set -euo pipefail
@@ -16,7 +17,10 @@ mkdir -p "$out"
 traces=(bench/traces/*.csv)
 [[ "${HOLDOUT:-0}" == 1 ]] && traces+=(bench/traces/holdout/*.csv)
 for trace in "${traces[@]}"; do
-  npx tsx src/cli/main.ts simulate --manifest "$manifest" --trace "$trace" --baseline hpa,kpa -o json "$@" >"$out/$(basename "$trace" .csv).json"
+  name=$(basename "$trace" .csv)
+  report=()
+  [[ "${REPORT:-0}" == 1 ]] && report=(--report "$out/$name.html")
+  npx tsx src/cli/main.ts simulate --manifest "$manifest" --trace "$trace" --baseline hpa,kpa -o json "${report[@]}" "$@" >"$out/$name.json"
 done
 npx tsx bench/simulate-table.ts "${traces[@]/#/--trace=}" --results "$out"
-echo "JSON results: $out" >&2
+echo "results (JSON${REPORT:+, HTML}): $out" >&2
