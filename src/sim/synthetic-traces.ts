@@ -69,6 +69,16 @@ function pareto(random: () => number, alpha: number): number {
   return 1 / Math.pow(1 - random(), 1 / alpha);
 }
 
+/** On/off load at 300 / 30 rps, +-5 % noise. */
+function periodic(p: { name: string; period: string; on: number; off: number; minutes: number; seed: number; note?: string }): TraceGenerator {
+  const span = (s: number) => (s % 60 === 0 ? `${s / 60} min` : `${s} s`);
+  return {
+    name: p.name,
+    description: `periodic on/off, ${p.period} period: ${span(p.on)} at 300 rps, ${span(p.off)} at 30 rps, for ${p.minutes} min${p.note ?? ''}; +-5% noise (seed ${p.seed})`,
+    generate: () => build({ seconds: p.minutes * 60, seed: p.seed, noisePct: 5, rate: onOff(p.on, p.off, 300, 30) }),
+  };
+}
+
 const stepShape = (seed: number, low: number, high: number): Shape => ({
   seconds: 600, seed, noisePct: 5, rate: (s) => (s >= 120 && s < 480 ? high : low),
 });
@@ -94,26 +104,10 @@ export const TRACE_LIBRARY: readonly TraceGenerator[] = [
     description: 'ramp: 40 rps, up linearly to 400 rps over 5 min, 2 min at 400, down to 40 over 5 min, 3 min at 40; +-5% noise (seed 4)',
     generate: () => build({ seconds: 960, seed: 4, noisePct: 5, rate: (s) => (s < 420 ? lerp(s, 60, 40, 360, 400) : lerp(s, 480, 400, 780, 40)) }),
   },
-  {
-    name: 'periodic-30s',
-    description: 'periodic on/off, 30 s period: 15 s at 300 rps, 15 s at 30 rps, for 15 min; +-5% noise (seed 5)',
-    generate: () => build({ seconds: 900, seed: 5, noisePct: 5, rate: onOff(15, 15, 300, 30) }),
-  },
-  {
-    name: 'periodic-90s',
-    description: 'periodic on/off, 90 s period: 60 s at 300 rps, 30 s at 30 rps, for 15 min (the shape in issue 12); +-5% noise (seed 6)',
-    generate: () => build({ seconds: 900, seed: 6, noisePct: 5, rate: onOff(60, 30, 300, 30) }),
-  },
-  {
-    name: 'periodic-4m',
-    description: 'periodic on/off, 4 min period: 2 min at 300 rps, 2 min at 30 rps, for 24 min; +-5% noise (seed 7)',
-    generate: () => build({ seconds: 1440, seed: 7, noisePct: 5, rate: onOff(120, 120, 300, 30) }),
-  },
-  {
-    name: 'periodic-10m',
-    description: 'periodic on/off, 10 min period: 5 min at 300 rps, 5 min at 30 rps, for 40 min; +-5% noise (seed 8)',
-    generate: () => build({ seconds: 2400, seed: 8, noisePct: 5, rate: onOff(300, 300, 300, 30) }),
-  },
+  periodic({ name: 'periodic-30s', period: '30 s', on: 15, off: 15, minutes: 15, seed: 5 }),
+  periodic({ name: 'periodic-90s', period: '90 s', on: 60, off: 30, minutes: 15, seed: 6, note: ' (the shape in issue 12)' }),
+  periodic({ name: 'periodic-4m', period: '4 min', on: 120, off: 120, minutes: 24, seed: 7 }),
+  periodic({ name: 'periodic-10m', period: '10 min', on: 300, off: 300, minutes: 40, seed: 8 }),
   {
     name: 'latency-shift',
     description: 'latency shift: a constant 120 rps; the service time triples (50 -> 150 ms) from 2:00 to 6:00; 10 min; +-5% noise (seed 9)',
