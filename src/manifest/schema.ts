@@ -18,6 +18,9 @@ import {
   DEFAULT_WINDOW_SECONDS,
 } from './scaling-defaults.js';
 
+/** A failing replica is replaced after a minute without a pass: longer than a burst keeps it busy. */
+export const DEFAULT_REPLACE_AFTER_SECONDS = 60;
+
 /** DNS label: becomes a container name, a file name and an nginx upstream token. */
 /** The most replicas one app may ask for (spec.replicas, scaling bounds, the write API's scale). */
 export const MAX_REPLICAS = 100;
@@ -146,7 +149,7 @@ export const appManifestSchema = {
           type: 'object',
           additionalProperties: false,
           required: ['httpGet'],
-          description: 'Health probe. A replica gets traffic only after it passes and is replaced after failureThreshold failures in a row; without it, a replica is ready when its first port accepts a connection.',
+          description: 'Health probe. A replica gets traffic only after it passes, leaves the rotation after failureThreshold failures in a row and returns after successThreshold passes (readiness), and is replaced only after replaceAfterSeconds of failures without a pass (liveness); without it, a replica is ready when its first port accepts a connection.',
           properties: {
             httpGet: {
               type: 'object',
@@ -173,11 +176,15 @@ export const appManifestSchema = {
             },
             failureThreshold: {
               type: 'integer', minimum: 1, maximum: 100, default: 3,
-              description: 'Consecutive failures before a replica is marked unhealthy.',
+              description: 'Consecutive failures before a replica leaves the rotation (not ready; it keeps running).',
             },
             successThreshold: {
               type: 'integer', minimum: 1, maximum: 100, default: 1,
-              description: 'Consecutive successes before a replica is marked healthy.',
+              description: 'Consecutive successes before a replica (re)joins the rotation.',
+            },
+            replaceAfterSeconds: {
+              type: 'integer', minimum: 1, maximum: 3600, default: DEFAULT_REPLACE_AFTER_SECONDS,
+              description: 'A replica that fails every check for this long (from its first failure) is replaced. A busy replica that still passes now and then is never replaced for it.',
             },
           },
         },

@@ -13,6 +13,8 @@ export interface HealthSpec {
   timeoutSeconds: number;
   failureThreshold: number;
   successThreshold: number;
+  /** Liveness: replaced after this long failing without a pass. Filled by the schema's default. */
+  replaceAfterSeconds?: number;
 }
 
 export interface ResourcesSpec {

@@ -16,7 +16,7 @@
 //  6. otherwise hold, and say why.
 
 import type { ScalingRecord } from '../../store/status-model.js';
-import { evaluateMetrics, fmt, resolveThresholds, TOLERANCE, type MetricSignal, type Thresholds } from './evaluate-metrics.js';
+import { evaluateMetrics, fmt, MAX_LATENCY_STEP_FACTOR, RECENT_SPAN_MS, resolveThresholds, TOLERANCE, type MetricSignal, type Thresholds } from './evaluate-metrics.js';
 import { hostReplicaLimit } from './host-capacity.js';
 import { combineHistories, highestSince, loadRecurred } from './stabilization.js';
 import type { HoldReason, MetricReading, RuleOutcome, ScalingDecision, ScalingDirection, ScalingInput, ScalingRule } from './types.js';
@@ -79,6 +79,18 @@ export function decideReplicas(input: ScalingInput): ScalingDecision {
     }
     return decide(rule, target, `${rule === 'panic' ? 'panic: ' : ''}scale out ${current} -> ${target}: ${why}${capped}`, wanted > target ? { heldBy: 'clamp' } : {});
   };
+
+  // ---- saturation: every replica out of the rotation while requests arrive ----
+  // A busy replica fails its checks and leaves the rotation (readiness); when that is every
+  // replica, the app serves nothing and no metric of its replicas can be trusted: scale out.
+  const failing = input.notReady ?? 0;
+  const arriving = recentRequests(input);
+  if (input.ready === 0 && input.starting === 0 && failing > 0 && arriving > 0 && current < spec.maxReplicas) {
+    const wanted = Math.max(current + 1, Math.ceil(current * MAX_LATENCY_STEP_FACTOR));
+    const reason = `${failing} replica(s) failing their checks and none ready while ${fmt(arriving)} requests/s arrive`;
+    const target = Math.min(wanted, spec.maxReplicas);
+    return decide('panic', target, `panic: scale out ${current} -> ${target}: ${reason}`);
+  }
 
   // ---- panic: the fast path ----
   // Latency sizes only what the rate cannot see (slower requests): while a load metric asks for more
@@ -195,6 +207,12 @@ function scaleIn(
   }
   if (cooldownLeftMs > 0) return refuse('cooldown', `scale in to ${wanted} waits for cooldown: ${seconds(cooldownLeftMs)} s left`);
   return decide('scale-in', wanted, `scale in ${current} -> ${wanted}: the highest recommendation over the ${windowName} is ${stabilized}`);
+}
+
+/** Mean requests per second over the last RECENT_SPAN_MS, from the rps window (collected whatever the policy); 0 without data. */
+function recentRequests(input: ScalingInput): number {
+  const samples = input.windows.rps?.samplesBetween(input.now - RECENT_SPAN_MS, input.now) ?? [];
+  return samples.length === 0 ? 0 : samples.reduce((sum, s) => sum + s.v, 0) / samples.length;
 }
 
 /** The time of the last change: `lastScaleAtMs`, else the newest history record. */

@@ -53,8 +53,13 @@ export interface ScalingInput {
   current: number;
   /** Replicas passing their readiness probe. */
   ready: number;
-  /** Replicas created but not ready yet. */
+  /** Replicas created but not ready yet (never passed a check). */
   starting: number;
+  /**
+   * Replicas that passed their checks and fail them now (out of the rotation, still running): busy
+   * or broken. Counted neither as ready nor as starting. Default 0.
+   */
+  notReady?: number;
   /** When the count last changed (epoch ms). Takes precedence over `history`. */
   lastScaleAtMs?: number;
   /** This app's scaling history; the newest record's time is the last scale time. */

@@ -16,14 +16,17 @@ function withSpec(patch: (doc: Doc) => void, name = 'web'): Doc {
 }
 
 describe('validateManifest', () => {
-  it('accepts the seed example with every field, unchanged by defaults but for the scaling behavior it predates', () => {
+  it('accepts the seed example with every field, unchanged by defaults but for the fields it predates', () => {
     const raw = load(FULL_EXAMPLE) as Doc;
     const result = validateManifest(raw);
     expect(result.errors).toEqual([]);
     expect(result.app).toBe('my-app');
-    const { behavior, ...policy } = result.manifest!.spec.scaling!.policy;
+    const spec = result.manifest!.spec;
+    const { behavior, ...policy } = spec.scaling!.policy;
+    const { replaceAfterSeconds, ...health } = spec.health!;
     expect(behavior).toEqual(BEHAVIOR_DEFAULTS);
-    expect({ ...result.manifest, spec: { ...result.manifest!.spec, scaling: { ...result.manifest!.spec.scaling, policy } } }).toEqual(raw);
+    expect(replaceAfterSeconds).toBe(60);
+    expect({ ...result.manifest, spec: { ...spec, health, scaling: { ...spec.scaling, policy } } }).toEqual(raw);
   });
 
   it('applies every default', () => {
@@ -49,7 +52,7 @@ describe('validateManifest', () => {
       d.spec.ingress = { host: 'a.example.com' };
     }));
     expect(m.spec.health).toEqual({
-      httpGet: { path: '/healthz', port: 80 }, intervalSeconds: 5, timeoutSeconds: 2, failureThreshold: 3, successThreshold: 1,
+      httpGet: { path: '/healthz', port: 80 }, intervalSeconds: 5, timeoutSeconds: 2, failureThreshold: 3, successThreshold: 1, replaceAfterSeconds: 60,
     });
     expect(m.spec.scaling).toEqual({
       minReplicas: 1, maxReplicas: 10,

@@ -114,6 +114,22 @@ const rows: Row[] = [
     input: input({ current: 4, ready: 4, windows: { rps: series((ago) => (ago <= 6 ? 350 : 100)) } }), // ceil(350 / 50) = 7 < 8
     replicas: 4, direction: 'none', heldBy: 'window',
   },
+  // ---- saturation ----
+  {
+    name: 'every replica failing its checks while requests arrive: panic, double (a busy app is not left to its replacements)',
+    input: input({ policy: spec({ http: undefined, cpu: { targetUtilizationPct: 50 } }), current: 1, ready: 0, starting: 0, notReady: 1, windows: { rps: flat(30) } }),
+    replicas: 2, direction: 'out', reason: /^panic: scale out 1 -> 2: 1 replica\(s\) failing their checks and none ready while 30 requests\/s arrive/,
+  },
+  {
+    name: 'saturation waits for replicas already starting',
+    input: input({ policy: spec({ http: undefined, cpu: { targetUtilizationPct: 50 } }), current: 2, ready: 0, starting: 1, notReady: 1, windows: { rps: flat(30) } }),
+    replicas: 2, direction: 'none', heldBy: 'missing-data', // no cpu samples: nothing else to go on
+  },
+  {
+    name: 'replicas failing without traffic are no saturation (liveness handles a broken app)',
+    input: input({ policy: spec({ http: undefined, cpu: { targetUtilizationPct: 50 } }), current: 1, ready: 0, starting: 0, notReady: 1, windows: { rps: flat(0) } }),
+    replicas: 1, direction: 'none', heldBy: 'clamp',
+  },
   // ---- scale in: stabilization ----
   {
     name: 'scale in to the highest recommendation over the 60 s stabilization window',
