@@ -120,9 +120,9 @@ class StaticNginx {
 async function startLuaNginx(prefix: string, port: number, servers: Address[]): Promise<LuaNginx> {
   const logsDir = join(prefix, 'logs');
   const appsConfPath = join(prefix, 'conf', 'apps.conf');
-  const controlSocket = join(prefix, 'control', 'membership.sock');
+  const controlSocket = join(prefix, 'control', 'control.sock');
   // The peers are not rendered in Lua mode, but a route with none answers 503 without an upstream.
-  const apps = renderAppsConf(table([benchRoute(servers, 'bench', HOST)]), { listen: { host: '127.0.0.1', port }, logsDir, luaBalancer: true, controlSocket }).text;
+  const apps = renderAppsConf(table([benchRoute(servers, 'bench', HOST)]), { listen: { host: '127.0.0.1', port }, logsDir, luaBalancer: true, control: { socketPath: controlSocket } }).text;
   const main = renderMainConf({
     prefixDir: prefix,
     logsDir,

@@ -37,15 +37,20 @@ export interface TestDaemon {
   cleanup(): Promise<void>;
 }
 
-/**
- * `before` runs once the test's dirs, options and labels exist but before the daemon starts: a
- * world the controller then finds (replicas made by an older AutoServe, an nginx already serving).
- */
 export async function startTestDaemon(
   name: string,
   overrides: Partial<DaemonOptions> = {},
-  before?: (ctx: { env: DockerTestEnv; options: DaemonOptions; manifestsDir: string }) => Promise<void>,
+  extra: {
+    /** Where the controller's log goes (tests that read it); default stdout. */
+    logStream?: NodeJS.WritableStream;
+    /**
+     * Runs once the test's dirs, options and labels exist but before the daemon starts: a world the
+     * controller then finds (replicas made by an older AutoServe, an nginx already serving).
+     */
+    before?: (ctx: { env: DockerTestEnv; options: DaemonOptions; manifestsDir: string }) => Promise<void>;
+  } = {},
 ): Promise<TestDaemon> {
+  const { logStream, before } = extra;
   const env = createDockerTestEnv(name);
   const root = await mkdtemp(join(tmpdir(), `autoserve-${name}-`));
   const manifestsDir = join(root, 'manifests');
@@ -63,7 +68,7 @@ export async function startTestDaemon(
     logLevel: process.env.AUTOSERVE_TEST_LOG ?? 'warn',
     ...overrides,
   });
-  const logger = pino({ level: options.logLevel });
+  const logger = logStream ? pino({ level: options.logLevel }, logStream) : pino({ level: options.logLevel });
   const runtime = new DockerRuntime({ logger, docker: env.docker });
   try {
     await before?.({ env, options, manifestsDir });

@@ -63,7 +63,7 @@ describe('data path: replicas on AutoServe\'s network', () => {
 
   beforeAll(async () => {
     // An older deployment is serving under load when the new controller starts on its state dir.
-    t = await startTestDaemon('datapath', {}, async ({ env, options, manifestsDir }) => {
+    t = await startTestDaemon('datapath', {}, { before: async ({ env, options, manifestsDir }) => {
       const older: Address[] = [];
       for (const slot of [0, 1]) {
         const container = await env.docker.createContainer(olderReplicaOptions(options.instance, slot, env.labels));
@@ -79,7 +79,7 @@ describe('data path: replicas on AutoServe\'s network', () => {
       await import('node:fs/promises').then((fs) => fs.writeFile(`${manifestsDir}/echo.yaml`, echo));
       load = new LoadGenerator({ port: options.lbPort, hostHeader: HOST, ratePerSec: 40, durationMs: 90_000, timeoutMs: 5_000, isOk: (s) => s === 200 });
       loadDone = load.run();
-    });
+    } });
   });
   afterAll(async () => {
     load?.stop();

@@ -15,6 +15,7 @@ import { Drainer } from '../../../src/controllers/containers/drainer.js';
 import type { ReplicaFacts } from '../../../src/core/replica.js';
 import { applyDefaults } from '../../../src/manifest/defaults.js';
 import { HealthProber } from '../../../src/observe/health-prober.js';
+import { openValueSource } from '../../../src/secrets/value-source.js';
 import { Store } from '../../../src/store/store.js';
 import { appManifest } from '../../support/app-manifest.js';
 import { eventually } from '../../support/eventually.js';
@@ -47,7 +48,8 @@ describe('adopting running replicas', () => {
     const drainer = new Drainer({ runtime, logger, leaveUpstream: async () => {}, onGone: () => {} });
     const manifest = applyDefaults(load(appManifest('web', { replicas: 1 })));
     const controller = new ContainerController({
-      runtime, store, prober, drainer, logger, env: {}, instance: 'default',
+      runtime, store, prober, drainer, logger, instance: 'default',
+      values: openValueSource({ env: {}, openEnv: [], fingerprintKey: Buffer.alloc(32, 7) }),
       desired: { get: () => ({ manifest, file: 'web.yaml', document: 0 }), mayPrune: () => true },
       executor: new ContainerExecutor(runtime, drainer, logger),
     });
