@@ -1,6 +1,8 @@
 // What the API server needs from the daemon, passed in (no singletons).
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
+import type { ReplicaLoad } from '../history/history-recorder.js';
+import type { MetricHistory } from '../history/metric-history.js';
 import type { AutoserveMetrics } from '../observe/metrics.js';
 import type { Store } from '../store/store.js';
 
@@ -21,4 +23,10 @@ export interface ApiDeps {
   /** POST endpoints that edit manifests; requires authToken. */
   enableWriteApi: boolean;
   logger: Logger;
+  /** Per-app metric history (/history, /apps/{name}/history, /top); without it those answer 404. */
+  history?: MetricHistory;
+  /** The latest CPU and memory reading of each running replica of an app (/top). */
+  replicaLoads?: (app: string) => ReplicaLoad[];
+  /** The built dashboard (index.html, assets/); default dist/ui of this package. */
+  uiDir?: string;
 }

@@ -24,6 +24,8 @@ import { watchContainerEvents } from '../observe/docker-events.js';
 import { HealthProber } from '../observe/health-prober.js';
 import { WorkQueue } from '../reconcile/work-queue.js';
 import { Store } from '../store/store.js';
+import { HistoryRecorder } from '../history/history-recorder.js';
+import { MetricHistory } from '../history/metric-history.js';
 import { ManifestStatusRecorder } from './manifest-status.js';
 import type { DaemonOptions } from './options.js';
 
@@ -87,7 +89,11 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
   const store = await Store.open(options.dbPath, logger);
   const metrics = new AutoserveMetrics({ apps: () => store.apps() });
   let readyFlag = false;
+  const history = new MetricHistory(options.historyIntervalMs);
+  let recorder: HistoryRecorder | undefined; // the API listens before the recorder exists
   const api = createApiServer({
+    history,
+    replicaLoads: (app) => recorder?.replicaLoads(app) ?? [],
     store,
     docker,
     instance: options.instance,
@@ -173,6 +179,9 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
     windowSeconds: ACCESS_LOG_WINDOW_SECONDS,
     pollIntervalMs: ACCESS_LOG_POLL_MS,
   });
+  // Its own sampler: CPU is a delta between two readings of one sampler, so two loops can't share one.
+  const sampler = new ContainerMetricsSampler({ docker, logger: logger.child({ component: 'history' }) });
+  recorder = new HistoryRecorder({ history, apps: () => store.apps(), requests: accessLog, sampler, logger });
   const scaler = new ScalerController({
     store,
     logger: logger.child({ controller: 'scaler' }),
@@ -312,6 +321,7 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
   );
   await accessLog.start();
   scaler.start();
+  recorder.start();
   const resyncTimer = setInterval(() => void resyncAll(), options.resyncMs);
   resyncTimer.unref();
 
@@ -333,6 +343,7 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
       await closeServer(api);
       clearInterval(resyncTimer);
       scaler.stop();
+      recorder?.stop();
       await accessLog.stop();
       events.close();
       await source.stop();

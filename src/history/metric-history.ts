@@ -31,6 +31,12 @@ export function isHistoryField(name: string): name is HistoryField {
   return (HISTORY_FIELDS as readonly string[]).includes(name);
 }
 
+function emptyColumns(fields: readonly HistoryField[]): HistoryColumns {
+  const out: HistoryColumns = { t: [] };
+  for (const field of fields) out[field] = [];
+  return out;
+}
+
 /** A ring of samples of one app. NaN marks "not measured" in the typed arrays. */
 export class HistoryRing {
   private readonly times: Float64Array;
@@ -73,8 +79,7 @@ export class HistoryRing {
   /** The samples with t >= sinceMs, as columns of the named fields (all when omitted). */
   read(sinceMs = -Infinity, fields: readonly HistoryField[] = HISTORY_FIELDS): HistoryColumns {
     const first = this.firstAtOrAfter(sinceMs);
-    const out: HistoryColumns = { t: [] };
-    for (const field of fields) out[field] = [];
+    const out = emptyColumns(fields);
     for (let i = first; i < this.length; i++) {
       const slot = this.index(i);
       out.t.push(this.times[slot]!);
@@ -151,8 +156,9 @@ export class MetricHistory {
     return [...this.rings.keys()].sort();
   }
 
-  read(app: string, sinceMs?: number, fields?: readonly HistoryField[]): HistoryColumns | undefined {
-    return this.rings.get(app)?.read(sinceMs, fields);
+  /** An app's columns since `sinceMs`; empty columns for an app without samples. */
+  read(app: string, sinceMs?: number, fields: readonly HistoryField[] = HISTORY_FIELDS): HistoryColumns {
+    return this.rings.get(app)?.read(sinceMs, fields) ?? emptyColumns(fields);
   }
 
   latest(app: string): HistorySample | undefined {

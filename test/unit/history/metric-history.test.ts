@@ -87,7 +87,7 @@ describe('MetricHistory', () => {
     expect(history.lastRecordedAt).toBe(10_000);
     history.retain(new Set(['web']));
     expect(history.apps()).toEqual(['web']);
-    expect(history.read('api')).toBeUndefined();
+    expect(history.read('api', undefined, ['rps'])).toEqual({ t: [], rps: [] });
     expect(history.latest('web')?.rps).toBe(5);
   });
 });
