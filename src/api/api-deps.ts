@@ -1,7 +1,7 @@
 // What the API server needs from the daemon, passed in (no singletons).
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
-import type { ReplicaLoad } from '../history/history-recorder.js';
+import type { ReplicaLoad } from '../history/history-views.js';
 import type { MetricHistory } from '../history/metric-history.js';
 import type { AutoserveMetrics } from '../observe/metrics.js';
 import type { Store } from '../store/store.js';

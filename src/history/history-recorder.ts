@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { errorMessage } from '../errors.js';
 import type { ContainerRef, ContainerSample } from '../observe/container-metrics.js';
 import type { AppStatus } from '../store/status-model.js';
+import type { ReplicaLoad } from './history-views.js';
 import type { HistorySample, MetricHistory } from './metric-history.js';
 
 /** What the recorder reads request metrics from (AccessLogMetrics). */
@@ -18,18 +19,6 @@ export interface RequestMetricsSource {
 export interface ReplicaSampler {
   sample(containers: readonly ContainerRef[]): Promise<Map<string, ContainerSample>>;
   forget(id: string): void;
-}
-
-/** The latest reading of one replica; null where it could not be measured yet. */
-export interface ReplicaLoad {
-  id: string;
-  name: string;
-  /** Share of its CPU limit (of one core without a limit) in use. */
-  cpu: number | null;
-  cpuCores: number | null;
-  /** Share of its memory limit (of host memory without a limit) in use. */
-  memory: number | null;
-  memoryBytes: number | null;
 }
 
 export interface HistoryRecorderDeps {

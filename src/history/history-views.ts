@@ -1,8 +1,19 @@
 // The answers of the history endpoints, shared by the API (which builds them), the CLI and the
 // dashboard (which read them). docs/api.md describes each field.
 import type { ScalingRecord } from '../store/status-model.js';
-import type { ReplicaLoad } from './history-recorder.js';
 import type { HistoryColumns, HistorySample } from './metric-history.js';
+
+/** The latest reading of one replica; null where it could not be measured yet. */
+export interface ReplicaLoad {
+  id: string;
+  name: string;
+  /** Share of its CPU limit (of one core without a limit) in use. */
+  cpu: number | null;
+  cpuCores: number | null;
+  /** Share of its memory limit (of host memory without a limit) in use. */
+  memory: number | null;
+  memoryBytes: number | null;
+}
 
 /** How the history is sampled: one point every `intervalSeconds`, at most `points` per app. */
 export interface HistoryShape {
