@@ -114,7 +114,7 @@ fi
 # --- 5. build ------------------------------------------------------------------------------
 needs_build() {
   [[ "${FORCE_BUILD:-0}" == 1 || ! -f "$BUILD_STAMP" ]] && return 0
-  [[ -n "$(find src schema tsconfig.json package.json package-lock.json scripts/copy-assets.mjs \
+  [[ -n "$(find src ui schema tsconfig.json package.json package-lock.json scripts/copy-assets.mjs scripts/build-ui.mjs \
     -newer "$BUILD_STAMP" -print -quit 2>/dev/null)" ]]
 }
 if needs_build; then
