@@ -40,6 +40,8 @@ export function addUiRoutes(router: Router, deps: ApiDeps, feed: ChangeFeed, ses
     }
     return loaded;
   };
+  // Read and compressed at start, so the first page view does not wait for it.
+  void assets().catch(() => undefined);
 
   for (const page of UI_PAGES) {
     router.get(page, async ({ req, res }) => {

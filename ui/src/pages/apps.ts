@@ -48,8 +48,8 @@ const sortState = { key: 'name', descending: false };
 
 export function appsPage(ctx: PageContext): Page {
   const rows = new Map<string, Row>();
-  let apps: AppStatus[] = [];
-  let history: HistoryAnswer['apps'] = {};
+  let apps: AppStatus[] | undefined;
+  let history: HistoryAnswer['apps'] | undefined;
   const head = h('tr', null);
   const body = h('tbody', null);
   const count = h('span', { class: 'muted' });
@@ -78,12 +78,14 @@ export function appsPage(ctx: PageContext): Page {
   };
 
   const latestRps = (name: string) => {
-    const values = history[name]?.rps ?? [];
+    const values = history?.[name]?.rps ?? [];
     for (let i = values.length - 1; i >= 0; i--) if (values[i] !== null) return values[i]!;
     return 0;
   };
 
   const draw = () => {
+    // The first draw waits for both answers: one layout and paint of the rows, not two.
+    if (!apps || !history) return;
     const column = COLUMNS.find((c) => c.key === sortState.key) ?? COLUMNS[0]!;
     const sorted = [...apps].sort((a, b) => {
       const [x, y] = [column.sort(a, latestRps(a.name)), column.sort(b, latestRps(b.name))];
