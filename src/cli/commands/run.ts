@@ -21,7 +21,7 @@ export function registerRun(program: Command): void {
     .option('--lb-port <port>', 'load balancer listen port', String(DEFAULT_OPTIONS.lbPort))
     .option('--nginx-conf-dir <dir>', 'manage the system nginx through this conf.d directory instead of an own master')
     .option('--allow-empty-prune', 'let an empty or missing manifest directory remove every app', false)
-    .option('--auth-token <token>', 'require Authorization: Bearer <token> on the API (all but /healthz); or AUTOSERVE_AUTH_TOKEN', process.env.AUTOSERVE_AUTH_TOKEN)
+    .option('--auth-token <token>', 'require Authorization: Bearer <token> on the API (all but /healthz and the dashboard page, whose login sets a read-only session cookie); or AUTOSERVE_AUTH_TOKEN', process.env.AUTOSERVE_AUTH_TOKEN)
     .option('--enable-write-api', 'enable POST endpoints that edit manifest files (requires --auth-token)', false)
     .option('--git <url>', 'git mode: clone and poll this repository instead of watching --manifests (https, ssh or file URL)')
     .option('--git-branch <branch>', 'branch to follow in git mode', 'main')

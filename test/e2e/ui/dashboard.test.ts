@@ -149,6 +149,7 @@ describe('dashboard in headless Chromium', () => {
     await page.getByText(/\/ 3 desired/).waitFor({ timeout: 3_000 });
     const seenAfterMs = Date.now() - written;
     expect(seenAfterMs).toBeLessThan(3_000);
+    console.log(`dashboard: manifest scale change visible on the open page after ${seenAfterMs} ms`);
     expect(await page.evaluate(() => (window as unknown as { marker?: string }).marker)).toBe('same document');
     // And the new replica turns up in the table once it exists, still without a reload.
     await eventually(async () => expect(await replicaRows.count()).toBe(3), { timeoutMs: 30_000, intervalMs: 200 });
