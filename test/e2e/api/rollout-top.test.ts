@@ -7,37 +7,19 @@ import { rolloutStatus } from '../../../src/cli/commands/rollout-status.js';
 import { showTop } from '../../../src/cli/commands/top.js';
 import { collectLines } from '../../../src/cli/output.js';
 import { eventually } from '../../support/eventually.js';
-import { startTestDaemon, type TestDaemon } from '../harness.js';
+import { demoManifest, startTestDaemon, type TestDaemon } from '../harness.js';
 
+/** The node echo server; FAIL_HEALTH makes a revision that never gets healthy. */
 function echo(opts: { version: string; replicas: number; failHealth?: boolean }): string {
-  return `apiVersion: v1
-kind: App
-metadata:
-  name: echo
-spec:
-  type: http
-  image: autoserve-node-echo:v1
-  replicas: ${opts.replicas}
-  ports:
-    - containerPort: 8080
-  health:
-    httpGet: { path: /healthz, port: 8080 }
-    intervalSeconds: 1
-    timeoutSeconds: 1
-    failureThreshold: 2
-  resources: { cpu: 0.5, memory: 64Mi }
-  env:
-    - name: VERSION
-      value: "${opts.version}"
-    - name: FAIL_HEALTH
-      value: "${opts.failHealth ? '1' : '0'}"
-  termination:
-    drainSeconds: 0
-    stopTimeoutSeconds: 2
-  rollout:
-    maxSurge: 1
-    progressDeadlineSeconds: 6
-`;
+  return demoManifest('echo', {
+    image: 'autoserve-node-echo:v1',
+    replicas: opts.replicas,
+    spec: [
+      '  resources: { cpu: 0.5, memory: 64Mi }',
+      `  env: [{ name: VERSION, value: "${opts.version}" }, { name: FAIL_HEALTH, value: "${opts.failHealth ? '1' : '0'}" }]`,
+      '  rollout: { maxSurge: 1, progressDeadlineSeconds: 6 }',
+    ].join('\n'),
+  });
 }
 
 describe('rollout status and top against a real daemon', () => {

@@ -17,35 +17,18 @@ const TOKEN = 'dashboard-e2e-token';
 const SCREENSHOTS = process.env.AUTOSERVE_SCREENSHOTS === '1' ? join(import.meta.dirname, '..', '..', '..', 'docs', 'screenshots') : undefined;
 
 /** An autoscaled app on the node echo server: load moves its requests, latency, CPU and replicas. */
-const SHOP = `apiVersion: v1
-kind: App
-metadata:
-  name: shop
-spec:
-  type: http
-  image: autoserve-node-echo:v1
-  ports:
-    - containerPort: 8080
-  health:
-    httpGet: { path: /healthz, port: 8080 }
-    intervalSeconds: 1
-  resources: { cpu: 0.25, memory: 64Mi }
-  termination:
-    drainSeconds: 1
-    stopTimeoutSeconds: 5
+const SHOP = demoManifest('shop', {
+  image: 'autoserve-node-echo:v1',
+  spec: `  resources: { cpu: 0.25, memory: 64Mi }
   scaling:
     minReplicas: 1
     maxReplicas: 3
     policy:
       mode: auto
       cooldownSeconds: 5
-      http:
-        targetRPSPerReplica: 12
-        maxP95LatencyMs: 50
-        windowSeconds: 5
-      cpu:
-        targetUtilizationPct: 60
-`;
+      http: { targetRPSPerReplica: 12, maxP95LatencyMs: 50, windowSeconds: 5 }
+      cpu: { targetUtilizationPct: 60 }`,
+});
 
 describe('dashboard in headless Chromium', () => {
   let t: TestDaemon;

@@ -4,24 +4,17 @@ import { HistoryRecorder, type ReplicaSampler } from '../../../src/history/histo
 import { MetricHistory } from '../../../src/history/metric-history.js';
 import type { ContainerSample } from '../../../src/observe/container-metrics.js';
 import type { AppStatus, InstanceStatus } from '../../../src/store/status-model.js';
+import { appStatus, instanceStatus } from '../../support/app-status.js';
 
-function instance(id: string, extra: Partial<InstanceStatus> = {}): InstanceStatus {
-  return { id, name: `r-${id}`, revision: 'r1', slot: 0, state: 'running', health: 'ready', draining: false, startedAt: '', ...extra };
-}
+const instance = (id: string, extra: Partial<InstanceStatus> = {}) => instanceStatus(id, 'r1', extra);
 
 function app(name: string, instances: InstanceStatus[], cpuLimit?: number): AppStatus {
-  return {
-    name,
-    generation: 1,
-    observedGeneration: 1,
-    phase: 'Running',
-    conditions: [],
-    replicas: { desired: instances.length, ready: instances.length, updated: instances.length },
+  const n = instances.length;
+  return appStatus(name, {
+    replicas: { desired: n, ready: n, updated: n },
     instances,
     ...(cpuLimit !== undefined ? { spec: { resources: { cpu: cpuLimit } } as AppStatus['spec'] } : {}),
-    createdAt: '',
-    updatedAt: '',
-  };
+  });
 }
 
 class FakeSampler implements ReplicaSampler {

@@ -2,32 +2,25 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { rolloutProgress } from '../../../src/store/rollout-progress.js';
 import type { AppStatus, Condition, InstanceStatus } from '../../../src/store/status-model.js';
+import { appStatus, instanceStatus } from '../../support/app-status.js';
 
 const NOW = '2024-05-01T10:00:00.000Z';
 
-function replica(revision: string, extra: Partial<InstanceStatus> = {}): InstanceStatus {
-  return { id: `id-${Math.random()}`, name: 'r', revision, slot: 0, state: 'running', health: 'ready', draining: false, startedAt: NOW, ...extra };
-}
+const replica = (revision: string, extra: Partial<InstanceStatus> = {}) => instanceStatus(`id-${Math.random()}`, revision, extra);
 
 function condition(type: string, reason = type, status: Condition['status'] = 'True'): Condition {
   return { type, status, reason, message: `${type} says why`, lastTransitionTime: NOW };
 }
 
 function app(over: Partial<AppStatus> = {}): AppStatus {
-  return {
-    name: 'web',
-    generation: 2,
-    observedGeneration: 2,
-    phase: 'Running',
+  return appStatus('web', {
     conditions: [condition('Ready', 'ReplicasReady')],
     replicas: { desired: 2, ready: 2, updated: 2 },
     instances: [replica('new'), replica('new')],
     containerRevision: 'new',
     spec: { state: 'up' } as AppStatus['spec'],
-    createdAt: NOW,
-    updatedAt: NOW,
     ...over,
-  };
+  });
 }
 
 describe('rolloutProgress', () => {
@@ -38,7 +31,7 @@ describe('rolloutProgress', () => {
     ['new replicas not ready yet', { replicas: { desired: 2, ready: 1, updated: 2 } }, 'progressing', /1 of 2 updated replicas are ready/],
     ['exited old replica does not hold it', { instances: [replica('new'), replica('new'), replica('old', { state: 'exited' })] }, 'complete', /successfully/],
     ['not reconciled yet', { containerRevision: undefined }, 'progressing', /waiting for the controller/],
-    ['generation not observed yet', { observedGeneration: 1 }, 'progressing', /waiting for the controller/],
+    ['generation not observed yet', { generation: 2, observedGeneration: 1 }, 'progressing', /waiting for the controller/],
     ['phase not Running', { phase: 'Degraded' }, 'progressing', /phase is Degraded/],
     ['rollout halted', { conditions: [condition('RolloutFailed', 'ProgressDeadlineExceeded')] }, 'failed', /^RolloutFailed \(ProgressDeadlineExceeded\): RolloutFailed says why$/],
     ['manifest invalid', { conditions: [condition('ManifestInvalid')] }, 'failed', /ManifestInvalid/],
