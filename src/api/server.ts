@@ -12,6 +12,7 @@ import { addEventRoutes } from './routes/events.js';
 import { addHealthRoutes } from './routes/health.js';
 import { addHistoryRoutes } from './routes/history.js';
 import { addUiRoutes, isOpenUiPath } from './routes/ui.js';
+import { addWatchRoute } from './routes/watch.js';
 import { addLogRoutes } from './routes/logs.js';
 import { addPrometheusRoute } from './routes/prometheus.js';
 import { addWriteRoutes } from './routes/write.js';
@@ -37,7 +38,8 @@ export function buildRouter(deps: ApiDeps, feed: ChangeFeed, sessions: UiSession
   addHistoryRoutes(router, deps);
   addPrometheusRoute(router, deps);
   addWriteRoutes(router, deps);
-  addUiRoutes(router, deps, feed, sessions);
+  addWatchRoute(router, feed);
+  addUiRoutes(router, deps, sessions);
   return router;
 }
 

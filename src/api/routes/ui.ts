@@ -1,9 +1,7 @@
 // The dashboard: its page (one HTML shell for every /ui/ path; the script draws the page the path
-// names), its bundled assets, the live-change stream, and the login that turns the token into a
-// session cookie. The shell and assets hold no data and are open; every data call behind them
+// names), its bundled assets, and the login that turns the token into a session cookie. The shell and assets hold no data and are open; every data call behind them
 // needs the token or the session cookie like any other endpoint.
 import type { ApiDeps } from '../api-deps.js';
-import type { ChangeFeed } from '../change-feed.js';
 import { tokenMatches } from '../auth.js';
 import { HttpError } from '../http-error.js';
 import { isObject, readBody } from '../read-body.js';
@@ -29,7 +27,7 @@ export function isOpenUiPath(pathname: string): boolean {
   return pathname === '/ui' || pathname.startsWith('/ui/');
 }
 
-export function addUiRoutes(router: Router, deps: ApiDeps, feed: ChangeFeed, sessions: UiSessions): void {
+export function addUiRoutes(router: Router, deps: ApiDeps, sessions: UiSessions): void {
   let loading: Promise<UiAssets | undefined> | undefined;
   const assets = async (): Promise<UiAssets> => {
     loading ??= UiAssets.load(deps.uiDir ?? defaultUiDir());
@@ -53,12 +51,6 @@ export function addUiRoutes(router: Router, deps: ApiDeps, feed: ChangeFeed, ses
     const file = (await assets()).asset(params.file!);
     if (!file) throw new HttpError(404, 'NotFound', `no such asset: ${params.file}`);
     sendUiFile(req, res, file, IMMUTABLE);
-    return undefined;
-  });
-
-  router.get('/watch', ({ res }) => {
-    if (!feed.hasRoom()) throw new HttpError(503, 'TooManyWatchers', 'too many open /watch streams; try again later');
-    feed.open(res);
     return undefined;
   });
 
