@@ -59,3 +59,43 @@ export async function launchBrowser(viewport = { width: 1400, height: 900 }): Pr
     },
   };
 }
+
+export const FIREFOX_PATH = process.env.AUTOSERVE_FIREFOX ?? '/usr/bin/firefox-esr';
+
+export interface TestFirefox {
+  browser: import('puppeteer-core').Browser;
+  /** Console errors and uncaught exceptions of every page opened with newPage(). */
+  errors: string[];
+  newPage(): Promise<import('puppeteer-core').Page>;
+  close(): Promise<void>;
+}
+
+/**
+ * Debian's Firefox ESR, headless on a fresh profile, driven over WebDriver BiDi by puppeteer-core
+ * (playwright-core drives only its own patched Firefox build, which can't be downloaded here).
+ */
+export async function launchFirefox(): Promise<TestFirefox> {
+  const { default: puppeteer } = await import('puppeteer-core');
+  const profile = await mkdtemp(join(tmpdir(), 'autoserve-firefox-'));
+  const browser = await puppeteer.launch({ browser: 'firefox', executablePath: FIREFOX_PATH, headless: true, userDataDir: profile }).catch(async (err: unknown) => {
+    await rm(profile, { recursive: true, force: true });
+    throw err;
+  });
+  const errors: string[] = [];
+  return {
+    browser,
+    errors,
+    async newPage() {
+      const page = await browser.newPage();
+      page.on('console', (msg) => {
+        if (msg.type() === 'error') errors.push(`console: ${msg.text()}`);
+      });
+      page.on('pageerror', (err) => errors.push(`pageerror: ${err instanceof Error ? err.message : String(err)}`));
+      return page;
+    },
+    async close() {
+      await browser.close().catch(() => undefined);
+      await rm(profile, { recursive: true, force: true });
+    },
+  };
+}

@@ -6,9 +6,10 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
+import type { AppHistoryAnswer } from '../../../src/history/history-views.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../../support/eventually.js';
-import { launchBrowser, type TestBrowser } from '../../support/browser.js';
+import { launchBrowser, launchFirefox, type TestBrowser } from '../../support/browser.js';
 import { httpGet } from '../../support/http-get.js';
 import { LoadGenerator } from '../../support/load-generator.js';
 import { demoManifest, startTestDaemon, type TestDaemon } from '../harness.js';
@@ -160,9 +161,10 @@ describe('dashboard in headless Chromium', () => {
         }, { timeoutMs: 15_000 });
       }
       // What the charts draw is real load: the history behind them has requests and CPU.
-      const history = await page.evaluate(async () => (await fetch('/apps/shop/history?fields=rps,cpu')).json());
-      expect(Math.max(...history.series.rps.filter((v: number | null) => v !== null))).toBeGreaterThan(10);
-      expect(Math.max(...history.series.cpu.filter((v: number | null) => v !== null))).toBeGreaterThan(0);
+      const history = await page.evaluate(async (): Promise<AppHistoryAnswer> => (await fetch('/apps/shop/history?fields=rps,cpu')).json());
+      const measured = (values: (number | null)[] | undefined) => (values ?? []).filter((v): v is number => v !== null);
+      expect(Math.max(...measured(history.series.rps))).toBeGreaterThan(10);
+      expect(Math.max(...measured(history.series.cpu))).toBeGreaterThan(0);
       expect(history.scaling.length).toBeGreaterThan(0);
       if (SCREENSHOTS) {
         // The picture shows the scale out through: three ready replicas under load.
@@ -202,5 +204,26 @@ describe('dashboard in headless Chromium', () => {
       expect(types.every((type) => type === 'Warning')).toBe(true);
     });
     await page.close();
+  });
+
+  it('works in Firefox too: login, the three pages with data and charts, no console errors', async () => {
+    const firefox = await launchFirefox();
+    try {
+      const page = await firefox.newPage();
+      await page.goto(`${base}/ui/`);
+      await page.waitForSelector('input[name="token"]');
+      await page.type('input[name="token"]', TOKEN);
+      await page.click('form.login button[type="submit"]');
+      await page.waitForFunction(() => document.querySelectorAll('tr[data-app]').length === 4);
+      await page.waitForFunction(() => [...document.querySelectorAll('.spark-value')].every((e) => /^\d/.test(e.textContent ?? '')));
+      await page.click('tr[data-app="shop"] a');
+      await page.waitForFunction(() => ['rps', 'p95', 'cpu', 'memory', 'replicas'].every((c) => Number(document.querySelector(`[data-chart="${c}"]`)?.getAttribute('data-points')) >= 2));
+      expect(await page.$$eval('section:has(h2) h2', (hs) => hs.map((h) => h.textContent))).toEqual(expect.arrayContaining(['Replicas', 'Conditions', 'Scaling decisions', 'Events']));
+      await page.click('a[data-nav="events"]');
+      await page.waitForSelector('[data-testid="events"] tbody tr');
+      expect(firefox.errors).toEqual([]);
+    } finally {
+      await firefox.close();
+    }
   });
 });
