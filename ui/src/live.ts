@@ -1,6 +1,8 @@
 // Live updates: one EventSource on /watch for the whole page. The server only says *that* the
 // store changed ("change") or a metric sample was taken ("history"); pages re-read what they show.
-// EventSource reconnects by itself; after a reconnect both kinds fire, as changes may have been missed.
+// When the stream drops, the feed does not let EventSource retry on its own: the shell asks
+// /ui/session first, so a session that ended (a controller restart) shows the login form instead
+// of a stream refused with 401, and a reconnected page re-reads everything it may have missed.
 
 export type LiveKind = 'change' | 'history';
 type Listener = (kind: LiveKind) => void;
@@ -8,29 +10,31 @@ type Listener = (kind: LiveKind) => void;
 export class LiveFeed {
   private source: EventSource | undefined;
   private readonly listeners = new Set<Listener>();
-  private connectedBefore = false;
 
-  constructor(private readonly indicator: HTMLElement) {}
+  /** `onLost`: the stream dropped; the caller decides when and how to start again. */
+  constructor(
+    private readonly indicator: HTMLElement,
+    private readonly onLost: () => void,
+  ) {}
 
   start(): void {
     if (this.source) return;
     const source = new EventSource('/watch');
     this.source = source;
-    source.addEventListener('hello', () => {
-      this.show('live');
-      if (this.connectedBefore) this.emit('change'), this.emit('history');
-      this.connectedBefore = true;
-    });
+    source.addEventListener('hello', () => this.show('live'));
     source.addEventListener('change', () => this.emit('change'));
     source.addEventListener('history', () => this.emit('history'));
-    source.addEventListener('error', () => this.show(source.readyState === EventSource.CLOSED ? 'offline' : 'reconnecting'));
+    source.addEventListener('error', () => {
+      if (this.source !== source) return;
+      this.stop('reconnecting');
+      this.onLost();
+    });
   }
 
-  stop(): void {
+  stop(state: 'offline' | 'reconnecting' = 'offline'): void {
     this.source?.close();
     this.source = undefined;
-    this.connectedBefore = false;
-    this.show('offline');
+    this.show(state);
   }
 
   /** Calls `listener` on every change; returns the unsubscribe. */

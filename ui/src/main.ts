@@ -19,7 +19,9 @@ const ROUTES: { path: RegExp; page: PageFactory; nav: string }[] = [
 
 const main = document.getElementById('main')!;
 const logout = document.getElementById('logout') as HTMLButtonElement;
-const live = new LiveFeed(document.getElementById('live')!);
+/** After the live stream drops, look again this long after (and as often while unreachable). */
+const RECONNECT_MS = 2_000;
+const live = new LiveFeed(document.getElementById('live')!, () => reconnect());
 let current: Page | undefined;
 let session: SessionState = { authRequired: false, authenticated: false };
 
@@ -47,6 +49,11 @@ function fail(err: unknown): void {
   }
   const notice = document.getElementById('notice') ?? main.insertAdjacentElement('afterbegin', h('p', { id: 'notice', class: 'error', role: 'alert' }))!;
   notice.textContent = err instanceof Error ? err.message : String(err);
+}
+
+/** Starts again once the controller answers: a new stream and a fresh page, or the login form. */
+function reconnect(): void {
+  setTimeout(() => void start().catch(() => reconnect()), RECONNECT_MS);
 }
 
 async function start(): Promise<void> {

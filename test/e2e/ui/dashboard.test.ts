@@ -1,6 +1,7 @@
 // The dashboard in a real headless Chromium against a real daemon, real containers and the
 // controller's own nginx, with --auth-token set: the login, the apps and app pages, live updates
-// without a reload, charts with data under load, the events page, and no console errors.
+// without a reload, charts with data under load, the events page, a session ended by a restart,
+// and no console errors; then the same pages once in Firefox.
 //
 // AUTOSERVE_SCREENSHOTS=1 also saves docs/screenshots/apps.png and app.png from this run.
 import { mkdir } from 'node:fs/promises';
@@ -9,6 +10,7 @@ import type { Page } from 'playwright-core';
 import type { AppHistoryAnswer } from '../../../src/history/history-views.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../../support/eventually.js';
+import { freePort } from '../../support/free-port.js';
 import { launchBrowser, launchFirefox, type TestBrowser } from '../../support/browser.js';
 import { httpGet } from '../../support/http-get.js';
 import { LoadGenerator } from '../../support/load-generator.js';
@@ -37,7 +39,8 @@ describe('dashboard in headless Chromium', () => {
   let base: string;
 
   beforeAll(async () => {
-    t = await startTestDaemon('dashboard', { authToken: TOKEN, historyIntervalMs: 1_000 });
+    // A fixed port, so the page's origin survives the controller restart below.
+    t = await startTestDaemon('dashboard', { authToken: TOKEN, historyIntervalMs: 1_000, port: await freePort() });
     base = `http://127.0.0.1:${t.daemon.apiPort}`;
     await t.writeManifest('web.yaml', demoManifest('web', { replicas: 2 }));
     await t.writeManifest('api.yaml', demoManifest('api', { replicas: 1 }));
@@ -203,6 +206,19 @@ describe('dashboard in headless Chromium', () => {
       const types = await rows.locator('td:nth-child(2)').allInnerTexts();
       expect(types.every((type) => type === 'Warning')).toBe(true);
     });
+    await page.close();
+  });
+
+  it('a controller restart ends the session: the open page turns to the login form by itself', async () => {
+    const page = await browser.newPage();
+    await login(page);
+    await t.restart(); // a new signing key: the old cookie is worth nothing now
+    await page.getByRole('heading', { name: 'Log in' }).waitFor({ timeout: 15_000 });
+    await page.getByLabel('token').fill(TOKEN);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.locator('tr[data-app="web"]').waitFor();
+    // While the controller was down, the browser may report refused connections; nothing else.
+    expect(browser.errors.splice(0).filter((e) => !/ERR_CONNECTION_REFUSED/.test(e))).toEqual([]);
     await page.close();
   });
 
