@@ -12,7 +12,7 @@
 //   most --api-concurrency calls at once (what ContainerMetricsSampler does).
 import Docker from 'dockerode';
 import pino from 'pino';
-import { ContainerMetricsSampler } from '../src/observe/container-metrics.js';
+import { ContainerMetricsSampler } from '../src/runtime/docker/container-metrics.js';
 import { arg, median, printTable } from './bench-util.js';
 
 const docker = new Docker();

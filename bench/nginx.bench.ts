@@ -4,7 +4,8 @@
 //
 // 1. Throughput and p99 (wrk -t2 -c32 --latency, Host: bench.localhost): straight to one node-echo
 //    replica's published port, through our nginx (NginxProcess, rendered templates) to 1 and to 3
-//    replicas, and through the reload-free Lua balancer (bench/nginx-lua) to 1 and 3. With --explore
+//    replicas, and through the reload-free Lua balancer (the product's rendered config and
+//    src/render/lua, membership POSTed to its control socket) to 1 and 3. With --explore
 //    (default on) also variants that show where the proxy's cost goes: one worker, buffered or no
 //    access log, and a replica on the host network (no docker-proxy). Targets are alternated run by
 //    run so machine noise hits all of them; medians are reported.
@@ -24,17 +25,19 @@ import { spawn } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
 import { execa } from 'execa';
 import pino from 'pino';
-import { containerCreateOptions } from '../src/controllers/containers/container-config.js';
+import { containerCreateOptions } from '../src/runtime/docker/create-options.js';
 import { NginxProcess } from '../src/controllers/routes/nginx-process.js';
 import { acceptingWorkerPids } from '../src/controllers/routes/nginx-workers.js';
-import type { AppRoute, RouteTable, UpstreamServer } from '../src/controllers/routes/route-table.js';
-import { renderAppsConf, renderMainConf } from '../src/render/render-nginx-config.js';
+import type { Address } from '../src/core/replica.js';
+import type { AppRoute, RouteTable } from '../src/core/routes.js';
+import { MEMBERSHIP_PATH } from '../src/controllers/routes/membership-endpoint.js';
+import { membershipBody, type Membership } from '../src/render/membership.js';
+import { LUA_BALANCER_FILE, luaBalancerSource, renderAppsConf, renderMainConf } from '../src/render/render-nginx-config.js';
 import { freePort } from '../test/support/free-port.js';
 import { LoadGenerator, type LoadResult } from '../test/support/load-generator.js';
 import { arg, median, printTable } from './bench-util.js';
@@ -45,7 +48,6 @@ const LABEL_KEY = 'autoserve.bench';
 const LABEL_VALUE = 'nginx';
 const BENCH_LABEL = { [LABEL_KEY]: LABEL_VALUE };
 const BENCH_ROOT = join(tmpdir(), 'autoserve-nginx-bench');
-const LUA_DIR = join(dirname(fileURLToPath(import.meta.url)), 'nginx-lua');
 const HOST = 'bench.localhost';
 const logger = pino({ level: 'warn' });
 
@@ -130,11 +132,15 @@ async function waitHealthy(port: number, timeoutMs = 30_000): Promise<void> {
 }
 
 async function startReplica(runId: string, slot: number): Promise<Replica> {
-  const options = containerCreateOptions(
-    { image: IMAGE, env: {}, ports: [8080] },
-    { instance: `nginxbench${runId}`, app: 'bench', revision: 'r', slot, labels: BENCH_LABEL },
-    2,
-  );
+  const options = containerCreateOptions({
+    shape: { image: IMAGE, env: {}, ports: [8080] },
+    instance: `nginxbench${runId}`,
+    app: 'bench',
+    revision: 'r',
+    slot,
+    labels: BENCH_LABEL,
+    stopTimeoutSeconds: 2,
+  });
   const container = await docker.createContainer(options);
   await container.start();
   const info = await container.inspect();
@@ -197,28 +203,40 @@ class StaticNginx {
   }
 }
 
-function userLine(): string {
-  return process.getuid?.() === 0 ? 'user nobody nogroup;' : '';
+/**
+ * The product's Lua membership config (rendered templates, src/render/lua) for the bench route, as
+ * a static master; memberships are POSTed straight to its control socket (`postMembership`), so the
+ * figure is the endpoint's own cost, without NginxProcess's seed file and confirming GET.
+ */
+async function startLuaNginx(prefix: string, port: number, servers: Address[]): Promise<LuaNginx> {
+  const logsDir = join(prefix, 'logs');
+  const appsConfPath = join(prefix, 'conf', 'apps.conf');
+  const controlSocket = join(prefix, 'control', 'membership.sock');
+  // The peers are not rendered in Lua mode, but a route with none answers 503 without an upstream.
+  const apps = renderAppsConf(table([benchRoute(servers)]), { listen: { host: '127.0.0.1', port }, logsDir, luaBalancer: true, controlSocket }).text;
+  const main = renderMainConf({
+    prefixDir: prefix,
+    logsDir,
+    pidFile: join(prefix, 'nginx.pid'),
+    appsConfPath,
+    luaModulesDir: '/usr/lib/nginx/modules',
+    ...(process.getuid?.() === 0 ? { workerUser: { user: 'nobody', group: 'nogroup' } } : {}),
+  });
+  for (const dir of ['conf', 'lua', 'control']) await mkdir(join(prefix, dir), { recursive: true, mode: 0o700 });
+  await writeFile(appsConfPath, apps);
+  await writeFile(join(prefix, 'lua', LUA_BALANCER_FILE), luaBalancerSource());
+  const nginx = new StaticNginx(prefix, port);
+  await nginx.start(main);
+  return Object.assign(nginx, { controlSocket, membership: {} as Membership });
 }
 
-async function startLuaNginx(prefix: string, port: number): Promise<StaticNginx> {
-  const template = await readFile(join(LUA_DIR, 'nginx.conf'), 'utf8');
-  const conf = template
-    .replaceAll('__USER_LINE__', userLine())
-    .replaceAll('__WORKER_PROCESSES__', 'auto')
-    .replaceAll('__PREFIX__', prefix)
-    .replaceAll('__LUA_DIR__', LUA_DIR)
-    .replaceAll('__PORT__', String(port));
-  const nginx = new StaticNginx(prefix, port);
-  await nginx.start(conf);
-  return nginx;
-}
+type LuaNginx = StaticNginx & { controlSocket: string; membership: Membership };
 
 /** Our rendered config (same templates as NginxProcess), edited by `edit`, as a static master. */
 async function startVariantNginx(
   prefix: string,
   port: number,
-  servers: UpstreamServer[],
+  servers: Address[],
   edit: { main?: (s: string) => string; apps?: (s: string) => string },
 ): Promise<StaticNginx> {
   const logsDir = join(prefix, 'logs');
@@ -241,7 +259,7 @@ async function startVariantNginx(
   return nginx;
 }
 
-function benchRoute(servers: UpstreamServer[], app = 'bench', host = HOST): AppRoute {
+function benchRoute(servers: Address[], app = 'bench', host = HOST): AppRoute {
   return { app, host, pathPrefix: '/', servers };
 }
 
@@ -249,20 +267,21 @@ function table(routes: AppRoute[]): RouteTable {
   return { routes };
 }
 
-function upstreams(...replicas: Replica[]): UpstreamServer[] {
+function upstreams(...replicas: Replica[]): Address[] {
   return replicas.map((r) => ({ host: '127.0.0.1', port: r.port }));
 }
 
-/** POSTs an app's peers to the Lua nginx; resolves with the round trip in ms. */
-function postMembership(port: number, app: string, peers: UpstreamServer[]): Promise<number> {
-  const body = peers.map((p) => `${p.host}:${p.port}`).join(' ');
+/** Sets an app's peers in the Lua nginx (one POST of the whole membership); resolves with the round trip in ms. */
+function postMembership(lua: LuaNginx, app: string, peers: Address[]): Promise<number> {
+  lua.membership[app] = peers.map((p) => `${p.host}:${p.port}`);
+  const body = membershipBody(lua.membership);
   const started = performance.now();
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: '127.0.0.1', port, method: 'POST', path: `/_membership?app=${app}`, agent: false, timeout: 5000, headers: { 'content-length': Buffer.byteLength(body) } },
+      { socketPath: lua.controlSocket, method: 'POST', path: MEMBERSHIP_PATH, agent: false, timeout: 5000, headers: { 'content-length': Buffer.byteLength(body) } },
       (res) => {
         res.resume();
-        res.on('end', () => (res.statusCode === 204 ? resolve(performance.now() - started) : reject(new Error(`membership POST: HTTP ${res.statusCode}`))));
+        res.on('end', () => (res.statusCode === 200 ? resolve(performance.now() - started) : reject(new Error(`membership POST: HTTP ${res.statusCode}`))));
       },
     );
     req.on('timeout', () => req.destroy(new Error('membership POST timed out')));
@@ -391,9 +410,9 @@ async function main(): Promise<void> {
     await ours.apply(three);
 
     // The Lua balancer.
-    const lua = await startLuaNginx(join(runDir, 'lua'), await freePort());
+    const lua = await startLuaNginx(join(runDir, 'lua'), await freePort(), upstreams(a, b, c));
     stoppers.push(() => lua.stop());
-    await postMembership(lua.port, 'bench', upstreams(a, b, c));
+    await postMembership(lua, 'bench', upstreams(a, b, c));
 
     // ---- 1. Throughput -------------------------------------------------------------------
     interface Target {
@@ -406,11 +425,11 @@ async function main(): Promise<void> {
       { name: 'direct: replica published port (docker-proxy)', port: a.port },
       { name: 'our nginx -> 1 replica', port: oursPort, before: () => ours.apply(one) },
       { name: 'our nginx -> 3 replicas', port: oursPort, before: () => ours.apply(three) },
-      { name: 'Lua balancer -> 1 replica', port: lua.port, before: () => postMembership(lua.port, 'bench', upstreams(a)) },
-      { name: 'Lua balancer -> 3 replicas', port: lua.port, before: () => postMembership(lua.port, 'bench', upstreams(a, b, c)) },
+      { name: 'Lua balancer -> 1 replica', port: lua.port, before: () => postMembership(lua, 'bench', upstreams(a)) },
+      { name: 'Lua balancer -> 3 replicas', port: lua.port, before: () => postMembership(lua, 'bench', upstreams(a, b, c)) },
     ];
     if (EXPLORE && hostNet) {
-      const variant = async (name: string, servers: UpstreamServer[], edit: Parameters<typeof startVariantNginx>[3]) => {
+      const variant = async (name: string, servers: Address[], edit: Parameters<typeof startVariantNginx>[3]) => {
         const nginx = await startVariantNginx(join(runDir, name), await freePort(), servers, edit);
         stoppers.push(() => nginx.stop());
         return nginx.port;
@@ -471,9 +490,9 @@ async function main(): Promise<void> {
         if (!test.ok) throw new Error(`nginx -t failed with ${n} apps: ${test.message}`);
       }
       // The same change through the Lua nginx, with N apps' memberships stored.
-      for (let i = 1; i < n; i++) await postMembership(lua.port, `app-${i}`, upstreams(replicas[i % 3]!));
+      for (let i = 1; i < n; i++) await postMembership(lua, `app-${i}`, upstreams(replicas[i % 3]!));
       const postMs: number[] = [];
-      for (let i = 1; i <= 5; i++) postMs.push(await postMembership(lua.port, 'app-0', upstreams(replicas[i % 2]!)));
+      for (let i = 1; i <= 5; i++) postMs.push(await postMembership(lua, 'app-0', upstreams(replicas[i % 2]!)));
       reloadRows.push([String(n), f0(median(applyMs)), f0(max(applyMs)), f0(median(testMs)), f2(median(postMs))]);
       process.stderr.write(`apps=${n}: apply ${applyMs.map(f0).join(', ')} ms; nginx -t ${testMs.map(f0).join(', ')} ms; POST ${postMs.map(f2).join(', ')} ms\n`);
     }
@@ -497,7 +516,7 @@ async function main(): Promise<void> {
       const latencies: number[] = [];
       const t0 = performance.now();
       for (let i = 1; i <= CHANGES && performance.now() - t0 < PHASE_LIMIT_MS; i++) {
-        latencies.push(await postMembership(lua.port, 'bench', memberships[i % 2]!));
+        latencies.push(await postMembership(lua, 'bench', memberships[i % 2]!));
         const due = (i * windowMs) / CHANGES - (performance.now() - t0);
         if (due > 0) await sleep(due);
       }
@@ -529,7 +548,7 @@ async function main(): Promise<void> {
     };
 
     await ours.apply(three);
-    await postMembership(lua.port, 'bench', upstreams(a, b, c));
+    await postMembership(lua, 'bench', upstreams(a, b, c));
     const reloadLoad = await withLoadGenerator(oursPort, reloadChanges);
     process.stderr.write(`reload + load generator: ${JSON.stringify({ ...reloadLoad.load, failures: reloadLoad.load.failures.slice(0, 5) })}\n`);
     const luaLoad = await withLoadGenerator(lua.port, () => luaChanges(reloadLoad.windowMs));
@@ -550,7 +569,7 @@ async function main(): Promise<void> {
 
     console.log(`\n### Membership change of one app with N apps (idle), 5 changes each\n`);
     printTable(
-      ['apps', 'our nginx: apply() median ms (nginx -t + swap + reload + confirmed)', 'apply() max ms', '`nginx -t` alone median ms', 'Lua: POST /_membership median ms'],
+      ['apps', 'our nginx: apply() median ms (nginx -t + swap + reload + confirmed)', 'apply() max ms', '`nginx -t` alone median ms', 'Lua: POST /_autoserve/membership median ms'],
       reloadRows,
     );
 

@@ -12,10 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import pino from 'pino';
-import { containerCreateOptions } from '../src/controllers/containers/container-config.js';
+import { containerCreateOptions } from '../src/runtime/docker/create-options.js';
 import { startDaemon } from '../src/daemon/daemon.js';
 import { DEFAULT_OPTIONS, resolveOptions } from '../src/daemon/options.js';
-import { listManagedContainers } from '../src/observe/docker-containers.js';
+import { listManagedContainers } from '../src/runtime/docker/replica-facts.js';
 import { freePort } from '../test/support/free-port.js';
 import { stopTestNginx } from '../test/e2e/harness.js';
 import { arg, median, printTable } from './bench-util.js';
@@ -33,11 +33,15 @@ async function rawParallel(replicas: number, run: number): Promise<number> {
   const started = performance.now();
   await Promise.all(
     Array.from({ length: replicas }, async (_, slot) => {
-      const options = containerCreateOptions(
-        { image: IMAGE, env: {}, ports: [8080] },
-        { instance: `rawbench${run}`, app: 'raw', revision: 'r', slot, labels: BENCH_LABEL },
-        2,
-      );
+      const options = containerCreateOptions({
+        shape: { image: IMAGE, env: {}, ports: [8080] },
+        instance: `rawbench${run}`,
+        app: 'raw',
+        revision: 'r',
+        slot,
+        labels: BENCH_LABEL,
+        stopTimeoutSeconds: 2,
+      });
       const container = await docker.createContainer(options);
       await container.start();
     }),

@@ -1,8 +1,7 @@
-// Errors that carry a condition reason. The reconcile engine sorts them into three kinds
-// (style item 6): stalled — retrying won't help until the input changes; waiting — something must
-// happen first; transient — retry with backoff.
+// Errors that carry a condition reason, in two kinds: stalled — retrying won't help until the
+// input changes (recorded, no requeue); transient — retry with backoff.
 
-export type ErrorKind = 'stalled' | 'waiting' | 'transient';
+export type ErrorKind = 'stalled' | 'transient';
 
 export class ReconcileError extends Error {
   constructor(
@@ -20,6 +19,13 @@ export class ReconcileError extends Error {
 export class ImagePullFailedError extends ReconcileError {
   constructor(image: string, detail: string, cause?: unknown) {
     super('ImagePullFailed', `image ${image} is not present and could not be pulled: ${detail}`, 'transient', { cause });
+  }
+}
+
+/** A create found its deterministic name taken: the observation was stale. Nothing was changed. */
+export class ReplicaExistsError extends ReconcileError {
+  constructor(name: string, cause?: unknown) {
+    super('ReplicaExists', `${name} exists already; observing again`, 'transient', { cause });
   }
 }
 

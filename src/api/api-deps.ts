@@ -1,14 +1,14 @@
 // What the API server needs from the daemon, passed in (no singletons).
-import type Docker from 'dockerode';
 import type { Logger } from 'pino';
 import type { ReplicaLoad } from '../history/history-views.js';
 import type { MetricHistory } from '../history/metric-history.js';
 import type { AutoserveMetrics } from '../observe/metrics.js';
+import type { ContainerRuntime } from '../runtime/runtime.js';
 import type { Store } from '../store/store.js';
 
 export interface ApiDeps {
   store: Store;
-  docker: Docker;
+  runtime: ContainerRuntime;
   /** Controller instance: the label scope of the containers whose logs are served. */
   instance: string;
   /** True once the first manifest load has been applied (readyz also pings Docker). */

@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { DEFAULT_INSTANCE } from '../controllers/containers/labels.js';
+import { DEFAULT_INSTANCE } from '../core/labels.js';
 
 export interface DaemonOptions {
   manifestsDir: string;

@@ -1,31 +1,23 @@
 // Feeds the metric history: every interval, one sample per app from what is already measured —
 // request rate and p95 from nginx's access-log windows, replica counts from the app's status, and
-// CPU and memory of each running replica from its cgroup (a few pread()s; the Docker stats API only
-// where cgroup files are out of reach). Keeps the latest per-replica reading for `top` and the app page.
+// CPU and memory of each running replica from a usage reader of the runtime's that only this loop
+// reads, so each CPU figure averages over this loop's own interval. Keeps the latest per-replica
+// reading for `top` and the app page.
 import type { Logger } from 'pino';
+import { isLive } from '../core/readiness.js';
 import { errorMessage } from '../errors.js';
-import type { ContainerRef, ContainerSample } from '../observe/container-metrics.js';
+import type { AccessLogMetrics } from '../observe/index-metrics.js';
+import type { UsageReader } from '../runtime/runtime.js';
 import type { AppStatus } from '../store/status-model.js';
 import type { ReplicaLoad } from './history-views.js';
 import type { HistorySample, MetricHistory } from './metric-history.js';
 
-/** What the recorder reads request metrics from (AccessLogMetrics). */
-export interface RequestMetricsSource {
-  rps(app: string, windowSeconds: number): number;
-  p95Ms(app: string, windowSeconds: number): number | null;
-}
-
-/** What the recorder reads replica CPU and memory from (ContainerMetricsSampler). */
-export interface ReplicaSampler {
-  sample(containers: readonly ContainerRef[]): Promise<Map<string, ContainerSample>>;
-  forget(id: string): void;
-}
-
 export interface HistoryRecorderDeps {
   history: MetricHistory;
   apps: () => AppStatus[];
-  requests: RequestMetricsSource;
-  sampler: ReplicaSampler;
+  requests: Pick<AccessLogMetrics, 'rps' | 'p95Ms'>;
+  /** A reader no other loop uses (ContainerRuntime.usageReader). */
+  usage: UsageReader;
   logger: Logger;
   now?: () => number;
 }
@@ -46,7 +38,7 @@ export class HistoryRecorder {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    for (const id of this.sampled) this.deps.sampler.forget(id);
+    for (const id of this.sampled) this.deps.usage.forgetUsage(id);
     this.sampled.clear();
   }
 
@@ -76,9 +68,9 @@ export class HistoryRecorder {
     const windowSeconds = Math.max(1, Math.round(interval / 1000));
     const apps = this.deps.apps();
     const targets = apps.flatMap((app) =>
-      app.instances.filter((i) => i.state === 'running' && !i.draining).map((i) => ({ app, instance: i })),
+      app.instances.filter((i) => isLive({ running: i.state === 'running', draining: i.draining })).map((i) => ({ app, instance: i })),
     );
-    const samples = await this.deps.sampler.sample(targets.map(({ instance }) => ({ id: instance.id })));
+    const samples = await this.deps.usage.usage(targets.map(({ instance }) => ({ id: instance.id })));
     this.forgetGone(new Set(targets.map(({ instance }) => instance.id)));
 
     this.replicas.clear();
@@ -117,7 +109,7 @@ export class HistoryRecorder {
   }
 
   private forgetGone(live: Set<string>): void {
-    for (const id of this.sampled) if (!live.has(id)) this.deps.sampler.forget(id);
+    for (const id of this.sampled) if (!live.has(id)) this.deps.usage.forgetUsage(id);
     this.sampled = live;
   }
 }

@@ -4,6 +4,7 @@
 // file was readable) is removed. An empty or missing directory removes nothing unless allowed:
 // an unmounted volume or a half-finished checkout must not look like "delete everything".
 
+import { compareStrings, stableJson } from '../core/stable-json.js';
 import type { LoadedApp, LoadResult, ManifestError } from './types.js';
 
 export interface DesiredStateOptions {
@@ -88,7 +89,7 @@ export class DesiredState {
 
   /** Every app at its last good spec, sorted by name. */
   all(): LoadedApp[] {
-    return [...this.apps.values()].sort((a, b) => compare(a.manifest.metadata.name, b.manifest.metadata.name));
+    return [...this.apps.values()].sort((a, b) => compareStrings(a.manifest.metadata.name, b.manifest.metadata.name));
   }
 
   /** Errors that concern `name`: its own, plus whole-file errors of the file its last good spec came from. */
@@ -107,16 +108,3 @@ export class DesiredState {
   }
 }
 
-/** JSON with object keys sorted, so equal manifests compare equal whatever their key order. */
-export function stableJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => {
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
-    const sorted: Record<string, unknown> = {};
-    for (const key of Object.keys(v).sort()) sorted[key] = (v as Record<string, unknown>)[key];
-    return sorted;
-  });
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}

@@ -7,7 +7,7 @@ export { validateManifest, type FieldError, type ValidatedDocument } from './val
 export { parseManifestFile, type ParsedFile } from './parse-file.js';
 export { loadManifestDirectory, loadManifestFiles, MAX_MANIFEST_BYTES } from './load-directory.js';
 export { listManifestFiles, isManifestFileName } from './list-manifest-files.js';
-export { DesiredState, stableJson, type ApplyResult, type DesiredStateOptions } from './desired-state.js';
+export { DesiredState, type ApplyResult, type DesiredStateOptions } from './desired-state.js';
 export { watchManifestDirectory, type ManifestWatcher, type WatchOptions } from './watch-directory.js';
 export { validatePaths, formatManifestError } from './validate-paths.js';
 export { writeSchemaFile, schemaFileText } from './write-schema-file.js';

@@ -3,6 +3,7 @@
 
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { compareStrings } from '../core/stable-json.js';
 
 const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 
@@ -22,7 +23,7 @@ export function isHiddenPath(relative: string): boolean {
 export async function listManifestFiles(dir: string): Promise<string[]> {
   const files: string[] = [];
   await walk(dir, files);
-  return files.sort(comparePaths);
+  return files.sort(compareStrings); // code-unit order: every host sorts the same
 }
 
 async function walk(dir: string, out: string[]): Promise<void> {
@@ -58,7 +59,3 @@ export function isMissing(err: unknown): boolean {
   return code === 'ENOENT' || code === 'ENOTDIR';
 }
 
-/** Plain code-unit order, independent of locale, so every host sorts the same. */
-export function comparePaths(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}

@@ -5,7 +5,8 @@ import { readFile, stat } from 'node:fs/promises';
 import type { LoadedApp, LoadResult, ManifestError } from './types.js';
 import { parseManifestFile } from './parse-file.js';
 import { rejectDuplicateNames } from './duplicate-names.js';
-import { comparePaths, listManifestFiles } from './list-manifest-files.js';
+import { compareStrings } from '../core/stable-json.js';
+import { listManifestFiles } from './list-manifest-files.js';
 
 /** Larger files are refused unread: a manifest is a few KiB; this bounds memory on a bad commit. */
 export const MAX_MANIFEST_BYTES = 1024 * 1024;
@@ -51,7 +52,7 @@ export function sortErrors(errors: ManifestError[]): ManifestError[] {
   return errors
     .map((error, index) => ({ error, index }))
     .sort((a, b) =>
-      comparePaths(a.error.file, b.error.file)
+      compareStrings(a.error.file, b.error.file)
       || (a.error.document ?? -1) - (b.error.document ?? -1)
       || a.index - b.index)
     .map(({ error }) => error);

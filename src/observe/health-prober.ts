@@ -1,14 +1,15 @@
 import http from 'node:http';
 import net from 'node:net';
+import { stableJson } from '../core/stable-json.js';
 import type { HealthSpec } from '../manifest/types.js';
-import type { ReplicaHealth } from '../controllers/containers/plan-containers.js';
+import type { Address, ReplicaHealth } from '../core/replica.js';
 
-/** What to probe for one replica: its published port and the app's health block (if any). */
+/** What to probe for one replica: the address of its health port and the app's health block (if any). */
 export interface ProbeTarget {
   id: string;
   app: string;
   name: string;
-  hostPort: number;
+  address: Address;
   health?: HealthSpec;
 }
 
@@ -71,7 +72,7 @@ export class HealthProber {
     }
     for (const target of targets) {
       const existing = this.states.get(target.id);
-      if (existing && existing.target.hostPort === target.hostPort && sameHealth(existing.target.health, target.health)) continue;
+      if (existing && sameAddress(existing.target.address, target.address) && sameHealth(existing.target.health, target.health)) continue;
       if (existing) this.forget(target.id);
       const state: ProbeState = { target, health: 'starting', successes: 0, failures: 0, lastDetail: 'not probed yet' };
       this.states.set(target.id, state);
@@ -96,7 +97,7 @@ export class HealthProber {
 
   private async probeOnce(state: ProbeState): Promise<void> {
     const { target } = state;
-    const result = target.health ? await probeHttp(target.hostPort, target.health) : await probeTcp(target.hostPort);
+    const result = target.health ? await probeHttp(target.address, target.health) : await probeTcp(target.address);
     if (this.states.get(target.id) !== state) return; // forgotten while probing
     state.lastDetail = result.detail;
     const spec = target.health;
@@ -120,7 +121,11 @@ export class HealthProber {
 }
 
 function sameHealth(a?: HealthSpec, b?: HealthSpec): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+  return stableJson(a) === stableJson(b);
+}
+
+function sameAddress(a: Address, b: Address): boolean {
+  return a.host === b.host && a.port === b.port;
 }
 
 interface ProbeResult {
@@ -128,10 +133,10 @@ interface ProbeResult {
   detail: string;
 }
 
-export function probeHttp(hostPort: number, spec: HealthSpec): Promise<ProbeResult> {
+export function probeHttp(address: Address, spec: HealthSpec): Promise<ProbeResult> {
   return new Promise((resolve) => {
     const req = http.get(
-      { host: '127.0.0.1', port: hostPort, path: spec.httpGet.path, timeout: spec.timeoutSeconds * 1000, agent: false },
+      { host: address.host, port: address.port, path: spec.httpGet.path, timeout: spec.timeoutSeconds * 1000, agent: false },
       (res) => {
         res.resume();
         const status = res.statusCode ?? 0;
@@ -143,9 +148,9 @@ export function probeHttp(hostPort: number, spec: HealthSpec): Promise<ProbeResu
   });
 }
 
-export function probeTcp(hostPort: number): Promise<ProbeResult> {
+export function probeTcp(address: Address): Promise<ProbeResult> {
   return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port: hostPort });
+    const socket = net.connect({ host: address.host, port: address.port });
     let settled = false;
     const finish = (ok: boolean, detail: string) => {
       if (settled) return;

@@ -1,14 +1,5 @@
-// The metrics API the daemon and the autoscaler use: per-replica CPU/memory, per-app request metrics.
-export {
-  ContainerMetricsSampler,
-  DEFAULT_API_CONCURRENCY,
-  type ContainerLimits,
-  type ContainerMetricsSamplerOptions,
-  type ContainerRef,
-  type ContainerSample,
-  type MetricsSource,
-} from './container-metrics.js';
-export { readCgroupLayout, type CgroupLayout, type CgroupVersion } from './cgroup-stats.js';
+// The metrics API the daemon and the autoscaler use: per-app request metrics from nginx. (Per-replica
+// CPU and memory come from the runtime: ContainerRuntime.usage.)
 export {
   AccessLogMetrics,
   DEFAULT_BACKFILL_BYTES,

@@ -83,9 +83,10 @@ interface Delayed {
  * - **Worker throws / rejects**: the key is retried after a per-key exponential backoff
  *   (`baseBackoffMs * 2^(attempt-1)`, capped at `maxBackoffMs`, minus up to `jitter` of it), and
  *   `onError({ key, error, attempt, delayMs })` is called. An add during a failed pass is folded
- *   into that retry rather than running at once, so events caused by a failing pass (a container's
- *   `die`) cannot spin a hot loop. Reconcilers record stalled errors themselves and resolve
- *   (see reconciler.ts); the queue retries everything that throws.
+ *   into that retry; an add after it runs at once (it means "look now"), so events can still
+ *   re-run a failing key early: crash loops are slowed by the container planner's own backoff,
+ *   not here. Reconcilers record stalled errors themselves and resolve (see reconciler.ts); the
+ *   queue retries everything that throws.
  * - **`addAfter(key, ms)`** keeps one timer per key, the earliest due one.
  * - **`drain()`** stops accepting work, cancels timers and drops waiting keys, aborts nothing and
  *   resolves once in-flight passes have finished (SIGTERM). **`stop()`** does the same but also
@@ -154,17 +155,12 @@ export class WorkQueue {
     return true;
   }
 
-  /**
-   * Adds every key: the periodic resync that catches missed events. With `jitterMs`, each key is
-   * spread over [0, jitterMs) so a resync of many apps doesn't arrive as one burst.
-   */
-  resync(keys: Iterable<string>, options: { jitterMs?: number } = {}): void {
-    const jitterMs = options.jitterMs ?? 0;
+  /** Adds every key: the periodic resync that catches missed events. */
+  resync(keys: Iterable<string>): void {
     for (const key of keys) {
       // A key waiting out its backoff keeps waiting: a periodic resync must not defeat it.
       if (this.failureCount(key) > 0 && this.delayed.has(key)) continue;
-      if (jitterMs > 0) this.addAfter(key, Math.floor(this.random() * jitterMs));
-      else this.add(key);
+      this.add(key);
     }
   }
 

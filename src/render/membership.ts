@@ -1,7 +1,7 @@
 // The replica membership the controller POSTs to the Lua balancer (lua membership mode): per app,
 // its unique peers as sorted "127.x.y.z:port" strings. Validated with the same rules as the
 // rendered config (the Lua side validates again); it is the part of the table that is NOT rendered.
-import type { RouteTable } from '../controllers/routes/route-table.js';
+import type { RouteTable } from '../core/routes.js';
 import { assertLoopbackIpv4, assertNginxToken, assertPort } from './nginx-quote.js';
 
 /** app -> sorted unique peers ("127.0.0.1:PORT"); [] = routed, no ready replica. */

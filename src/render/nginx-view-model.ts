@@ -3,7 +3,9 @@
 // plain printing.
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import type { AppRoute, RouteTable, UpstreamServer } from '../controllers/routes/route-table.js';
+import type { Address } from '../core/replica.js';
+import { compareStrings } from '../core/stable-json.js';
+import type { AppRoute, RouteTable } from '../core/routes.js';
 import {
   assertHostname,
   assertIpv4,
@@ -62,7 +64,7 @@ export interface ServerView {
 export interface UpstreamView {
   app: string;
   /** Empty in Lua mode: the peers are POSTed, not rendered. */
-  servers: UpstreamServer[];
+  servers: Address[];
 }
 
 export interface AppsViewModel {
@@ -100,7 +102,7 @@ export function buildViewModel(table: RouteTable, opts: AppsViewOptions): AppsVi
   const listen = { host: assertIpv4(opts.listen.host), port: assertPort(opts.listen.port) };
   const logsDir = absoluteSafePath(opts.logsDir);
   // Peers are validated in Lua mode too: a hostile one degrades its app just like in reload mode.
-  const routes = [...table.routes].map(validateRoute).sort((a, b) => compare(a.app, b.app));
+  const routes = [...table.routes].map(validateRoute).sort((a, b) => compareStrings(a.app, b.app));
   const luaBalancer = opts.luaBalancer ?? false;
   if (luaBalancer && !opts.controlSocket) throw new Error('the Lua balancer needs a controlSocket for its membership endpoint');
   const controlListen = luaBalancer ? `unix:${absoluteSafePath(opts.controlSocket!)}` : undefined;
@@ -122,10 +124,10 @@ export function buildViewModel(table: RouteTable, opts: AppsViewOptions): AppsVi
     byHost.set(hostKey, locations);
   }
   const servers: ServerView[] = [...byHost.entries()]
-    .sort(([a], [b]) => compare(a, b))
+    .sort(([a], [b]) => compareStrings(a, b))
     .map(([host, locations]) => ({
       host,
-      locations: locations.sort((a, b) => compare(a.pathPrefix, b.pathPrefix)),
+      locations: locations.sort((a, b) => compareStrings(a.pathPrefix, b.pathPrefix)),
       needsFallback404: !locations.some((l) => l.pathPrefix === '/'),
     }));
 
@@ -148,13 +150,13 @@ function validateRoute(route: AppRoute): AppRoute {
     const app = assertNginxToken(route.app);
     const host = assertHostname(route.host);
     const pathPrefix = assertPathPrefix(route.pathPrefix);
-    const unique = new Map<string, UpstreamServer>();
+    const unique = new Map<string, Address>();
     for (const s of route.servers) {
       const server = { host: assertLoopbackIpv4(s.host), port: assertPort(s.port) };
       unique.set(`${server.host}:${server.port}`, server);
     }
     // Sorted so that the same membership in another order renders the same text (no reload).
-    const servers = [...unique.values()].sort((a, b) => compare(a.host, b.host) || a.port - b.port);
+    const servers = [...unique.values()].sort((a, b) => compareStrings(a.host, b.host) || a.port - b.port);
     return { app, host, pathPrefix, servers };
   } catch (err) {
     throw new InvalidRouteError(String(route.app), err);
@@ -168,6 +170,3 @@ export function absoluteSafePath(p: string): string {
   return abs;
 }
 
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}

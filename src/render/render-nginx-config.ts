@@ -2,33 +2,11 @@
 // system nginx's conf.d) and, for the controller's own master, the main nginx.conf that includes it.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { RouteTable } from '../controllers/routes/route-table.js';
+import type { RouteTable } from '../core/routes.js';
 import { createNginxHandlebars } from './handlebars-helpers.js';
 import { loadTemplate } from './load-template.js';
 import { buildMainViewModel, type MainViewOptions } from './nginx-main-view-model.js';
-import { buildViewModel, type AppsViewOptions, type ListenAddress } from './nginx-view-model.js';
-
-export interface RenderNginxOptions {
-  listen: ListenAddress;
-  prefixDir: string;
-  logsDir: string;
-  pidFile: string;
-  /** 'own': main conf + apps conf for our master. 'include': apps conf only. */
-  mode: 'own' | 'include';
-  /** Where the main conf includes the apps conf from. Default <prefixDir>/conf/apps.conf. */
-  appsConfPath?: string;
-  workerProcesses?: MainViewOptions['workerProcesses'];
-  workerUser?: MainViewOptions['workerUser'];
-  /** Own mode: load the Lua module from this dir and render upstreams for the Lua balancer. */
-  luaModulesDir?: string;
-}
-
-export interface RenderedNginxConfig {
-  mainConf?: string;
-  appsConf: string;
-  /** Served at /_autoserve/config-id once this config is live. */
-  configId: string;
-}
+import { buildViewModel, type AppsViewOptions } from './nginx-view-model.js';
 
 type Compiled = (context: unknown) => string;
 let compiled: { main: Compiled; apps: Compiled } | undefined;
@@ -70,20 +48,4 @@ let luaSource: string | undefined;
 export function luaBalancerSource(): string {
   luaSource ??= readFileSync(new URL(`./lua/${LUA_BALANCER_FILE}`, import.meta.url), 'utf8');
   return luaSource;
-}
-
-export function renderNginxConfig(table: RouteTable, opts: RenderNginxOptions): RenderedNginxConfig {
-  const luaBalancer = opts.mode === 'own' && opts.luaModulesDir !== undefined;
-  const apps = renderAppsConf(table, { listen: opts.listen, logsDir: opts.logsDir, luaBalancer, controlSocket: path.join(opts.prefixDir, 'control', 'membership.sock') });
-  if (opts.mode === 'include') return { appsConf: apps.text, configId: apps.configId };
-  const mainConf = renderMainConf({
-    prefixDir: opts.prefixDir,
-    logsDir: opts.logsDir,
-    pidFile: opts.pidFile,
-    appsConfPath: opts.appsConfPath ?? defaultAppsConfPath(opts.prefixDir),
-    ...(opts.workerProcesses !== undefined ? { workerProcesses: opts.workerProcesses } : {}),
-    ...(opts.workerUser ? { workerUser: opts.workerUser } : {}),
-    ...(luaBalancer ? { luaModulesDir: opts.luaModulesDir } : {}),
-  });
-  return { mainConf, appsConf: apps.text, configId: apps.configId };
 }

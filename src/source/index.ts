@@ -17,4 +17,3 @@ export { GitSourceError, type GitErrorKind, redactUrls } from './git-command.js'
 export { gitLayout, type GitLayout } from './checkout-store.js';
 export { diffLoadResults, changedApps, type RevisionDiff } from './revision-diff.js';
 export { SourceStatusRecorder, SOURCE_FAILED, PRUNE_BLOCKED, failureReason, formatErrors } from './source-status.js';
-export { writePidFile, removePidFile, readPidFile, pidFilePath, isDaemonProcess, PID_FILE } from './pid-file.js';

@@ -1,7 +1,7 @@
 // Which apps a new revision changed: a pure comparison of two loads, by the manifests themselves
 // (stableJson), so a commit that only reorders keys or touches comments changes nothing.
 
-import { stableJson } from '../manifest/desired-state.js';
+import { stableJson } from '../core/stable-json.js';
 import type { LoadResult } from '../manifest/types.js';
 
 export interface RevisionDiff {

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { Low } from 'lowdb';
 import { JSONFile } from 'lowdb/node';
 import type { Logger } from 'pino';
+import { stableJson } from '../core/stable-json.js';
 import {
   emptyStoreData,
   type AppStatus,
@@ -106,9 +107,9 @@ export class Store {
         createdAt: now,
         updatedAt: now,
       });
-    const before = JSON.stringify(status);
+    const before = stableJson(status);
     mutate(status);
-    if (JSON.stringify(status) !== before || status.createdAt === now) {
+    if (stableJson(status) !== before || status.createdAt === now) {
       status.updatedAt = now;
       this.scheduleWrite();
     }

@@ -6,11 +6,12 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { startDaemon, type Daemon } from '../../src/daemon/daemon.js';
 import { resolveOptions, type DaemonOptions } from '../../src/daemon/options.js';
-import { listManagedContainers, type ContainerFacts } from '../../src/observe/docker-containers.js';
+import type { ReplicaFacts } from '../../src/core/replica.js';
+import { DockerRuntime } from '../../src/runtime/docker/docker-runtime.js';
 import { createDockerTestEnv, type DockerTestEnv } from '../support/docker-test-env.js';
 import { freePort } from '../support/free-port.js';
 import { NginxProcess } from '../../src/controllers/routes/nginx-process.js';
-import { nginxPrefixDir } from '../../src/daemon/daemon.js';
+import { nginxPrefixDir } from '../../src/controllers/routes/nginx-paths.js';
 
 /** Stops the test's own nginx master (it outlives the daemon on purpose). */
 export async function stopTestNginx(stateDir: string, port: number): Promise<void> {
@@ -26,8 +27,8 @@ export interface TestDaemon {
   stateDir: string;
   writeManifest(file: string, text: string): Promise<void>;
   removeManifest(file: string): Promise<void>;
-  containers(app: string): Promise<ContainerFacts[]>;
-  running(app: string): Promise<ContainerFacts[]>;
+  containers(app: string): Promise<ReplicaFacts[]>;
+  running(app: string): Promise<ReplicaFacts[]>;
   /** Stops the daemon only (containers stay), like a controller restart. */
   stop(): Promise<void>;
   /** Starts a fresh daemon on the same dirs and instance. */
@@ -58,6 +59,7 @@ export async function startTestDaemon(
     ...overrides,
   });
   const logger = pino({ level: options.logLevel });
+  const runtime = new DockerRuntime({ logger, docker: env.docker });
   let daemon = await startDaemon(options, logger);
   let stopped = false;
   const harness: TestDaemon = {
@@ -70,8 +72,8 @@ export async function startTestDaemon(
     stateDir,
     writeManifest: (file, text) => writeFile(join(manifestsDir, file), text),
     removeManifest: (file) => unlink(join(manifestsDir, file)),
-    containers: (app) => listManagedContainers(env.docker, options.instance, app),
-    running: async (app) => (await listManagedContainers(env.docker, options.instance, app)).filter((c) => c.running),
+    containers: (app) => runtime.list({ instance: options.instance, app }),
+    running: async (app) => (await runtime.list({ instance: options.instance, app })).filter((c) => c.running),
     async stop() {
       if (!stopped) await daemon.stop();
       stopped = true;
@@ -91,28 +93,4 @@ export async function startTestDaemon(
   };
   await daemon.ready;
   return harness;
-}
-
-/** A small valid manifest for the busybox demo image. */
-export function demoManifest(name: string, extra: { replicas?: number; image?: string; spec?: string } = {}): string {
-  return [
-    'apiVersion: v1',
-    'kind: App',
-    'metadata:',
-    `  name: ${name}`,
-    'spec:',
-    '  type: http',
-    `  image: ${extra.image ?? 'autoserve-demo:v1'}`,
-    `  replicas: ${extra.replicas ?? 1}`,
-    '  ports:',
-    '    - containerPort: 8080',
-    '  health:',
-    '    httpGet: { path: /healthz, port: 8080 }',
-    '    intervalSeconds: 1',
-    '  termination:',
-    '    drainSeconds: 0',
-    '    stopTimeoutSeconds: 2',
-    ...(extra.spec ? [extra.spec] : []),
-    '',
-  ].join('\n');
 }

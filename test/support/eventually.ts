@@ -1,5 +1,7 @@
 // Retries an assertion until it passes or a deadline is reached (bounded waits for end-to-end tests).
 
+import { withTimeout } from '../../src/core/with-timeout.js';
+
 export const DEFAULT_EVENTUALLY_TIMEOUT_MS = 10_000;
 export const DEFAULT_EVENTUALLY_INTERVAL_MS = 100;
 
@@ -25,7 +27,8 @@ export async function eventually<T>(fn: () => T | Promise<T>, options: Eventuall
     attempts++;
     const remaining = deadline - Date.now();
     try {
-      return await withTimeout(Promise.resolve().then(fn), Math.max(remaining, 1));
+      const ms = Math.max(remaining, 1);
+      return await withTimeout(Promise.resolve().then(fn), ms, `attempt still running after ${ms} ms`);
     } catch (err) {
       lastError = err;
     }
@@ -35,12 +38,4 @@ export async function eventually<T>(fn: () => T | Promise<T>, options: Eventuall
   const detail = lastError instanceof Error ? lastError.message : String(lastError);
   const prefix = options.message ? `${options.message}: ` : '';
   throw new Error(`${prefix}not true after ${timeoutMs} ms (${attempts} attempts): ${detail}`, { cause: lastError });
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`attempt still running after ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -7,9 +7,10 @@ export interface GetResult {
   headers: http.IncomingHttpHeaders;
 }
 
-export function httpGet(port: number, host: string, path = '/', timeoutMs = 5_000): Promise<GetResult> {
+/** GET http://ADDRESS:PORT/PATH with `Host: host` (address: loopback unless a test node's or a task's). */
+export function httpGet(port: number, host: string, path = '/', timeoutMs = 5_000, address = '127.0.0.1'): Promise<GetResult> {
   return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path, headers: { host }, agent: false, timeout: timeoutMs }, (res) => {
+    const req = http.get({ host: address, port, path, headers: { host }, agent: false, timeout: timeoutMs }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));

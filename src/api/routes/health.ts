@@ -1,5 +1,6 @@
 // Liveness and readiness. /healthz: the process answers. /readyz: the first manifest load is
 // applied and Docker answers a ping (bounded, so a hung dockerd makes readyz fail, not hang).
+import { withTimeout } from '../../core/with-timeout.js';
 import type { ApiDeps } from '../api-deps.js';
 import { HttpError } from '../http-error.js';
 import type { Router } from '../router.js';
@@ -11,18 +12,10 @@ export function addHealthRoutes(router: Router, deps: ApiDeps): void {
   router.get('/readyz', async () => {
     if (!deps.isReady()) throw new HttpError(503, 'NotReady', 'the first manifest load has not been applied yet');
     try {
-      await withTimeout(deps.docker.ping(), DOCKER_PING_TIMEOUT_MS);
+      await withTimeout(deps.runtime.ping(), DOCKER_PING_TIMEOUT_MS, `no answer within ${DOCKER_PING_TIMEOUT_MS} ms`);
     } catch (err) {
       throw new HttpError(503, 'DockerUnavailable', `the Docker engine does not answer: ${err instanceof Error ? err.message : String(err)}`);
     }
     return { status: 'ready' };
   });
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -1,7 +1,7 @@
 // `autoserve logs NAME [--tail N] [--follow]`: the replicas' container logs, each line marked with
 // its replica; --follow polls with since= the newest time seen.
 import type { Command } from 'commander';
-import type { LogLine } from '../../api/container-logs.js';
+import type { LogLine } from '../../runtime/runtime.js';
 import { clientFrom, withServerOptions, type ApiClient } from '../api-client.js';
 import { CliError } from '../cli-error.js';
 import { printToStdout, type Print } from '../output.js';

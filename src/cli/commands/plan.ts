@@ -2,11 +2,13 @@
 // directory and Docker — no daemon needed. One line per action, or "no changes".
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import Docker from 'dockerode';
-import { DEFAULT_INSTANCE } from '../../controllers/containers/labels.js';
+import pino from 'pino';
+import { DEFAULT_INSTANCE } from '../../core/labels.js';
 import type { ContainerAction } from '../../controllers/containers/plan-containers.js';
 import { planFromWorld, type WorldPlan } from '../../controllers/containers/plan-from-world.js';
 import { formatManifestError } from '../../manifest/validate-paths.js';
+import { DockerRuntime } from '../../runtime/docker/docker-runtime.js';
+import type { ContainerRuntime } from '../../runtime/runtime.js';
 import { CliError } from '../cli-error.js';
 import { formatTable } from '../format.js';
 import { printToStdout, type Print } from '../output.js';
@@ -16,19 +18,19 @@ export interface PlanOptions {
   instance: string;
   /** The store file (read only); absent is fine. */
   statePath?: string;
-  docker?: Docker;
+  runtime?: ContainerRuntime;
   env?: NodeJS.ProcessEnv;
 }
 
 export async function showPlan(options: PlanOptions, print: Print): Promise<WorldPlan> {
-  const docker = options.docker ?? new Docker();
+  const runtime = options.runtime ?? new DockerRuntime({ logger: pino({ level: 'silent' }) });
   try {
-    await docker.ping();
+    await runtime.ping();
   } catch (err) {
     throw new CliError('DockerUnreachable', `cannot reach the Docker engine (${err instanceof Error ? err.message : String(err)}); is dockerd running?`);
   }
   const plan = await planFromWorld({
-    docker,
+    runtime,
     instance: options.instance,
     manifestsDir: options.manifestsDir,
     statePath: options.statePath,

@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { startDaemon } from '../../daemon/daemon.js';
-import { removePidFile, writePidFile } from '../../source/pid-file.js';
+import { removePidFile, writePidFile } from '../../daemon/pid-file.js';
 import { redactUrls } from '../../source/git-command.js';
 import { CONTROLLER_LOG_FILE, createLogger } from '../../daemon/logger.js';
-import { DEFAULT_INSTANCE } from '../../controllers/containers/labels.js';
+import { DEFAULT_INSTANCE } from '../../core/labels.js';
 import { DEFAULT_OPTIONS, parseDuration, resolveOptions } from '../../daemon/options.js';
 
 export function registerRun(program: Command): void {

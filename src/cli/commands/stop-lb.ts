@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import pino from 'pino';
 import { NginxProcess } from '../../controllers/routes/nginx-process.js';
-import { nginxPrefixDir } from '../../daemon/daemon.js';
+import { nginxPrefixDir } from '../../controllers/routes/nginx-paths.js';
 import { DEFAULT_OPTIONS } from '../../daemon/options.js';
 
 export function registerStopLb(program: Command): void {

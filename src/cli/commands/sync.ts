@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { isDaemonProcess, pidFilePath, readPidFile } from '../../source/pid-file.js';
+import { isDaemonProcess, pidFilePath, readPidFile } from '../../daemon/pid-file.js';
 
 /** `autoserve sync`: makes a running daemon poll its git source now (SIGHUP via <state>/autoserve.pid). */
 export function registerSync(program: Command): void {

@@ -1,16 +1,18 @@
-import type Docker from 'dockerode';
 import type { Logger } from 'pino';
+import { healthPort, isLive, isServing, trafficPort } from '../../core/readiness.js';
+import type { Address, LiveReplica, ObservedReplica, ReplicaFacts } from '../../core/replica.js';
+import { stableJson } from '../../core/stable-json.js';
 import { ReconcileError, errorMessage } from '../../errors.js';
 import type { LoadedApp } from '../../manifest/types.js';
 import type { ReconcileResult, Reconciler } from '../../reconcile/reconciler.js';
-import { conditionIsTrue, removeCondition, setCondition } from '../../store/conditions.js';
 import type { AppStatus, InstanceStatus } from '../../store/status-model.js';
 import type { Store } from '../../store/store.js';
-import { listManagedContainers, type ContainerFacts } from '../../observe/docker-containers.js';
-import type { HealthProber } from '../../observe/health-prober.js';
-import type { ContainerExecutor, ExecuteResult } from './container-executor.js';
+import type { HealthChange, HealthProber } from '../../observe/health-prober.js';
+import type { ContainerRuntime } from '../../runtime/runtime.js';
+import { passEvents, statusAfterPass, type PassOutcome } from './app-status.js';
+import type { ContainerExecutor } from './container-executor.js';
 import type { Drainer } from './drainer.js';
-import { planContainers, type ContainerPlan, type CrashRecord, type ObservedReplica } from './plan-containers.js';
+import { planContainers, type ContainerPlan, type CrashRecord } from './plan-containers.js';
 import { desiredReplicaSetOf, observedReplicaOf } from './replica-sets.js';
 
 /** How long a whole-host listing taken at resync may stand in for each app's own listing. */
@@ -25,7 +27,7 @@ export interface DesiredSource {
 }
 
 export interface ContainerControllerDeps {
-  docker: Docker;
+  runtime: Pick<ContainerRuntime, 'list' | 'remove'>;
   store: Store;
   desired: DesiredSource;
   prober: HealthProber;
@@ -41,21 +43,20 @@ export interface ContainerControllerDeps {
   /** Called after every pass that may have changed who should receive traffic. */
   onReplicasChanged?: (app: string) => void;
   /**
-   * Whether nginx already routes to this replica. Ready in the status means "serving": a replica
-   * that passed its checks but is not in the served upstream yet does not count. Absent: no load
-   * balancer, health alone decides.
+   * Whether the load balancer already routes to this traffic address. Ready in the status means
+   * "serving" (core/readiness). Absent: no load balancer, health alone decides.
    */
-  isRouted?: (app: string, replica: ContainerFacts) => boolean;
+  isRouted?: (app: string, address: Address | undefined) => boolean;
 }
 
 /**
- * Reconciles one app's containers: observe (Docker + health + drains), plan, execute, record status.
+ * Reconciles one app's containers: observe (runtime + health + drains), plan, execute, record status.
  * The latest observation of each app is kept for the routing table.
  */
 export class ContainerController implements Reconciler {
-  private readonly observed = new Map<string, ContainerFacts[]>();
+  private readonly observed = new Map<string, ReplicaFacts[]>();
   private readonly crashes = new Map<string, CrashRecord>();
-  private snapshot: { takenAt: number; byApp: Map<string, ContainerFacts[]> } | undefined;
+  private snapshot: { takenAt: number; byApp: Map<string, ReplicaFacts[]> } | undefined;
   private epoch = 0;
   /** What each app last converged to (spec, count, revision), to tell drift from a requested change. */
   private readonly convergedAt = new Map<string, string>();
@@ -63,23 +64,30 @@ export class ContainerController implements Reconciler {
   constructor(private readonly deps: ContainerControllerDeps) {}
 
   /**
-   * A resync lists every container once and hands the listing over, so a resync of N apps costs one
-   * Docker call, not N. It is used only while fresh and until anything changes (a Docker event, or
-   * an action of ours): each pass still sees a whole, current observation.
+   * For a resync: lists every replica once and returns the apps the runtime runs. The listing then
+   * stands in for each app's own, so a resync of N apps costs one runtime call, not N; it is used
+   * only while fresh and until anything changes (a runtime event, or an action of ours), so each
+   * pass still sees a whole, current observation. A failed listing is logged and names no app.
    */
-  prime(all: ContainerFacts[], listedAtEpoch: number): void {
+  async observeAll(): Promise<string[]> {
+    const epoch = this.epoch;
+    let all: ReplicaFacts[];
+    try {
+      all = await this.deps.runtime.list({ instance: this.deps.instance });
+    } catch (err) {
+      this.deps.logger.warn({ err: errorMessage(err) }, 'resync could not list containers');
+      return [];
+    }
     // A change since the listing started (an action, an event) makes it stale before it is used.
-    if (listedAtEpoch !== this.epoch) return;
-    const byApp = new Map<string, ContainerFacts[]>();
-    for (const c of all) byApp.set(c.app, [...(byApp.get(c.app) ?? []), c]);
-    this.snapshot = { takenAt: Date.now(), byApp };
+    if (epoch === this.epoch) {
+      const byApp = new Map<string, ReplicaFacts[]>();
+      for (const c of all) byApp.set(c.app, [...(byApp.get(c.app) ?? []), c]);
+      this.snapshot = { takenAt: Date.now(), byApp };
+    }
+    return all.map((c) => c.app);
   }
 
-  /** Take before listing for `prime`: it counts invalidations. */
-  listingEpoch(): number {
-    return this.epoch;
-  }
-
+  /** Something changed in the runtime (an event): the next pass lists afresh. */
   invalidate(): void {
     this.epoch += 1;
     this.snapshot = undefined;
@@ -87,32 +95,54 @@ export class ContainerController implements Reconciler {
 
   /** A replica that is gone (drained and removed): out of the routing view at once, not at the next pass. */
   forget(app: string, id: string): void {
+    this.deps.prober.forget(id);
     this.invalidate();
     const facts = this.observed.get(app);
     if (facts) this.observed.set(app, facts.filter((f) => f.id !== id));
   }
 
-  private async observe(app: string): Promise<ContainerFacts[]> {
+  private async observe(app: string, signal?: AbortSignal): Promise<ReplicaFacts[]> {
     const snapshot = this.snapshot;
     if (snapshot && Date.now() - snapshot.takenAt < SNAPSHOT_TTL_MS) return snapshot.byApp.get(app) ?? [];
-    return listManagedContainers(this.deps.docker, this.deps.instance, app);
+    return this.deps.runtime.list({ instance: this.deps.instance, app }, { signal });
   }
 
-  /** Whether a pass has observed this app since start. */
-  hasObserved(app: string): boolean {
-    return this.observed.has(app);
+  /**
+   * Whether every one of these apps has been observed since start and each of its running replicas
+   * has had its first probe: until then, "starting" may only mean "not probed yet" (routes warm-up).
+   */
+  healthKnown(apps: readonly string[]): boolean {
+    return apps.every((app) => this.observed.has(app) && this.containersOf(app).every((c) => !c.running || this.deps.prober.hasResult(c.id)));
+  }
+
+  /** A replica's health flipped: recorded as an event, and who receives traffic may change now. */
+  healthChanged(change: HealthChange): void {
+    const { app, name } = change.target;
+    const ready = change.to === 'ready';
+    this.deps.store.addEvent({
+      app,
+      type: ready ? 'Normal' : 'Warning',
+      reason: ready ? 'ReplicaReady' : 'ReplicaUnhealthy',
+      message: `${name}: ${change.from} -> ${change.to} (${change.detail})`,
+    });
+    this.deps.onReplicasChanged?.(app); // in or out of the upstream at once, not at the next pass
   }
 
   /** The containers last seen for an app (for routes and the status endpoint). */
-  containersOf(app: string): ContainerFacts[] {
+  containersOf(app: string): ReplicaFacts[] {
     return this.observed.get(app) ?? [];
   }
 
-  async reconcile(app: string): Promise<ReconcileResult> {
+  /** The replicas last seen for an app with their health and drain state as of now (routes, autoscaler). */
+  replicasOf(app: string): LiveReplica[] {
+    return this.containersOf(app).map((f) => ({ ...f, health: this.deps.prober.health(f.id), draining: this.deps.drainer.isDraining(f.id) }));
+  }
+
+  async reconcile(app: string, signal?: AbortSignal): Promise<ReconcileResult> {
     const { store, desired, logger } = this.deps;
     const started = Date.now();
     const log = logger.child({ controller: 'containers', app });
-    const facts = await this.observe(app);
+    const facts = await this.observe(app, signal);
     this.observed.set(app, facts);
     const loaded = desired.get(app);
     if (!loaded) {
@@ -126,11 +156,11 @@ export class ContainerController implements Reconciler {
       desiredSet = desiredReplicaSetOf(loaded, store.app(app), this.deps.env);
     } catch (err) {
       if (!(err instanceof ReconcileError)) throw err;
-      this.recordStalled(app, loaded, err);
+      this.record(app, { kind: 'stalled', loaded, error: err });
       return {};
     }
     const { shape, desired: wanted } = desiredSet;
-    const { revision, replicas, haltedRevision } = wanted;
+    const { revision, replicas } = wanted;
 
     this.syncProbes(app, loaded, facts);
     const observed = facts.map((f) => observedReplicaOf(f, this.deps.prober.health(f.id), this.deps.drainer.isDraining(f.id)));
@@ -144,15 +174,30 @@ export class ContainerController implements Reconciler {
       drainSeconds: spec.termination.drainSeconds,
       stopTimeoutSeconds: spec.termination.stopTimeoutSeconds,
       labels: this.deps.labels,
-    });
+    }, signal);
     if (plan.converged) this.crashes.delete(app);
     if (plan.actions.length > 0) {
       this.invalidate();
       this.deps.onReplicasChanged?.(app);
     }
 
-    this.recordDrift(app, `${JSON.stringify(spec)}/${replicas}/${revision}`, plan);
-    this.recordPass(app, loaded, { revision, replicas, plan, result, facts, observed, haltedRevision });
+    const live = observed.filter(isLive);
+    const port = trafficPort(spec);
+    const factsById = new Map(facts.map((f) => [f.id, f]));
+    const routed = (r: ObservedReplica) => this.deps.isRouted?.(app, factsById.get(r.id)!.addresses[port]);
+    this.record(app, {
+      kind: 'executed',
+      loaded,
+      revision,
+      replicas,
+      plan,
+      result,
+      instances: facts.map((f) => this.instanceOf(f, port)), // after the actions: drains just begun show
+      live: live.length,
+      serving: live.filter((r) => isServing(r, routed(r))).length,
+      updated: live.filter((r) => r.revision === revision).length,
+      drift: this.drift(app, `${stableJson(spec)}/${replicas}/${revision}`, plan),
+    });
     log.debug({ actions: plan.actions.length, converged: plan.converged, durationMs: Date.now() - started }, 'reconciled');
 
     const transient = result.errors.find((e) => !(e instanceof ReconcileError) || e.kind !== 'stalled');
@@ -164,7 +209,7 @@ export class ContainerController implements Reconciler {
     return plan.requeueAfterMs !== undefined ? { requeueAfterMs: plan.requeueAfterMs } : {};
   }
 
-  private async reconcileRemoved(app: string, facts: ContainerFacts[], log: Logger): Promise<ReconcileResult> {
+  private async reconcileRemoved(app: string, facts: ReplicaFacts[], log: Logger): Promise<ReconcileResult> {
     const { store } = this.deps;
     const remaining = facts.filter((f) => !this.deps.drainer.isDraining(f.id));
     if (facts.length === 0) {
@@ -189,7 +234,7 @@ export class ContainerController implements Reconciler {
       if (f.running) {
         this.deps.drainer.start({ app, id: f.id, name: f.name, reason: 'manifest removed', drainSeconds, stopTimeoutSeconds });
       } else {
-        await this.deps.docker.getContainer(f.id).remove({ force: true, v: true }).catch(() => undefined);
+        await this.deps.runtime.remove(f.id).catch(() => undefined);
       }
     }
     if (remaining.length > 0) {
@@ -204,35 +249,36 @@ export class ContainerController implements Reconciler {
    * replica exited or failed its checks, and yet the plan creates or removes replicas. Someone
    * changed the host by hand (removed a container, started an extra one with our labels).
    */
-  private recordDrift(app: string, wanted: string, plan: ContainerPlan): void {
+  private drift(app: string, wanted: string, plan: ContainerPlan): { created: number; removed: number } | undefined {
     const failure = plan.actions.some((a) => a.kind === 'remove' && !a.reason.startsWith('scale down'));
     const changes = plan.actions.filter((a) => a.kind === 'create' || (a.kind === 'remove' && a.reason.startsWith('scale down')));
-    if (this.convergedAt.get(app) === wanted && !failure && changes.length > 0) {
-      const created = changes.filter((a) => a.kind === 'create').length;
-      const removed = changes.length - created;
-      this.deps.store.addEvent({
-        app,
-        type: 'Warning',
-        reason: 'DriftCorrected',
-        message: `replicas were changed outside AutoServe; ${created ? `recreating ${created} missing` : `removing ${removed} extra`} to match the manifest`,
-      });
-    }
+    const drifted = this.convergedAt.get(app) === wanted && !failure && changes.length > 0;
     if (plan.converged) this.convergedAt.set(app, wanted);
+    if (!drifted) return undefined;
+    const created = changes.filter((a) => a.kind === 'create').length;
+    return { created, removed: changes.length - created };
   }
 
-  private syncProbes(app: string, loaded: LoadedApp, facts: ContainerFacts[]): void {
+  /** The one write of a pass: the status computed from what it saw and did, then its events. */
+  private record(app: string, outcome: PassOutcome): void {
+    const { store } = this.deps;
+    store.updateApp(app, (status) => replaceContents(status, statusAfterPass(status, outcome)));
+    for (const event of passEvents(app, outcome)) store.addEvent(event);
+  }
+
+  private syncProbes(app: string, loaded: LoadedApp, facts: ReplicaFacts[]): void {
     const spec = loaded.manifest.spec;
-    const port = spec.health?.httpGet.port ?? spec.ports[0]!.containerPort;
+    const port = healthPort(spec);
     this.deps.prober.sync(
       app,
       facts
-        .filter((f) => f.running && f.hostPorts[port] !== undefined)
-        .map((f) => ({ id: f.id, app, name: f.name, hostPort: f.hostPorts[port]!, health: spec.health })),
+        .filter((f) => f.running && f.addresses[port] !== undefined)
+        .map((f) => ({ id: f.id, app, name: f.name, address: f.addresses[port]!, health: spec.health })),
     );
   }
 
   /** A replica of the current revision that exited young is a crash: back off before replacing it. */
-  private noteCrashes(app: string, revision: string, facts: ContainerFacts[], now: number): void {
+  private noteCrashes(app: string, revision: string, facts: ReplicaFacts[], now: number): void {
     const young = facts.filter(
       (f) => !f.running && f.revision === revision && !this.deps.drainer.isDraining(f.id) && now - f.createdAtMs < CRASH_WINDOW_MS,
     );
@@ -241,95 +287,7 @@ export class ContainerController implements Reconciler {
     this.crashes.set(app, { failures: record.failures + young.length, lastFailureAtMs: now });
   }
 
-  private recordStalled(app: string, loaded: LoadedApp, err: ReconcileError): void {
-    this.deps.store.updateApp(app, (status) => {
-      adoptSpec(status, loaded);
-      setCondition(status.conditions, { type: err.reason, status: 'True', reason: err.reason, message: err.message });
-      setCondition(status.conditions, { type: 'Ready', status: 'False', reason: err.reason, message: err.message });
-      status.phase = 'Failed';
-      status.observedGeneration = status.generation;
-    });
-    this.deps.store.addEvent({ app, type: 'Warning', reason: err.reason, message: err.message });
-  }
-
-  private recordPass(
-    app: string,
-    loaded: LoadedApp,
-    pass: {
-      revision: string;
-      replicas: number;
-      plan: ContainerPlan;
-      result: ExecuteResult;
-      facts: ContainerFacts[];
-      observed: ObservedReplica[];
-      haltedRevision?: string;
-    },
-  ): void {
-    const { store } = this.deps;
-    const { plan, result, revision } = pass;
-    for (const action of plan.actions) {
-      if (action.kind === 'create') continue; // reported below, once per pass
-      store.addEvent({
-        app,
-        type: action.kind === 'haltRollout' ? 'Warning' : 'Normal',
-        reason: action.kind === 'haltRollout' ? 'RolloutFailed' : action.drain ? 'Draining' : 'Removed',
-        message: action.kind === 'haltRollout' ? action.reason : `${action.name}: ${action.reason}`,
-      });
-    }
-    if (result.created.length > 0) {
-      const reason = plan.actions.find((a) => a.kind === 'create')?.reason ?? 'create';
-      store.addEvent({ app, type: 'Normal', reason: 'Created', message: `${reason}: started ${result.created.join(', ')}` });
-    }
-    for (const err of result.errors) {
-      store.addEvent({ app, type: 'Warning', reason: err instanceof ReconcileError ? err.reason : 'ActionFailed', message: errorMessage(err) });
-    }
-
-    store.updateApp(app, (status) => {
-      adoptSpec(status, loaded);
-      status.containerRevision = revision;
-      if (result.haltedRevision) status.haltedRevision = result.haltedRevision;
-      else if (status.haltedRevision && status.haltedRevision !== revision) delete status.haltedRevision;
-      const live = pass.observed.filter((r) => r.running && !r.draining);
-      const factsById = new Map(pass.facts.map((f) => [f.id, f]));
-      const routed = (r: ObservedReplica) => this.deps.isRouted?.(app, factsById.get(r.id)!) ?? true;
-      const ready = live.filter((r) => r.health === 'ready' && routed(r)).length;
-      const updated = live.filter((r) => r.revision === revision).length;
-      status.replicas = { desired: pass.replicas, ready, updated };
-      status.instances = pass.facts.map((f) => this.instanceOf(f, loaded));
-      status.observedGeneration = status.generation;
-
-      const pullError = result.errors.find((e) => e instanceof ReconcileError && e.reason === 'ImagePullFailed');
-      if (pullError) setCondition(status.conditions, { type: 'ImagePullFailed', status: 'True', reason: 'ImagePullFailed', message: pullError.message });
-      else if (result.created.length > 0 || plan.converged) removeCondition(status.conditions, 'ImagePullFailed');
-      removeCondition(status.conditions, 'EnvValueMissing');
-      const halted = status.haltedRevision === revision;
-      const haltAction = plan.actions.find((a) => a.kind === 'haltRollout');
-      if (haltAction) {
-        setCondition(status.conditions, { type: 'RolloutFailed', status: 'True', reason: 'ProgressDeadlineExceeded', message: haltAction.reason });
-      } else if (!halted) {
-        removeCondition(status.conditions, 'RolloutFailed'); // a new revision resumes
-      }
-      const progressing = !plan.converged && !halted;
-      setCondition(status.conditions, {
-        type: 'Progressing',
-        status: progressing ? 'True' : 'False',
-        reason: progressing ? 'ReplicasChanging' : halted ? 'RolloutHalted' : 'Converged',
-        message: `${updated}/${pass.replicas} replicas on revision ${revision}, ${ready} ready`,
-      });
-      const isReady = ready >= pass.replicas && (pass.replicas > 0 || live.length === 0);
-      setCondition(status.conditions, {
-        type: 'Ready',
-        status: isReady ? 'True' : 'False',
-        reason: isReady ? 'ReplicasReady' : pullError ? 'ImagePullFailed' : 'ReplicasNotReady',
-        message: `${ready}/${pass.replicas} replicas ready`,
-      });
-      const serving = plan.converged && ready >= pass.replicas;
-      status.phase = phaseOf(status, { ready, wanted: pass.replicas, converged: serving, halted, failed: !!pullError, live: live.length });
-    });
-  }
-
-  private instanceOf(f: ContainerFacts, loaded: LoadedApp): InstanceStatus {
-    const port = loaded.manifest.spec.ports[0]!.containerPort;
+  private instanceOf(f: ReplicaFacts, port: number): InstanceStatus {
     return {
       id: f.id.slice(0, 12),
       name: f.name,
@@ -338,33 +296,14 @@ export class ContainerController implements Reconciler {
       state: f.state,
       health: f.running ? this.deps.prober.health(f.id) : 'exited',
       draining: this.deps.drainer.isDraining(f.id),
-      hostPort: f.hostPorts[port],
+      hostPort: f.addresses[port]?.port,
       startedAt: new Date(f.createdAtMs).toISOString(),
     };
   }
 }
 
-/** Takes the loaded spec as the applied one, bumping the generation when it changed. */
-function adoptSpec(status: AppStatus, loaded: LoadedApp): void {
-  const next = JSON.stringify(loaded.manifest.spec);
-  if (JSON.stringify(status.spec) !== next) {
-    status.spec = loaded.manifest.spec;
-    status.generation += 1;
-  }
-  status.file = loaded.file;
-}
-
-function phaseOf(
-  status: AppStatus,
-  s: { ready: number; wanted: number; converged: boolean; halted: boolean; failed: boolean; live: number },
-): AppStatus['phase'] {
-  if (status.spec?.state === 'down') return s.live === 0 ? 'Stopped' : 'Progressing';
-  if (s.failed) return s.ready > 0 ? 'Degraded' : 'Failed';
-  // RouteConflict counts for the app that lost the route, not for the one holding it.
-  const lostRoute = status.conditions.some((c) => c.type === 'RouteConflict' && c.status === 'True' && c.reason === 'HostPathClaimed');
-  if (s.halted || lostRoute || conditionIsTrue(status.conditions, 'ManifestInvalid') || conditionIsTrue(status.conditions, 'RouteDegraded')) {
-    return s.ready > 0 ? 'Degraded' : 'Failed';
-  }
-  if (s.converged) return 'Running';
-  return 'Progressing';
+/** Makes `target` equal `next` in place (the store hands out its record to change). */
+function replaceContents(target: AppStatus, next: AppStatus): void {
+  for (const key of Object.keys(target) as (keyof AppStatus)[]) if (!(key in next)) delete target[key];
+  Object.assign(target, next);
 }

@@ -1,12 +1,9 @@
-import type Docker from 'dockerode';
 import type { Logger } from 'pino';
-import { ImagePullFailedError, ReconcileError, errorMessage } from '../../errors.js';
-import { containerCreateOptions, type ReplicaIdentity } from './container-config.js';
-import { Drainer, isStatus } from './drainer.js';
+import type { ContainerShape } from '../../core/replica.js';
+import { ImagePullFailedError, errorMessage } from '../../errors.js';
+import type { ContainerRuntime } from '../../runtime/runtime.js';
+import type { Drainer } from './drainer.js';
 import type { ContainerAction } from './plan-containers.js';
-import type { ContainerShape } from './revision.js';
-
-const PULL_TIMEOUT_MS = 120_000;
 
 export interface ExecuteContext {
   instance: string;
@@ -27,24 +24,26 @@ export interface ExecuteResult {
 }
 
 /**
- * Runs a container plan with dockerode. Creates run in parallel; every action is attempted and
- * failures are collected, so one bad replica does not stop the others.
+ * Runs a container plan through the runtime. Creates run in parallel; every action is attempted and
+ * failures are collected, so one bad replica does not stop the others. An aborted signal stops the
+ * waiting for an image; a replica being created is still started (never left half-made by us).
  */
 export class ContainerExecutor {
   constructor(
-    private readonly docker: Docker,
-    private readonly drainer: Drainer,
+    private readonly runtime: Pick<ContainerRuntime, 'ensureImage' | 'create' | 'start' | 'remove'>,
+    private readonly drainer: Pick<Drainer, 'start'>,
     private readonly logger: Logger,
   ) {}
 
-  async execute(actions: ContainerAction[], ctx: ExecuteContext): Promise<ExecuteResult> {
+  async execute(actions: ContainerAction[], ctx: ExecuteContext, signal?: AbortSignal): Promise<ExecuteResult> {
     const result: ExecuteResult = { created: [], removed: [], draining: [], errors: [] };
     const creates = actions.filter((a) => a.kind === 'create');
     if (creates.length > 0) {
       try {
-        await this.ensureImage(ctx.shape.image);
+        await this.runtime.ensureImage(ctx.shape.image, { signal });
       } catch (err) {
-        result.errors.push(err as Error);
+        // Aborted (the queue is stopping): no failure to record; the creates below are skipped.
+        if (!signal?.aborted) result.errors.push(err as Error);
       }
     }
     await Promise.all(
@@ -53,10 +52,18 @@ export class ContainerExecutor {
         try {
           switch (action.kind) {
             case 'create': {
-              if (result.errors.some((e) => e instanceof ImagePullFailedError)) return;
-              const identity: ReplicaIdentity = { instance: ctx.instance, app: ctx.app, revision: action.revision, slot: action.slot, labels: ctx.labels };
-              const name = await this.create(ctx, identity);
-              result.created.push(name);
+              if (signal?.aborted || result.errors.some((e) => e instanceof ImagePullFailedError)) return;
+              const replica = await this.runtime.create({
+                instance: ctx.instance,
+                app: ctx.app,
+                revision: action.revision,
+                slot: action.slot,
+                shape: ctx.shape,
+                stopTimeoutSeconds: ctx.stopTimeoutSeconds,
+                labels: ctx.labels,
+              });
+              await this.runtime.start(replica.id);
+              result.created.push(replica.name);
               break;
             }
             case 'remove':
@@ -64,9 +71,7 @@ export class ContainerExecutor {
                 this.drainer.start({ app: ctx.app, id: action.id, name: action.name, reason: action.reason, drainSeconds: action.skipDrainWait ? 0 : ctx.drainSeconds, stopTimeoutSeconds: ctx.stopTimeoutSeconds });
                 result.draining.push(action.name);
               } else {
-                await this.docker.getContainer(action.id).remove({ force: true, v: true }).catch((err: unknown) => {
-                  if (!isStatus(err, 404) && !isStatus(err, 409)) throw err;
-                });
+                await this.runtime.remove(action.id);
                 result.removed.push(action.name);
               }
               break;
@@ -83,56 +88,4 @@ export class ContainerExecutor {
     );
     return result;
   }
-
-  private async create(ctx: ExecuteContext, identity: ReplicaIdentity): Promise<string> {
-    const options = containerCreateOptions(ctx.shape, identity, ctx.stopTimeoutSeconds);
-    let container: Docker.Container;
-    try {
-      container = await this.docker.createContainer(options);
-    } catch (err) {
-      // The name is taken: our observation was stale. Never remove what may be serving; the pass
-      // fails, and the next one observes afresh (a leftover that is not running is removed then).
-      if (isStatus(err, 409)) throw new ReconcileError('ReplicaExists', `${options.name} exists already; observing again`, 'transient', { cause: err });
-      throw err;
-    }
-    await container.start();
-    return options.name!;
-  }
-
-  /** Makes sure the image is present, pulling it when not; a failed pull fails fast and clearly. */
-  private async ensureImage(image: string): Promise<void> {
-    try {
-      await this.docker.getImage(image).inspect();
-      return;
-    } catch (err) {
-      if (!isStatus(err, 404)) throw err;
-    }
-    this.logger.info({ image }, 'image not present; pulling');
-    try {
-      await withTimeout(this.pull(image), PULL_TIMEOUT_MS, `pull of ${image} timed out`);
-    } catch (err) {
-      throw new ImagePullFailedError(image, errorMessage(err), err);
-    }
-  }
-
-  private async pull(image: string): Promise<void> {
-    const stream = await this.docker.pull(image);
-    await new Promise<void>((resolve, reject) => {
-      this.docker.modem.followProgress(stream, (err: Error | null, output: { error?: string }[]) => {
-        const failure = err?.message ?? output?.find((o) => o.error)?.error;
-        if (failure) reject(new Error(failure));
-        else resolve();
-      });
-    });
-  }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    promise,
-    new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(message)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }

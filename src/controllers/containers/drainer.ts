@@ -1,5 +1,5 @@
-import type Docker from 'dockerode';
 import type { Logger } from 'pino';
+import type { ContainerRuntime } from '../../runtime/runtime.js';
 
 /** Longest a shutdown waits for drains in flight (a second SIGTERM exits at once anyway). */
 export const DEFAULT_CLOSE_TIMEOUT_MS = 60_000;
@@ -14,7 +14,7 @@ export interface DrainRequest {
 }
 
 export interface DrainerDeps {
-  docker: Docker;
+  runtime: Pick<ContainerRuntime, 'stop' | 'remove'>;
   logger: Logger;
   /** Takes the replica out of the load balancer; resolves once nginx no longer routes to it. */
   leaveUpstream: (app: string) => Promise<void>;
@@ -64,14 +64,15 @@ export class Drainer {
   }
 
   private async run(request: DrainRequest): Promise<void> {
-    const { docker, logger } = this.deps;
+    const { runtime, logger } = this.deps;
     const log = logger.child({ app: request.app, container: request.name });
     const startedAt = Date.now();
     try {
       await this.deps.leaveUpstream(request.app);
       if (request.drainSeconds > 0) await sleep(request.drainSeconds * 1000, this.abort.signal);
       if (this.abort.signal.aborted) return;
-      await removeContainer(docker, request.id, request.stopTimeoutSeconds);
+      await runtime.stop(request.id, request.stopTimeoutSeconds); // SIGTERM, SIGKILL after the timeout
+      await runtime.remove(request.id);
       log.info({ reason: request.reason, durationMs: Date.now() - startedAt }, 'replica drained and removed');
       this.deps.onGone(request.app, request.id, request.reason);
     } catch (err) {
@@ -79,25 +80,6 @@ export class Drainer {
       this.deps.onGone(request.app, request.id, `drain failed: ${String(err)}`);
     }
   }
-}
-
-/** Stops (SIGTERM, then SIGKILL after the timeout) and removes. A 404 means it is already gone. */
-export async function removeContainer(docker: Docker, id: string, stopTimeoutSeconds: number): Promise<void> {
-  const container = docker.getContainer(id);
-  try {
-    await container.stop({ t: stopTimeoutSeconds });
-  } catch (err) {
-    if (!isStatus(err, 304) && !isStatus(err, 404)) throw err; // 304: already stopped
-  }
-  try {
-    await container.remove({ force: true, v: true });
-  } catch (err) {
-    if (!isStatus(err, 404) && !isStatus(err, 409)) throw err; // 409: removal already in progress
-  }
-}
-
-export function isStatus(err: unknown, status: number): boolean {
-  return (err as { statusCode?: number } | null)?.statusCode === status;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -1,5 +1,6 @@
 // The container planner: (desired, observed, now) -> actions. Pure: no I/O, no clock of its own.
 // It decides from scratch on every pass (level-triggered); the executor carries the actions out.
+import type { ObservedReplica } from '../../core/replica.js';
 
 export interface DesiredReplicaSet {
   app: string;
@@ -10,21 +11,6 @@ export interface DesiredReplicaSet {
   progressDeadlineMs: number;
   /** A rollout to this revision failed: it is not retried until the spec changes again. */
   haltedRevision?: string;
-}
-
-/** starting: not yet passed a check; ready: in the upstream; unhealthy: failed after being ready. */
-export type ReplicaHealth = 'starting' | 'ready' | 'unhealthy';
-
-export interface ObservedReplica {
-  id: string;
-  name: string;
-  revision: string;
-  slot: number;
-  running: boolean;
-  createdAtMs: number;
-  health: ReplicaHealth;
-  /** Already leaving: out of the upstream, waiting out its drain. Counted nowhere. */
-  draining: boolean;
 }
 
 /** Replicas of the current revision that died young, for crash-loop backoff. */

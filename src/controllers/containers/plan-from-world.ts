@@ -1,21 +1,22 @@
-// What the container controller would do now, computed from the manifests on disk and what Docker
+// What the container controller would do now, computed from the manifests on disk and what the runtime
 // runs, with the same planner the controller uses — without doing any of it (`autoserve plan`).
 // It needs no running daemon: each running replica is probed once for its health, and the store
 // file, when present, is only read (for the autoscaler's replica count and a halted revision).
 import { readFile } from 'node:fs/promises';
-import type Docker from 'dockerode';
+import { healthPort } from '../../core/readiness.js';
+import type { ReplicaFacts, ReplicaHealth } from '../../core/replica.js';
 import { ReconcileError } from '../../errors.js';
 import { loadManifestDirectory } from '../../manifest/load-directory.js';
 import type { LoadedApp, ManifestError } from '../../manifest/types.js';
-import { listManagedContainers, type ContainerFacts } from '../../observe/docker-containers.js';
 import { probeHttp, probeTcp } from '../../observe/health-prober.js';
+import type { ContainerRuntime } from '../../runtime/runtime.js';
 import type { AppStatus, StoreData } from '../../store/status-model.js';
 import { desiredReplicaCount } from './desired-replicas.js';
-import { planContainers, type ContainerAction, type DesiredReplicaSet, type ReplicaHealth } from './plan-containers.js';
+import { planContainers, type ContainerAction, type DesiredReplicaSet } from './plan-containers.js';
 import { desiredReplicaSetOf, observedReplicaOf } from './replica-sets.js';
 
 export interface PlanFromWorldInput {
-  docker: Docker;
+  runtime: Pick<ContainerRuntime, 'list'>;
   /** Controller instance (label scope) whose containers are considered. */
   instance: string;
   manifestsDir: string;
@@ -25,7 +26,7 @@ export interface PlanFromWorldInput {
   env: NodeJS.ProcessEnv;
   now?: number;
   /** Probes one replica once; defaults to the controller's own HTTP/TCP probes. */
-  probe?: (replica: ContainerFacts, app: LoadedApp) => Promise<ReplicaHealth>;
+  probe?: (replica: ReplicaFacts, app: LoadedApp) => Promise<ReplicaHealth>;
 }
 
 export interface AppPlan {
@@ -51,7 +52,7 @@ export async function planFromWorld(input: PlanFromWorldInput): Promise<WorldPla
   const now = input.now ?? Date.now();
   const load = await loadManifestDirectory(input.manifestsDir);
   const stored = input.statePath ? await readStoreReadOnly(input.statePath) : undefined;
-  const containers = await listManagedContainers(input.docker, input.instance);
+  const containers = await input.runtime.list({ instance: input.instance });
   const probe = input.probe ?? probeOnce;
   const byApp = groupBy(containers, (c) => c.app);
 
@@ -60,7 +61,7 @@ export async function planFromWorld(input: PlanFromWorldInput): Promise<WorldPla
     plans.push(await planApp(name, loaded, byApp.get(name) ?? [], stored?.apps[name], { ...input, now, probe }));
   }
 
-  // Apps Docker runs that no manifest declares: removed, unless an error names them (the daemon
+  // Apps the runtime runs that no manifest declares: removed, unless an error names them (the daemon
   // keeps their last good spec) or the directory is empty (prune guard).
   const named = new Set(load.errors.map((e) => e.app).filter((a): a is string => a !== undefined));
   const undeclared = [...byApp.keys()].filter((app) => !load.apps.has(app) && !named.has(app));
@@ -84,7 +85,7 @@ export async function planFromWorld(input: PlanFromWorldInput): Promise<WorldPla
 async function planApp(
   app: string,
   loaded: LoadedApp,
-  facts: ContainerFacts[],
+  facts: ReplicaFacts[],
   stored: AppStatus | undefined,
   input: PlanFromWorldInput & { now: number; probe: NonNullable<PlanFromWorldInput['probe']> },
 ): Promise<AppPlan> {
@@ -108,16 +109,15 @@ async function planApp(
  * "unhealthy": one failed probe is not the controller's failureThreshold in a row, and a plan must
  * not claim the controller would replace a replica it would not.
  */
-async function probeOnce(replica: ContainerFacts, loaded: LoadedApp): Promise<ReplicaHealth> {
+async function probeOnce(replica: ReplicaFacts, loaded: LoadedApp): Promise<ReplicaHealth> {
   const spec = loaded.manifest.spec;
-  const port = spec.health?.httpGet.port ?? spec.ports[0]?.containerPort;
-  const hostPort = port === undefined ? undefined : replica.hostPorts[port];
-  if (hostPort === undefined) return 'starting';
-  const result = spec.health ? await probeHttp(hostPort, spec.health) : await probeTcp(hostPort);
+  const address = replica.addresses[healthPort(spec)];
+  if (address === undefined) return 'starting';
+  const result = spec.health ? await probeHttp(address, spec.health) : await probeTcp(address);
   return result.ok ? 'ready' : 'starting';
 }
 
-/** Reads the store file without the Store class: no lock, no write, no moving a corrupt file aside. */
+/** Reads the store file without the Store class: no write, no moving a corrupt file aside. */
 async function readStoreReadOnly(path: string): Promise<StoreData | undefined> {
   try {
     const data = JSON.parse(await readFile(path, 'utf8')) as Partial<StoreData>;

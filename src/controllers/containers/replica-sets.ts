@@ -1,11 +1,10 @@
+import type { ContainerShape, ObservedReplica, ReplicaFacts, ReplicaHealth } from '../../core/replica.js';
 import type { LoadedApp } from '../../manifest/types.js';
-import type { ContainerFacts } from '../../observe/docker-containers.js';
 import type { AppStatus } from '../../store/status-model.js';
-import { containerShapeOf } from './container-config.js';
 import { desiredReplicaCount } from './desired-replicas.js';
-import type { DesiredReplicaSet, ObservedReplica, ReplicaHealth } from './plan-containers.js';
+import type { DesiredReplicaSet } from './plan-containers.js';
 import { resolveEnv } from './resolve-env.js';
-import { revisionOf, type ContainerShape } from './revision.js';
+import { containerShapeOf, revisionOf } from './revision.js';
 
 /**
  * The planner's desired side of one app, from its manifest and what the store remembers (the
@@ -35,7 +34,7 @@ export function desiredReplicaSetOf(
 }
 
 /** The planner's view of one container: Docker's facts plus health and drain state. */
-export function observedReplicaOf(f: ContainerFacts, health: ReplicaHealth, draining: boolean): ObservedReplica {
+export function observedReplicaOf(f: ReplicaFacts, health: ReplicaHealth, draining: boolean): ObservedReplica {
   return {
     id: f.id,
     name: f.name,

@@ -1,14 +1,17 @@
 import { createHash } from 'node:crypto';
-import { stableJson } from '../../manifest/desired-state.js';
+import type { ContainerShape } from '../../core/replica.js';
+import { stableJson } from '../../core/stable-json.js';
 import type { AppSpec } from '../../manifest/types.js';
 
-/** The parts of a spec that shape a container; a change in any of them is a new revision. */
-export interface ContainerShape {
-  image: string;
-  command?: string[];
-  env: Record<string, string>;
-  resources?: AppSpec['resources'];
-  ports: number[];
+/** What shapes one replica of this spec, with its env already resolved. */
+export function containerShapeOf(spec: AppSpec, env: Record<string, string>): ContainerShape {
+  return {
+    image: spec.image,
+    command: spec.command,
+    env,
+    resources: spec.resources,
+    ports: spec.ports.map((p) => p.containerPort),
+  };
 }
 
 export function revisionOf(shape: ContainerShape): string {

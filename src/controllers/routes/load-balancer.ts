@@ -1,6 +1,6 @@
 // The contract between the routes controller and whatever load-balances: our own nginx master or
 // a system nginx. Both take the whole routing table every time (level-triggered).
-import type { RouteTable } from './route-table.js';
+import type { RouteTable } from '../../core/routes.js';
 
 /** An app whose new route was held back (its last good route, if any, keeps serving). */
 export interface DegradedRoute {

@@ -11,7 +11,7 @@
 import type { Logger } from 'pino';
 import { buildMembership, sameMembership, type Membership } from '../../render/membership.js';
 import type { ApplyResult } from './load-balancer.js';
-import type { RouteTable } from './route-table.js';
+import type { RouteTable } from '../../core/routes.js';
 
 export interface MembershipChannel {
   /** Served membership; undefined when the served config has no membership endpoint yet. */

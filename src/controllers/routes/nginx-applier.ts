@@ -5,7 +5,8 @@
 import type { Logger } from 'pino';
 import { readFileIfExists, writeFileAtomic } from './conf-files.js';
 import type { ApplyResult, DegradedRoute } from './load-balancer.js';
-import type { AppRoute, RouteTable } from './route-table.js';
+import type { AppRoute, RouteTable } from '../../core/routes.js';
+import { stableJson } from '../../core/stable-json.js';
 
 export interface NginxTestResult {
   ok: boolean;
@@ -181,5 +182,5 @@ function byApp(routes: AppRoute[]): Routes {
 }
 
 function sameRoute(a: AppRoute | undefined, b: AppRoute | undefined): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+  return stableJson(a) === stableJson(b);
 }

@@ -19,7 +19,7 @@ import { MEMBERSHIP_FILE, MembershipEndpoint } from './membership-endpoint.js';
 import { NginxApplier, type NginxConfigTarget, type NginxTestResult } from './nginx-applier.js';
 import { nginxErrorSummary, runNginx } from './nginx-cli.js';
 import { acceptingWorkerPids, waitUntilNotAccepting } from './nginx-workers.js';
-import type { RouteTable } from './route-table.js';
+import type { RouteTable } from '../../core/routes.js';
 
 export const DEFAULT_STOP_TIMEOUT_MS = 10_000;
 

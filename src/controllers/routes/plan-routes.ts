@@ -1,5 +1,5 @@
 // Decides which app owns each host+pathPrefix when several claim it. Pure: no I/O.
-import type { AppRoute, RouteTable } from './route-table.js';
+import type { AppRoute, RouteTable } from '../../core/routes.js';
 
 export interface RouteConflict {
   app: string;

@@ -2,7 +2,7 @@
 // never runs two applies at once. A request made while an apply runs gets one more apply after it,
 // which reads the table afresh (level-triggered), so no change is lost.
 import type { ApplyResult } from './load-balancer.js';
-import type { RouteTable } from './route-table.js';
+import type { RouteTable } from '../../core/routes.js';
 
 export const DEFAULT_ROUTE_SYNC_DELAY_MS = 50;
 

@@ -5,12 +5,17 @@ import { removeCondition, setCondition } from '../../store/conditions.js';
 import type { Store } from '../../store/store.js';
 import type { ApplyResult, LoadBalancer } from './load-balancer.js';
 import { resolveRouteConflicts, type ResolvedRoutes, type RouteConflict } from './plan-routes.js';
-import type { AppRoute, RouteTable, UpstreamServer } from './route-table.js';
+import { addressKey, servingAddresses } from '../../core/readiness.js';
+import type { Address, LiveReplica } from '../../core/replica.js';
+import type { AppRoute, RouteTable } from '../../core/routes.js';
 import { RouteSync } from './route-sync.js';
 
 const LIVENESS_CHECK_MS = 5_000;
 const RETRY_MIN_MS = 1_000;
 const RETRY_MAX_MS = 30_000;
+/** Longest wait at start for adopted replicas' first probe before routes are synced anyway. */
+export const WARMUP_MAX_MS = 10_000;
+const WARMUP_POLL_MS = 50;
 
 export interface RoutesControllerDeps {
   balancer: LoadBalancer & { ensureRunning?: () => Promise<unknown> };
@@ -18,8 +23,8 @@ export interface RoutesControllerDeps {
   logger: Logger;
   /** Every declared app at its last good spec. */
   apps: () => LoadedApp[];
-  /** The replicas of an app that may receive traffic now: running, ready, not draining. */
-  servingReplicas: (app: string) => UpstreamServer[];
+  /** An app's replicas with their health and drain state now; the ready ones are routed (core/readiness). */
+  replicasOf: (app: string) => LiveReplica[];
   /** An app's served replicas changed (its status's "ready" follows what nginx serves). */
   onServedChanged?: (app: string) => void;
   /** Called after each apply: whether nginx took everything, and how long it took. */
@@ -31,6 +36,9 @@ export interface RoutesControllerDeps {
  * host+path conflicts (the first holder keeps a route), and applies it through one coalescing
  * RouteSync. A failed apply keeps the running config, is recorded, and is retried with backoff;
  * an nginx master that died is started again.
+ *
+ * Nothing is applied before `warmUp` lets it: after a controller restart, adopted replicas are
+ * "starting" to us until their first probe, and a sync then would publish them as gone.
  */
 export class RoutesController {
   private readonly sync: RouteSync;
@@ -43,8 +51,10 @@ export class RoutesController {
   private closed = false;
   private checking = false;
   private pending: ResolvedRoutes | undefined;
-  /** Per app, the upstream ports nginx serves since the last successful apply. */
-  private served = new Map<string, Set<number>>();
+  /** Per app, the upstream addresses (addressKey) nginx serves since the last successful apply. */
+  private served = new Map<string, Set<string>>();
+  private openWarm!: () => void;
+  private readonly warm = new Promise<void>((resolve) => (this.openWarm = resolve));
 
   constructor(private readonly deps: RoutesControllerDeps) {
     this.owners = new Map(Object.entries(deps.store.data.routeOwners ?? {}));
@@ -64,13 +74,33 @@ export class RoutesController {
     this.livenessTimer.unref();
   }
 
-  /** Resolves once nginx serves the table as of this call (or later). */
-  request(): Promise<ApplyResult> {
+  /**
+   * Lets syncs through once `settled()` (every adopted replica has had its first probe) or after
+   * `maxMs`, whichever comes first, and syncs then.
+   */
+  async warmUp(settled: () => boolean, maxMs = WARMUP_MAX_MS): Promise<void> {
+    const deadline = Date.now() + maxMs;
+    while (!settled() && Date.now() < deadline && !this.closed) await new Promise((r) => setTimeout(r, WARMUP_POLL_MS));
+    this.openWarm();
+    this.requestSoon();
+  }
+
+  /** Resolves once nginx serves the table as of this call (or later); waits for the warm-up first. */
+  async request(): Promise<ApplyResult> {
+    await this.warm;
     return this.sync.request();
+  }
+
+  /** Asks for a sync without waiting for it; a failure is logged (apply() retries it with backoff). */
+  requestSoon(): void {
+    this.request().catch((err: unknown) => {
+      if (!this.closed) this.deps.logger.warn({ err: errorMessage(err) }, 'route sync failed');
+    });
   }
 
   close(): void {
     this.closed = true;
+    this.openWarm();
     if (this.retryTimer) clearTimeout(this.retryTimer);
     if (this.livenessTimer) clearInterval(this.livenessTimer);
     this.sync.close();
@@ -88,25 +118,25 @@ export class RoutesController {
     const desired: AppRoute[] = this.deps.apps().map((app) => {
       const name = app.manifest.metadata.name;
       const { host, pathPrefix } = app.manifest.spec.ingress;
-      const servers = app.manifest.spec.state === 'down' ? [] : this.deps.servingReplicas(name);
+      const servers = app.manifest.spec.state === 'down' ? [] : servingAddresses(this.deps.replicasOf(name), app.manifest.spec);
       return { app: name, host, pathPrefix, servers };
     });
     return resolveRouteConflicts(desired, this.owners);
   }
 
-  /** Whether nginx routes to this replica port of the app (as of the last successful apply). */
-  isServed(app: string, port: number): boolean {
-    return this.served.get(app)?.has(port) ?? false;
+  /** Whether nginx routes to this address of the app (as of the last successful apply). */
+  isServed(app: string, address: Address | undefined): boolean {
+    return address !== undefined && (this.served.get(app)?.has(addressKey(address)) ?? false);
   }
 
   private recordServed(table: RouteTable, result: ApplyResult): void {
     const degraded = new Set(result.degraded.map((d) => d.app));
-    const next = new Map<string, Set<number>>();
+    const next = new Map<string, Set<string>>();
     for (const route of table.routes) {
       // A held-back app keeps what it had: nginx did not take its new servers.
-      next.set(route.app, degraded.has(route.app) ? (this.served.get(route.app) ?? new Set()) : new Set(route.servers.map((s) => s.port)));
+      next.set(route.app, degraded.has(route.app) ? (this.served.get(route.app) ?? new Set()) : new Set(route.servers.map(addressKey)));
     }
-    const changed = [...new Set([...next.keys(), ...this.served.keys()])].filter((app) => !samePorts(this.served.get(app), next.get(app)));
+    const changed = [...new Set([...next.keys(), ...this.served.keys()])].filter((app) => !sameAddresses(this.served.get(app), next.get(app)));
     this.served = next;
     for (const app of changed) this.deps.onServedChanged?.(app);
   }
@@ -218,8 +248,8 @@ function sameOwners(a: Map<string, string>, b: Map<string, string>): boolean {
   return true;
 }
 
-function samePorts(a: Set<number> | undefined, b: Set<number> | undefined): boolean {
+function sameAddresses(a: Set<string> | undefined, b: Set<string> | undefined): boolean {
   if ((a?.size ?? 0) !== (b?.size ?? 0)) return false;
-  for (const port of a ?? []) if (!b?.has(port)) return false;
+  for (const key of a ?? []) if (!b?.has(key)) return false;
   return true;
 }

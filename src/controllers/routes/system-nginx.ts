@@ -17,7 +17,7 @@ import type { ApplyResult, LoadBalancer } from './load-balancer.js';
 import { NginxApplier, type NginxConfigTarget, type NginxTestResult } from './nginx-applier.js';
 import { nginxErrorSummary, runNginx } from './nginx-cli.js';
 import { acceptingWorkerPids, waitUntilNotAccepting } from './nginx-workers.js';
-import type { RouteTable } from './route-table.js';
+import type { RouteTable } from '../../core/routes.js';
 
 export const SYSTEM_CONF_FILE_NAME = 'autoserve.conf';
 

@@ -1,12 +1,14 @@
 import os from 'node:os';
 import type { Logger } from 'pino';
-import { parseMemoryBytes } from '../containers/memory-quantity.js';
+import { parseMemoryBytes } from '../../core/memory-quantity.js';
 import { desiredReplicaCount } from '../containers/desired-replicas.js';
 import { errorMessage } from '../../errors.js';
 import type { LoadedApp } from '../../manifest/types.js';
-import type { ContainerFacts } from '../../observe/docker-containers.js';
-import type { AppLoadMetrics } from '../../observe/metrics.js';
-import type { AccessLogMetrics, ContainerMetricsSampler } from '../../observe/index-metrics.js';
+import { isLive, isReady } from '../../core/readiness.js';
+import type { LiveReplica } from '../../core/replica.js';
+import { stableJson } from '../../core/stable-json.js';
+import type { AccessLogMetrics } from '../../observe/index-metrics.js';
+import type { ContainerRuntime } from '../../runtime/runtime.js';
 import { removeCondition, setCondition } from '../../store/conditions.js';
 import type { Store } from '../../store/store.js';
 import { decideReplicas } from './decide-replicas.js';
@@ -22,12 +24,11 @@ export interface ScalerControllerDeps {
   store: Store;
   logger: Logger;
   apps: () => LoadedApp[];
-  containersOf: (app: string) => ContainerFacts[];
-  isReady: (containerId: string) => boolean;
-  /** Leaving: counted neither as ready nor as starting, and its CPU is not sampled. */
-  isDraining: (containerId: string) => boolean;
+  /** An app's replicas with their health and drain state now; draining ones count nowhere (core/readiness). */
+  replicasOf: (app: string) => LiveReplica[];
   accessLog: AccessLogMetrics;
-  sampler: ContainerMetricsSampler;
+  /** Per-replica CPU and memory readings. */
+  usage: Pick<ContainerRuntime, 'usage' | 'forgetUsage'>;
   /** A decision changed an app's count: reconcile it now. */
   onScaled: (app: string, from: number, to: number) => void;
   tickMs?: number;
@@ -50,7 +51,6 @@ interface ReplicaWindows {
 export class ScalerController {
   private readonly startedAtMs = Date.now();
   private readonly replicas = new Map<string, ReplicaWindows>();
-  private readonly latest = new Map<string, AppLoadMetrics>();
   private timer: NodeJS.Timeout | undefined;
   private ticking = false;
 
@@ -63,11 +63,6 @@ export class ScalerController {
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);
-  }
-
-  /** Current load of an app, for the endpoint and Prometheus. */
-  current(app: string): AppLoadMetrics | undefined {
-    return this.latest.get(app);
   }
 
   async tick(now = Date.now()): Promise<void> {
@@ -100,21 +95,21 @@ export class ScalerController {
         ...(resources.cpu !== undefined ? { nanoCpus: Math.round(resources.cpu * 1e9) } : {}),
         ...(resources.memory !== undefined ? { memoryBytes: parseMemoryBytes(resources.memory) } : {}),
       };
-      for (const c of this.deps.containersOf(name)) if (c.running && !this.deps.isDraining(c.id)) targets.push({ id: c.id, app: name, limits });
+      for (const c of this.deps.replicasOf(name)) if (isLive(c)) targets.push({ id: c.id, app: name, limits });
     }
     const live = new Set(targets.map((t) => t.id));
     for (const id of this.replicas.keys()) {
       if (!live.has(id)) {
         this.replicas.delete(id);
-        this.deps.sampler.forget(id);
+        this.deps.usage.forgetUsage(id);
       }
     }
     if (targets.length === 0) return;
-    const samples = await this.deps.sampler.sample(targets);
+    const samples = await this.deps.usage.usage(targets);
     for (const target of targets) {
       let windows = this.replicas.get(target.id);
       if (!windows) {
-        const facts = this.deps.containersOf(target.app).find((c) => c.id === target.id);
+        const facts = this.deps.replicasOf(target.app).find((c) => c.id === target.id);
         windows = { app: target.app, startedAtMs: facts?.createdAtMs ?? now, cpu: new MetricWindow(REPLICA_SAMPLES), memory: new MetricWindow(REPLICA_SAMPLES) };
         this.replicas.set(target.id, windows);
       }
@@ -138,8 +133,8 @@ export class ScalerController {
     const mine = [...this.replicas.entries()].filter(([, r]) => r.app === name);
     const replicaSeries = (pick: 'cpu' | 'memory'): ReplicaSeries[] =>
       mine.map(([id, r]) => ({ replicaId: id, startedAtMs: r.startedAtMs, samples: r[pick] }));
-    const running = this.deps.containersOf(name).filter((c) => c.running && !this.deps.isDraining(c.id));
-    const ready = running.filter((c) => this.deps.isReady(c.id)).length;
+    const running = this.deps.replicasOf(name).filter(isLive);
+    const ready = running.filter(isReady).length;
 
     const decision = decideReplicas({
       policy: scaling,
@@ -153,7 +148,6 @@ export class ScalerController {
       controllerStartedAtMs: this.startedAtMs,
       hostCapacity: this.hostCapacity(app, host),
     });
-    this.latest.set(name, loadOf(accessLog, name, mine));
     this.record(name, current, decision, now);
   }
 
@@ -163,7 +157,7 @@ export class ScalerController {
       const view = { recommendation: decision.recommendation, reason: decision.reason, heldBy: decision.heldBy, metrics: decision.metrics };
       // decidedAt moves only with the decision, so an unchanged look does not rewrite the store every tick.
       const { decidedAt: _previous, ...previous } = status.scaling ?? { decidedAt: '' };
-      if (JSON.stringify(previous) !== JSON.stringify(view)) status.scaling = { ...view, decidedAt: new Date(now).toISOString() };
+      if (stableJson(previous) !== stableJson(view)) status.scaling = { ...view, decidedAt: new Date(now).toISOString() };
       if (decision.heldBy === 'host-capacity') {
         setCondition(status.conditions, { type: 'ScalingLimited', status: 'True', reason: `ScalingLimited${decision.limitedBy === 'memory' ? 'Memory' : 'Cpu'}`, message: decision.reason });
       } else {
@@ -201,15 +195,4 @@ export class ScalerController {
 
 function hostTotals(): { cpuCores: number; memoryBytes: number } {
   return { cpuCores: os.cpus().length, memoryBytes: os.totalmem() };
-}
-
-function loadOf(accessLog: AccessLogMetrics, app: string, replicas: [string, ReplicaWindows][]): AppLoadMetrics {
-  const mean = (values: number[]) => (values.length ? values.reduce((a, b) => a + b, 0) / values.length : null);
-  const p95 = accessLog.p95Ms(app, 10);
-  return {
-    requestsPerSecond: accessLog.rps(app, 10),
-    p95LatencySeconds: p95 === null ? undefined : p95 / 1000,
-    cpuUtilizationRatio: mean(replicas.flatMap(([, r]) => (r.cpu.latest() ? [r.cpu.latest()!.v] : []))) ?? undefined,
-    memoryUtilizationRatio: mean(replicas.flatMap(([, r]) => (r.memory.latest() ? [r.memory.latest()!.v] : []))) ?? undefined,
-  };
 }

@@ -20,7 +20,8 @@ import { collectLines } from '../../../src/cli/output.js';
 import { AutoserveMetrics } from '../../../src/observe/metrics.js';
 import { eventually } from '../../support/eventually.js';
 import { freePort } from '../../support/free-port.js';
-import { demoManifest, startTestDaemon, type TestDaemon } from '../harness.js';
+import { appManifest } from '../../support/app-manifest.js';
+import { startTestDaemon, type TestDaemon } from '../harness.js';
 
 const TOKEN = 'e2e-token';
 const run = promisify(execFile);
@@ -34,8 +35,8 @@ describe('API + CLI end to end', () => {
   beforeAll(async () => {
     t = await startTestDaemon('api-cli', { disableLb: true, authToken: TOKEN, enableWriteApi: true });
     client = new ApiClient({ server: `http://127.0.0.1:${t.daemon.apiPort}`, token: TOKEN });
-    await t.writeManifest('web.yaml', demoManifest('web', { replicas: 2 }));
-    await t.writeManifest('api.yaml', demoManifest('api', { replicas: 1, spec: TALKER }));
+    await t.writeManifest('web.yaml', appManifest('web', { replicas: 2 }));
+    await t.writeManifest('api.yaml', appManifest('api', { replicas: 1, spec: TALKER }));
     await eventually(() => {
       expect(t.daemon.store.app('web')?.phase).toBe('Running');
       expect(t.daemon.store.app('api')?.phase).toBe('Running');
@@ -133,13 +134,13 @@ describe('API + CLI end to end', () => {
 
   it('plan shows no changes for a converged host, and what would happen once manifests change', async () => {
     await eventually(() => expect(t.daemon.store.app('api')?.phase).toBe('Running'), { timeoutMs: 60_000, intervalMs: 250 });
-    const options = { manifestsDir: t.manifestsDir, instance: t.options.instance, statePath: t.options.dbPath, docker: t.daemon.docker };
+    const options = { manifestsDir: t.manifestsDir, instance: t.options.instance, statePath: t.options.dbPath, runtime: t.daemon.runtime };
     const quiet = collectLines();
     await showPlan(options, quiet.print);
     expect(quiet.lines).toEqual(['no changes']);
 
     await t.stop(); // nobody acts on the change: the plan shows what the controller would do
-    await t.writeManifest('web.yaml', demoManifest('web', { replicas: 3 }));
+    await t.writeManifest('web.yaml', appManifest('web', { replicas: 3 }));
     await t.removeManifest('api.yaml');
     const out = collectLines();
     await showPlan(options, out.print);

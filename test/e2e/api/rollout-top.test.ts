@@ -7,11 +7,12 @@ import { rolloutStatus } from '../../../src/cli/commands/rollout-status.js';
 import { showTop } from '../../../src/cli/commands/top.js';
 import { collectLines } from '../../../src/cli/output.js';
 import { eventually } from '../../support/eventually.js';
-import { demoManifest, startTestDaemon, type TestDaemon } from '../harness.js';
+import { appManifest } from '../../support/app-manifest.js';
+import { startTestDaemon, type TestDaemon } from '../harness.js';
 
 /** The node echo server; FAIL_HEALTH makes a revision that never gets healthy. */
 function echo(opts: { version: string; replicas: number; failHealth?: boolean }): string {
-  return demoManifest('echo', {
+  return appManifest('echo', {
     image: 'autoserve-node-echo:v1',
     replicas: opts.replicas,
     spec: [
@@ -75,6 +76,18 @@ describe('rollout status and top against a real daemon', () => {
       await showTop(client, { app: 'echo', replicas: true }, out.print);
       expect(out.lines, out.text()).toHaveLength(3);
       for (const line of out.lines.slice(1)) expect(line).toMatch(/^echo\s+autoserve-\S+-echo-\S+\s+\d+m\s+\d+%\s+[\d.]+Mi\s+\d+%$/);
+    }, { timeoutMs: 10_000, intervalMs: 500 });
+  });
+
+  it('a fixed app (no autoscaler) has its load in /metrics and in /apps/{name}/metrics, from the history', async () => {
+    const base = `http://127.0.0.1:${t.daemon.apiPort}`;
+    await eventually(async () => {
+      const text = await (await fetch(`${base}/metrics`)).text();
+      expect(text).toMatch(/^autoserve_app_requests_per_second\{app="echo"\} 0$/m);
+      expect(text).toMatch(/^autoserve_app_cpu_utilization_ratio\{app="echo"\} \d/m);
+      expect(text).toMatch(/^autoserve_app_memory_utilization_ratio\{app="echo"\} 0\.\d/m);
+      const { current } = (await (await fetch(`${base}/apps/echo/metrics`)).json()) as { current: Record<string, number | null> | null };
+      expect(current).toMatchObject({ requestsPerSecond: 0, p95LatencySeconds: null, cpuUtilizationRatio: expect.any(Number), memoryUtilizationRatio: expect.any(Number) });
     }, { timeoutMs: 10_000, intervalMs: 500 });
   });
 

@@ -1,9 +1,10 @@
 // Manifests in, containers out: the foundation end to end against the real Docker engine.
 import { execFileSync, spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LABEL_APP, LABEL_INSTANCE, LABEL_MANAGED, LABEL_REVISION } from '../../../src/controllers/containers/labels.js';
+import { LABEL_APP, LABEL_INSTANCE, LABEL_MANAGED, LABEL_REVISION } from '../../../src/core/labels.js';
 import { eventually } from '../../support/eventually.js';
-import { demoManifest, startTestDaemon, type TestDaemon } from '../harness.js';
+import { appManifest } from '../../support/app-manifest.js';
+import { startTestDaemon, type TestDaemon } from '../harness.js';
 
 describe('foundation: manifests to containers', () => {
   let t: TestDaemon;
@@ -16,7 +17,7 @@ describe('foundation: manifests to containers', () => {
   });
 
   it('runs the replicas a manifest asks for, labelled and published on 127.0.0.1', async () => {
-    await t.writeManifest('web.yaml', demoManifest('web', { replicas: 2 }));
+    await t.writeManifest('web.yaml', appManifest('web', { replicas: 2 }));
     const running = await eventually(async () => {
       const list = await t.running('web');
       expect(list).toHaveLength(2);
@@ -27,9 +28,10 @@ describe('foundation: manifests to containers', () => {
       expect(c.labels[LABEL_APP]).toBe('web');
       expect(c.labels[LABEL_INSTANCE]).toBe(t.options.instance);
       expect(c.labels[LABEL_REVISION]).toMatch(/^[0-9a-f]{10}$/);
-      const hostPort = c.hostPorts[8080];
-      expect(hostPort).toBeGreaterThan(0);
-      const res = await fetch(`http://127.0.0.1:${hostPort}/healthz`);
+      const address = c.addresses[8080];
+      expect(address?.host).toBe('127.0.0.1');
+      expect(address?.port).toBeGreaterThan(0);
+      const res = await fetch(`http://${address?.host}:${address?.port}/healthz`);
       expect(res.status).toBe(200);
     }
     await eventually(() => expect(t.daemon.store.app('web')?.phase).toBe('Running'), { timeoutMs: 20_000 });
@@ -37,9 +39,9 @@ describe('foundation: manifests to containers', () => {
   });
 
   it('follows a change of spec.replicas up and down', async () => {
-    await t.writeManifest('web.yaml', demoManifest('web', { replicas: 4 }));
+    await t.writeManifest('web.yaml', appManifest('web', { replicas: 4 }));
     await eventually(async () => expect(await t.running('web')).toHaveLength(4), { timeoutMs: 30_000 });
-    await t.writeManifest('web.yaml', demoManifest('web', { replicas: 1 }));
+    await t.writeManifest('web.yaml', appManifest('web', { replicas: 1 }));
     await eventually(async () => expect(await t.containers('web')).toHaveLength(1), { timeoutMs: 30_000 });
   });
 
@@ -57,7 +59,7 @@ describe('foundation: manifests to containers', () => {
 
   it('keeps a good app untouched when an invalid manifest appears beside it, and records the error', async () => {
     const before = (await t.running('web')).map((c) => c.id);
-    await t.writeManifest('bad.yaml', demoManifest('bad', { spec: '  replica: 3' }));
+    await t.writeManifest('bad.yaml', appManifest('bad', { spec: '  replica: 3' }));
     await t.writeManifest('broken.yaml', 'apiVersion: v1\nkind: App\nmetadata: [unclosed\n');
     await eventually(() => {
       const bad = t.daemon.store.app('bad');
@@ -74,7 +76,7 @@ describe('foundation: manifests to containers', () => {
 
   it('an invalid edit of a running app keeps its last good spec running', async () => {
     const before = (await t.running('web')).map((c) => c.id);
-    await t.writeManifest('web.yaml', demoManifest('web', { replicas: 1, spec: '  ports: oops' }));
+    await t.writeManifest('web.yaml', appManifest('web', { replicas: 1, spec: '  ports: oops' }));
     await eventually(() => {
       const web = t.daemon.store.app('web');
       expect(web?.conditions.find((c) => c.type === 'ManifestInvalid')?.status).toBe('True');
@@ -82,12 +84,12 @@ describe('foundation: manifests to containers', () => {
     await t.daemon.resyncAll();
     await new Promise((r) => setTimeout(r, 1_000));
     expect((await t.running('web')).map((c) => c.id)).toEqual(before);
-    await t.writeManifest('web.yaml', demoManifest('web', { replicas: 1 }));
+    await t.writeManifest('web.yaml', appManifest('web', { replicas: 1 }));
     await eventually(() => expect(t.daemon.store.app('web')?.conditions.some((c) => c.type === 'ManifestInvalid')).toBe(false));
   });
 
   it('shows ImagePullFailed for a missing image, without hanging, and leaves other apps alone', async () => {
-    await t.writeManifest('ghost.yaml', demoManifest('ghost', { image: 'autoserve-no-such-image:404' }));
+    await t.writeManifest('ghost.yaml', appManifest('ghost', { image: 'autoserve-no-such-image:404' }));
     await eventually(() => {
       const ghost = t.daemon.store.app('ghost');
       expect(ghost?.phase).toBe('Failed');
@@ -99,7 +101,7 @@ describe('foundation: manifests to containers', () => {
   });
 
   it('adopts its containers after a restart: no duplicates', async () => {
-    await t.writeManifest('web.yaml', demoManifest('web', { replicas: 3 }));
+    await t.writeManifest('web.yaml', appManifest('web', { replicas: 3 }));
     await eventually(async () => expect(await t.running('web')).toHaveLength(3), { timeoutMs: 30_000 });
     const before = (await t.running('web')).map((c) => c.id).sort();
     await t.restart();
@@ -109,7 +111,7 @@ describe('foundation: manifests to containers', () => {
   });
 
   it('removes an app whose manifest is deleted', async () => {
-    await t.writeManifest('keep.yaml', demoManifest('keep'));
+    await t.writeManifest('keep.yaml', appManifest('keep'));
     await eventually(async () => expect(await t.running('keep')).toHaveLength(1), { timeoutMs: 30_000 });
     await t.removeManifest('web.yaml');
     await eventually(async () => expect(await t.containers('web')).toHaveLength(0), { timeoutMs: 30_000 });
@@ -130,7 +132,7 @@ describe('foundation: kill -9 of the controller process', () => {
     const t = await startTestDaemon('kill9');
     try {
       await t.stop(); // the in-process daemon is not used: a real process is killed below
-      await t.writeManifest('api.yaml', demoManifest('api', { replicas: 2 }));
+      await t.writeManifest('api.yaml', appManifest('api', { replicas: 2 }));
       const args = ['dist/cli/main.js', 'run', '--manifests', t.manifestsDir, '--state', t.stateDir, '--resync', '2s', '--log-level', 'warn', '--lb-port', String(t.options.lbPort)];
       const env = { ...process.env, AUTOSERVE_INSTANCE: t.options.instance, AUTOSERVE_CONTAINER_LABELS: JSON.stringify(t.env.labels) };
       const first = spawn(process.execPath, args, { env, stdio: 'ignore' });

@@ -3,19 +3,20 @@
 import { execFileSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { nginxPrefixDir } from '../../../src/daemon/daemon.js';
+import { nginxPrefixDir } from '../../../src/controllers/routes/nginx-paths.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LABEL_APP, LABEL_INSTANCE, LABEL_MANAGED, LABEL_REVISION, LABEL_SLOT } from '../../../src/controllers/containers/labels.js';
+import { LABEL_APP, LABEL_INSTANCE, LABEL_MANAGED, LABEL_REVISION, LABEL_SLOT } from '../../../src/core/labels.js';
 import { eventually } from '../../support/eventually.js';
 import { httpGet } from '../../support/http-get.js';
-import { demoManifest, startTestDaemon, type TestDaemon } from '../harness.js';
+import { appManifest } from '../../support/app-manifest.js';
+import { startTestDaemon, type TestDaemon } from '../harness.js';
 
 describe('drift is reverted', () => {
   let t: TestDaemon;
 
   beforeAll(async () => {
     t = await startTestDaemon('drift');
-    await t.writeManifest('web.yaml', demoManifest('web', { replicas: 2 }));
+    await t.writeManifest('web.yaml', appManifest('web', { replicas: 2 }));
     await eventually(async () => {
       expect(await t.running('web')).toHaveLength(2);
       expect(t.daemon.store.app('web')?.replicas.ready).toBe(2);

@@ -9,7 +9,8 @@ import type { GitDaemonOptions } from '../../../src/source/manifest-source.js';
 import { eventually } from '../../support/eventually.js';
 import { httpGet } from '../../support/http-get.js';
 import { createGitRemote, type GitRemote } from '../../unit/source/git-remote.js';
-import { demoManifest, startTestDaemon, type TestDaemon } from '../harness.js';
+import { appManifest } from '../../support/app-manifest.js';
+import { startTestDaemon, type TestDaemon } from '../harness.js';
 
 const CONVERGE_MS = 40_000;
 
@@ -24,7 +25,7 @@ describe('gitops: a git branch drives the host', () => {
 
   beforeAll(async () => {
     remote = await createGitRemote('e2e');
-    firstCommit = await remote.commit({ 'apps/web.yaml': demoManifest('web'), 'README.md': 'apps live in apps/' }, 'add web');
+    firstCommit = await remote.commit({ 'apps/web.yaml': appManifest('web'), 'README.md': 'apps live in apps/' }, 'add web');
     await remote.push();
     const git: Partial<DaemonOptions> & GitDaemonOptions = { gitUrl: remote.url, gitBranch: 'main', gitPath: 'apps', gitIntervalMs: 1_000 };
     t = await startTestDaemon('gitops', git);
@@ -41,7 +42,7 @@ describe('gitops: a git branch drives the host', () => {
   });
 
   it('rolls out a pushed commit and records which apps it changed', async () => {
-    const commit = await remote.commit({ 'apps/web.yaml': demoManifest('web', { image: 'autoserve-demo:v2' }) }, 'web to v2');
+    const commit = await remote.commit({ 'apps/web.yaml': appManifest('web', { image: 'autoserve-demo:v2' }) }, 'web to v2');
     await remote.push();
     await eventually(async () => expect(await version('web')).toBe('v2'), { timeoutMs: CONVERGE_MS, message: 'web v2 through nginx' });
     await eventually(() => expect(t.daemon.store.app('web')?.revision?.commit).toBe(commit));
@@ -52,8 +53,8 @@ describe('gitops: a git branch drives the host', () => {
   it('applies none of an invalid commit\'s bad files: the last good spec keeps serving, the errors are an event', async () => {
     const commit = await remote.commit(
       {
-        'apps/web.yaml': demoManifest('web', { image: 'autoserve-demo:v1' }).replace('replicas: 1', 'replicas: many'),
-        'apps/api.yaml': demoManifest('api'),
+        'apps/web.yaml': appManifest('web', { image: 'autoserve-demo:v1' }).replace('replicas: 1', 'replicas: many'),
+        'apps/api.yaml': appManifest('api'),
       },
       'break web, add api',
     );
@@ -72,7 +73,7 @@ describe('gitops: a git branch drives the host', () => {
   });
 
   it('removes an app whose file a commit deletes', async () => {
-    await remote.commit({ 'apps/api.yaml': null, 'apps/web.yaml': demoManifest('web', { image: 'autoserve-demo:v2' }) }, 'drop api, fix web');
+    await remote.commit({ 'apps/api.yaml': null, 'apps/web.yaml': appManifest('web', { image: 'autoserve-demo:v2' }) }, 'drop api, fix web');
     await remote.push();
     await eventually(async () => expect(await t.containers('api')).toHaveLength(0), { timeoutMs: CONVERGE_MS, message: 'api removed' });
     await eventually(() => expect(condition('web', 'ManifestInvalid')).toBeUndefined());
@@ -89,7 +90,7 @@ describe('gitops: a git branch drives the host', () => {
     expect((await t.running('web')).map((c) => c.id)).toEqual(before);
     expect(await version('web')).toBe('v2');
 
-    await remote.commit({ 'apps/web.yaml': demoManifest('web', { image: 'autoserve-demo:v2' }) }, 'restore apps');
+    await remote.commit({ 'apps/web.yaml': appManifest('web', { image: 'autoserve-demo:v2' }) }, 'restore apps');
     await remote.push();
     await eventually(() => expect(condition('web', 'PruneBlocked')).toBeUndefined(), { timeoutMs: 15_000 });
     expect((await t.running('web')).map((c) => c.id)).toEqual(before); // same spec: untouched
@@ -110,7 +111,7 @@ describe('gitops: a git branch drives the host', () => {
 
   it('applies a force-pushed commit like any other', async () => {
     await remote.resetHard(firstCommit);
-    const rewritten = await remote.commit({ 'apps/web.yaml': demoManifest('web', { image: 'autoserve-demo:v1', replicas: 2 }) }, 'rewrite history');
+    const rewritten = await remote.commit({ 'apps/web.yaml': appManifest('web', { image: 'autoserve-demo:v1', replicas: 2 }) }, 'rewrite history');
     await remote.push({ force: true });
     await eventually(async () => {
       expect(await t.running('web')).toHaveLength(2);

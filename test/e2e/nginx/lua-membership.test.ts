@@ -13,7 +13,7 @@ import { fetchServedConfigId } from '../../../src/controllers/routes/config-id-p
 import { MEMBERSHIP_FILE, MEMBERSHIP_PATH } from '../../../src/controllers/routes/membership-endpoint.js';
 import { NginxProcess } from '../../../src/controllers/routes/nginx-process.js';
 import { acceptingWorkerPids } from '../../../src/controllers/routes/nginx-workers.js';
-import type { AppRoute, RouteTable } from '../../../src/controllers/routes/route-table.js';
+import type { AppRoute, RouteTable } from '../../../src/core/routes.js';
 import { freePort } from '../../support/free-port.js';
 
 const logger = pino({ level: process.env.LOG_LEVEL ?? 'silent' });

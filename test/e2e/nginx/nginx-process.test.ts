@@ -10,7 +10,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NginxProcess } from '../../../src/controllers/routes/nginx-process.js';
-import type { AppRoute, RouteTable } from '../../../src/controllers/routes/route-table.js';
+import type { AppRoute, RouteTable } from '../../../src/core/routes.js';
 import { freePort } from '../../support/free-port.js';
 
 const logger = pino({ level: process.env.LOG_LEVEL ?? 'silent' });

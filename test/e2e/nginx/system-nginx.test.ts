@@ -8,7 +8,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AppRoute } from '../../../src/controllers/routes/route-table.js';
+import type { AppRoute } from '../../../src/core/routes.js';
 import { SystemNginx } from '../../../src/controllers/routes/system-nginx.js';
 import { freePort } from '../../support/free-port.js';
 

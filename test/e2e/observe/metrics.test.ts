@@ -7,7 +7,9 @@ import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NginxProcess } from '../../../src/controllers/routes/nginx-process.js';
-import { AccessLogMetrics, ContainerMetricsSampler, fetchNginxStatus, type ContainerSample } from '../../../src/observe/index-metrics.js';
+import { AccessLogMetrics, fetchNginxStatus } from '../../../src/observe/index-metrics.js';
+import { ContainerMetricsSampler } from '../../../src/runtime/docker/container-metrics.js';
+import type { ReplicaUsage } from '../../../src/runtime/runtime.js';
 import { createDockerTestEnv } from '../../support/docker-test-env.js';
 import { eventually } from '../../support/eventually.js';
 import { freePort } from '../../support/free-port.js';
@@ -84,7 +86,7 @@ describe('metrics of a real replica', () => {
         const apiFirst = api.sample(refs); // ~1 s call, runs beside the cgroup interval
         await sleep(3_000);
         const apiBusy = (await apiFirst).get(id);
-        const busySample = (await cgroup.sample(refs)).get(id) as ContainerSample;
+        const busySample = (await cgroup.sample(refs)).get(id) as ReplicaUsage;
         expect(busySample.cpu).toBeGreaterThan(0.7);
         expect(busySample.cpu).toBeLessThan(1.2);
         expect(busySample.memory).toBeGreaterThan(0);
@@ -99,7 +101,7 @@ describe('metrics of a real replica', () => {
         await sleep(1_000);
         await cgroup.sample(refs);
         await sleep(2_000);
-        const idle = (await cgroup.sample(refs)).get(id) as ContainerSample;
+        const idle = (await cgroup.sample(refs)).get(id) as ReplicaUsage;
         expect(idle.cpu).toBeLessThan(0.1);
         expect(idle.cpu).toBeGreaterThanOrEqual(0);
       } finally {

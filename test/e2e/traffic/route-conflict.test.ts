@@ -3,7 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../../support/eventually.js';
 import { httpGet } from '../../support/http-get.js';
-import { demoManifest, startTestDaemon, type TestDaemon } from '../harness.js';
+import { appManifest } from '../../support/app-manifest.js';
+import { startTestDaemon, type TestDaemon } from '../harness.js';
 
 const SHARED_HOST = '  ingress: { host: shared.localhost }';
 
@@ -17,11 +18,11 @@ describe('route conflicts', () => {
   });
 
   it('the app that held the route keeps it; both are told; the other takes over when it is free', async () => {
-    await t.writeManifest('zeta.yaml', demoManifest('zeta', { image: 'autoserve-demo:v1', spec: SHARED_HOST }));
+    await t.writeManifest('zeta.yaml', appManifest('zeta', { image: 'autoserve-demo:v1', spec: SHARED_HOST }));
     await eventually(async () => expect((await httpGet(t.options.lbPort, 'shared.localhost', '/version')).body.trim()).toBe('v1'), { timeoutMs: 30_000 });
 
     // "alpha" sorts first and would win a tie between newcomers, but "zeta" held the route already.
-    await t.writeManifest('alpha.yaml', demoManifest('alpha', { image: 'autoserve-demo:v2', spec: SHARED_HOST }));
+    await t.writeManifest('alpha.yaml', appManifest('alpha', { image: 'autoserve-demo:v2', spec: SHARED_HOST }));
     await eventually(() => {
       const alpha = t.daemon.store.app('alpha')?.conditions.find((c) => c.type === 'RouteConflict');
       const zeta = t.daemon.store.app('zeta')?.conditions.find((c) => c.type === 'RouteConflict');

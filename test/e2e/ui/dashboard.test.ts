@@ -14,13 +14,14 @@ import { freePort } from '../../support/free-port.js';
 import { launchBrowser, launchFirefox, type TestBrowser } from '../../support/browser.js';
 import { httpGet } from '../../support/http-get.js';
 import { LoadGenerator } from '../../support/load-generator.js';
-import { demoManifest, startTestDaemon, type TestDaemon } from '../harness.js';
+import { appManifest } from '../../support/app-manifest.js';
+import { startTestDaemon, type TestDaemon } from '../harness.js';
 
 const TOKEN = 'dashboard-e2e-token';
 const SCREENSHOTS = process.env.AUTOSERVE_SCREENSHOTS === '1' ? join(import.meta.dirname, '..', '..', '..', 'docs', 'screenshots') : undefined;
 
 /** An autoscaled app on the node echo server: load moves its requests, latency, CPU and replicas. */
-const SHOP = demoManifest('shop', {
+const SHOP = appManifest('shop', {
   image: 'autoserve-node-echo:v1',
   spec: `  resources: { cpu: 0.25, memory: 64Mi }
   scaling:
@@ -42,11 +43,11 @@ describe('dashboard in headless Chromium', () => {
     // A fixed port, so the page's origin survives the controller restart below.
     t = await startTestDaemon('dashboard', { authToken: TOKEN, historyIntervalMs: 1_000, port: await freePort() });
     base = `http://127.0.0.1:${t.daemon.apiPort}`;
-    await t.writeManifest('web.yaml', demoManifest('web', { replicas: 2 }));
-    await t.writeManifest('api.yaml', demoManifest('api', { replicas: 1 }));
+    await t.writeManifest('web.yaml', appManifest('web', { replicas: 2 }));
+    await t.writeManifest('api.yaml', appManifest('api', { replicas: 1 }));
     await t.writeManifest('shop.yaml', SHOP);
     // Never valid: no spec to run, a ManifestInvalid condition the apps page must make stand out.
-    await t.writeManifest('broken.yaml', demoManifest('broken', { replicas: -1 }));
+    await t.writeManifest('broken.yaml', appManifest('broken', { replicas: -1 }));
     await eventually(() => {
       for (const app of ['web', 'api', 'shop']) expect(t.daemon.store.app(app)?.phase, app).toBe('Running');
     }, { timeoutMs: 90_000, intervalMs: 250 });
@@ -132,7 +133,7 @@ describe('dashboard in headless Chromium', () => {
 
     await page.evaluate(() => Object.assign(window, { marker: 'same document' }));
     const written = Date.now();
-    await t.writeManifest('web.yaml', demoManifest('web', { replicas: 3 }));
+    await t.writeManifest('web.yaml', appManifest('web', { replicas: 3 }));
     await page.getByText(/\/ 3 desired/).waitFor({ timeout: 3_000 });
     const seenAfterMs = Date.now() - written;
     expect(seenAfterMs).toBeLessThan(3_000);

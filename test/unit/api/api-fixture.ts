@@ -3,10 +3,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import type http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Docker from 'dockerode';
 import pino from 'pino';
 import { closeServer, createApiServer, listen, type ApiDeps } from '../../../src/api/server.js';
 import { AutoserveMetrics } from '../../../src/observe/metrics.js';
+import { DockerRuntime } from '../../../src/runtime/docker/docker-runtime.js';
 import { Store } from '../../../src/store/store.js';
 
 export interface ApiFixture {
@@ -30,7 +30,7 @@ export async function startApiFixture(overrides: Partial<ApiDeps> = {}): Promise
   const ready = { value: true };
   const server = createApiServer({
     store,
-    docker: new Docker(),
+    runtime: new DockerRuntime({ logger }),
     instance: 'default',
     isReady: () => ready.value,
     manifestsDir,

@@ -1,8 +1,11 @@
 // GET /apps/{name}/logs against a real container: demultiplexed, marked with the replica name.
+import pino from 'pino';
+import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demultiplex, logLinesOf } from '../../../src/api/container-logs.js';
-import { LABEL_APP, LABEL_INSTANCE, LABEL_MANAGED, LABEL_REVISION, LABEL_SLOT } from '../../../src/controllers/containers/labels.js';
-import { createDockerTestEnv, type DockerTestEnv } from '../../support/docker-test-env.js';
+import { DockerRuntime } from '../../../src/runtime/docker/docker-runtime.js';
+import { demultiplex, logLinesOf } from '../../../src/runtime/docker/logs.js';
+import { replicaLabels } from '../../../src/core/labels.js';
+import { createDockerTestEnv } from '../../support/docker-test-env.js';
 import { eventually } from '../../support/eventually.js';
 import { startApiFixture, type ApiFixture } from './api-fixture.js';
 
@@ -28,30 +31,23 @@ describe('demultiplexing', () => {
 
 describe('GET /apps/{name}/logs (real container)', () => {
   let f: ApiFixture;
-  let env: DockerTestEnv;
+  let talker: StartedTestContainer | undefined;
+  const env = createDockerTestEnv('api-logs');
   const instance = `logs-${process.pid}`;
 
   beforeAll(async () => {
-    env = createDockerTestEnv('api-logs');
-    f = await startApiFixture({ instance, docker: env.docker });
-    const container = await env.docker.createContainer({
-      name: `autoserve-${instance}-talker-0000000000-0`,
-      Image: 'autoserve-demo:v1',
-      Entrypoint: ['/bin/busybox', 'sh', '-c', 'echo hello-out; echo hello-err >&2; exec /bin/busybox httpd -f -p 8080 -h /www'],
-      Labels: {
-        ...env.labels,
-        [LABEL_MANAGED]: 'true',
-        [LABEL_INSTANCE]: instance,
-        [LABEL_APP]: 'talker',
-        [LABEL_REVISION]: '0000000000',
-        [LABEL_SLOT]: '0',
-      },
-      HostConfig: { AutoRemove: false },
-    });
-    await container.start();
+    f = await startApiFixture({ instance, runtime: new DockerRuntime({ logger: pino({ level: 'silent' }), docker: env.docker }) });
+    // A replica of ours as the runtime would list it (our labels), started by the test itself.
+    talker = await new GenericContainer('autoserve-demo:v1')
+      .withName(`autoserve-${instance}-talker-0000000000-0`)
+      .withEntrypoint(['/bin/busybox', 'sh', '-c', 'echo hello-out; echo hello-err >&2; exec /bin/busybox httpd -f -p 8080 -h /www'])
+      .withLabels({ ...env.labels, ...replicaLabels({ instance, app: 'talker', revision: '0000000000', slot: 0 }) })
+      .withWaitStrategy(Wait.forLogMessage('hello-err'))
+      .start();
   });
   afterAll(async () => {
-    await env?.cleanup();
+    await talker?.stop();
+    await env.cleanup(); // also after a failed start
     await f?.close();
   });
 

@@ -3,7 +3,7 @@ import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { load } from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demoManifest } from '../../e2e/harness.js';
+import { appManifest } from '../../support/app-manifest.js';
 import { startApiFixture, type ApiFixture } from './api-fixture.js';
 
 const TOKEN = 'write-token';
@@ -18,10 +18,10 @@ describe('API write calls (--enable-write-api)', () => {
   beforeAll(async () => {
     f = await startApiFixture({ authToken: TOKEN, enableWriteApi: true });
     await mkdir(f.manifestsDir, { recursive: true });
-    await writeFile(join(f.manifestsDir, 'web.yaml'), demoManifest('web', { replicas: 1 }));
+    await writeFile(join(f.manifestsDir, 'web.yaml'), appManifest('web', { replicas: 1 }));
     // A multi-document file: the untouched document must stay byte for byte.
-    const other = '# the other app, with a comment that must survive\n' + demoManifest('other').replace('replicas: 1', 'replicas: 1 # keep me');
-    await writeFile(join(f.manifestsDir, 'pair.yaml'), `${other}---\n${demoManifest('second', { replicas: 2 })}`);
+    const other = '# the other app, with a comment that must survive\n' + appManifest('other').replace('replicas: 1', 'replicas: 1 # keep me');
+    await writeFile(join(f.manifestsDir, 'pair.yaml'), `${other}---\n${appManifest('second', { replicas: 2 })}`);
   });
   afterAll(async () => {
     await f?.close();
@@ -72,7 +72,7 @@ describe('API write calls (--enable-write-api)', () => {
     // web has no scaling block: a policy cannot be set
     expect(r.status).toBe(409);
     expect(await file('web.yaml')).toBe(before);
-    await writeFile(join(f.manifestsDir, 'auto.yaml'), demoManifest('auto', { spec: '  scaling:\n    minReplicas: 1\n    maxReplicas: 3\n    policy:\n      mode: manual' }));
+    await writeFile(join(f.manifestsDir, 'auto.yaml'), appManifest('auto', { spec: '  scaling:\n    minReplicas: 1\n    maxReplicas: 3\n    policy:\n      mode: manual' }));
     const bad = await post('/apps/auto/policy', { policy: { mode: 'sometimes' } });
     expect(bad.status).toBe(422);
     expect(bad.body.errors[0]).toMatchObject({ path: '/spec/scaling/policy/mode' });
@@ -82,14 +82,14 @@ describe('API write calls (--enable-write-api)', () => {
   });
 
   it('POST /apps/register writes <name>.yaml and refuses an existing app', async () => {
-    const manifest = load(demoManifest('fresh', { replicas: 2 }));
+    const manifest = load(appManifest('fresh', { replicas: 2 }));
     const r = await post('/apps/register', manifest);
     expect(r.status).toBe(201);
     expect(r.body.file).toBe(join(f.manifestsDir, 'fresh.yaml'));
     expect((load(await file('fresh.yaml')) as any).metadata.name).toBe('fresh');
     expect((await post('/apps/register', manifest)).status).toBe(409);
     // "second" lives in pair.yaml: no second.yaml may shadow it
-    const dup = await post('/apps/register', load(demoManifest('second')));
+    const dup = await post('/apps/register', load(appManifest('second')));
     expect(dup.status).toBe(409);
     expect(dup.body.message).toContain('pair.yaml');
     const invalid = await post('/apps/register', { apiVersion: 'v1', kind: 'App', metadata: { name: 'nope' }, spec: {} });

@@ -13,8 +13,8 @@ import { formatAge, formatTable } from '../../../src/cli/format.js';
 import { collectLines } from '../../../src/cli/output.js';
 import { splitDocuments } from '../../../src/manifest/edit-manifest.js';
 import type { AppStatus } from '../../../src/store/status-model.js';
-import { demoManifest } from '../../e2e/harness.js';
 import { appStatus } from '../../support/app-status.js';
+import { appManifest } from '../../support/app-manifest.js';
 import { freePort } from '../../support/free-port.js';
 
 const NOW = Date.parse('2024-05-01T12:00:00Z');
@@ -79,7 +79,7 @@ describe('manifest-editing verbs', () => {
   it('scale and down edit the file in place; an unknown app is a CliError', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'autoserve-cli-'));
     try {
-      await writeFile(join(dir, 'web.yaml'), demoManifest('web'));
+      await writeFile(join(dir, 'web.yaml'), appManifest('web'));
       const out = collectLines();
       await scaleApp(dir, 'web', 4, out.print);
       await downApp(dir, 'web', out.print);

@@ -1,27 +1,26 @@
 // The drain order is the contract: out of the upstream first, then drainSeconds, then SIGTERM (stop
-// with a timeout), then removal, then the app is looked at again. Docker is faked to record the order.
-import type Docker from 'dockerode';
+// with a timeout), then removal, then the app is looked at again. The runtime is faked to record the
+// order (what stop and remove do with a container that is already stopped or gone is the runtime
+// contract's, test/e2e/runtime/).
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { Drainer } from '../../../src/controllers/containers/drainer.js';
 import { eventually } from '../../support/eventually.js';
 
-function recordingDocker(steps: string[], fail?: { stop?: number }): Docker {
+function recordingRuntime(steps: string[], fail?: { stop?: Error }) {
   return {
-    getContainer: (id: string) => ({
-      stop: async (opts: { t: number }) => {
-        steps.push(`stop ${id} t=${opts.t}`);
-        if (fail?.stop) throw Object.assign(new Error('not modified'), { statusCode: fail.stop });
-      },
-      remove: async () => void steps.push(`remove ${id}`),
-    }),
-  } as unknown as Docker;
+    stop: async (id: string, timeoutSeconds: number) => {
+      steps.push(`stop ${id} t=${timeoutSeconds}`);
+      if (fail?.stop) throw fail.stop;
+    },
+    remove: async (id: string) => void steps.push(`remove ${id}`),
+  };
 }
 
 /** A drainer whose upstream always lets go, recording every step. */
 function quietDrainer(steps: string[]): Drainer {
   return new Drainer({
-    docker: recordingDocker(steps),
+    runtime: recordingRuntime(steps),
     logger: pino({ level: 'silent' }),
     leaveUpstream: async () => undefined,
     onGone: (app) => steps.push(`gone ${app}`),
@@ -33,7 +32,7 @@ describe('Drainer', () => {
     const steps: string[] = [];
     const started = Date.now();
     const drainer = new Drainer({
-      docker: recordingDocker(steps),
+      runtime: recordingRuntime(steps),
       logger: pino({ level: 'silent' }),
       leaveUpstream: async (app) => void steps.push(`leave ${app}`),
       onGone: (app, id) => steps.push(`gone ${app} ${id} after ${Date.now() - started >= 1_000 ? '>=1s' : '<1s'}`),
@@ -45,22 +44,22 @@ describe('Drainer', () => {
     expect(steps).toEqual(['leave web', 'stop c1 t=7', 'remove c1', 'gone web c1 after >=1s']);
   });
 
-  it('treats an already stopped container (304) as stopped and still removes it', async () => {
+  it('a stop that fails removes nothing and still reports the replica, so the next pass looks again', async () => {
     const steps: string[] = [];
     const drainer = new Drainer({
-      docker: recordingDocker(steps, { stop: 304 }),
+      runtime: recordingRuntime(steps, { stop: new Error('engine error') }),
       logger: pino({ level: 'silent' }),
       leaveUpstream: async () => undefined,
-      onGone: (app) => steps.push(`gone ${app}`),
+      onGone: (app, _id, reason) => steps.push(`gone ${app}: ${reason}`),
     });
     drainer.start({ app: 'web', id: 'c2', name: 'web-2', drainSeconds: 0, stopTimeoutSeconds: 1, reason: 'r' });
-    await eventually(() => expect(steps).toEqual(['stop c2 t=1', 'remove c2', 'gone web']), { timeoutMs: 2_000 });
+    await eventually(() => expect(steps).toEqual(['stop c2 t=1', 'gone web: drain failed: Error: engine error']), { timeoutMs: 2_000 });
   });
 
   it('if leaving the upstream fails, the replica is not stopped (the next pass retries)', async () => {
     const steps: string[] = [];
     const drainer = new Drainer({
-      docker: recordingDocker(steps),
+      runtime: recordingRuntime(steps),
       logger: pino({ level: 'silent' }),
       leaveUpstream: async () => {
         throw new Error('nginx down');

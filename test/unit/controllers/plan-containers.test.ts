@@ -4,8 +4,8 @@ import {
   planContainers,
   type ContainerAction,
   type DesiredReplicaSet,
-  type ObservedReplica,
 } from '../../../src/controllers/containers/plan-containers.js';
+import type { ObservedReplica } from '../../../src/core/replica.js';
 
 const NOW = 1_000_000;
 

@@ -41,7 +41,7 @@ describe('HealthProber', () => {
   });
 
   it('a replica becomes ready after successThreshold passes, and is probed often while starting', async () => {
-    prober.sync('web', [{ id: 'a', app: 'web', name: 'web-a', hostPort: port, health: health({ successThreshold: 2 }) }]);
+    prober.sync('web', [{ id: 'a', app: 'web', name: 'web-a', address: { host: '127.0.0.1', port }, health: health({ successThreshold: 2 }) }]);
     expect(prober.health('a')).toBe('starting');
     expect(prober.hasResult('a')).toBe(false);
     await eventually(() => expect(prober.health('a')).toBe('ready'), { timeoutMs: 3_000 });
@@ -51,7 +51,7 @@ describe('HealthProber', () => {
 
   it('a never-passing replica stays starting (the rollout deadline, not the prober, gives up on it)', async () => {
     status = 503;
-    prober.sync('web', [{ id: 'a', app: 'web', name: 'web-a', hostPort: port, health: health() }]);
+    prober.sync('web', [{ id: 'a', app: 'web', name: 'web-a', address: { host: '127.0.0.1', port }, health: health() }]);
     await eventually(() => expect(hits).toBeGreaterThanOrEqual(4), { timeoutMs: 3_000 });
     expect(prober.health('a')).toBe('starting');
     expect(prober.hasResult('a')).toBe(true);
@@ -59,7 +59,7 @@ describe('HealthProber', () => {
   });
 
   it('a ready replica turns unhealthy after failureThreshold failures in a row, and probing stops', async () => {
-    prober.sync('web', [{ id: 'a', app: 'web', name: 'web-a', hostPort: port, health: health({ failureThreshold: 2 }) }]);
+    prober.sync('web', [{ id: 'a', app: 'web', name: 'web-a', address: { host: '127.0.0.1', port }, health: health({ failureThreshold: 2 }) }]);
     await eventually(() => expect(prober.health('a')).toBe('ready'), { timeoutMs: 3_000 });
     status = 500;
     await eventually(() => expect(prober.health('a')).toBe('unhealthy'), { timeoutMs: 5_000 });
@@ -71,7 +71,7 @@ describe('HealthProber', () => {
   });
 
   it('one failure between passes does not make a replica unhealthy', async () => {
-    prober.sync('web', [{ id: 'a', app: 'web', name: 'web-a', hostPort: port, health: health({ failureThreshold: 2 }) }]);
+    prober.sync('web', [{ id: 'a', app: 'web', name: 'web-a', address: { host: '127.0.0.1', port }, health: health({ failureThreshold: 2 }) }]);
     await eventually(() => expect(prober.health('a')).toBe('ready'), { timeoutMs: 3_000 });
     status = 500;
     const failedAt = hits;
@@ -82,7 +82,7 @@ describe('HealthProber', () => {
   });
 
   it('sync forgets replicas that are gone', async () => {
-    prober.sync('web', [{ id: 'a', app: 'web', name: 'web-a', hostPort: port, health: health() }]);
+    prober.sync('web', [{ id: 'a', app: 'web', name: 'web-a', address: { host: '127.0.0.1', port }, health: health() }]);
     await eventually(() => expect(prober.health('a')).toBe('ready'), { timeoutMs: 3_000 });
     prober.sync('web', []);
     expect(prober.hasResult('a')).toBe(false);
@@ -97,8 +97,8 @@ describe('probeTcp', () => {
     const closing = (await import('node:net')).createServer((socket) => socket.destroy());
     await new Promise<void>((resolve) => closing.listen(0, '127.0.0.1', resolve));
     try {
-      expect((await probeTcp((listening.address() as AddressInfo).port)).ok).toBe(true);
-      expect((await probeTcp((closing.address() as AddressInfo).port)).ok).toBe(false);
+      expect((await probeTcp({ host: '127.0.0.1', port: (listening.address() as AddressInfo).port })).ok).toBe(true);
+      expect((await probeTcp({ host: '127.0.0.1', port: (closing.address() as AddressInfo).port })).ok).toBe(false);
     } finally {
       listening.close();
       closing.close();

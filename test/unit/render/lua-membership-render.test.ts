@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { AppRoute, RouteTable } from '../../../src/controllers/routes/route-table.js';
+import type { AppRoute, RouteTable } from '../../../src/core/routes.js';
 import { buildMembership, membershipBody, sameMembership } from '../../../src/render/membership.js';
 import { InvalidRouteError, buildViewModel } from '../../../src/render/nginx-view-model.js';
-import { luaBalancerSource, renderAppsConf, renderNginxConfig } from '../../../src/render/render-nginx-config.js';
+import { defaultAppsConfPath, luaBalancerSource, renderAppsConf, renderMainConf } from '../../../src/render/render-nginx-config.js';
 
 const opts = { listen: { host: '127.0.0.1', port: 8080 }, logsDir: '/srv/autoserve/logs' };
 const lua = { ...opts, luaBalancer: true, controlSocket: '/srv/autoserve/nginx/control.sock' };
@@ -67,25 +67,23 @@ describe('apps conf in lua membership mode', () => {
 });
 
 describe('main conf in lua membership mode', () => {
-  const base = { listen: opts.listen, logsDir: opts.logsDir, prefixDir: '/srv/autoserve/nginx', pidFile: '/srv/autoserve/nginx/nginx.pid', mode: 'own' as const };
+  const base = { logsDir: opts.logsDir, prefixDir: '/srv/autoserve/nginx', pidFile: '/srv/autoserve/nginx/nginx.pid', appsConfPath: defaultAppsConfPath('/srv/autoserve/nginx') };
 
   it('loads the modules by absolute path and declares the dict, the package path and the seeding', () => {
-    const main = renderNginxConfig(table(), { ...base, luaModulesDir: '/usr/lib/nginx/modules' }).mainConf!;
+    const main = renderMainConf({ ...base, luaModulesDir: '/usr/lib/nginx/modules' });
     expect(main).toMatch(/^load_module "\/usr\/lib\/nginx\/modules\/ndk_http_module\.so";\nload_module "\/usr\/lib\/nginx\/modules\/ngx_http_lua_module\.so";$/m);
     expect(main).toContain('lua_shared_dict autoserve_peers 10m;');
     expect(main).toContain('lua_package_path "${prefix}lua/?.lua;;";');
     expect(main).toContain('require("autoserve_balancer").init()');
   });
 
-  it('reload mode and include mode have no Lua at all', () => {
-    const reload = renderNginxConfig(table(route({})), base);
-    expect(reload.mainConf).not.toMatch(/lua/);
-    expect(reload.appsConf).not.toMatch(/lua/);
-    expect(renderNginxConfig(table(route({})), { ...base, mode: 'include', luaModulesDir: '/usr/lib/nginx/modules' }).appsConf).not.toMatch(/lua/);
+  it('reload mode (and a system nginx include) has no Lua at all', () => {
+    expect(renderMainConf(base)).not.toMatch(/lua/);
+    expect(renderAppsConf(table(route({})), opts).text).not.toMatch(/lua/);
   });
 
   it('rejects an unsafe modules dir', () => {
-    expect(() => renderNginxConfig(table(), { ...base, luaModulesDir: '/mods;x' })).toThrow();
+    expect(() => renderMainConf({ ...base, luaModulesDir: '/mods;x' })).toThrow();
   });
 
   it('ships the balancer source beside the templates', () => {

@@ -2,7 +2,7 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { ApplyResult } from '../../../src/controllers/routes/load-balancer.js';
 import { MembershipApplier, bridgeMembership, type MembershipChannel } from '../../../src/controllers/routes/membership-applier.js';
-import type { AppRoute, RouteTable } from '../../../src/controllers/routes/route-table.js';
+import type { AppRoute, RouteTable } from '../../../src/core/routes.js';
 import type { Membership } from '../../../src/render/membership.js';
 
 const logger = pino({ level: 'silent' });

@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { NginxApplier, type NginxConfigTarget } from '../../../src/controllers/routes/nginx-applier.js';
-import type { AppRoute, RouteTable } from '../../../src/controllers/routes/route-table.js';
+import type { AppRoute, RouteTable } from '../../../src/core/routes.js';
 import { renderAppsConf } from '../../../src/render/render-nginx-config.js';
 
 const logger = pino({ level: 'silent' });

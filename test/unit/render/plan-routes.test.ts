@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { resolveRouteConflicts, routeKey, type RouteConflict } from '../../../src/controllers/routes/plan-routes.js';
-import type { AppRoute } from '../../../src/controllers/routes/route-table.js';
+import type { AppRoute } from '../../../src/core/routes.js';
 
 const r = (app: string, host = 'shared.localhost', pathPrefix = '/'): AppRoute => ({ app, host, pathPrefix, servers: [] });
 

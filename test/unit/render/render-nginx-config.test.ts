@@ -1,9 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { AppRoute, RouteTable } from '../../../src/controllers/routes/route-table.js';
+import type { AppRoute, RouteTable } from '../../../src/core/routes.js';
 import { PRINT_HELPERS } from '../../../src/render/handlebars-helpers.js';
 import { InvalidRouteError, buildViewModel } from '../../../src/render/nginx-view-model.js';
-import { renderAppsConf, renderNginxConfig } from '../../../src/render/render-nginx-config.js';
+import { defaultAppsConfPath, renderAppsConf, renderMainConf } from '../../../src/render/render-nginx-config.js';
 
 const opts = {
   listen: { host: '127.0.0.1', port: 8080 },
@@ -11,6 +11,7 @@ const opts = {
   logsDir: '/srv/autoserve/logs',
   pidFile: '/srv/autoserve/nginx/nginx.pid',
 };
+const mainOpts = { ...opts, appsConfPath: defaultAppsConfPath(opts.prefixDir) };
 const s = (port: number) => ({ host: '127.0.0.1', port });
 const route = (over: Partial<AppRoute>): AppRoute => ({ app: 'web', host: 'web.localhost', pathPrefix: '/', servers: [s(9000)], ...over });
 const table = (...routes: AppRoute[]): RouteTable => ({ routes });
@@ -43,8 +44,8 @@ describe('hostile route values never reach the config', () => {
   });
 
   it.each(['/p;x', '/p/${x}', '/p}'])('prefixDir/pidFile %j throws', (bad) => {
-    expect(() => renderNginxConfig(table(), { ...opts, mode: 'own', prefixDir: bad })).toThrow();
-    expect(() => renderNginxConfig(table(), { ...opts, mode: 'own', pidFile: bad })).toThrow();
+    expect(() => renderMainConf({ ...mainOpts, prefixDir: bad })).toThrow();
+    expect(() => renderMainConf({ ...mainOpts, pidFile: bad })).toThrow();
   });
 });
 
@@ -88,11 +89,11 @@ describe('buildViewModel', () => {
   });
 });
 
-describe('renderNginxConfig', () => {
-  const rendered = renderNginxConfig(
-    table(route({ servers: [s(9000), s(9001)] }), route({ app: 'api', pathPrefix: '/api', servers: [] })),
-    { ...opts, mode: 'own', workerUser: { user: 'nobody', group: 'nogroup' } },
-  );
+describe('renderAppsConf and renderMainConf', () => {
+  const rendered = {
+    appsConf: renderAppsConf(table(route({ servers: [s(9000), s(9001)] }), route({ app: 'api', pathPrefix: '/api', servers: [] })), opts).text,
+    mainConf: renderMainConf({ ...mainOpts, workerUser: { user: 'nobody', group: 'nogroup' } }),
+  };
 
   it('renders an upstream per app with servers only', () => {
     expect(rendered.appsConf).toContain(
@@ -131,12 +132,6 @@ describe('renderNginxConfig', () => {
     expect(rendered.mainConf).toContain('proxy_temp_path "/srv/autoserve/nginx/temp/proxy";');
     expect(rendered.mainConf).toContain('include "/srv/autoserve/nginx/conf/apps.conf";');
     expect(rendered.mainConf).toContain('error_log "/srv/autoserve/logs/error.log" warn;');
-  });
-
-  it('include mode renders the apps conf only', () => {
-    const inc = renderNginxConfig(table(route({})), { ...opts, mode: 'include' });
-    expect(inc.mainConf).toBeUndefined();
-    expect(inc.appsConf).toContain('upstream as_web');
   });
 
   it('renders no server blocks for apps when the table is empty, but keeps the default server', () => {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ApplyResult } from '../../../src/controllers/routes/load-balancer.js';
-import type { RouteTable } from '../../../src/controllers/routes/route-table.js';
+import type { RouteTable } from '../../../src/core/routes.js';
 import { RouteSync } from '../../../src/controllers/routes/route-sync.js';
 
 const ok: ApplyResult = { changed: true, reloaded: true, degraded: [], durationMs: 1 };

@@ -83,20 +83,3 @@ export async function createGitRemote(name = 'remote'): Promise<GitRemote> {
   };
   return remote;
 }
-
-/** A small valid App manifest. */
-export function appYaml(name: string, extra: { replicas?: number; image?: string } = {}): string {
-  return [
-    'apiVersion: v1',
-    'kind: App',
-    'metadata:',
-    `  name: ${name}`,
-    'spec:',
-    '  type: http',
-    `  image: ${extra.image ?? 'autoserve-demo:v1'}`,
-    `  replicas: ${extra.replicas ?? 1}`,
-    '  ports:',
-    '    - containerPort: 8080',
-    '',
-  ].join('\n');
-}

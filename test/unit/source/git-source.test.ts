@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GitSource, type GitRevision, type GitSourceFailure, type GitSourceOptions } from '../../../src/source/git-source.js';
-import { appYaml, createGitRemote, type GitRemote } from './git-remote.js';
+import { createGitRemote, type GitRemote } from './git-remote.js';
+import { appManifest } from '../../support/app-manifest.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -67,7 +68,7 @@ describe('GitSource', () => {
   }
 
   it('clones the branch, checks the commit out and points current at it', async () => {
-    const sha = await remote.commit({ 'web.yaml': appYaml('web'), 'api.yaml': appYaml('api') }, 'first apps');
+    const sha = await remote.commit({ 'web.yaml': appManifest('web'), 'api.yaml': appManifest('api') }, 'first apps');
     await remote.push();
     const h = startSource();
     await h.source.start();
@@ -80,23 +81,23 @@ describe('GitSource', () => {
     expect(rev.load.errors).toEqual([]);
     expect(rev.dir).toBe(join(remote.root, 'state', 'git', 'current'));
     expect(await readlink(join(remote.root, 'state', 'git', 'current'))).toBe(join('checkouts', sha));
-    expect(await readFile(join(rev.dir, 'web.yaml'), 'utf8')).toBe(appYaml('web'));
+    expect(await readFile(join(rev.dir, 'web.yaml'), 'utf8')).toBe(appManifest('web'));
     expect(h.failures).toEqual([]);
   });
 
   it('delivers each new commit with the apps it changed, keeping only the current and previous checkouts', async () => {
-    await remote.commit({ 'web.yaml': appYaml('web'), 'api.yaml': appYaml('api') }, 'one');
+    await remote.commit({ 'web.yaml': appManifest('web'), 'api.yaml': appManifest('api') }, 'one');
     await remote.push();
     const h = startSource();
     await h.source.start();
 
-    const second = await remote.commit({ 'web.yaml': appYaml('web', { replicas: 3 }), 'docs/README.md': '# not a manifest' }, 'scale web');
+    const second = await remote.commit({ 'web.yaml': appManifest('web', { replicas: 3 }), 'docs/README.md': '# not a manifest' }, 'scale web');
     await remote.push();
     await waitFor(() => h.revisions.length === 2, 'second revision');
     expect(h.last()).toMatchObject({ commit: second, message: 'scale web', changedApps: ['web'] });
     expect(h.last().diff).toEqual({ added: [], changed: ['web'], removed: [], invalid: [] });
 
-    const third = await remote.commit({ 'api.yaml': appYaml('api', { image: 'autoserve-demo:v2' }) }, 'api v2');
+    const third = await remote.commit({ 'api.yaml': appManifest('api', { image: 'autoserve-demo:v2' }) }, 'api v2');
     await remote.push();
     await waitFor(() => h.revisions.length === 3, 'third revision');
     expect(h.last()).toMatchObject({ commit: third, changedApps: ['api'], previousCommit: second });
@@ -116,7 +117,7 @@ describe('GitSource', () => {
   it('never lets a reader of current see a half-written tree', async () => {
     const FILES = 30;
     const generation = (n: number) =>
-      Object.fromEntries(Array.from({ length: FILES }, (_, i) => [`apps/app-${i}.yaml`, `${appYaml(`app-${i}`, { replicas: n })}`]));
+      Object.fromEntries(Array.from({ length: FILES }, (_, i) => [`apps/app-${i}.yaml`, `${appManifest(`app-${i}`, { replicas: n })}`]));
     await remote.commit(generation(1), 'gen 1');
     await remote.push();
     const h = startSource({ intervalMs: 20, path: 'apps' });
@@ -165,13 +166,13 @@ describe('GitSource', () => {
   });
 
   it('delivers a commit with invalid manifests with its errors, by file and field', async () => {
-    await remote.commit({ 'web.yaml': appYaml('web'), 'api.yaml': appYaml('api') }, 'good');
+    await remote.commit({ 'web.yaml': appManifest('web'), 'api.yaml': appManifest('api') }, 'good');
     await remote.push();
     const h = startSource();
     await h.source.start();
 
     await remote.commit(
-      { 'web.yaml': appYaml('web').replace('replicas: 1', 'replicas: many'), 'broken.yaml': 'kind: App\nmetadata: [unclosed\n' },
+      { 'web.yaml': appManifest('web').replace('replicas: 1', 'replicas: many'), 'broken.yaml': 'kind: App\nmetadata: [unclosed\n' },
       'break things',
     );
     await remote.push();
@@ -186,7 +187,7 @@ describe('GitSource', () => {
   });
 
   it('reports an app whose file a commit deletes as removed', async () => {
-    await remote.commit({ 'web.yaml': appYaml('web'), 'api.yaml': appYaml('api') }, 'two apps');
+    await remote.commit({ 'web.yaml': appManifest('web'), 'api.yaml': appManifest('api') }, 'two apps');
     await remote.push();
     const h = startSource();
     await h.source.start();
@@ -206,7 +207,7 @@ describe('GitSource', () => {
     expect(h.last().load).toMatchObject({ fileCount: 0, errors: [] });
     expect(h.last().path).toBe('deploy/apps');
 
-    await remote.commit({ 'deploy/apps/web.yaml': appYaml('web') }, 'add web');
+    await remote.commit({ 'deploy/apps/web.yaml': appManifest('web') }, 'add web');
     await remote.push();
     await waitFor(() => h.revisions.length === 2, 'web added');
     expect(h.last().changedApps).toEqual(['web']);
@@ -220,7 +221,7 @@ describe('GitSource', () => {
   });
 
   it('keeps the current checkout while the remote is unreachable, backs off, and recovers by itself', async () => {
-    const first = await remote.commit({ 'web.yaml': appYaml('web') }, 'one');
+    const first = await remote.commit({ 'web.yaml': appManifest('web') }, 'one');
     await remote.push();
     const h = startSource();
     await h.source.start();
@@ -234,7 +235,7 @@ describe('GitSource', () => {
     expect(h.source.commit).toBe(first);
 
     await remote.makeReachable();
-    const second = await remote.commit({ 'web.yaml': appYaml('web', { replicas: 2 }) }, 'two');
+    const second = await remote.commit({ 'web.yaml': appManifest('web', { replicas: 2 }) }, 'two');
     await remote.push();
     await waitFor(() => h.revisions.length === 2, 'the revision after recovery');
     expect(h.recoveries).toBe(1);
@@ -242,16 +243,16 @@ describe('GitSource', () => {
   });
 
   it('checks out a force-pushed (non-fast-forward) commit like any other', async () => {
-    const base = await remote.commit({ 'web.yaml': appYaml('web') }, 'base');
+    const base = await remote.commit({ 'web.yaml': appManifest('web') }, 'base');
     await remote.push();
-    await remote.commit({ 'web.yaml': appYaml('web', { replicas: 2 }) }, 'two');
+    await remote.commit({ 'web.yaml': appManifest('web', { replicas: 2 }) }, 'two');
     await remote.push();
     const h = startSource();
     await h.source.start();
     expect(h.last().message).toBe('two');
 
     await remote.resetHard(base);
-    const rewritten = await remote.commit({ 'web.yaml': appYaml('web', { replicas: 5 }) }, 'rewritten');
+    const rewritten = await remote.commit({ 'web.yaml': appManifest('web', { replicas: 5 }) }, 'rewritten');
     await remote.push({ force: true });
     await waitFor(() => h.revisions.length === 2, 'the force-pushed revision');
     expect(h.last()).toMatchObject({ commit: rewritten, message: 'rewritten', changedApps: ['web'] });
@@ -259,7 +260,7 @@ describe('GitSource', () => {
   });
 
   it('reports a deleted branch as missing-branch, keeps the checkout, and recovers when it is back', async () => {
-    const first = await remote.commit({ 'web.yaml': appYaml('web') }, 'one');
+    const first = await remote.commit({ 'web.yaml': appManifest('web') }, 'one');
     await remote.push();
     const h = startSource();
     await h.source.start();
@@ -275,7 +276,7 @@ describe('GitSource', () => {
   });
 
   it('comes up with an unreachable remote: restores the last checkout, then reports the failure', async () => {
-    const first = await remote.commit({ 'web.yaml': appYaml('web') }, 'one');
+    const first = await remote.commit({ 'web.yaml': appManifest('web') }, 'one');
     await remote.push();
     const a = startSource();
     await a.source.start();
@@ -291,7 +292,7 @@ describe('GitSource', () => {
   });
 
   it('fails the first poll without a revision when nothing was ever fetched', async () => {
-    await remote.commit({ 'web.yaml': appYaml('web') }, 'one');
+    await remote.commit({ 'web.yaml': appManifest('web') }, 'one');
     await remote.push();
     await remote.makeUnreachable();
     const h = startSource();
@@ -302,11 +303,11 @@ describe('GitSource', () => {
   });
 
   it('syncNow fetches at once instead of waiting for the interval', async () => {
-    await remote.commit({ 'web.yaml': appYaml('web') }, 'one');
+    await remote.commit({ 'web.yaml': appManifest('web') }, 'one');
     await remote.push();
     const h = startSource({ intervalMs: 60_000 });
     await h.source.start();
-    const second = await remote.commit({ 'web.yaml': appYaml('web', { replicas: 2 }) }, 'two');
+    const second = await remote.commit({ 'web.yaml': appManifest('web', { replicas: 2 }) }, 'two');
     await remote.push();
     await sleep(300);
     expect(h.revisions).toHaveLength(1);
@@ -316,19 +317,19 @@ describe('GitSource', () => {
   });
 
   it('stop() ends polling: no callback afterwards', async () => {
-    await remote.commit({ 'web.yaml': appYaml('web') }, 'one');
+    await remote.commit({ 'web.yaml': appManifest('web') }, 'one');
     await remote.push();
     const h = startSource({ intervalMs: 20 });
     await h.source.start();
     await h.source.stop();
-    await remote.commit({ 'web.yaml': appYaml('web', { replicas: 2 }) }, 'two');
+    await remote.commit({ 'web.yaml': appManifest('web', { replicas: 2 }) }, 'two');
     await remote.push();
     await sleep(300);
     expect(h.revisions).toHaveLength(1);
   });
 
   it('writes repository symlinks as plain files, so a commit cannot make the loader read outside its tree', async () => {
-    await remote.commit({ 'web.yaml': appYaml('web') }, 'one');
+    await remote.commit({ 'web.yaml': appManifest('web') }, 'one');
     await remote.git('config', 'core.symlinks', 'true');
     const { symlink } = await import('node:fs/promises');
     await symlink('/etc/hostname', join(remote.work, 'host.yaml'));

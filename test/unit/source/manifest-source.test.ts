@@ -7,7 +7,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { LoadResult } from '../../../src/manifest/types.js';
 import { createManifestSource, DirectorySource } from '../../../src/source/manifest-source.js';
 import { GitSource, type GitRevision } from '../../../src/source/git-source.js';
-import { appYaml, createGitRemote, type GitRemote } from './git-remote.js';
+import { createGitRemote, type GitRemote } from './git-remote.js';
+import { appManifest } from '../../support/app-manifest.js';
 
 describe('createManifestSource', () => {
   const cleanups: (() => Promise<void>)[] = [];
@@ -18,7 +19,7 @@ describe('createManifestSource', () => {
   it('watches the directory by default and delivers the initial load from start()', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'autoserve-dirsource-'));
     cleanups.push(() => rm(dir, { recursive: true, force: true }));
-    await writeFile(join(dir, 'web.yaml'), appYaml('web'));
+    await writeFile(join(dir, 'web.yaml'), appManifest('web'));
     const loads: [LoadResult, GitRevision | undefined][] = [];
     const source = createManifestSource({ manifestsDir: dir, stateDir: join(dir, 'state'), debounceMs: 50 }, { onLoad: (r, rev) => loads.push([r, rev]) }, pino({ level: 'silent' }));
     cleanups.push(() => source.stop());
@@ -33,7 +34,7 @@ describe('createManifestSource', () => {
   it('uses git when gitUrl is set, delivering the load with its revision', async () => {
     const remote: GitRemote = await createGitRemote('factory');
     cleanups.push(() => remote.cleanup());
-    const sha = await remote.commit({ 'deploy/web.yaml': appYaml('web') }, 'web');
+    const sha = await remote.commit({ 'deploy/web.yaml': appManifest('web') }, 'web');
     await remote.push();
     const loads: [LoadResult, GitRevision | undefined][] = [];
     const source = createManifestSource(

@@ -4,8 +4,8 @@ import path from 'node:path';
 import type Docker from 'dockerode';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ContainerMetricsSampler } from '../../../src/observe/container-metrics.js';
-import { countersFromStats, type DockerStatsBody } from '../../../src/observe/docker-stats.js';
+import { ContainerMetricsSampler } from '../../../../src/runtime/docker/container-metrics.js';
+import { countersFromStats, type DockerStatsBody } from '../../../../src/runtime/docker/stats-api.js';
 
 const logger = pino({ level: 'silent' });
 const GiB = 1024 ** 3;

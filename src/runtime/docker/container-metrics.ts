@@ -7,38 +7,10 @@ import { readFileSync } from 'node:fs';
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
 import { CgroupReader, cgroupFileCandidates, readCgroupLayout, type CgroupLayout } from './cgroup-stats.js';
-import { readDockerStats } from './docker-stats.js';
+import type { ReplicaUsage, UsageTarget } from '../runtime.js';
+import { readDockerStats } from './stats-api.js';
 
 export type MetricsSource = 'auto' | 'cgroup' | 'api';
-
-export interface ContainerLimits {
-  /** HostConfig.NanoCpus; 0 or absent: no CPU limit (CPU is then a share of one core). */
-  nanoCpus?: number;
-  /** HostConfig.Memory in bytes; 0 or absent: no limit (memory is then a share of host memory). */
-  memoryBytes?: number;
-}
-
-export interface ContainerRef {
-  id: string;
-  /** When absent, the limits come from `docker inspect` (once per container). */
-  limits?: ContainerLimits;
-}
-
-export interface ContainerSample {
-  /**
-   * CPU used since the previous sample of this container, as a share of its CPU limit (of one core
-   * without a limit): 1 = the limit fully used. null on the first cgroup sample (a delta needs two
-   * readings) and after a counter reset (container restarted). Not clamped: without a limit a
-   * container on N cores can reach N, and accounting jitter can put a throttled one slightly over 1.
-   */
-  cpu: number | null;
-  /** Memory in use (without inactive file cache) as a share of its limit, or of host memory. */
-  memory: number | null;
-  memoryBytes: number;
-  /** When the reading was taken, ms since the epoch. */
-  at: number;
-  source: 'cgroup' | 'api';
-}
 
 export interface ContainerMetricsSamplerOptions {
   docker: Docker;
@@ -102,12 +74,12 @@ export class ContainerMetricsSampler {
    * One reading of each container. A container that cannot be measured (not running, gone,
    * or with source 'cgroup' and no reachable cgroup) is absent from the result; never rejects.
    */
-  async sample(containers: readonly ContainerRef[]): Promise<Map<string, ContainerSample>> {
-    const out = new Map<string, ContainerSample>();
+  async sample(containers: readonly UsageTarget[]): Promise<Map<string, ReplicaUsage>> {
+    const out = new Map<string, ReplicaUsage>();
     const unknown = containers.filter((c) => !this.tracked.has(c.id));
     if (unknown.length > 0) await this.bounded(unknown, (c) => this.track(c.id));
 
-    const viaApi: ContainerRef[] = [];
+    const viaApi: UsageTarget[] = [];
     const at = Date.now();
     for (const ref of containers) {
       const t = this.tracked.get(ref.id);
@@ -139,7 +111,7 @@ export class ContainerMetricsSampler {
     for (const id of [...this.tracked.keys()]) this.forget(id);
   }
 
-  private readCgroup(t: Tracked, ref: ContainerRef, at: number): ContainerSample | undefined {
+  private readCgroup(t: Tracked, ref: UsageTarget, at: number): ReplicaUsage | undefined {
     let cpuNs: number;
     let memoryBytes: number;
     try {
@@ -155,7 +127,7 @@ export class ContainerMetricsSampler {
     return { cpu, memory: this.memoryShare(t, ref, memoryBytes), memoryBytes, at, source: 'cgroup' };
   }
 
-  private async readApi(ref: ContainerRef): Promise<ContainerSample | undefined> {
+  private async readApi(ref: UsageTarget): Promise<ReplicaUsage | undefined> {
     const t = this.tracked.get(ref.id);
     if (!t) return undefined;
     let counters;
@@ -182,7 +154,7 @@ export class ContainerMetricsSampler {
     };
   }
 
-  private cpuShare(t: Tracked, ref: ContainerRef, cpuNs: number, atMs: number): number | null {
+  private cpuShare(t: Tracked, ref: UsageTarget, cpuNs: number, atMs: number): number | null {
     const prevNs = t.prevCpuNs;
     const prevAt = t.prevAtMs;
     t.prevCpuNs = cpuNs;
@@ -191,12 +163,12 @@ export class ContainerMetricsSampler {
     return (cpuNs - prevNs) / ((atMs - prevAt) * 1e6) / this.limitCores(t, ref);
   }
 
-  private limitCores(t: Tracked, ref: ContainerRef): number {
+  private limitCores(t: Tracked, ref: UsageTarget): number {
     const nano = ref.limits?.nanoCpus ?? t.inspectedNanoCpus;
     return nano > 0 ? nano / 1e9 : 1;
   }
 
-  private memoryShare(t: Tracked, ref: ContainerRef, bytes: number): number {
+  private memoryShare(t: Tracked, ref: UsageTarget, bytes: number): number {
     const limit = ref.limits?.memoryBytes ?? t.inspectedMemory;
     return bytes / (limit > 0 ? limit : this.hostMemoryBytes);
   }

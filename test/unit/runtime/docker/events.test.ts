@@ -5,8 +5,9 @@ import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { watchContainerEvents } from '../../../src/observe/docker-events.js';
-import { eventually } from '../../support/eventually.js';
+import { watchContainerEvents } from '../../../../src/runtime/docker/events.js';
+import { managedLabelFilter } from '../../../../src/runtime/docker/replica-facts.js';
+import { eventually } from '../../../support/eventually.js';
 
 function fakeDocker(streams: PassThrough[], filtersSeen: unknown[]): Docker {
   let call = 0;
@@ -28,7 +29,7 @@ describe('watchContainerEvents', () => {
     const first = new PassThrough();
     const filters: unknown[] = [];
     const seen: string[] = [];
-    const watcher = watchContainerEvents(fakeDocker([first], filters), 'inst', { onApp: (app, action) => seen.push(`${app}:${action}`), onReconnect: () => {} }, pino({ level: 'silent' }));
+    const watcher = watchContainerEvents(fakeDocker([first], filters), managedLabelFilter('inst'), { onApp: (app, action) => seen.push(`${app}:${action}`), onReconnect: () => {} }, pino({ level: 'silent' }));
     try {
       await eventually(() => expect(filters).toHaveLength(1));
       const line = event('web', 'die');
@@ -47,7 +48,7 @@ describe('watchContainerEvents', () => {
     const filters: unknown[] = [];
     const seen: string[] = [];
     let reconnects = 0;
-    const watcher = watchContainerEvents(fakeDocker([first, second], filters), 'inst', { onApp: (app) => seen.push(app), onReconnect: () => reconnects++ }, pino({ level: 'silent' }));
+    const watcher = watchContainerEvents(fakeDocker([first, second], filters), managedLabelFilter('inst'), { onApp: (app) => seen.push(app), onReconnect: () => reconnects++ }, pino({ level: 'silent' }));
     try {
       await eventually(() => expect(filters).toHaveLength(1));
       first.end(); // dockerd went away

@@ -2,21 +2,8 @@
 // is an 8-byte header (stream type, 3 zero bytes, big-endian payload length) and its payload; with
 // timestamps:true every line starts with an RFC3339Nano time and a space.
 import type Docker from 'dockerode';
-
-export interface LogLine {
-  /** The replica (container name) the line came from. */
-  replica: string;
-  stream: 'stdout' | 'stderr';
-  /** RFC3339Nano, as Docker wrote it. */
-  time: string;
-  line: string;
-}
-
-export interface LogQuery {
-  tail: number;
-  /** Epoch milliseconds; only lines at or after it. */
-  sinceMs?: number;
-}
+import type { LogLine, LogQuery } from '../runtime.js';
+import { isStatus } from './docker-status.js';
 
 const HEADER_BYTES = 8;
 
@@ -52,8 +39,8 @@ export function logLinesOf(replica: string, buffer: Buffer): LogLine[] {
   return lines;
 }
 
-/** The last `tail` lines of one container (since `sinceMs`), demultiplexed and marked. */
-export async function readContainerLogs(docker: Docker, id: string, replica: string, query: LogQuery): Promise<LogLine[]> {
+/** The last `tail` lines of one container (since `sinceMs`), demultiplexed and marked; [] when it is gone. */
+export async function readContainerLogs(docker: Docker, replica: { id: string; name: string }, query: LogQuery): Promise<LogLine[]> {
   const options: Docker.ContainerLogsOptions & { follow?: false } = {
     follow: false,
     stdout: true,
@@ -63,11 +50,12 @@ export async function readContainerLogs(docker: Docker, id: string, replica: str
     // Docker takes fractional epoch seconds.
     ...(query.sinceMs !== undefined ? { since: (query.sinceMs / 1000).toFixed(3) as unknown as number } : {}),
   };
-  const buffer = (await docker.getContainer(id).logs(options)) as unknown as Buffer;
-  return logLinesOf(replica, Buffer.isBuffer(buffer) ? buffer : Buffer.from(String(buffer)));
-}
-
-/** Orders lines of several replicas by time (RFC3339Nano strings of one zone sort as text). */
-export function byTime(a: LogLine, b: LogLine): number {
-  return a.time < b.time ? -1 : a.time > b.time ? 1 : 0;
+  let buffer: Buffer;
+  try {
+    buffer = (await docker.getContainer(replica.id).logs(options)) as unknown as Buffer;
+  } catch (err) {
+    if (isStatus(err, 404)) return []; // removed between list and read: no logs any more
+    throw err;
+  }
+  return logLinesOf(replica.name, Buffer.isBuffer(buffer) ? buffer : Buffer.from(String(buffer)));
 }

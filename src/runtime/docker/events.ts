@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
-import { LABEL_APP, managedLabelFilter } from '../controllers/containers/labels.js';
+import { LABEL_APP } from '../../core/labels.js';
+import type { ReplicaEventHandlers } from '../runtime.js';
 
 const RECONNECT_MIN_MS = 500;
 const RECONNECT_MAX_MS = 10_000;
@@ -12,8 +13,9 @@ const RECONNECT_MAX_MS = 10_000;
  */
 export function watchContainerEvents(
   docker: Docker,
-  instance: string,
-  handlers: { onApp: (app: string, action: string) => void; onReconnect: () => void },
+  /** Docker label filters of the containers followed (replica-facts managedLabelFilter). */
+  labelFilter: string[],
+  handlers: ReplicaEventHandlers,
   logger: Logger,
 ): { close(): void } {
   let closed = false;
@@ -33,7 +35,7 @@ export function watchContainerEvents(
     if (closed) return;
     try {
       const s = (await docker.getEvents({
-        filters: { type: ['container'], event: ['start', 'die', 'destroy', 'oom', 'stop'], label: managedLabelFilter(instance) },
+        filters: { type: ['container'], event: ['start', 'die', 'destroy', 'oom', 'stop'], label: labelFilter },
       })) as NodeJS.ReadableStream;
       if (closed) return void (s as unknown as { destroy?: () => void }).destroy?.();
       stream = s;

@@ -9,14 +9,19 @@ export const LABEL_REVISION = 'autoserve.revision';
 export const LABEL_SLOT = 'autoserve.slot';
 export const DEFAULT_INSTANCE = 'default';
 
-/** Deterministic names make a duplicate create fail loudly (Docker 409) instead of doubling a replica. */
+/** Deterministic names make a duplicate create fail loudly instead of doubling a replica. */
 export function containerName(instance: string, app: string, revision: string, slot: number): string {
   const scope = instance === DEFAULT_INSTANCE ? '' : `${instance}-`;
   return `autoserve-${scope}${app}-${revision}-${slot}`;
 }
 
-export function managedLabelFilter(instance: string, app?: string): string[] {
-  const filters = [`${LABEL_MANAGED}=true`, `${LABEL_INSTANCE}=${instance}`];
-  if (app) filters.push(`${LABEL_APP}=${app}`);
-  return filters;
+/** The labels that mark one replica as ours: instance, app, revision and slot. */
+export function replicaLabels(identity: { instance: string; app: string; revision: string; slot: number }): Record<string, string> {
+  return {
+    [LABEL_MANAGED]: 'true',
+    [LABEL_INSTANCE]: identity.instance,
+    [LABEL_APP]: identity.app,
+    [LABEL_REVISION]: identity.revision,
+    [LABEL_SLOT]: String(identity.slot),
+  };
 }

@@ -8,7 +8,7 @@ import {
   detectCgroupLayout,
   parseMountinfo,
   parseProcCgroup,
-} from '../../../src/observe/cgroup-stats.js';
+} from '../../../../src/runtime/docker/cgroup-stats.js';
 
 const ID = 'a'.repeat(64);
 

@@ -1,0 +1,148 @@
+// An app's status after one container pass, as data: a pure function of the status before, what
+// the pass observed and what it did. The controller writes the result once per pass, with the pass's
+// events beside it (controller-runtime's way), so table tests check status and events directly.
+import { stableJson } from '../../core/stable-json.js';
+import { ReconcileError, errorMessage } from '../../errors.js';
+import type { LoadedApp } from '../../manifest/types.js';
+import { conditionIsTrue, removeCondition, setCondition } from '../../store/conditions.js';
+import type { AppStatus, InstanceStatus } from '../../store/status-model.js';
+import type { EventInput } from '../../store/store.js';
+import type { ExecuteResult } from './container-executor.js';
+import type { ContainerPlan } from './plan-containers.js';
+
+/** What one pass saw and did. */
+export type PassOutcome =
+  | {
+      kind: 'stalled';
+      loaded: LoadedApp;
+      /** Why nothing can be planned until the input changes (e.g. a missing env value). */
+      error: ReconcileError;
+    }
+  | {
+      kind: 'executed';
+      loaded: LoadedApp;
+      revision: string;
+      /** Desired replica count. */
+      replicas: number;
+      plan: ContainerPlan;
+      result: ExecuteResult;
+      instances: InstanceStatus[];
+      /** Replicas running and not draining (core/readiness isLive). */
+      live: number;
+      /** Of those, serving (core/readiness isServing). */
+      serving: number;
+      /** Of those, on the desired revision. */
+      updated: number;
+      /** Replicas were changed outside AutoServe since the app last converged. */
+      drift?: { created: number; removed: number };
+    };
+
+/** The status after the pass. `before` is not changed. */
+export function statusAfterPass(before: AppStatus, outcome: PassOutcome, now = new Date()): AppStatus {
+  const status = structuredClone(before);
+  adoptSpec(status, outcome.loaded);
+  status.observedGeneration = status.generation;
+  if (outcome.kind === 'stalled') {
+    const { error } = outcome;
+    setCondition(status.conditions, { type: error.reason, status: 'True', reason: error.reason, message: error.message }, now);
+    setCondition(status.conditions, { type: 'Ready', status: 'False', reason: error.reason, message: error.message }, now);
+    status.phase = 'Failed';
+    return status;
+  }
+
+  const { plan, result, revision, replicas, serving: ready, updated, live } = outcome;
+  status.containerRevision = revision;
+  if (result.haltedRevision) status.haltedRevision = result.haltedRevision;
+  else if (status.haltedRevision && status.haltedRevision !== revision) delete status.haltedRevision;
+  status.replicas = { desired: replicas, ready, updated };
+  status.instances = outcome.instances;
+
+  const pullError = result.errors.find((e) => e instanceof ReconcileError && e.reason === 'ImagePullFailed');
+  if (pullError) setCondition(status.conditions, { type: 'ImagePullFailed', status: 'True', reason: 'ImagePullFailed', message: pullError.message }, now);
+  else if (result.created.length > 0 || plan.converged) removeCondition(status.conditions, 'ImagePullFailed');
+  removeCondition(status.conditions, 'EnvValueMissing');
+  const halted = status.haltedRevision === revision;
+  const haltAction = plan.actions.find((a) => a.kind === 'haltRollout');
+  if (haltAction) {
+    setCondition(status.conditions, { type: 'RolloutFailed', status: 'True', reason: 'ProgressDeadlineExceeded', message: haltAction.reason }, now);
+  } else if (!halted) {
+    removeCondition(status.conditions, 'RolloutFailed'); // a new revision resumes
+  }
+  const progressing = !plan.converged && !halted;
+  setCondition(
+    status.conditions,
+    {
+      type: 'Progressing',
+      status: progressing ? 'True' : 'False',
+      reason: progressing ? 'ReplicasChanging' : halted ? 'RolloutHalted' : 'Converged',
+      message: `${updated}/${replicas} replicas on revision ${revision}, ${ready} ready`,
+    },
+    now,
+  );
+  const isReady = ready >= replicas && (replicas > 0 || live === 0);
+  setCondition(
+    status.conditions,
+    {
+      type: 'Ready',
+      status: isReady ? 'True' : 'False',
+      reason: isReady ? 'ReplicasReady' : pullError ? 'ImagePullFailed' : 'ReplicasNotReady',
+      message: `${ready}/${replicas} replicas ready`,
+    },
+    now,
+  );
+  const serving = plan.converged && ready >= replicas;
+  status.phase = phaseOf(status, { ready, wanted: replicas, converged: serving, halted, failed: !!pullError, live });
+  return status;
+}
+
+/** The events of a pass, in the order they happened. */
+export function passEvents(app: string, outcome: PassOutcome): EventInput[] {
+  if (outcome.kind === 'stalled') return [{ app, type: 'Warning', reason: outcome.error.reason, message: outcome.error.message }];
+  const events: EventInput[] = [];
+  const { drift, plan, result } = outcome;
+  if (drift) {
+    const what = drift.created ? `recreating ${drift.created} missing` : `removing ${drift.removed} extra`;
+    events.push({ app, type: 'Warning', reason: 'DriftCorrected', message: `replicas were changed outside AutoServe; ${what} to match the manifest` });
+  }
+  for (const action of plan.actions) {
+    if (action.kind === 'create') continue; // reported below, once per pass
+    events.push({
+      app,
+      type: action.kind === 'haltRollout' ? 'Warning' : 'Normal',
+      reason: action.kind === 'haltRollout' ? 'RolloutFailed' : action.drain ? 'Draining' : 'Removed',
+      message: action.kind === 'haltRollout' ? action.reason : `${action.name}: ${action.reason}`,
+    });
+  }
+  if (result.created.length > 0) {
+    const reason = plan.actions.find((a) => a.kind === 'create')?.reason ?? 'create';
+    events.push({ app, type: 'Normal', reason: 'Created', message: `${reason}: started ${result.created.join(', ')}` });
+  }
+  for (const err of result.errors) {
+    events.push({ app, type: 'Warning', reason: err instanceof ReconcileError ? err.reason : 'ActionFailed', message: errorMessage(err) });
+  }
+  return events;
+}
+
+/** Takes the loaded spec as the applied one, bumping the generation when it changed. */
+function adoptSpec(status: AppStatus, loaded: LoadedApp): void {
+  if (stableJson(status.spec) !== stableJson(loaded.manifest.spec)) {
+    status.spec = loaded.manifest.spec;
+    status.generation += 1;
+  }
+  status.file = loaded.file;
+}
+
+function phaseOf(
+  status: AppStatus,
+  s: { ready: number; wanted: number; converged: boolean; halted: boolean; failed: boolean; live: number },
+): AppStatus['phase'] {
+  if (status.spec?.state === 'down') return s.live === 0 ? 'Stopped' : 'Progressing';
+  if (s.failed) return s.ready > 0 ? 'Degraded' : 'Failed';
+  // RouteConflict counts for the app that lost the route, not for the one holding it.
+  const lostRoute = status.conditions.some((c) => c.type === 'RouteConflict' && c.status === 'True' && c.reason === 'HostPathClaimed');
+  if (s.halted || lostRoute || conditionIsTrue(status.conditions, 'ManifestInvalid') || conditionIsTrue(status.conditions, 'RouteDegraded')) {
+    return s.ready > 0 ? 'Degraded' : 'Failed';
+  }
+  if (s.converged) return 'Running';
+  return 'Progressing';
+}

@@ -1,0 +1,54 @@
+// The words every layer uses for one replica: what the runtime reports about it (facts), how it
+// is reached (address), and what the controller adds (health, draining). Pure types, no I/O.
+
+/** Where a port of a replica is reached from the controller's host (nginx, probes). */
+export interface Address {
+  host: string;
+  port: number;
+}
+
+/** starting: not yet passed a check; ready: passed its checks; unhealthy: failed after being ready. */
+export type ReplicaHealth = 'starting' | 'ready' | 'unhealthy';
+
+/** What the runtime tells about one of our replicas; health and draining are added by the controller. */
+export interface ReplicaFacts {
+  id: string;
+  name: string;
+  app: string;
+  revision: string;
+  slot: number;
+  image: string;
+  /** The runtime's own word: created, running, exited, dead, ... */
+  state: string;
+  running: boolean;
+  createdAtMs: number;
+  /** containerPort -> where that port is reached; reported by the runtime, never computed by callers. */
+  addresses: Record<number, Address>;
+  labels: Record<string, string>;
+}
+
+/** The controller's view of one replica: the planner's input and what readiness is decided on. */
+export interface ObservedReplica {
+  id: string;
+  name: string;
+  revision: string;
+  slot: number;
+  running: boolean;
+  createdAtMs: number;
+  health: ReplicaHealth;
+  /** Already leaving: out of the upstream, waiting out its drain. Counted nowhere. */
+  draining: boolean;
+}
+
+/** Facts plus the controller's health and drain state, as they are now (routes, autoscaler). */
+export type LiveReplica = ReplicaFacts & Pick<ObservedReplica, 'health' | 'draining'>;
+
+/** The parts of a spec that shape a container; a change in any of them is a new revision. */
+export interface ContainerShape {
+  image: string;
+  command?: string[];
+  env: Record<string, string>;
+  resources?: { cpu?: number; memory?: string };
+  /** Container ports; the first one takes the traffic. */
+  ports: number[];
+}

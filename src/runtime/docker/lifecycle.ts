@@ -1,0 +1,43 @@
+// Create, start, stop, remove of one replica, with Docker's status codes turned into the
+// runtime's semantics: a missing container is already gone, a taken name is ReplicaExistsError.
+import type Docker from 'dockerode';
+import { ReplicaExistsError } from '../../errors.js';
+import type { ReplicaRequest } from '../runtime.js';
+import { containerCreateOptions } from './create-options.js';
+import { isStatus } from './docker-status.js';
+
+export async function createReplica(docker: Docker, request: ReplicaRequest): Promise<{ id: string; name: string }> {
+  const options = containerCreateOptions(request);
+  try {
+    const container = await docker.createContainer(options);
+    return { id: container.id, name: options.name! };
+  } catch (err) {
+    // Never remove what holds the name: it may be serving.
+    if (isStatus(err, 409)) throw new ReplicaExistsError(options.name!, err);
+    throw err;
+  }
+}
+
+export async function startReplica(docker: Docker, id: string): Promise<void> {
+  try {
+    await docker.getContainer(id).start();
+  } catch (err) {
+    if (!isStatus(err, 304)) throw err; // 304: already running
+  }
+}
+
+export async function stopReplica(docker: Docker, id: string, timeoutSeconds: number): Promise<void> {
+  try {
+    await docker.getContainer(id).stop({ t: timeoutSeconds });
+  } catch (err) {
+    if (!isStatus(err, 304) && !isStatus(err, 404)) throw err; // 304: already stopped
+  }
+}
+
+export async function removeReplica(docker: Docker, id: string): Promise<void> {
+  try {
+    await docker.getContainer(id).remove({ force: true, v: true });
+  } catch (err) {
+    if (!isStatus(err, 404) && !isStatus(err, 409)) throw err; // 409: removal already in progress
+  }
+}

@@ -1,0 +1,38 @@
+import type Docker from 'dockerode';
+import { LABEL_APP, LABEL_INSTANCE, LABEL_MANAGED, LABEL_REVISION, LABEL_SLOT } from '../../core/labels.js';
+import type { Address, ReplicaFacts } from '../../core/replica.js';
+
+/** Docker's label filter of our containers: this instance's, of one app or of all. */
+export function managedLabelFilter(instance: string, app?: string): string[] {
+  const filters = [`${LABEL_MANAGED}=true`, `${LABEL_INSTANCE}=${instance}`];
+  if (app) filters.push(`${LABEL_APP}=${app}`);
+  return filters;
+}
+
+/** A replica's facts from Docker's listing; each port is reached at its published 127.0.0.1 port. */
+export function factsOf(info: Docker.ContainerInfo): ReplicaFacts {
+  const addresses: Record<number, Address> = {};
+  for (const port of info.Ports ?? []) {
+    if (port.PublicPort && (port.IP === '127.0.0.1' || port.IP === undefined)) addresses[port.PrivatePort] = { host: '127.0.0.1', port: port.PublicPort };
+  }
+  const labels = info.Labels ?? {};
+  return {
+    id: info.Id,
+    name: (info.Names?.[0] ?? info.Id).replace(/^\//, ''),
+    app: labels[LABEL_APP] ?? '',
+    revision: labels[LABEL_REVISION] ?? '',
+    slot: Number(labels[LABEL_SLOT] ?? -1),
+    image: info.Image,
+    state: info.State,
+    running: info.State === 'running',
+    createdAtMs: info.Created * 1000,
+    addresses,
+    labels,
+  };
+}
+
+/** Every container AutoServe owns, of one app or of all. Ownership is proven by label only. */
+export async function listManagedContainers(docker: Docker, instance: string, app?: string): Promise<ReplicaFacts[]> {
+  const infos = await docker.listContainers({ all: true, filters: { label: managedLabelFilter(instance, app) } });
+  return infos.map(factsOf);
+}

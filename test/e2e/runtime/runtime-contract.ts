@@ -1,0 +1,163 @@
+// The runtime contract: what the controllers rely on, written once and run against every
+// implementation of ContainerRuntime (Docker today; Swarm next). Each implementation's test file
+// calls runtimeContract with a factory. Only the event stream's reconnect is not here: it needs the
+// engine to go away, which a shared engine must not (test/unit/runtime/docker/events.test.ts).
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LABEL_APP, LABEL_REVISION, LABEL_SLOT, containerName } from '../../../src/core/labels.js';
+import type { ContainerShape, ReplicaFacts } from '../../../src/core/replica.js';
+import { ImagePullFailedError, ReplicaExistsError } from '../../../src/errors.js';
+import type { ContainerRuntime, ReplicaRequest } from '../../../src/runtime/runtime.js';
+import { eventually } from '../../support/eventually.js';
+
+export interface ContractSubject {
+  runtime: ContainerRuntime;
+  /** Labels that mark what this test creates (its cleanup removes them). */
+  labels: Record<string, string>;
+  /** An image present on the engine that serves GET /healthz on 8080. */
+  image: string;
+  cleanup(): Promise<void>;
+}
+
+const PORT = 8080;
+const SHAPE_COMMAND = ['/bin/busybox', 'sh', '-c', 'echo hello-out; echo hello-err >&2; exec /bin/busybox httpd -f -p 8080 -h /www'];
+
+export function runtimeContract(name: string, makeSubject: () => Promise<ContractSubject>): void {
+  describe(`runtime contract: ${name}`, () => {
+    let subject: ContractSubject;
+    let runtime: ContainerRuntime;
+    const instance = `contract-${process.pid}-${randomBytes(3).toString('hex')}`;
+    let request: ReplicaRequest;
+    let replica: { id: string; name: string };
+
+    beforeAll(async () => {
+      subject = await makeSubject();
+      runtime = subject.runtime;
+      const shape: ContainerShape = { image: subject.image, command: SHAPE_COMMAND, env: { GREETING: 'hi' }, resources: { memory: '32Mi' }, ports: [PORT] };
+      request = { instance, app: 'web', revision: 'rev0000001', slot: 0, shape, stopTimeoutSeconds: 1, labels: subject.labels };
+    });
+    afterAll(async () => {
+      await subject?.cleanup();
+    });
+
+    const mine = async (app?: string): Promise<ReplicaFacts[]> => runtime.list({ instance, app });
+
+    it('answers a ping', async () => {
+      await expect(runtime.ping()).resolves.toBeUndefined();
+    });
+
+    it('creates a replica under its deterministic name, labelled as ours, listed by instance and app', async () => {
+      replica = await runtime.create(request);
+      expect(replica.name).toBe(containerName(instance, 'web', 'rev0000001', 0));
+      const [listed, ...others] = await mine();
+      expect(others).toEqual([]);
+      expect(listed).toMatchObject({ id: replica.id, name: replica.name, app: 'web', revision: 'rev0000001', slot: 0, running: false });
+      expect(listed!.labels).toMatchObject({ [LABEL_APP]: 'web', [LABEL_REVISION]: 'rev0000001', [LABEL_SLOT]: '0', ...subject.labels });
+      expect(await mine('web')).toHaveLength(1);
+      expect(await mine('other')).toEqual([]);
+      expect(await runtime.list({ instance: `${instance}-other` })).toEqual([]);
+    });
+
+    it('never makes two replicas of one name: a second create is ReplicaExistsError and changes nothing', async () => {
+      const second = runtime.create(request);
+      await expect(second).rejects.toBeInstanceOf(ReplicaExistsError);
+      await expect(second).rejects.toMatchObject({ reason: 'ReplicaExists', kind: 'transient' });
+      const listed = await mine();
+      expect(listed.map((r) => r.id)).toEqual([replica.id]);
+    });
+
+    it('starts it (twice is fine) and reports the address its traffic port is reached at', async () => {
+      await runtime.start(replica.id);
+      await runtime.start(replica.id);
+      const facts = await runtime.inspect(replica.id);
+      expect(facts).toMatchObject({ id: replica.id, running: true, state: 'running' });
+      const address = facts!.addresses[PORT];
+      expect(address).toBeDefined();
+      await eventually(async () => expect((await fetch(`http://${address!.host}:${address!.port}/healthz`)).status).toBe(200), { timeoutMs: 15_000 });
+      expect((await mine())[0]!.addresses[PORT]).toEqual(address);
+    });
+
+    it('reads its output, marked with the replica and stream', async () => {
+      await eventually(async () => {
+        const lines = await runtime.logs(replica, { tail: 10 });
+        expect(lines).toEqual(
+          expect.arrayContaining([
+            expect.objectContaining({ replica: replica.name, stream: 'stdout', line: 'hello-out' }),
+            expect.objectContaining({ replica: replica.name, stream: 'stderr', line: 'hello-err' }),
+          ]),
+        );
+      });
+    });
+
+    it('measures its memory (a share of its limit) and omits what cannot be measured', async () => {
+      const usage = await runtime.usage([{ id: replica.id }, { id: 'no-such-replica' }]);
+      const reading = usage.get(replica.id);
+      expect(reading?.memoryBytes).toBeGreaterThan(0);
+      expect(reading?.memory).toBeGreaterThan(0);
+      expect(reading?.memory).toBeLessThan(1);
+      expect(usage.has('no-such-replica')).toBe(false);
+      runtime.forgetUsage(replica.id);
+    });
+
+    it('a second usage reader keeps readings of its own: forgetting there leaves the runtime\'s CPU delta intact', async () => {
+      const reader = runtime.usageReader();
+      try {
+        await runtime.usage([{ id: replica.id }]); // the runtime's first reading: the start of its CPU delta
+        await new Promise((r) => setTimeout(r, 100));
+        expect((await reader.usage([{ id: replica.id }])).get(replica.id)?.memoryBytes).toBeGreaterThan(0);
+        reader.forgetUsage(replica.id);
+        const again = (await runtime.usage([{ id: replica.id }])).get(replica.id);
+        expect(again?.cpu).toEqual(expect.any(Number));
+      } finally {
+        reader.close();
+        runtime.forgetUsage(replica.id);
+      }
+    });
+
+    it('names the app of each event about its replicas', async () => {
+      const seen: string[] = [];
+      const watcher = runtime.watch({ instance }, { onApp: (app, action) => seen.push(`${app}:${action}`), onReconnect: () => {} });
+      try {
+        await new Promise((r) => setTimeout(r, 300)); // the stream is open
+        await runtime.stop(replica.id, 1);
+        await eventually(() => expect(seen).toContain('web:die'), { timeoutMs: 10_000 });
+      } finally {
+        watcher.close();
+      }
+    });
+
+    it('stop is idempotent: a stopped replica stops again without error', async () => {
+      await runtime.stop(replica.id, 1);
+      expect(await runtime.inspect(replica.id)).toMatchObject({ running: false });
+    });
+
+    it('a missing replica is already gone: remove, stop, inspect and logs do not fail', async () => {
+      await runtime.remove(replica.id);
+      await runtime.remove(replica.id);
+      await runtime.stop(replica.id, 1);
+      expect(await runtime.inspect(replica.id)).toBeUndefined();
+      expect(await runtime.logs(replica, { tail: 5 })).toEqual([]);
+      expect(await mine()).toEqual([]);
+    });
+
+    it('removes a running replica too (forcibly)', async () => {
+      const again = await runtime.create({ ...request, slot: 1 });
+      await runtime.start(again.id);
+      await runtime.remove(again.id);
+      expect(await runtime.inspect(again.id)).toBeUndefined();
+    });
+
+    it('ensureImage: a present image resolves; one that cannot be had is ImagePullFailedError, soon', async () => {
+      await runtime.ensureImage(subject.image);
+      const started = Date.now();
+      await expect(runtime.ensureImage('autoserve-no-such-image:contract')).rejects.toBeInstanceOf(ImagePullFailedError);
+      expect(Date.now() - started).toBeLessThan(60_000);
+    });
+
+    it('ensureImage: an aborted signal stops the waiting with its reason', async () => {
+      const abort = new AbortController();
+      abort.abort(new Error('stopping'));
+      await expect(runtime.ensureImage('autoserve-no-such-image:contract', { signal: abort.signal })).rejects.toThrow('stopping');
+    });
+  });
+}

@@ -1,0 +1,204 @@
+// An app's status and events after one container pass, as data (statusAfterPass, passEvents).
+import { describe, expect, it } from 'vitest';
+import { passEvents, statusAfterPass, type PassOutcome } from '../../../src/controllers/containers/app-status.js';
+import type { ExecuteResult } from '../../../src/controllers/containers/container-executor.js';
+import type { ContainerAction } from '../../../src/controllers/containers/plan-containers.js';
+import { EnvMissingError, ImagePullFailedError } from '../../../src/errors.js';
+import type { AppSpec, LoadedApp } from '../../../src/manifest/types.js';
+import { validateManifest } from '../../../src/manifest/validate-manifest.js';
+import type { AppStatus, Condition } from '../../../src/store/status-model.js';
+import { minimal } from '../manifest/fixtures.js';
+
+const NOW = new Date('2024-05-01T10:00:00Z');
+
+function spec(over: Partial<AppSpec> = {}): AppSpec {
+  return { ...validateManifest(minimal('web', 'img:v1')).manifest!.spec, replicas: 2, ...over };
+}
+
+function loaded(over: Partial<AppSpec> = {}): LoadedApp {
+  return { file: '/m/web.yaml', manifest: { apiVersion: 'v1', kind: 'App', metadata: { name: 'web' }, spec: spec(over) } } as LoadedApp;
+}
+
+function before(over: Partial<AppStatus> = {}): AppStatus {
+  return {
+    name: 'web',
+    generation: 1,
+    observedGeneration: 1,
+    phase: 'Progressing',
+    conditions: [],
+    replicas: { desired: 2, ready: 0, updated: 0 },
+    instances: [],
+    spec: spec(),
+    file: '/m/web.yaml',
+    createdAt: 'then',
+    updatedAt: 'then',
+    ...over,
+  };
+}
+
+function result(over: Partial<ExecuteResult> = {}): ExecuteResult {
+  return { created: [], removed: [], draining: [], errors: [], ...over };
+}
+
+function executed(over: Partial<Extract<PassOutcome, { kind: 'executed' }>> = {}): PassOutcome {
+  return {
+    kind: 'executed',
+    loaded: loaded(),
+    revision: 'rev1',
+    replicas: 2,
+    plan: { actions: [], converged: true },
+    result: result(),
+    instances: [],
+    live: 2,
+    serving: 2,
+    updated: 2,
+    ...over,
+  };
+}
+
+const condition = (status: AppStatus, type: string): Condition | undefined => status.conditions.find((c) => c.type === type);
+const cond = (type: string, status: Condition['status'], reason: string): Condition => ({ type, status, reason, message: '', lastTransitionTime: 'then' });
+
+describe('statusAfterPass', () => {
+  const rows: { name: string; before?: AppStatus; outcome: PassOutcome; phase: AppStatus['phase']; ready: [Condition['status'], string]; progressing?: string }[] = [
+    { name: 'converged and every replica serving: Running', outcome: executed(), phase: 'Running', ready: ['True', 'ReplicasReady'], progressing: 'Converged' },
+    {
+      name: 'replicas starting: Progressing, not ready',
+      outcome: executed({ plan: { actions: [], converged: false }, serving: 0 }),
+      phase: 'Progressing',
+      ready: ['False', 'ReplicasNotReady'],
+      progressing: 'ReplicasChanging',
+    },
+    {
+      name: 'healthy but not routed yet counts as not ready (serving decides)',
+      outcome: executed({ serving: 1 }),
+      phase: 'Progressing',
+      ready: ['False', 'ReplicasNotReady'],
+    },
+    {
+      name: 'image cannot be pulled and nothing serves: Failed',
+      outcome: executed({ plan: { actions: [], converged: false }, serving: 0, live: 0, result: result({ errors: [new ImagePullFailedError('img:v1', 'no registry')] }) }),
+      phase: 'Failed',
+      ready: ['False', 'ImagePullFailed'],
+    },
+    {
+      name: 'image cannot be pulled but the old replicas serve: Degraded',
+      outcome: executed({ plan: { actions: [], converged: false }, serving: 1, result: result({ errors: [new ImagePullFailedError('img:v1', 'no registry')] }) }),
+      phase: 'Degraded',
+      ready: ['False', 'ImagePullFailed'],
+    },
+    {
+      name: 'rollout halted, old revision serving: Degraded',
+      outcome: executed({
+        plan: { actions: [{ kind: 'haltRollout', revision: 'rev1', reason: 'deadline exceeded' }], converged: false },
+        result: result({ haltedRevision: 'rev1' }),
+        updated: 0,
+      }),
+      phase: 'Degraded',
+      ready: ['True', 'ReplicasReady'],
+      progressing: 'RolloutHalted',
+    },
+    {
+      name: 'down with nothing live: Stopped',
+      outcome: executed({ loaded: loaded({ state: 'down' }), replicas: 0, live: 0, serving: 0, updated: 0 }),
+      phase: 'Stopped',
+      ready: ['True', 'ReplicasReady'],
+    },
+    {
+      name: 'down with replicas still live: Progressing',
+      outcome: executed({ loaded: loaded({ state: 'down' }), replicas: 0, live: 1, serving: 1, plan: { actions: [], converged: false } }),
+      phase: 'Progressing',
+      ready: ['False', 'ReplicasNotReady'],
+    },
+    {
+      name: 'lost a contested route: Degraded although converged',
+      before: before({ conditions: [cond('RouteConflict', 'True', 'HostPathClaimed')] }),
+      outcome: executed(),
+      phase: 'Degraded',
+      ready: ['True', 'ReplicasReady'],
+    },
+    {
+      name: 'holding a contested route is not a fault: Running',
+      before: before({ conditions: [cond('RouteConflict', 'True', 'HoldsContestedRoute')] }),
+      outcome: executed(),
+      phase: 'Running',
+      ready: ['True', 'ReplicasReady'],
+    },
+    {
+      name: 'a missing env value stalls the app: Failed, with its own condition',
+      outcome: { kind: 'stalled', loaded: loaded(), error: new EnvMissingError('web', 'TOKEN', 'WEB_TOKEN') },
+      phase: 'Failed',
+      ready: ['False', 'EnvValueMissing'],
+    },
+  ];
+  for (const row of rows) {
+    it(row.name, () => {
+      const prior = row.before ?? before();
+      const frozen = structuredClone(prior);
+      const after = statusAfterPass(prior, row.outcome, NOW);
+      expect(prior).toEqual(frozen); // the status before is data, never changed
+      expect(after.phase).toBe(row.phase);
+      expect([condition(after, 'Ready')?.status, condition(after, 'Ready')?.reason]).toEqual(row.ready);
+      if (row.progressing) expect(condition(after, 'Progressing')?.reason).toBe(row.progressing);
+      expect(after.observedGeneration).toBe(after.generation);
+    });
+  }
+
+  it('records counts, revision and instances; a changed spec bumps the generation once', () => {
+    const instances = [{ id: 'c1', name: 'web-0', revision: 'rev1', slot: 0, state: 'running', health: 'ready', draining: false, hostPort: 32000, startedAt: 'x' }];
+    const changed = executed({ loaded: loaded({ replicas: 3 }), replicas: 3, serving: 1, updated: 1, instances });
+    const after = statusAfterPass(before(), changed, NOW);
+    expect(after).toMatchObject({ generation: 2, observedGeneration: 2, containerRevision: 'rev1', replicas: { desired: 3, ready: 1, updated: 1 }, instances });
+    expect(statusAfterPass(after, changed, NOW).generation).toBe(2);
+  });
+
+  it('clears a pull failure once a replica is created, and a halt once the revision changes', () => {
+    const failed = statusAfterPass(before(), executed({ result: result({ errors: [new ImagePullFailedError('img:v1', 'x')] }), plan: { actions: [], converged: false } }), NOW);
+    expect(condition(failed, 'ImagePullFailed')?.status).toBe('True');
+    const recovered = statusAfterPass(failed, executed({ result: result({ created: ['web-1'] }), plan: { actions: [], converged: false } }), NOW);
+    expect(condition(recovered, 'ImagePullFailed')).toBeUndefined();
+
+    const halted = statusAfterPass(before(), executed({ result: result({ haltedRevision: 'rev1' }), plan: { actions: [{ kind: 'haltRollout', revision: 'rev1', reason: 'r' }], converged: false } }), NOW);
+    expect(halted.haltedRevision).toBe('rev1');
+    expect(condition(halted, 'RolloutFailed')?.status).toBe('True');
+    const next = statusAfterPass(halted, executed({ revision: 'rev2' }), NOW);
+    expect(next.haltedRevision).toBeUndefined();
+    expect(condition(next, 'RolloutFailed')).toBeUndefined();
+  });
+
+  it('a condition keeps its transition time while its status stays', () => {
+    const first = statusAfterPass(before(), executed(), NOW);
+    const later = statusAfterPass(first, executed(), new Date('2024-05-01T11:00:00Z'));
+    expect(condition(later, 'Ready')?.lastTransitionTime).toBe(NOW.toISOString());
+  });
+});
+
+describe('passEvents', () => {
+  it('drift first, then each removal and halt, then one Created line, then each failure', () => {
+    const actions: ContainerAction[] = [
+      { kind: 'create', revision: 'rev1', slot: 1, reason: 'replace dead replica' },
+      { kind: 'remove', id: 'a', name: 'web-a', drain: true, reason: 'scale down' },
+      { kind: 'remove', id: 'b', name: 'web-b', drain: false, reason: 'exited' },
+      { kind: 'haltRollout', revision: 'rev1', reason: 'deadline exceeded' },
+    ];
+    const outcome = executed({
+      plan: { actions, converged: false },
+      result: result({ created: ['web-1'], errors: [new Error('boom')] }),
+      drift: { created: 1, removed: 0 },
+    });
+    expect(passEvents('web', outcome).map((e) => `${e.type} ${e.reason}: ${e.message}`)).toEqual([
+      'Warning DriftCorrected: replicas were changed outside AutoServe; recreating 1 missing to match the manifest',
+      'Normal Draining: web-a: scale down',
+      'Normal Removed: web-b: exited',
+      'Warning RolloutFailed: deadline exceeded',
+      'Normal Created: replace dead replica: started web-1',
+      'Warning ActionFailed: boom',
+    ]);
+  });
+
+  it('a stalled pass is one warning named by its reason; a quiet pass has none', () => {
+    const stalled: PassOutcome = { kind: 'stalled', loaded: loaded(), error: new EnvMissingError('web', 'TOKEN', 'WEB_TOKEN') };
+    expect(passEvents('web', stalled)).toEqual([expect.objectContaining({ app: 'web', type: 'Warning', reason: 'EnvValueMissing' })]);
+    expect(passEvents('web', executed())).toEqual([]);
+  });
+});
