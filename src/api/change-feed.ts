@@ -8,12 +8,12 @@ import type { ServerResponse } from 'node:http';
 export const WATCH_CHECK_MS = 500;
 /** A comment line this often keeps idle proxies from closing the stream and finds dead clients. */
 export const WATCH_HEARTBEAT_MS = 25_000;
-/** Open streams beyond this are refused (503): each holds a socket. */
-export const MAX_WATCHERS = 64;
 /** What EventSource waits before reconnecting after the stream drops. */
 const RECONNECT_MS = 2_000;
 
-export interface ChangeSources {
+export interface ChangeFeedOptions {
+  /** Open streams beyond this are refused (HttpLimits.maxWatchStreams). */
+  maxStreams: number;
   /** Bumped by every store mutation (Store.changeCount). */
   storeChanges: () => number;
   /** Time of the newest metric history sample (0 without history). */
@@ -27,7 +27,7 @@ export class ChangeFeed {
   private lastHistory = 0;
   private sinceHeartbeatMs = 0;
 
-  constructor(private readonly sources: ChangeSources) {}
+  constructor(private readonly options: ChangeFeedOptions) {}
 
   get size(): number {
     return this.streams.size;
@@ -35,7 +35,7 @@ export class ChangeFeed {
 
   /** True when another stream may open. */
   hasRoom(): boolean {
-    return this.streams.size < MAX_WATCHERS;
+    return this.streams.size < this.options.maxStreams;
   }
 
   /** Turns `res` into an event stream: a `hello` with the current counters, then `change`/`history` events. */
@@ -48,7 +48,7 @@ export class ChangeFeed {
       Connection: 'close',
     });
     res.write(`retry: ${RECONNECT_MS}\n`);
-    res.write(event('hello', { store: this.sources.storeChanges(), history: this.sources.historyAt() }));
+    res.write(event('hello', { store: this.options.storeChanges(), history: this.options.historyAt() }));
     if (this.streams.size === 0) this.startChecking();
     this.streams.add(res);
     res.on('close', () => {
@@ -66,8 +66,8 @@ export class ChangeFeed {
 
   /** One comparison of the counters; public for tests. */
   check(): void {
-    const store = this.sources.storeChanges();
-    const history = this.sources.historyAt();
+    const store = this.options.storeChanges();
+    const history = this.options.historyAt();
     let message = '';
     if (store !== this.lastStore) message += event('change', { store });
     if (history !== this.lastHistory) message += event('history', { t: history });
@@ -81,8 +81,8 @@ export class ChangeFeed {
   }
 
   private startChecking(): void {
-    this.lastStore = this.sources.storeChanges();
-    this.lastHistory = this.sources.historyAt();
+    this.lastStore = this.options.storeChanges();
+    this.lastHistory = this.options.historyAt();
     this.timer = setInterval(() => this.check(), WATCH_CHECK_MS);
     this.timer.unref();
   }

@@ -6,6 +6,7 @@ import type { ApiDeps } from './api-deps.js';
 import { requireAuth } from './auth.js';
 import { ChangeFeed } from './change-feed.js';
 import { HttpError } from './http-error.js';
+import { DEFAULT_HTTP_LIMITS } from './http-limits.js';
 import { Router } from './router.js';
 import { addAppRoutes } from './routes/apps.js';
 import { addEventRoutes } from './routes/events.js';
@@ -49,18 +50,32 @@ export function buildRouter(deps: ApiDeps, feed: ChangeFeed, sessions: UiSession
  */
 export function createApiServer(deps: ApiDeps): http.Server {
   if (deps.enableWriteApi && !deps.authToken) {
-    throw new Error('--enable-write-api requires --auth-token');
+    throw new Error('--enable-write-api requires a token (--auth-token-file or AUTOSERVE_AUTH_TOKEN)');
   }
-  const feed = new ChangeFeed({ storeChanges: () => deps.store.changeCount, historyAt: () => deps.history?.lastRecordedAt ?? 0 });
+  const limits = { ...DEFAULT_HTTP_LIMITS, ...deps.httpLimits };
+  const feed = new ChangeFeed({
+    storeChanges: () => deps.store.changeCount,
+    historyAt: () => deps.history?.lastRecordedAt ?? 0,
+    maxStreams: limits.maxWatchStreams,
+  });
   const sessions = new UiSessions();
   const router = buildRouter(deps, feed, sessions);
   const log = deps.logger.child({ component: 'api' });
-  const server = http.createServer((req, res) => {
-    void handle(req, res).catch((err: unknown) => {
-      log.error({ err: String(err) }, 'api response failed');
-      res.destroy();
-    });
-  });
+  const server = http.createServer(
+    {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      connectionsCheckingInterval: limits.checkIntervalMs,
+    },
+    (req, res) => {
+      void handle(req, res).catch((err: unknown) => {
+        log.error({ err: String(err) }, 'api response failed');
+        res.destroy();
+      });
+    },
+  );
+  server.maxConnections = limits.maxConnections;
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     let body: unknown;

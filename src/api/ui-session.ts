@@ -1,4 +1,4 @@
-// Browser sessions for the dashboard when --auth-token is set. The login form posts the token once;
+// Browser sessions for the dashboard when an API token is set. The login form posts the token once;
 // the answer is an HttpOnly, SameSite=Strict cookie, so the token never sits in a URL (and so in no
 // log or history) nor in page script, and EventSource (which cannot send headers) works as is.
 //

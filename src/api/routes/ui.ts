@@ -67,7 +67,7 @@ export function addUiRoutes(router: Router, deps: ApiDeps, sessions: UiSessions)
 
 async function login({ req, res }: RequestContext, deps: ApiDeps, sessions: UiSessions) {
   if (deps.authToken === undefined) {
-    throw new HttpError(409, 'AuthDisabled', 'this controller runs without --auth-token: the dashboard needs no login');
+    throw new HttpError(409, 'AuthDisabled', 'this controller runs without an API token: the dashboard needs no login');
   }
   const body = await readBody(req);
   const token = isObject(body) && typeof body.token === 'string' ? body.token : '';

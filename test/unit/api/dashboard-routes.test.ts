@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MetricHistory, type HistorySample } from '../../../src/history/metric-history.js';
+import { readEvents } from '../../support/read-events.js';
 import { populate, startApiFixture, type ApiFixture } from './api-fixture.js';
 
 function sample(t: number, rps: number): HistorySample {
@@ -16,38 +17,6 @@ async function writeUi(dir: string): Promise<void> {
   await mkdir(join(dir, 'assets'), { recursive: true });
   await writeFile(join(dir, 'index.html'), '<!doctype html><script type="module" src="/ui/assets/app-ABC.js"></script>');
   await writeFile(join(dir, 'assets', 'app-ABC.js'), `console.log(${JSON.stringify('x'.repeat(4000))});`);
-}
-
-/** Reads an event stream until `count` events arrived (bounded by the test timeout). */
-function readEvents(url: string, count: number, headers: Record<string, string> = {}): Promise<{ status: number; events: string[] }> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, { headers }, (res) => {
-      if (res.statusCode !== 200) {
-        res.resume();
-        resolve({ status: res.statusCode ?? 0, events: [] });
-        return;
-      }
-      let buffer = '';
-      const events: string[] = [];
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        buffer += chunk;
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const name = /^event: (.+)$/m.exec(block)?.[1];
-          if (name) events.push(`${name} ${/^data: (.+)$/m.exec(block)?.[1] ?? ''}`);
-        }
-        if (events.length >= count) {
-          req.destroy();
-          resolve({ status: 200, events });
-        }
-      });
-      res.on('end', () => resolve({ status: 200, events }));
-    });
-    req.on('error', reject);
-  });
 }
 
 describe('history endpoints', () => {

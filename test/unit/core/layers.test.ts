@@ -13,7 +13,7 @@ const LAYERS: string[][] = [
   ['core', 'errors'],
   ['manifest', 'runtime', 'reconcile'],
   ['store'],
-  ['observe', 'render', 'runtime/docker', 'runtime/swarm', 'source'],
+  ['observe', 'render', 'runtime/docker', 'runtime/swarm', 'secrets', 'source'],
   ['history'],
   ['controllers'],
   ['sim'],

@@ -1,4 +1,4 @@
-// The login form shown when the controller runs with --auth-token and the browser has no session:
+// The login form shown when the controller runs with an API token and the browser has no session:
 // the token is posted once (never put in a URL) and answered with an HttpOnly session cookie.
 import { postJson } from '../api.js';
 import { h, replaceChildren } from '../dom.js';
@@ -10,7 +10,7 @@ export function showLogin(main: HTMLElement, onLoggedIn: () => void): void {
     'form',
     { class: 'login card' },
     h('h1', null, 'Log in'),
-    h('p', { class: 'muted' }, 'This controller runs with --auth-token. Enter the token to read its status.'),
+    h('p', { class: 'muted' }, 'This controller requires its API token. Enter it to read its status.'),
     token,
     h('button', { type: 'submit' }, 'Log in'),
     error,
