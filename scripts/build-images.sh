@@ -2,6 +2,7 @@
 # Builds AutoServe's local images (there is no registry to pull from):
 #   autoserve-demo:v1, autoserve-demo:v2   FROM scratch busybox httpd on :8080 (images/demo/)
 #   autoserve-node-echo:v1                 FROM scratch host node + server.mjs on :8080 (images/node-echo/)
+#   autoserve-busy-cgi:v1                  FROM scratch busybox httpd + a CPU-burning CGI on :8080 (images/busy-cgi/)
 # Each build context is assembled in a temp dir; its content hash is stored in the image label
 # autoserve.context-hash, and an image whose label matches is not rebuilt. FORCE=1 rebuilds.
 set -euo pipefail
@@ -81,6 +82,18 @@ build_demo() {
   build_if_changed "autoserve-demo:$version" "$ctx"
 }
 
+build_busy_cgi() {
+  local ctx="$work/busy-cgi"
+  [[ -x "$BUSYBOX_BIN" ]] || die "$BUSYBOX_BIN not found (apt-get install busybox-static)"
+  mkdir -p "$ctx/bin" "$ctx/www/cgi-bin"
+  cp "$BUSYBOX_BIN" "$ctx/bin/busybox"
+  ln -s busybox "$ctx/bin/sh"   # the CGI's interpreter
+  cp images/busy-cgi/Dockerfile "$ctx/Dockerfile"
+  install -m 0755 images/busy-cgi/busy.cgi "$ctx/www/cgi-bin/busy"
+  printf 'ok\n' >"$ctx/www/healthz"
+  build_if_changed autoserve-busy-cgi:v1 "$ctx"
+}
+
 # Copies FILE (symlinks resolved) into ROOTFS at the same absolute path.
 copy_to_rootfs() {
   local rootfs=$1 src=$2
@@ -109,3 +122,4 @@ docker info >/dev/null 2>&1 || die "docker is not reachable (run scripts/setup.s
 build_demo v1
 build_demo v2
 build_node_echo
+build_busy_cgi
