@@ -67,6 +67,11 @@ export interface LoadOptions {
   /** Request path, or a function of the request index. Default "/". */
   path?: string | ((index: number) => string);
   ratePerSec: number;
+  /**
+   * When request `index` is due, in ms after the start (non-decreasing; Infinity: no more). Default
+   * index x 1000 / ratePerSec, evenly spaced; test/support/arrivals.ts has Poisson and trace schedules.
+   */
+  sendAtMs?: (index: number) => number;
   /** Stop sending after this long (default 10 s unless maxRequests is given). */
   durationMs?: number;
   /** Stop sending after this many requests. */
@@ -171,14 +176,17 @@ export class LoadGenerator {
       this.stopped = true;
       return this.maybeFinish();
     }
-    const due = Math.min(Math.floor(elapsed / this.intervalMs) + 1, this.maxRequests);
-    while (this.result.sent < due) this.send(this.result.sent);
-    if (this.result.sent >= this.maxRequests) {
+    while (this.result.sent < this.maxRequests && this.dueAt(this.result.sent) <= elapsed) this.send(this.result.sent);
+    const nextAt = this.dueAt(this.result.sent);
+    if (this.result.sent >= this.maxRequests || !Number.isFinite(nextAt)) {
       this.stopped = true;
       return this.maybeFinish();
     }
-    const nextAt = this.result.sent * this.intervalMs;
     this.timer = setTimeout(() => this.tick(), Math.max(0, nextAt - (performance.now() - this.startedAt)));
+  }
+
+  private dueAt(index: number): number {
+    return this.options.sendAtMs ? this.options.sendAtMs(index) : index * this.intervalMs;
   }
 
   private send(index: number): void {
