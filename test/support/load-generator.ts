@@ -80,6 +80,8 @@ export interface LoadOptions {
   maxSockets?: number;
   /** Which statuses count as ok. Default: status < 500. */
   isOk?: (status: number) => boolean;
+  /** Called once per request with its outcome: latency (send to last byte) for complete responses, else undefined. */
+  onOutcome?: (index: number, latencyMs: number | undefined, ok: boolean) => void;
   headers?: Record<string, string>;
 }
 
@@ -200,9 +202,9 @@ export class LoadGenerator {
         if (outcome.keepAliveReset) {
           this.result.keepAliveRetries++;
           const retry = await this.attempt(path, false);
-          this.record(retry, sentAt, atMs, true);
+          this.record(index, retry, sentAt, atMs, true);
         } else {
-          this.record(outcome, sentAt, atMs, false);
+          this.record(index, outcome, sentAt, atMs, false);
         }
       })
       .finally(() => {
@@ -211,11 +213,12 @@ export class LoadGenerator {
       });
   }
 
-  private record(outcome: AttemptOutcome, sentAt: number, atMs: number, afterKeepAliveRetry: boolean): void {
+  private record(index: number, outcome: AttemptOutcome, sentAt: number, atMs: number, afterKeepAliveRetry: boolean): void {
     const r = this.result;
     const fail = (failure: Omit<LoadFailure, 'atMs'>) => {
       r.failed++;
       r.failures.push({ ...failure, atMs, ...(afterKeepAliveRetry ? { afterKeepAliveRetry } : {}) });
+      if (failure.kind !== 'status') this.options.onOutcome?.(index, undefined, false);
     };
     if (outcome.kind === 'timeout') {
       fail({ kind: 'timeout', detail: `no response within ${this.options.timeoutMs} ms` });
@@ -227,7 +230,9 @@ export class LoadGenerator {
       return;
     }
     const status = outcome.status;
-    this.latencies.push(performance.now() - sentAt);
+    const latencyMs = performance.now() - sentAt;
+    this.latencies.push(latencyMs);
+    this.options.onOutcome?.(index, latencyMs, this.options.isOk(status));
     r.statuses[status] = (r.statuses[status] ?? 0) + 1;
     const hostname = upstreamOf(outcome.body);
     if (hostname !== undefined) r.byUpstream[hostname] = (r.byUpstream[hostname] ?? 0) + 1;
