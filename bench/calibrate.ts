@@ -187,8 +187,12 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    await t.cleanup();
+    printTable(rows);
+    await t.cleanup().catch((err: unknown) => console.error(`[calibrate] cleanup: ${String(err)}`));
   }
+}
+
+function printTable(rows: readonly Comparison[]): void {
   console.log('| trace | seconds | replicas within +-1 | seconds over SLO real / sim (error) | replica-seconds real / sim | start-up used | failed requests |');
   console.log('|---|---:|---:|---|---|---:|---:|');
   for (const r of rows) {
