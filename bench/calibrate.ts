@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { DEFAULT_CONCURRENCY_PER_REPLICA, runSimulation, createAutoServeScaler, renderHtmlReport, type SimulationResult, type TracePoint } from '../src/sim/index.js';
 import { parseManifestFile } from '../src/manifest/parse-file.js';
 import { startTestDaemon, type TestDaemon } from '../test/e2e/harness.js';
+import { appManifest } from '../test/support/app-manifest.js';
 import { eventually } from '../test/support/eventually.js';
 import { httpGet } from '../test/support/http-get.js';
 import { traceArrivals } from '../test/support/arrivals.js';
@@ -29,30 +30,11 @@ const scale = Number(arg('scale', '1'));
 const startupArg = arg('startup-seconds', 'measured');
 const outDir = arg('out', '');
 
-function manifest(name: string): string {
-  return `apiVersion: v1
-kind: App
-metadata:
-  name: ${name}
-spec:
-  type: http
-  image: autoserve-queue-app:v1
-  replicas: 1
-  ports:
-    - containerPort: 8080
-  health:
-    httpGet: { path: /healthz, port: 8080 }
-    intervalSeconds: 1
-  termination: { drainSeconds: 1, stopTimeoutSeconds: 2 }
-  scaling:
-    minReplicas: 1
-    maxReplicas: 8
-    policy:
-      http:
-        targetRPSPerReplica: ${TARGET}
-        maxP95LatencyMs: ${SLO_MS}
-`;
+function manifest(name: string, replicas = 1): string {
+  const scaling = ['  scaling:', '    minReplicas: 1', '    maxReplicas: 8', '    policy:', '      http:', `        targetRPSPerReplica: ${TARGET}`, `        maxP95LatencyMs: ${SLO_MS}`];
+  return appManifest(name, { image: 'autoserve-queue-app:v1', replicas, ...(replicas > 0 ? { spec: scaling.join('\n') } : {}) });
 }
+
 
 /** A phase list -> one trace point a second. */
 function trace(phases: [seconds: number, rps: number][]): TracePoint[] {
@@ -168,7 +150,7 @@ async function main(): Promise<void> {
   const rows: Comparison[] = [];
   try {
     // The prune guard keeps apps when the manifest directory empties: a placeholder keeps it non-empty.
-    await t.writeManifest('keep.yaml', manifest('keep').replace('replicas: 1', 'replicas: 0').replace(/  scaling:[\s\S]*$/, ''));
+    await t.writeManifest('keep.yaml', manifest('keep', 0));
     const spec = parseManifestFile('calibrate.yaml', manifest('x')).apps[0]!.manifest;
     for (const [name, points] of Object.entries(TRACES)) {
       console.error(`[calibrate] replaying ${name} (${points.length} s)...`);

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_WINDOW_SECONDS } from '../../../src/manifest/scaling-defaults.js';
 import { eventually } from '../../support/eventually.js';
 import { httpGet } from '../../support/http-get.js';
+import { appManifest } from '../../support/app-manifest.js';
 import { poissonArrivals } from '../../support/arrivals.js';
 import { LoadGenerator } from '../../support/load-generator.js';
 import { startTestDaemon, type TestDaemon } from '../harness.js';
@@ -19,27 +20,10 @@ const BEFORE_MS = 50; // 0.7 busy workers of 4: p95 ~ 60 ms
 const AFTER_MS = 300; // 4.2 busy workers of 4: the queue grows, the p95 passes the objective within seconds; 2 replicas hold it
 const STEADY_S = 30;
 
-const MANIFEST = `apiVersion: v1
-kind: App
-metadata:
-  name: ${APP}
-spec:
-  type: http
-  image: autoserve-queue-app:v1
-  ports:
-    - containerPort: 8080
-  health:
-    httpGet: { path: /healthz, port: 8080 }
-    intervalSeconds: 1
-  termination: { drainSeconds: 1, stopTimeoutSeconds: 2 }
-  scaling:
-    minReplicas: 1
-    maxReplicas: 4
-    policy:
-      http:
-        targetRPSPerReplica: ${TARGET}
-        maxP95LatencyMs: ${SLO_MS}
-`;
+const MANIFEST = appManifest(APP, {
+  image: 'autoserve-queue-app:v1',
+  spec: ['  scaling:', '    minReplicas: 1', '    maxReplicas: 4', '    policy:', '      http:', `        targetRPSPerReplica: ${TARGET}`, `        maxP95LatencyMs: ${SLO_MS}`].join('\n'),
+});
 
 describe('latency-driven scaling', () => {
   let t: TestDaemon;
