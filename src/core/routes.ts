@@ -6,8 +6,19 @@ export interface AppRoute {
   app: string;
   host: string;
   pathPrefix: string;
-  /** Serving replicas' traffic addresses. Empty means the route answers 503. */
+  /** Serving replicas' traffic addresses. Empty means the route answers 503, unless it holds. */
   servers: Address[];
+  /**
+   * Scale to zero: with no server, a request is held (not answered) until one serves, at most
+   * `timeoutSeconds`, and the controller is asked to wake the app. Only the Lua balancer can hold.
+   */
+  hold?: RouteHold;
+}
+
+export interface RouteHold {
+  timeoutSeconds: number;
+  /** Browsers (Accept: text/html) get a self-refreshing "starting" page instead of being held. */
+  startingPage: boolean;
 }
 
 export interface RouteTable {

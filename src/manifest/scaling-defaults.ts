@@ -18,3 +18,14 @@ export const DEFAULT_RECURRING_STABILIZATION_SECONDS = 300;
 export const DEFAULT_PANIC_WINDOW_SECONDS = 6;
 /** Panic when the panic window asks for 200 % of the ready replicas: Knative's panic threshold. */
 export const DEFAULT_PANIC_THRESHOLD_PCT = 200;
+
+/**
+ * Scale to zero (minReplicas 0): an app with no request for this long stops (5 minutes, Sablier's
+ * default session). Long enough that an app used now and then by a person stays up between uses.
+ */
+export const DEFAULT_IDLE_SECONDS = 300;
+/**
+ * A request held while its app wakes waits at most this long for a ready replica, then gets a 503
+ * that says why: under the 60 s most HTTP clients and proxies give up at, above a slow app's start.
+ */
+export const DEFAULT_WAKE_TIMEOUT_SECONDS = 30;

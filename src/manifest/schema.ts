@@ -9,12 +9,14 @@
 
 import {
   DEFAULT_COOLDOWN_SECONDS,
+  DEFAULT_IDLE_SECONDS,
   DEFAULT_PANIC_THRESHOLD_PCT,
   DEFAULT_PANIC_WINDOW_SECONDS,
   DEFAULT_RECURRING_STABILIZATION_SECONDS,
   DEFAULT_SCALE_IN_THRESHOLD_PCT,
   DEFAULT_SCALE_OUT_THRESHOLD_PCT,
   DEFAULT_STABILIZATION_SECONDS,
+  DEFAULT_WAKE_TIMEOUT_SECONDS,
   DEFAULT_WINDOW_SECONDS,
 } from './scaling-defaults.js';
 
@@ -247,7 +249,19 @@ export const appManifestSchema = {
           properties: {
             minReplicas: {
               type: 'integer', minimum: 0, maximum: 100, default: 1,
-              description: 'Never scale below this many replicas.',
+              description: 'Never scale below this many replicas. 0: scale to zero after idleSeconds without a request; the next request is held while a replica starts (also in manual mode, which then runs spec.replicas while awake).',
+            },
+            idleSeconds: {
+              type: 'integer', minimum: 2, maximum: 86400, default: DEFAULT_IDLE_SECONDS,
+              description: 'With minReplicas 0: stop every replica after this many seconds without a request arriving (and none in flight).',
+            },
+            wakeTimeoutSeconds: {
+              type: 'integer', minimum: 1, maximum: 300, default: DEFAULT_WAKE_TIMEOUT_SECONDS,
+              description: 'With minReplicas 0: how long a request to the sleeping app is held for a ready replica before it is answered 503 with the reason.',
+            },
+            startingPage: {
+              type: 'boolean', default: false,
+              description: 'With minReplicas 0: a browser request (Accept: text/html) to the sleeping app gets a small page that refreshes itself until the app answers, instead of being held.',
             },
             maxReplicas: {
               type: 'integer', minimum: 1, maximum: 100, default: 10,

@@ -76,8 +76,15 @@ export interface ScalingPolicy {
 }
 
 export interface ScalingSpec {
+  /** 0 opts the app into scale to zero (see ./scale-to-zero.ts). */
   minReplicas: number;
   maxReplicas: number;
+  /** Scale to zero: seconds without a request before the app stops. Filled by the schema's default. */
+  idleSeconds?: number;
+  /** Scale to zero: the longest a request waits for the app to wake. Filled by the schema's default. */
+  wakeTimeoutSeconds?: number;
+  /** Scale to zero: browsers get a self-refreshing "starting" page instead of being held. */
+  startingPage?: boolean;
   policy: ScalingPolicy;
 }
 

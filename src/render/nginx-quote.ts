@@ -121,3 +121,9 @@ export function assertNonNegativeInteger(value: unknown): number {
   }
   return value;
 }
+
+/** Asserts a positive safe integer (a timeout in seconds). */
+export function assertPositiveInteger(value: unknown): number {
+  if (assertNonNegativeInteger(value) === 0) throw new UnsafeNginxValueError('integer', value, 'not a positive integer');
+  return value as number;
+}

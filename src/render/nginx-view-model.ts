@@ -6,7 +6,7 @@ import path from 'node:path';
 import { ACCESS_LOG_BUFFER, ACCESS_LOG_FLUSH_SECONDS } from '../core/access-log-buffer.js';
 import type { Address } from '../core/replica.js';
 import { compareStrings } from '../core/stable-json.js';
-import type { AppRoute, ControlListener, RouteTable } from '../core/routes.js';
+import type { AppRoute, ControlListener, RouteHold, RouteTable } from '../core/routes.js';
 import {
   assertHostname,
   assertIpv4,
@@ -15,6 +15,7 @@ import {
   assertNginxToken,
   assertPathPrefix,
   assertPort,
+  assertPositiveInteger,
   nginxString,
 } from './nginx-quote.js';
 
@@ -84,6 +85,8 @@ export interface LocationView {
   accessLog: string;
   /** false: the app has no ready replica and the location answers 503 itself. */
   hasServers: boolean;
+  /** Lua mode, scale to zero: the location proxies even without a peer, and a request waits for one. */
+  hold: RouteHold | null;
 }
 
 export interface ServerView {
@@ -145,8 +148,10 @@ export function buildViewModel(table: RouteTable, opts: AppsViewOptions): AppsVi
   const luaBalancer = opts.luaBalancer ?? false;
   const controlListen = controlListenOf(opts.control, listen);
 
+  // Only the Lua balancer can hold a request: in reload mode a route without servers answers 503.
+  const holdOf = (r: AppRoute): RouteHold | null => (luaBalancer && r.hold ? r.hold : null);
   const upstreams: UpstreamView[] = routes
-    .filter((r) => r.servers.length > 0)
+    .filter((r) => r.servers.length > 0 || holdOf(r) !== null)
     .map((r) => ({ app: r.app, servers: luaBalancer ? [] : r.servers }));
 
   const byHost = new Map<string, LocationView[]>();
@@ -157,7 +162,8 @@ export function buildViewModel(table: RouteTable, opts: AppsViewOptions): AppsVi
       app: route.app,
       pathPrefix: route.pathPrefix,
       accessLog: absoluteSafePath(path.join(logsDir, `access-${route.app}.log`)),
-      hasServers: route.servers.length > 0,
+      hasServers: route.servers.length > 0 || holdOf(route) !== null,
+      hold: holdOf(route),
     });
     byHost.set(hostKey, locations);
   }
@@ -213,7 +219,9 @@ function validateRoute(route: AppRoute, maxHostLength: number | undefined): AppR
     }
     // Sorted so that the same membership in another order renders the same text (no reload).
     const servers = [...unique.values()].sort((a, b) => compareStrings(a.host, b.host) || a.port - b.port);
-    return { app, host, pathPrefix, servers };
+    if (!route.hold) return { app, host, pathPrefix, servers };
+    const hold = { timeoutSeconds: assertPositiveInteger(route.hold.timeoutSeconds), startingPage: route.hold.startingPage === true };
+    return { app, host, pathPrefix, servers, hold };
   } catch (err) {
     throw new InvalidRouteError(String(route.app), err);
   }

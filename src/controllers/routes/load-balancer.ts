@@ -1,5 +1,6 @@
 // The contract between the routes controller and whatever load-balances: our own nginx master or
 // a system nginx. Both take the whole routing table every time (level-triggered).
+import type { HoldSupport } from '../../core/activity.js';
 import type { RouteTable } from '../../core/routes.js';
 
 /** An app whose new route was held back (its last good route, if any, keeps serving). */
@@ -33,4 +34,6 @@ export interface LoadBalancer {
   isAlive(): Promise<boolean>;
   /** Stops serving our routes (own master: graceful quit; system nginx: our conf removed). */
   stop(): Promise<void>;
+  /** Scale to zero: whether requests can be held for a sleeping app, and the channel to them. */
+  holdSupport(): HoldSupport;
 }

@@ -1,9 +1,9 @@
 // Client of the own master's /_autoserve/membership (lua membership mode): GET reads the peers every
 // worker picks from (one shared dict), POST replaces all of them, over the root-only control socket. The last membership is also written to a file under the prefix, from which
 // the Lua module seeds the dict at every nginx (re)start and reload.
-import http from 'node:http';
 import { membershipBody, sameMembership, type Membership } from '../../render/membership.js';
 import { writeFileAtomic } from './conf-files.js';
+import { controlRequest, type ControlResponse } from './control-request.js';
 
 export const MEMBERSHIP_PATH = '/_autoserve/membership';
 /** Relative to the nginx prefix; the Lua module reads the same path (MEMBERSHIP_FILE). */
@@ -48,24 +48,7 @@ export class MembershipEndpoint {
     return true;
   }
 
-  private request(method: 'GET' | 'POST', body?: string): Promise<{ status: number; body: string }> {
-    const headers: Record<string, string | number> = {};
-    if (body !== undefined) Object.assign(headers, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-    return new Promise((resolve, reject) => {
-      const req = http.request({ socketPath: this.socketPath, path: MEMBERSHIP_PATH, method, agent: false, timeout: this.timeoutMs, headers }, (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (text += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-        res.on('error', reject);
-      });
-      req.on('timeout', () => req.destroy(new Error(`${method} ${MEMBERSHIP_PATH} timed out after ${this.timeoutMs} ms`)));
-      req.on('error', (err: NodeJS.ErrnoException) => {
-        // No socket yet: the served config predates the control server (as a 404 would say).
-        if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') resolve({ status: 404, body: '' });
-        else reject(err);
-      });
-      req.end(body);
-    });
+  private request(method: 'GET' | 'POST', body?: string): Promise<ControlResponse> {
+    return controlRequest(this.socketPath, method, MEMBERSHIP_PATH, { ...(body !== undefined ? { body } : {}), timeoutMs: this.timeoutMs });
   }
 }

@@ -14,11 +14,13 @@ import { LUA_BALANCER_FILE, luaBalancerSource, renderAppsConf, renderMainConf } 
 import { readFileIfExists, writeFileAtomic } from './conf-files.js';
 import { DEFAULT_RELOAD_CONFIRM_TIMEOUT_MS, fetchServedConfigId, waitForConfigId } from './config-id-probe.js';
 import type { ApplyResult, LoadBalancer } from './load-balancer.js';
+import { ActivityEndpoint } from './activity-endpoint.js';
 import { MembershipApplier } from './membership-applier.js';
 import { MEMBERSHIP_FILE, MembershipEndpoint } from './membership-endpoint.js';
 import { NginxApplier, type NginxConfigTarget, type NginxTestResult } from './nginx-applier.js';
 import { nginxErrorSummary, runNginx } from './nginx-cli.js';
 import { acceptingWorkerPids, waitUntilNotAccepting } from './nginx-workers.js';
+import type { HoldSupport } from '../../core/activity.js';
 import type { ControlListener, RouteTable } from '../../core/routes.js';
 
 export const DEFAULT_STOP_TIMEOUT_MS = 10_000;
@@ -70,6 +72,7 @@ export class NginxProcess implements LoadBalancer {
   private readonly opts: NginxProcessOptions;
   private readonly applier: NginxApplier;
   private readonly membershipApplier: MembershipApplier;
+  private readonly activity: ActivityEndpoint;
   /** Decided once, at the first ensureRunning(). */
   private membershipMode: MembershipMode | undefined;
 
@@ -95,6 +98,14 @@ export class NginxProcess implements LoadBalancer {
       channel: new MembershipEndpoint(this.controlSocket, path.join(this.prefixDir, MEMBERSHIP_FILE)),
       logger: this.logger,
     });
+    this.activity = new ActivityEndpoint(this.controlSocket);
+  }
+
+  /** Held requests need the Lua balancer; reload mode answers an app without replicas 503. */
+  holdSupport(): HoldSupport {
+    if (this.membershipMode === undefined) return { kind: 'unknown' };
+    if (this.membershipMode === 'lua') return { kind: 'yes', channel: this.activity };
+    return { kind: 'no', reason: 'nginx runs without the Lua module (reload mode), which cannot hold a request' };
   }
 
   /** 'lua' or 'reload' once ensureRunning() has decided; undefined before. */

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { errorMessage } from '../../errors.js';
+import { scaleToZeroOf } from '../../manifest/scale-to-zero.js';
 import type { LoadedApp } from '../../manifest/types.js';
 import { removeCondition, setCondition } from '../../store/conditions.js';
 import type { Store } from '../../store/store.js';
@@ -119,7 +120,9 @@ export class RoutesController {
       const name = app.manifest.metadata.name;
       const { host, pathPrefix } = app.manifest.spec.ingress;
       const servers = app.manifest.spec.state === 'down' ? [] : servingAddresses(this.deps.replicasOf(name), app.manifest.spec);
-      return { app: name, host, pathPrefix, servers };
+      const zero = scaleToZeroOf(app.manifest.spec);
+      const hold = zero ? { hold: { timeoutSeconds: zero.wakeTimeoutSeconds, startingPage: zero.startingPage } } : {};
+      return { app: name, host, pathPrefix, servers, ...hold };
     });
     return resolveRouteConflicts(desired, this.owners);
   }

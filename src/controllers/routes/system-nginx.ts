@@ -6,6 +6,7 @@
 // previous file restored right after. A reload by someone else in that window of milliseconds
 // would read an untested file; acceptable for an opt-in mode, and nginx keeps its old config if
 // that file is broken.
+import type { HoldSupport } from '../../core/activity.js';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
@@ -103,6 +104,11 @@ export class SystemNginx implements LoadBalancer {
   /** The system nginx serves our config (our control server answers). */
   async isAlive(): Promise<boolean> {
     return (await fetchServedConfigId(this.control)) !== undefined;
+  }
+
+  /** A system nginx's config is the operator's: we never load the Lua module into it. */
+  holdSupport(): HoldSupport {
+    return { kind: 'no', reason: 'a system nginx (--nginx-conf-dir) runs without our Lua balancer, which holding a request needs' };
   }
 
   /** Removes our routes from the system nginx (the master keeps running: it is not ours). */

@@ -11,7 +11,13 @@
 --
 -- Requests in flight (also those on an upstream keep-alive connection to a removed peer) finish:
 -- only new picks and retries read the new membership.
+--
+-- Scale to zero (hold(), done(), activity()): the location of an app that sleeps when idle records
+-- every arrival and holds a request while the app has no peer, until peers appear (in arrival
+-- order within a worker), the app is stopped or removed, or the wake timeout passes. The
+-- controller long-polls the activity over the control socket and wakes the app.
 local balancer = require "ngx.balancer"
+local semaphore = require "ngx.semaphore"
 
 local dict = ngx.shared.autoserve_peers
 local MAX_TRIES = 3 -- same as the rendered proxy_next_upstream_tries
@@ -217,6 +223,247 @@ function M.membership()
   local changed, err = store(apps)
   if changed == nil then return reply(500, '{"error":"shared_dict","detail":"' .. tostring(err):gsub('[^%w%s:.,-]', "") .. '"}') end
   return reply(200, '{"changed":' .. tostring(changed) .. "}")
+end
+
+-- Scale to zero ------------------------------------------------------------------------------
+-- Keys of lua_shared_dict autoserve_zero (app names are DNS labels, so a space separates fields):
+--   "a <app>"        the last arrival (ngx.now(), seconds)
+--   "f <app> <pid>"  requests in flight in worker <pid>: arrived, not logged yet (a worker that
+--                    dies mid-request leaves its count; activity() drops the keys of dead workers)
+--   "h <app>"        requests held now
+--   "w <app>"        a wake is asked for: when the first request found no peer (kept until a held
+--                    request sees peers, or the controller clears it when it puts the app to sleep)
+--   "n <app>"        held requests, total; "t <app>" of those, answered 503 at the timeout
+--   "r <app>"        why the app is not ready (the controller's words, for a timed-out request)
+--   "s <app>"        the app is stopped: held and new requests get 503 with this reason at once
+--   "seq"            bumped by every request that asks for a wake: ends the controller's long poll
+local zero = ngx.shared.autoserve_zero
+local HOLD_POLL_SECONDS = 0.01 -- how often a worker holding requests looks for peers
+local HOLD_RECHECK_SECONDS = 0.25 -- a held request looks by itself this often (should its poller die)
+local LONG_POLL_STEP_SECONDS = 0.005
+local MAX_LONG_POLL_SECONDS = 30
+local MAX_REASON = 300
+
+local waiting = {} -- per worker: app -> { sema = semaphore (FIFO), polling = boolean }
+
+-- What ends a hold: "peers", "gone" (no route: removed or renamed), "stopped"; nil: keep waiting.
+local function hold_state(app)
+  local raw = dict:get(app)
+  if raw == nil then return "gone" end
+  if raw:find("%d") then return "peers" end
+  if zero:get("s " .. app) then return "stopped" end
+  return nil
+end
+
+-- One light thread per worker and app while requests wait: wakes every waiter (FIFO) once the
+-- hold can end; each waiter looks again for itself.
+local function poll(premature, app)
+  local w = waiting[app]
+  local ok, err = pcall(function()
+    while w.sema:count() < 0 do
+      if hold_state(app) then w.sema:post(-w.sema:count()) end
+      ngx.sleep(HOLD_POLL_SECONDS)
+    end
+  end)
+  w.polling = false
+  if not ok then ngx.log(ngx.ERR, "autoserve: hold poller for ", app, " failed: ", err) end
+end
+
+local function wait_for_peers(app, deadline)
+  local w = waiting[app]
+  if w == nil then
+    w = { sema = semaphore.new(0), polling = false }
+    waiting[app] = w
+  end
+  while true do
+    local state = hold_state(app)
+    if state then return state end
+    local left = deadline - ngx.now()
+    if left <= 0 then return "timeout" end
+    if not w.polling then
+      local started, err = ngx.timer.at(0, poll, app)
+      if started then w.polling = true else ngx.log(ngx.WARN, "autoserve: no hold poller for ", app, ": ", err) end
+    end
+    w.sema:wait(math.min(left, HOLD_RECHECK_SECONDS))
+    ngx.update_time()
+  end
+end
+
+-- Printable ASCII without quote, backslash or control characters: safe inside a JSON string.
+local function json_safe(text)
+  return (tostring(text or ""):gsub('[^ -~]', ""):gsub('["\\]', ""):sub(1, MAX_REASON))
+end
+
+local function refuse(status, error_code, app, fields)
+  local parts = { '"error":"' .. error_code .. '"', '"app":"' .. app .. '"' }
+  for _, f in ipairs(fields) do parts[#parts + 1] = f end
+  return reply(status, "{" .. table.concat(parts, ",") .. "}")
+end
+
+local function wants_html()
+  local accept = ngx.req.get_headers()["accept"]
+  if type(accept) == "table" then accept = table.concat(accept, ",") end
+  return accept ~= nil and accept:find("text/html", 1, true) ~= nil
+end
+
+local function starting_page(app)
+  ngx.status = 503
+  ngx.header["Content-Type"] = "text/html; charset=utf-8"
+  ngx.header["Retry-After"] = "2"
+  ngx.header["Cache-Control"] = "no-store"
+  ngx.say('<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="refresh" content="2">',
+    "<title>Starting ", app, "</title></head><body style=\"font-family:sans-serif;margin:3em\">",
+    "<h1>Starting ", app, "&hellip;</h1><p>This app was asleep. This page reloads itself until it answers.</p>",
+    "</body></html>")
+  return ngx.exit(503)
+end
+
+-- access_by_lua of a sleeping-capable app's location: records the arrival, and with no peer holds
+-- the request (or, with the starting page on, answers a browser with it) and asks for a wake.
+function M.hold(app, timeout_seconds, page)
+  local now = ngx.now()
+  zero:set("a " .. app, now)
+  zero:incr("f " .. app .. " " .. ngx.worker.pid(), 1, 0)
+  ngx.var.autoserve_counted = "1"
+  local state = hold_state(app)
+  if state == "peers" then return end
+  if state == "gone" then return refuse(404, "app_removed", app, { '"reason":"the app is no longer routed"' }) end
+  if state == "stopped" then return refuse(503, "app_stopped", app, { '"reason":"' .. json_safe(zero:get("s " .. app)) .. '"' }) end
+
+  zero:add("w " .. app, now)
+  zero:incr("seq", 1, 0)
+  if page and wants_html() then return starting_page(app) end
+  zero:incr("h " .. app, 1, 0)
+  zero:incr("n " .. app, 1, 0)
+  local ok, outcome = pcall(wait_for_peers, app, now + timeout_seconds)
+  zero:incr("h " .. app, -1, 0)
+  if not ok then
+    ngx.log(ngx.ERR, "autoserve: holding a request for ", app, " failed: ", outcome)
+    return refuse(503, "hold_failed", app, {})
+  end
+  if outcome == "peers" then
+    zero:delete("w " .. app)
+    return
+  end
+  if outcome == "gone" then
+    return refuse(404, "app_removed", app, { '"reason":"the app was removed or renamed while this request waited"' })
+  end
+  if outcome == "stopped" then return refuse(503, "app_stopped", app, { '"reason":"' .. json_safe(zero:get("s " .. app)) .. '"' }) end
+  zero:incr("t " .. app, 1, 0)
+  local reason = zero:get("r " .. app) or "the controller has not started a replica (is it running?)"
+  return refuse(503, "wake_timeout", app, {
+    '"waitedSeconds":' .. timeout_seconds,
+    '"reason":"no replica became ready within ' .. timeout_seconds .. ' s: ' .. json_safe(reason) .. '"',
+  })
+end
+
+-- log_by_lua (the location and its no-peer fallback): the request is no longer in flight.
+function M.done(app)
+  if ngx.var.autoserve_counted ~= "1" then return end
+  ngx.var.autoserve_counted = ""
+  zero:incr("f " .. app .. " " .. ngx.worker.pid(), -1, 0)
+end
+
+local function pid_alive(pid)
+  local file = io.open("/proc/" .. pid .. "/stat", "r")
+  if file then
+    file:close()
+    return true
+  end
+  -- Without a readable /proc (hidepid) every worker counts as alive: never lose a request in flight.
+  local self = io.open("/proc/self/stat", "r")
+  if self then self:close() end
+  return self == nil
+end
+
+local function activity_json()
+  local apps, order = {}, {}
+  local function entry(app)
+    local e = apps[app]
+    if e == nil then
+      e = { inflight = 0 }
+      apps[app] = e
+      order[#order + 1] = app
+    end
+    return e
+  end
+  local fields = { a = "arrival", h = "held", w = "wake", n = "heldTotal", t = "timeouts" }
+  for _, key in ipairs(zero:get_keys(0)) do
+    local kind, app, pid = key:match("^(%a) ([%w-]+) ?(%d*)$")
+    if kind == "f" and pid ~= "" then
+      if pid_alive(pid) then
+        local e = entry(app)
+        e.inflight = e.inflight + math.max(0, zero:get(key) or 0)
+      else
+        zero:delete(key)
+      end
+    elseif kind and fields[kind] then
+      local value = zero:get(key)
+      if type(value) == "number" then entry(app)[fields[kind]] = value end
+    end
+  end
+  table.sort(order)
+  local parts = {}
+  for _, app in ipairs(order) do
+    local e, items = apps[app], {}
+    for _, name in ipairs({ "arrival", "inflight", "held", "wake", "heldTotal", "timeouts" }) do
+      local v = e[name]
+      if v ~= nil then items[#items + 1] = string.format('"%s":%.3f', name, v) end
+    end
+    parts[#parts + 1] = '"' .. app .. '":{' .. table.concat(items, ",") .. "}"
+  end
+  return string.format('{"seq":%d,"now":%.3f,"apps":{%s}}', zero:get("seq") or 0, ngx.now(), table.concat(parts, ","))
+end
+
+-- POST lines: "state <app> hold|stop <reason>" (all of them: apps not named lose theirs) and
+-- "clear <app> <seconds>" (forget a wake asked for at or before then).
+local function apply_activity_post(body)
+  local reasons, stops, clears = {}, {}, {}
+  for line in body:gmatch("[^\n]+") do
+    local app, what, text = line:match("^state ([%w-]+) (%a+) ?(.*)$")
+    if app and valid_app(app) and (what == "hold" or what == "stop") then
+      if what == "stop" then stops[app] = json_safe(text) else reasons[app] = json_safe(text) end
+    else
+      local capp, at = line:match("^clear ([%w-]+) (%d+%.?%d*)$")
+      if not (capp and valid_app(capp)) then error("bad line: " .. json_safe(line:sub(1, 80)), 0) end
+      clears[capp] = tonumber(at)
+    end
+  end
+  for _, key in ipairs(zero:get_keys(0)) do
+    local kind, app = key:match("^([rs]) ([%w-]+)$")
+    if kind == "r" and reasons[app] == nil then zero:delete(key) end
+    if kind == "s" and stops[app] == nil then zero:delete(key) end
+  end
+  for app, text in pairs(reasons) do zero:safe_set("r " .. app, text) end
+  for app, text in pairs(stops) do zero:safe_set("s " .. app, text) end
+  for app, at in pairs(clears) do
+    local asked = zero:get("w " .. app)
+    if asked ~= nil and asked <= at then zero:delete("w " .. app) end
+  end
+end
+
+-- content_by_lua of /_autoserve/activity: GET ?after=<seq>&wait=<ms> answers once a wake is asked
+-- for after <seq>, or after <ms>; POST sets reasons and stops and clears wakes.
+function M.activity()
+  local method = ngx.req.get_method()
+  if method == "GET" then
+    local args = ngx.req.get_uri_args()
+    local after = tonumber(args.after)
+    if after then
+      local deadline = ngx.now() + math.min(math.max(tonumber(args.wait) or 0, 0) / 1000, MAX_LONG_POLL_SECONDS)
+      while (zero:get("seq") or 0) <= after and ngx.now() < deadline do
+        ngx.sleep(LONG_POLL_STEP_SECONDS)
+      end
+    end
+    return reply(200, activity_json())
+  end
+  if method ~= "POST" then return reply(405, '{"error":"method_not_allowed"}') end
+  ngx.req.read_body()
+  local body = ngx.req.get_body_data()
+  if body == nil then body = "" end
+  local ok, err = pcall(apply_activity_post, body)
+  if not ok then return reply(400, '{"error":"bad_activity","detail":"' .. json_safe(err) .. '"}') end
+  return reply(200, '{"ok":true}')
 end
 
 -- init_by_lua (master, every start and reload, and nginx -t): seed the dict from the last

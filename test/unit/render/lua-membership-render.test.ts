@@ -66,6 +66,48 @@ describe('apps conf in lua membership mode', () => {
   });
 });
 
+describe('apps conf for an app that scales to zero (hold)', () => {
+  const hold = { timeoutSeconds: 30, startingPage: true };
+  const asleep = renderAppsConf(table(route({ servers: [], hold }), route({ app: 'api', pathPrefix: '/api', servers: [] })), lua);
+  const awake = renderAppsConf(table(route({ servers: [s(9001)], hold }), route({ app: 'api', pathPrefix: '/api', servers: [] })), lua);
+
+  it('keeps proxying with no server: the upstream, the hold before it and the in-flight count after it', () => {
+    expect(asleep.text).toContain('upstream as_web {');
+    expect(asleep.text).toContain('set $autoserve_counted "";');
+    expect(asleep.text).toContain('require("autoserve_balancer").hold("web", 30, true)');
+    expect(asleep.text).toContain('require("autoserve_balancer").done("web")');
+    expect(asleep.text).toContain('proxy_pass http://as_web;');
+    const location = asleep.text.slice(asleep.text.indexOf('set $autoserve_app "web";'));
+    expect(location.slice(0, location.indexOf('\n    }\n'))).not.toContain('return 503');
+    // The no-peer fallback (a pick racing a membership change) still ends the in-flight count.
+    const fallback = asleep.text.slice(asleep.text.indexOf('location @autoserve_no_peers_web {'));
+    expect(fallback.slice(0, fallback.indexOf('}\n    }'))).toContain('done("web")');
+    expect(asleep.text).not.toContain('hold("api"');
+  });
+
+  it('sleeping and waking change no text (no reload): only the membership moves', () => {
+    expect(awake).toEqual(asleep);
+  });
+
+  it('renders the hold only with the Lua balancer: in reload mode a sleeping app answers 503', () => {
+    const reload = renderAppsConf(table(route({ servers: [], hold })), opts).text;
+    expect(reload).not.toMatch(/lua/);
+    expect(reload).toContain(`return 503 '{"error":"no_ready_replicas","app":"web"}';`);
+  });
+
+  it('serves the activity endpoint only on the control socket', () => {
+    const controlAt = asleep.text.indexOf('listen "unix:');
+    expect(asleep.text.slice(controlAt)).toContain('location = /_autoserve/activity {');
+    expect(asleep.text.slice(0, controlAt)).not.toContain('_autoserve/activity');
+  });
+
+  it('rejects a hold timeout that is not a positive integer', () => {
+    for (const timeoutSeconds of [0, -1, 1.5, Number.NaN]) {
+      expect(() => renderAppsConf(table(route({ hold: { timeoutSeconds, startingPage: false } })), lua)).toThrow(InvalidRouteError);
+    }
+  });
+});
+
 describe('main conf in lua membership mode', () => {
   const base = { logsDir: opts.logsDir, prefixDir: '/srv/autoserve/nginx', pidFile: '/srv/autoserve/nginx/nginx.pid', appsConfPath: defaultAppsConfPath('/srv/autoserve/nginx') };
 
@@ -73,6 +115,7 @@ describe('main conf in lua membership mode', () => {
     const main = renderMainConf({ ...base, luaModulesDir: '/usr/lib/nginx/modules' });
     expect(main).toMatch(/^load_module "\/usr\/lib\/nginx\/modules\/ndk_http_module\.so";\nload_module "\/usr\/lib\/nginx\/modules\/ngx_http_lua_module\.so";$/m);
     expect(main).toContain('lua_shared_dict autoserve_peers 10m;');
+    expect(main).toContain('lua_shared_dict autoserve_zero 4m;');
     expect(main).toContain('lua_package_path "${prefix}lua/?.lua;;";');
     expect(main).toContain('require("autoserve_balancer").init()');
   });

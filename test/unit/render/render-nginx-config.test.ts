@@ -68,14 +68,14 @@ describe('buildViewModel', () => {
       {
         host: 'docs.localhost',
         needsFallback404: true,
-        locations: [{ app: 'docs', pathPrefix: '/docs', accessLog: '/srv/autoserve/logs/access-docs.log', hasServers: true }],
+        locations: [{ app: 'docs', pathPrefix: '/docs', accessLog: '/srv/autoserve/logs/access-docs.log', hasServers: true, hold: null }],
       },
       {
         host: 'web.localhost',
         needsFallback404: false,
         locations: [
-          { app: 'web', pathPrefix: '/', accessLog: '/srv/autoserve/logs/access-web.log', hasServers: true },
-          { app: 'api', pathPrefix: '/api', accessLog: '/srv/autoserve/logs/access-api.log', hasServers: false },
+          { app: 'web', pathPrefix: '/', accessLog: '/srv/autoserve/logs/access-web.log', hasServers: true, hold: null },
+          { app: 'api', pathPrefix: '/api', accessLog: '/srv/autoserve/logs/access-api.log', hasServers: false, hold: null },
         ],
       },
     ]);

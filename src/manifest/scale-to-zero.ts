@@ -1,0 +1,29 @@
+// Scale to zero, as a manifest asks for it: one definition of "this app sleeps when idle and a
+// request wakes it", read by the routes (hold requests), the scaler (sleep and wake) and the status.
+import { DEFAULT_IDLE_SECONDS, DEFAULT_WAKE_TIMEOUT_SECONDS } from './scaling-defaults.js';
+import type { AppSpec } from './types.js';
+
+export interface ScaleToZero {
+  /** Seconds without a request arriving (and none in flight) before the app stops. */
+  idleSeconds: number;
+  /** The longest a request waits for a ready replica before its 503. */
+  wakeTimeoutSeconds: number;
+  /** Browsers (Accept: text/html) get a self-refreshing page instead of being held. */
+  startingPage: boolean;
+}
+
+/**
+ * The app's scale-to-zero settings, or undefined when it does not sleep: `scaling.minReplicas: 0`
+ * in auto mode, or in manual mode with replicas to wake to (an app that asks for 0 replicas has
+ * nothing to wake). An app that is down does not sleep: it is stopped, and requests are not held.
+ */
+export function scaleToZeroOf(spec: AppSpec): ScaleToZero | undefined {
+  const scaling = spec.scaling;
+  if (spec.state !== 'up' || !scaling || scaling.minReplicas !== 0) return undefined;
+  if (scaling.policy.mode === 'manual' && spec.replicas === 0) return undefined;
+  return {
+    idleSeconds: scaling.idleSeconds ?? DEFAULT_IDLE_SECONDS,
+    wakeTimeoutSeconds: scaling.wakeTimeoutSeconds ?? DEFAULT_WAKE_TIMEOUT_SECONDS,
+    startingPage: scaling.startingPage ?? false,
+  };
+}
