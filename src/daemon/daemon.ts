@@ -10,6 +10,7 @@ import { createLoadBalancer } from '../controllers/routes/create-load-balancer.j
 import { nginxLogsDir } from '../controllers/routes/nginx-paths.js';
 import { RoutesController } from '../controllers/routes/routes-controller.js';
 import { ScalerController } from '../controllers/scaler/scaler-controller.js';
+import { ZeroController } from '../controllers/scaler/zero-controller.js';
 import { errorMessage } from '../errors.js';
 import { DesiredState } from '../manifest/desired-state.js';
 import type { LoadResult } from '../manifest/types.js';
@@ -157,6 +158,17 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
       queue.add(app);
     },
   });
+  const zero = new ZeroController({
+    store,
+    logger: logger.child({ controller: 'zero' }),
+    apps: () => desired.all(),
+    replicasOf: (app) => controller.replicasOf(app),
+    servedCount: (app) => routes?.servedCount(app) ?? 0,
+    holdSupport: () => routes?.holdSupport() ?? { kind: 'no', reason: 'no load balancer runs (--disable-lb)' },
+    onChanged: (app) => queue.add(app),
+    metrics,
+  });
+  metrics.setHeldRequestsProvider(() => zero.heldNow());
   metrics.setAppMetricsProvider((app) => appLoadOf(history, app));
   if (!options.disableLb) {
     routes = new RoutesController({
@@ -165,7 +177,10 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
       logger: logger.child({ controller: 'routes' }),
       apps: () => desired.all(),
       replicasOf: (app) => controller.replicasOf(app),
-      onServedChanged: (app) => queue.add(app),
+      onServedChanged: (app) => {
+        zero.servedChanged(app);
+        queue.add(app);
+      },
       // Only real reloads (and failed applies) count; a Lua membership update is not a reload.
       onApplied: ({ ok, reloaded, durationMs }) => {
         if (reloaded || !ok) metrics.nginxReload(ok, durationMs);
@@ -240,6 +255,7 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
   );
   await accessLog.start();
   scaler.start();
+  zero.start();
   recorder.start();
   const resyncTimer = setInterval(() => void resyncAll(), options.resyncMs);
   resyncTimer.unref();
@@ -261,6 +277,7 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
       await closeServer(api);
       clearInterval(resyncTimer);
       scaler.stop();
+      await zero.stop();
       recorder?.stop();
       historyUsage.close();
       await accessLog.stop();

@@ -6,9 +6,11 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { AppStatus, Phase } from '../store/status-model.js';
 
 export const METRIC_PREFIX = 'autoserve_';
-const PHASES: Phase[] = ['Pending', 'Progressing', 'Running', 'Degraded', 'Failed', 'Stopped'];
+const PHASES: Phase[] = ['Pending', 'Progressing', 'Running', 'Degraded', 'Failed', 'Stopped', 'ScaledToZero', 'Waking'];
 const RECONCILE_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 const RELOAD_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+/** A wake: from the first held request to a replica serving (container start, first check, route). */
+const WAKE_BUCKETS = [0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30, 60];
 
 /** Live load of one app; absent or null fields are simply not exported. */
 export interface AppLoadMetrics {
@@ -21,6 +23,8 @@ export interface AppLoadMetrics {
 }
 
 export type AppLoadProvider = (app: string) => AppLoadMetrics | undefined;
+/** Requests held now per app (scale to zero), as nginx last reported them. */
+export type HeldRequestsProvider = () => Record<string, number>;
 export type HealthCheckResult = 'ready' | 'not-ready' | 'unhealthy' | 'starting' | 'success' | 'failure';
 export type ScaleDirection = 'up' | 'down';
 
@@ -43,6 +47,11 @@ export class AutoserveMetrics {
   private readonly nginxReloadDuration: Histogram<'result'>;
   private readonly healthChecks: Counter<'result'>;
   private readonly scaleEvents: Counter<'app' | 'direction'>;
+  private readonly wakes: Counter<'app'>;
+  private readonly wakeDuration: Histogram<'app'>;
+  private readonly heldTotal: Counter<'app'>;
+  private readonly wakeTimeouts: Counter<'app'>;
+  private heldNow: HeldRequestsProvider = () => ({});
 
   constructor(options: AutoserveMetricsOptions = {}) {
     this.apps = options.apps ?? (() => []);
@@ -84,6 +93,22 @@ export class AutoserveMetrics {
       registers,
     });
 
+    this.wakes = new Counter({ name: name('wakes_total'), help: 'Scale to zero: wakes of a sleeping app by a request.', labelNames: ['app'], registers });
+    this.wakeDuration = new Histogram({
+      name: name('wake_duration_seconds'),
+      help: 'Scale to zero: from the first held request to the first replica serving.',
+      labelNames: ['app'],
+      buckets: WAKE_BUCKETS,
+      registers,
+    });
+    this.heldTotal = new Counter({ name: name('held_requests_total'), help: 'Scale to zero: requests held while their app had no replica.', labelNames: ['app'], registers });
+    this.wakeTimeouts = new Counter({
+      name: name('wake_timeouts_total'),
+      help: 'Scale to zero: held requests answered 503 because no replica was ready within wakeTimeoutSeconds.',
+      labelNames: ['app'],
+      registers,
+    });
+
     // Gauges below are filled at scrape time: reset, then set from the current truth.
     const self = this;
     new Gauge({
@@ -108,6 +133,16 @@ export class AutoserveMetrics {
       collect() {
         this.reset();
         for (const app of self.apps()) for (const phase of PHASES) this.set({ app: app.name, phase }, app.phase === phase ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: name('held_requests'),
+      help: 'Scale to zero: requests held now, waiting for their app to wake.',
+      labelNames: ['app'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [app, held] of Object.entries(self.heldNow())) this.set({ app }, held);
       },
     });
     new Gauge({
@@ -156,6 +191,25 @@ export class AutoserveMetrics {
 
   scaleEvent(app: string, direction: ScaleDirection): void {
     this.scaleEvents.inc({ app, direction });
+  }
+
+  /** Where the held-requests gauge comes from (the zero controller's last reading of nginx). */
+  setHeldRequestsProvider(provider: HeldRequestsProvider): void {
+    this.heldNow = provider;
+  }
+
+  wake(app: string): void {
+    this.wakes.inc({ app });
+  }
+
+  wakeCompleted(app: string, durationMs: number): void {
+    this.wakeDuration.observe({ app }, durationMs / 1000);
+  }
+
+  /** Requests newly held and newly timed out since the last reading (nginx counts them). */
+  heldRequests(app: string, held: number, timedOut: number): void {
+    if (held > 0) this.heldTotal.inc({ app }, held);
+    if (timedOut > 0) this.wakeTimeouts.inc({ app }, timedOut);
   }
 
   contentType(): string {

@@ -26,12 +26,13 @@ export function conditionIsTrue(conditions: Condition[], type: string): boolean 
 
 /**
  * True for a condition a person should look at: Ready that is not True, or any other condition
- * that is True, except Progressing (news, not trouble) and holding a contested route (this app
- * keeps serving it).
+ * that is True, except Progressing (news, not trouble), ScaledToZero (idle by design) and holding
+ * a contested route (this app keeps serving it).
  */
 export function needsAttention(c: Condition): boolean {
   if (c.type === 'Ready') return c.status !== 'True';
   if (c.type === 'Progressing') return false;
+  if (c.type === 'ScaledToZero') return false; // asleep by design: a request wakes it
   if (c.type === 'RouteConflict' && c.reason === 'HoldsContestedRoute') return false;
   return c.status === 'True';
 }

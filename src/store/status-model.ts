@@ -2,7 +2,7 @@
 // docs/status.md describes each field.
 import type { AppSpec } from '../manifest/types.js';
 
-export type Phase = 'Pending' | 'Progressing' | 'Running' | 'Degraded' | 'Failed' | 'Stopped';
+export type Phase = 'Pending' | 'Progressing' | 'Running' | 'Degraded' | 'Failed' | 'Stopped' | 'ScaledToZero' | 'Waking';
 
 export interface Condition {
   type: string; // Ready, Progressing, RolloutFailed, ManifestInvalid, ImagePullFailed, ...
@@ -59,8 +59,19 @@ export interface AppStatus {
   autoscaledReplicas?: number;
   /** The autoscaler's latest look: what it would do and what holds it back right now. */
   scaling?: ScalingView;
+  /** Scale to zero: whether the app sleeps or is waking (written by the zero controller). */
+  zero?: ZeroStatus;
   createdAt: string;
   updatedAt: string;
+}
+
+export interface ZeroStatus {
+  /** The app went to zero then (ISO) and sleeps until a request wakes it. */
+  asleepSince?: string;
+  /** A request asked for a wake then (ISO; the first held request); cleared once a replica serves. */
+  wakingSince?: string;
+  /** The wake took longer than wakeTimeoutSeconds: held requests were answered 503 (said once per wake). */
+  wakeTimedOut?: boolean;
 }
 
 export interface ScalingView {

@@ -143,6 +143,9 @@ function phaseOf(
   if (s.halted || lostRoute || conditionIsTrue(status.conditions, 'ManifestInvalid') || conditionIsTrue(status.conditions, 'RouteDegraded')) {
     return s.ready > 0 ? 'Degraded' : 'Failed';
   }
+  // Scale to zero: asleep once the last replica is gone; waking until one serves.
+  if (status.zero?.asleepSince !== undefined && s.wanted === 0) return s.live === 0 ? 'ScaledToZero' : 'Progressing';
+  if (status.zero?.wakingSince !== undefined && s.ready === 0) return 'Waking';
   if (s.converged) return 'Running';
   return 'Progressing';
 }

@@ -95,7 +95,7 @@ async function planApp(
     desired = desiredReplicaSetOf(loaded, stored, input.values).desired;
   } catch (err) {
     if (!(err instanceof ReconcileError)) throw err;
-    const replicas = desiredReplicaCount(loaded.manifest.spec, stored?.autoscaledReplicas);
+    const replicas = desiredReplicaCount(loaded.manifest.spec, stored);
     return { app, desiredReplicas: replicas, actions: [], converged: false, stalled: err.message };
   }
   const { revision, replicas } = desired;

@@ -14,7 +14,7 @@ import { containerShapeOf, revisionOf } from './revision.js';
  */
 export function desiredReplicaSetOf(
   loaded: LoadedApp,
-  stored: Pick<AppStatus, 'autoscaledReplicas' | 'haltedRevision'> | undefined,
+  stored: Pick<AppStatus, 'autoscaledReplicas' | 'zero' | 'haltedRevision'> | undefined,
   values: ValueSource,
 ): { desired: DesiredReplicaSet; shape: ContainerShape } {
   const app = loaded.manifest.metadata.name;
@@ -27,7 +27,7 @@ export function desiredReplicaSetOf(
     desired: {
       app,
       revision,
-      replicas: desiredReplicaCount(spec, stored?.autoscaledReplicas),
+      replicas: desiredReplicaCount(spec, stored),
       maxSurge: spec.rollout.maxSurge,
       progressDeadlineMs: spec.rollout.progressDeadlineSeconds * 1000,
       haltedRevision: stored?.haltedRevision === revision ? revision : undefined,

@@ -6,6 +6,7 @@ import { removeCondition, setCondition } from '../../store/conditions.js';
 import type { Store } from '../../store/store.js';
 import type { ApplyResult, LoadBalancer } from './load-balancer.js';
 import { resolveRouteConflicts, type ResolvedRoutes, type RouteConflict } from './plan-routes.js';
+import type { HoldSupport } from '../../core/activity.js';
 import { addressKey, servingAddresses } from '../../core/readiness.js';
 import type { Address, LiveReplica } from '../../core/replica.js';
 import type { AppRoute, RouteTable } from '../../core/routes.js';
@@ -125,6 +126,16 @@ export class RoutesController {
       return { app: name, host, pathPrefix, servers, ...hold };
     });
     return resolveRouteConflicts(desired, this.owners);
+  }
+
+  /** How many addresses of the app nginx routes to (as of the last successful apply). */
+  servedCount(app: string): number {
+    return this.served.get(app)?.size ?? 0;
+  }
+
+  /** Scale to zero: whether the load balancer can hold requests for a sleeping app. */
+  holdSupport(): HoldSupport {
+    return this.deps.balancer.holdSupport();
   }
 
   /** Whether nginx routes to this address of the app (as of the last successful apply). */

@@ -72,7 +72,9 @@ export class ScalerController {
     if (this.ticking) return; // a slow tick is skipped, never stacked
     this.ticking = true;
     try {
-      const autoscaled = this.deps.apps().filter((a) => a.manifest.spec.scaling?.policy.mode === 'auto' && a.manifest.spec.state === 'up');
+      // An app asleep (scale to zero) is the zero controller's until a request wakes it.
+      const autoscaled = this.deps.apps().filter((a) => a.manifest.spec.scaling?.policy.mode === 'auto' && a.manifest.spec.state === 'up'
+        && this.deps.store.app(a.manifest.metadata.name)?.zero?.asleepSince === undefined);
       const names = new Set(autoscaled.map((a) => a.manifest.metadata.name));
       for (const app of this.load.keys()) if (!names.has(app)) this.load.delete(app);
       await this.sampleReplicas(autoscaled, now);
@@ -130,7 +132,7 @@ export class ScalerController {
     const spec = app.manifest.spec;
     const scaling = spec.scaling!;
     const status = store.app(name);
-    const current = desiredReplicaCount(spec, status?.autoscaledReplicas);
+    const current = desiredReplicaCount(spec, status);
     const mine = [...this.replicas.entries()].filter(([, r]) => r.app === name);
     const replicaSeries = (pick: 'cpu' | 'memory'): ReplicaSeries[] =>
       mine.map(([id, r]) => ({ replicaId: id, startedAtMs: r.startedAtMs, samples: r[pick] }));
@@ -142,7 +144,9 @@ export class ScalerController {
     load.update((metric, sinceMs) => accessLog.series(name, metric, sinceMs), ready, now, scaling.policy);
 
     const decision = decideReplicas({
-      policy: scaling,
+      // Load alone never goes below one replica: zero is the idle rule's (decide-zero), which needs
+      // a request to wake the app again.
+      policy: scaling.minReplicas === 0 ? { ...scaling, minReplicas: 1 } : scaling,
       specReplicas: spec.replicas,
       windows: { ...load.windows(), cpu: replicaSeries('cpu'), memory: replicaSeries('memory') },
       current,
@@ -182,7 +186,7 @@ export class ScalerController {
     const reserved = { cpu: 0, memoryBytes: 0 };
     for (const other of this.deps.apps()) {
       if (other === app) continue;
-      const count = desiredReplicaCount(other.manifest.spec, this.deps.store.app(other.manifest.metadata.name)?.autoscaledReplicas);
+      const count = desiredReplicaCount(other.manifest.spec, this.deps.store.app(other.manifest.metadata.name));
       const resources = other.manifest.spec.resources ?? {};
       reserved.cpu += (resources.cpu ?? 0) * count;
       reserved.memoryBytes += (resources.memory ? parseMemoryBytes(resources.memory) : 0) * count;

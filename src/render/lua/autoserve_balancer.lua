@@ -53,14 +53,18 @@ function M.balance(app)
     return ngx.exit(ngx.ERROR)
   end
   local i
+  local ctx = ngx.ctx
+  local first = balancer.get_last_failure() == nil
+  -- A request held for a waking app may also retry its one peer: a replica that just started can
+  -- drop connections its small accept queue has no room for (nginx retries only what it has not sent).
+  if first and ctx.autoserve_held and n < MAX_TRIES then balancer.set_more_tries(MAX_TRIES - 1) end
   if n == 1 then
     i = 1
   else
-    local ctx = ngx.ctx
-    if balancer.get_last_failure() == nil then
+    if first then
       i = (rr[app] or 0) % n + 1
       rr[app] = i
-      balancer.set_more_tries(math.min(n, MAX_TRIES) - 1) -- lets proxy_next_upstream retry elsewhere
+      if not ctx.autoserve_held then balancer.set_more_tries(math.min(n, MAX_TRIES) - 1) end -- lets proxy_next_upstream retry elsewhere
     else
       i = (ctx.autoserve_pick or 0) % n + 1
     end
@@ -240,11 +244,17 @@ end
 local zero = ngx.shared.autoserve_zero
 local HOLD_POLL_SECONDS = 0.01 -- how often a worker holding requests looks for peers
 local HOLD_RECHECK_SECONDS = 0.25 -- a held request looks by itself this often (should its poller die)
+-- Once peers appear, a worker lets its held requests go this many per poll, in arrival order: a
+-- replica that has just started takes a burst of connections only as fast as its accept queue
+-- allows (busybox httpd listens with a backlog of 9; 100 at once lose SYNs for a second or three).
+local HOLD_RELEASE_BATCH = 8
 local LONG_POLL_STEP_SECONDS = 0.005
 local MAX_LONG_POLL_SECONDS = 30
 local MAX_REASON = 300
 
-local waiting = {} -- per worker: app -> { sema = semaphore (FIFO), polling = boolean }
+-- Per worker and app: the held requests in arrival order, and whether a poller runs for them.
+-- Each waiter waits on a semaphore of its own, so only the poller decides who goes next.
+local waiting = {} -- app -> { queue = { [i] = entry }, head, tail, polling }
 
 -- What ends a hold: "peers", "gone" (no route: removed or renamed), "stopped"; nil: keep waiting.
 local function hold_state(app)
@@ -255,14 +265,39 @@ local function hold_state(app)
   return nil
 end
 
--- One light thread per worker and app while requests wait: wakes every waiter (FIFO) once the
--- hold can end; each waiter looks again for itself.
+-- The next waiter that still waits, taken off the queue (nil when none).
+local function next_waiter(w)
+  while w.head <= w.tail do
+    local entry = w.queue[w.head]
+    w.queue[w.head] = nil
+    w.head = w.head + 1
+    if not entry.left then return entry end
+  end
+  return nil
+end
+
+-- One light thread per worker and app while requests wait: once the hold can end it lets the
+-- waiters go in arrival order, HOLD_RELEASE_BATCH per poll when peers appeared, all at once when
+-- the app is gone or stopped.
 local function poll(premature, app)
   local w = waiting[app]
   local ok, err = pcall(function()
-    while w.sema:count() < 0 do
-      if hold_state(app) then w.sema:post(-w.sema:count()) end
-      ngx.sleep(HOLD_POLL_SECONDS)
+    while w.head <= w.tail do
+      local state = hold_state(app)
+      local batch = state == "peers" and HOLD_RELEASE_BATCH or (state and math.huge or 0)
+      while batch > 0 do
+        local entry = next_waiter(w)
+        if entry == nil then break end
+        entry.released = true
+        entry.sema:post(1)
+        batch = batch - 1
+      end
+      -- Waiters that left by themselves (timed out) at the head are dropped without a turn.
+      while w.head <= w.tail and w.queue[w.head].left do
+        w.queue[w.head] = nil
+        w.head = w.head + 1
+      end
+      if w.head <= w.tail then ngx.sleep(HOLD_POLL_SECONDS) end
     end
   end)
   w.polling = false
@@ -272,19 +307,29 @@ end
 local function wait_for_peers(app, deadline)
   local w = waiting[app]
   if w == nil then
-    w = { sema = semaphore.new(0), polling = false }
+    w = { queue = {}, head = 1, tail = 0, polling = false }
     waiting[app] = w
   end
+  local entry = { sema = semaphore.new(0), released = false, left = false }
+  w.tail = w.tail + 1
+  w.queue[w.tail] = entry
   while true do
     local state = hold_state(app)
-    if state then return state end
+    -- With peers, a waiter goes when the poller lets it (its turn), or by itself without a poller.
+    if state and (state ~= "peers" or entry.released or not w.polling) then
+      entry.left = true
+      return state
+    end
     local left = deadline - ngx.now()
-    if left <= 0 then return "timeout" end
+    if left <= 0 then
+      entry.left = true
+      return "timeout"
+    end
     if not w.polling then
       local started, err = ngx.timer.at(0, poll, app)
       if started then w.polling = true else ngx.log(ngx.WARN, "autoserve: no hold poller for ", app, ": ", err) end
     end
-    w.sema:wait(math.min(left, HOLD_RECHECK_SECONDS))
+    entry.sema:wait(math.min(left, HOLD_RECHECK_SECONDS))
     ngx.update_time()
   end
 end
@@ -335,6 +380,7 @@ function M.hold(app, timeout_seconds, page)
   if page and wants_html() then return starting_page(app) end
   zero:incr("h " .. app, 1, 0)
   zero:incr("n " .. app, 1, 0)
+  ngx.ctx.autoserve_held = true
   local ok, outcome = pcall(wait_for_peers, app, now + timeout_seconds)
   zero:incr("h " .. app, -1, 0)
   if not ok then

@@ -99,7 +99,7 @@ describe('held requests (real nginx + Lua module)', () => {
     }
   });
 
-  it('holds requests while the app has no peer, asks for a wake, and sends them in arrival order once peers appear (no reload)', async () => {
+  it('holds requests while the app has no peer, asks for a wake, and lets them go in arrival order once peers appear (no reload)', async () => {
     up.seen = [];
     const before = await channel.read(undefined, 0);
     const replies: Promise<Reply>[] = [];
@@ -121,7 +121,10 @@ describe('held requests (real nginx + Lua module)', () => {
     const done = await Promise.all(replies);
     expect(done.map((r) => r.status)).toEqual(done.map(() => 200));
     expect(Math.max(...done.map((r) => r.atMs)) - peersAt).toBeLessThan(1_000);
-    expect(up.seen).toEqual(done.map((_, i) => `/${i}`));
+    // Released in arrival order, a batch of 8 per poll: within a batch the upstream sees them in
+    // whatever order their connections come up, so each lands within a batch of its place.
+    expect([...up.seen].sort()).toEqual(done.map((_, i) => `/${i}`).sort());
+    up.seen.forEach((p, position) => expect(Math.abs(Number(p.slice(1)) - position), `${p} at ${position}: ${up.seen.join(' ')}`).toBeLessThan(8));
     await eventually(async () => expect(await activityOf('sleepy')).toMatchObject({ held: 0, inFlight: 0 }));
     expect((await activityOf('sleepy'))?.wakeRequestedAtMs).toBeUndefined(); // served: no wake pending
   });
