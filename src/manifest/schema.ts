@@ -252,16 +252,16 @@ export const appManifestSchema = {
               description: 'Never scale below this many replicas. 0: scale to zero after idleSeconds without a request; the next request is held while a replica starts (also in manual mode, which then runs spec.replicas while awake).',
             },
             idleSeconds: {
-              type: 'integer', minimum: 2, maximum: 86400, default: DEFAULT_IDLE_SECONDS,
-              description: 'With minReplicas 0: stop every replica after this many seconds without a request arriving (and none in flight).',
+              type: 'integer', minimum: 2, maximum: 86400,
+              description: `With minReplicas 0: stop every replica after this many seconds without a request arriving (and none in flight). Default ${DEFAULT_IDLE_SECONDS}.`,
             },
             wakeTimeoutSeconds: {
-              type: 'integer', minimum: 1, maximum: 300, default: DEFAULT_WAKE_TIMEOUT_SECONDS,
-              description: 'With minReplicas 0: how long a request to the sleeping app is held for a ready replica before it is answered 503 with the reason.',
+              type: 'integer', minimum: 1, maximum: 300,
+              description: `With minReplicas 0: how long a request to the sleeping app is held for a ready replica before it is answered 503 with the reason. Default ${DEFAULT_WAKE_TIMEOUT_SECONDS}.`,
             },
             startingPage: {
-              type: 'boolean', default: false,
-              description: 'With minReplicas 0: a browser request (Accept: text/html) to the sleeping app gets a small page that refreshes itself until the app answers, instead of being held.',
+              type: 'boolean',
+              description: 'Default false. With minReplicas 0: a browser request (Accept: text/html) to the sleeping app gets a small page that refreshes itself until the app answers, instead of being held.',
             },
             maxReplicas: {
               type: 'integer', minimum: 1, maximum: 100, default: 10,

@@ -79,9 +79,9 @@ export interface ScalingSpec {
   /** 0 opts the app into scale to zero (see ./scale-to-zero.ts). */
   minReplicas: number;
   maxReplicas: number;
-  /** Scale to zero: seconds without a request before the app stops. Filled by the schema's default. */
+  /** Scale to zero: seconds without a request before the app stops (default in ./scale-to-zero.ts). */
   idleSeconds?: number;
-  /** Scale to zero: the longest a request waits for the app to wake. Filled by the schema's default. */
+  /** Scale to zero: the longest a request waits for the app to wake (default in ./scale-to-zero.ts). */
   wakeTimeoutSeconds?: number;
   /** Scale to zero: browsers get a self-refreshing "starting" page instead of being held. */
   startingPage?: boolean;
