@@ -99,7 +99,7 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
   // Late-bound: the parts below call each other through these.
   let queue!: WorkQueue;
   let routes: RoutesController | undefined;
-  const requestRoutes = () => routes?.requestSoon();
+  const requestRoutes = (app?: string) => routes?.requestSoon(app);
 
   const prober = new HealthProber((change) => {
     metrics.healthCheck(change.to);

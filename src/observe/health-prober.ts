@@ -22,8 +22,11 @@ export interface HealthChange {
 }
 
 // A replica that has not passed yet is probed more often than its interval so it enters the
-// upstream quickly; once ready it is probed at its own interval.
+// upstream quickly: every 50 ms for its first 2 s (most start within that; a request may be held
+// for it), then every 250 ms; once ready it is probed at its own interval.
 const STARTING_PROBE_MS = 250;
+const FIRST_PROBES_MS = 50;
+const FIRST_PROBES_WINDOW_MS = 2_000;
 // Without a health block a replica is ready when its port accepts connections. At its address on
 // our network a closed port refuses at once, so a connect is proof. docker-proxy (a published port,
 // `proxied`) accepts even when nothing listens inside and then closes: there a connection must also
@@ -42,6 +45,8 @@ interface ProbeState {
   failingSinceMs?: number;
   lastDetail: string;
   timer?: NodeJS.Timeout;
+  /** When probing began: the first probes come faster. */
+  sinceMs: number;
 }
 
 /**
@@ -87,7 +92,7 @@ export class HealthProber {
       const existing = this.states.get(target.id);
       if (existing && sameAddress(existing.target.address, target.address) && sameHealth(existing.target.health, target.health)) continue;
       if (existing) this.forget(target.id);
-      const state: ProbeState = { target, health: 'starting', successes: 0, failures: 0, lastDetail: 'not probed yet' };
+      const state: ProbeState = { target, health: 'starting', successes: 0, failures: 0, lastDetail: 'not probed yet', sinceMs: this.now() };
       this.states.set(target.id, state);
       this.schedule(state, 0);
     }
@@ -134,7 +139,8 @@ export class HealthProber {
     if (state.health !== before) this.onChange({ target, from: before, to: state.health, detail: result.detail });
     if (state.health === 'unhealthy') return;
     const interval = spec ? spec.intervalSeconds * 1000 : DEFAULT_TCP_INTERVAL_MS;
-    this.schedule(state, state.health === 'starting' ? Math.min(interval, STARTING_PROBE_MS) : interval);
+    const starting = now - state.sinceMs < FIRST_PROBES_WINDOW_MS ? FIRST_PROBES_MS : STARTING_PROBE_MS;
+    this.schedule(state, state.health === 'starting' ? Math.min(interval, starting) : interval);
   }
 }
 

@@ -24,19 +24,27 @@ export class RouteSync {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private closed = false;
+  /** A waiting request asked not to wait for more: the next apply starts at once. */
+  private urgent = false;
 
   constructor(opts: RouteSyncOptions) {
     this.opts = opts;
   }
 
   /**
-   * Schedules an apply. Resolves with the result of the first apply that starts after this call
+   * Schedules an apply, after a short wait for more requests unless `urgent`. Resolves with the result of the first apply that starts after this call
    * (so it saw the table as of now or later): e.g. once a drained replica is out of the served
    * upstream. Rejects if that apply throws.
    */
-  request(): Promise<ApplyResult> {
+  request(opts: { urgent?: boolean } = {}): Promise<ApplyResult> {
     if (this.closed) return Promise.reject(new Error('RouteSync is closed'));
     const promise = new Promise<ApplyResult>((resolve, reject) => this.waiting.push({ resolve, reject }));
+    if (opts.urgent && !this.urgent) {
+      this.urgent = true;
+      // A coalescing wait already under way is cut short.
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = undefined;
+    }
     this.schedule();
     return promise;
   }
@@ -53,11 +61,12 @@ export class RouteSync {
 
   private schedule(): void {
     if (this.running || this.timer || this.closed) return; // the running apply reschedules when done
-    this.timer = setTimeout(() => void this.run(), this.opts.delayMs ?? DEFAULT_ROUTE_SYNC_DELAY_MS);
+    this.timer = setTimeout(() => void this.run(), this.urgent ? 0 : (this.opts.delayMs ?? DEFAULT_ROUTE_SYNC_DELAY_MS));
   }
 
   private async run(): Promise<void> {
     this.timer = undefined;
+    this.urgent = false;
     const batch = this.waiting;
     this.waiting = [];
     this.running = true;

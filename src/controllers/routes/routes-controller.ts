@@ -87,15 +87,23 @@ export class RoutesController {
     this.requestSoon();
   }
 
-  /** Resolves once nginx serves the table as of this call (or later); waits for the warm-up first. */
-  async request(): Promise<ApplyResult> {
+  /**
+   * Resolves once nginx serves the table as of this call (or later); waits for the warm-up first.
+   * `urgent`: do not wait to coalesce more changes.
+   */
+  async request(opts: { urgent?: boolean } = {}): Promise<ApplyResult> {
     await this.warm;
-    return this.sync.request();
+    return this.sync.request(opts);
   }
 
-  /** Asks for a sync without waiting for it; a failure is logged (apply() retries it with backoff). */
-  requestSoon(): void {
-    this.request().catch((err: unknown) => {
+  /**
+   * Asks for a sync without waiting for it; a failure is logged (apply() retries it with backoff).
+   * A change of `app` while nginx serves none of its replicas goes out at once: its requests are
+   * held (scale to zero) or answered 503 until then.
+   */
+  requestSoon(app?: string): void {
+    const urgent = app !== undefined && this.servedCount(app) === 0;
+    this.request({ urgent }).catch((err: unknown) => {
       if (!this.closed) this.deps.logger.warn({ err: errorMessage(err) }, 'route sync failed');
     });
   }

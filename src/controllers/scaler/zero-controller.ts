@@ -89,8 +89,13 @@ export class ZeroController {
     while (!this.closed) {
       const support = this.deps.holdSupport();
       let snapshot: ActivitySnapshot | undefined;
-      if (support.kind === 'yes') {
-        snapshot = await support.channel.read(this.seq, this.deps.pollWaitMs ?? ACTIVITY_POLL_MS).catch(() => undefined);
+      // No app asks for scale to zero: nothing to read (evaluate still forgets old sleeps).
+      const wanted = this.deps.apps().some((a) => a.manifest.spec.scaling?.minReplicas === 0);
+      if (support.kind === 'yes' && wanted) {
+        const waitMs = this.deps.pollWaitMs ?? ACTIVITY_POLL_MS;
+        // Only an app without a replica needs its wake noticed at once: nginx's side of a long poll
+        // costs a timer every 25 ms, so without one a plain read a second does.
+        snapshot = await support.channel.read(this.anyWithoutReplicas() ? this.seq : undefined, waitMs).catch(() => undefined);
         // A restarted nginx counts from 0 again: follow it down, or every poll would wait its whole time.
         this.seq = snapshot?.seq;
       }
@@ -100,8 +105,22 @@ export class ZeroController {
       } catch (err) {
         this.deps.logger.warn({ err: errorMessage(err) }, 'scale to zero: evaluation failed');
       }
-      if (!snapshot) await sleep(RETRY_MS, undefined, { signal: this.aborter.signal }).catch(() => undefined);
+      if (!wanted) await this.pause(this.deps.pollWaitMs ?? ACTIVITY_POLL_MS);
+      else if (!snapshot) await this.pause(RETRY_MS);
+      else if (!this.anyWithoutReplicas()) await this.pause(this.deps.pollWaitMs ?? ACTIVITY_POLL_MS);
     }
+  }
+
+  private pause(ms: number): Promise<void> {
+    return sleep(ms, undefined, { signal: this.aborter.signal }).catch(() => undefined);
+  }
+
+  /** Whether some app that scales to zero is asleep or waking (a request may be waiting for it). */
+  private anyWithoutReplicas(): boolean {
+    return this.deps.apps().some((a) => {
+      const zero = this.deps.store.app(a.manifest.metadata.name)?.zero;
+      return scaleToZeroOf(a.manifest.spec) !== undefined && (zero?.asleepSince !== undefined || zero?.wakingSince !== undefined);
+    });
   }
 
   /** One look at every app that scales to zero (exposed for tests). */
@@ -250,8 +269,10 @@ export class ZeroController {
 
   private async publish(support: Extract<HoldSupport, { kind: 'yes' }>, states: Record<string, HoldState>, clears: Record<string, number>, now: number): Promise<void> {
     const body = stableJson(states);
-    const fresh = this.published && this.published.body === body && now - this.published.atMs < REPUBLISH_MS;
-    if (fresh && Object.keys(clears).length === 0) return;
+    const same = this.published?.body === body;
+    // Nothing to tell, and nginx was told so: even a restarted nginx knows nothing else.
+    if (same && body === '{}' && Object.keys(clears).length === 0) return;
+    if (same && now - this.published!.atMs < REPUBLISH_MS && Object.keys(clears).length === 0) return;
     try {
       if (await support.channel.publish(states, clears)) this.published = { body, atMs: now };
     } catch (err) {

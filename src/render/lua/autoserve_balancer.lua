@@ -248,7 +248,9 @@ local HOLD_RECHECK_SECONDS = 0.25 -- a held request looks by itself this often (
 -- replica that has just started takes a burst of connections only as fast as its accept queue
 -- allows (busybox httpd listens with a backlog of 9; 100 at once lose SYNs for a second or three).
 local HOLD_RELEASE_BATCH = 8
-local LONG_POLL_STEP_SECONDS = 0.005
+-- A long poll looks for a new wake this often: each look costs the worker a timer (~50 us), and
+-- the controller long-polls only while some app sleeps.
+local LONG_POLL_STEP_SECONDS = 0.025
 local MAX_LONG_POLL_SECONDS = 30
 local MAX_REASON = 300
 

@@ -45,6 +45,39 @@ describe('RouteSync', () => {
     expect(h.seen).toEqual([2]);
   });
 
+  it('an urgent request cuts the coalescing wait short, also for the requests already waiting', async () => {
+    const h = harness();
+    const first = h.sync.request();
+    await vi.advanceTimersByTimeAsync(10);
+    expect(h.apply).not.toHaveBeenCalled();
+    const urgent = h.sync.request({ urgent: true });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(h.apply).toHaveBeenCalledTimes(1);
+    h.release();
+    await expect(Promise.all([first, urgent])).resolves.toEqual([ok, ok]);
+    // The next plain request waits again.
+    const later = h.sync.request();
+    await vi.advanceTimersByTimeAsync(10);
+    expect(h.apply).toHaveBeenCalledTimes(1);
+    await vi.advanceTimersByTimeAsync(40);
+    expect(h.apply).toHaveBeenCalledTimes(2);
+    h.release();
+    await later;
+  });
+
+  it('an urgent request during an apply runs right after it', async () => {
+    const h = harness();
+    const first = h.sync.request();
+    await vi.advanceTimersByTimeAsync(50);
+    const urgent = h.sync.request({ urgent: true });
+    h.release();
+    await first;
+    await vi.advanceTimersByTimeAsync(0);
+    expect(h.apply).toHaveBeenCalledTimes(2);
+    h.release();
+    await urgent;
+  });
+
   it('a request during an apply runs once more afterwards, never concurrently', async () => {
     const h = harness();
     const first = h.sync.request();
