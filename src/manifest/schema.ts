@@ -22,6 +22,9 @@ export const ENV_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';
 /** Kubernetes-like label keys; the "autoserve." prefix is reserved for AutoServe's own labels. */
 export const LABEL_KEY_PATTERN = '^(?!autoserve\\.)[A-Za-z0-9]([A-Za-z0-9._/-]*[A-Za-z0-9])?$';
 export const LABEL_VALUE_PATTERN = '^([A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?)?$';
+/** A Swarm placement constraint: a node attribute, == or !=, and a value (docs/manifest.md, placement). */
+export const CONSTRAINT_PATTERN =
+  '^(node\\.(id|hostname|role|platform\\.os|platform\\.arch)|(node|engine)\\.labels\\.[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?) ?(==|!=) ?[A-Za-z0-9]([A-Za-z0-9._:-]*[A-Za-z0-9])?$';
 
 /** Plain-words explanation of each pattern, used in error messages instead of the regex. */
 export const PATTERN_HINTS: Record<string, string> = {
@@ -35,6 +38,8 @@ export const PATTERN_HINTS: Record<string, string> = {
   [LABEL_KEY_PATTERN]:
     'a label key: letters, digits and . _ - /, starting and ending with a letter or digit; the "autoserve." prefix is reserved',
   [LABEL_VALUE_PATTERN]: 'a label value: letters, digits and . _ -, starting and ending with a letter or digit',
+  [CONSTRAINT_PATTERN]:
+    'a placement constraint such as node.role==worker or node.labels.zone!=b: node.id, node.hostname, node.role, node.platform.os, node.platform.arch, node.labels.<key> or engine.labels.<key>, then == or !=, then a value (letters, digits and . _ : -)',
 };
 
 const port = (description: string) => ({
@@ -182,6 +187,22 @@ export const appManifestSchema = {
             memory: {
               type: 'string', pattern: MEMORY_PATTERN, maxLength: 32,
               description: 'Memory limit: Ki/Mi/Gi are powers of 1024, k/K/m/M/g/G powers of 1000, no suffix is bytes. E.g. 512Mi.',
+            },
+          },
+        },
+        placement: {
+          type: 'object',
+          additionalProperties: false,
+          description: 'Where replicas may run on a Docker Swarm (--runtime swarm); a single Docker host ignores it.',
+          properties: {
+            constraints: {
+              type: 'array', maxItems: 16,
+              items: { type: 'string', pattern: CONSTRAINT_PATTERN, maxLength: 256 },
+              description: 'Swarm placement constraints; a replica runs only on nodes that satisfy all of them.',
+            },
+            spread: {
+              enum: ['node', 'none'],
+              description: '"node" (the default): each new replica goes to an eligible node with the fewest replicas of this app; "none": Swarm alone picks (fewest tasks of any service).',
             },
           },
         },

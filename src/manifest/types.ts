@@ -22,6 +22,14 @@ export interface ResourcesSpec {
   memory?: string;
 }
 
+/** Where replicas may run on a Swarm (runtime swarm only). No defaults here: absent keeps revisions stable. */
+export interface PlacementSpec {
+  /** Swarm constraint expressions, e.g. "node.labels.zone!=b"; all must hold. */
+  constraints?: string[];
+  /** "node" (default): new replicas go to the eligible nodes with the fewest replicas of the app. */
+  spread?: 'node' | 'none';
+}
+
 export interface HttpPolicy {
   targetRPSPerReplica?: number;
   maxP95LatencyMs?: number;
@@ -79,6 +87,7 @@ export interface AppSpec {
   ports: { containerPort: number }[];
   health?: HealthSpec;
   resources?: ResourcesSpec;
+  placement?: PlacementSpec;
   /** Fixed replica count (manual mode, or no scaling block). */
   replicas: number;
   scaling?: ScalingSpec;
