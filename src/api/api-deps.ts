@@ -1,5 +1,6 @@
 // What the API server needs from the daemon, passed in (no singletons).
 import type { Logger } from 'pino';
+import type { Leadership } from '../core/leadership.js';
 import type { AutoserveMetrics } from '../observe/metrics.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import type { Store } from '../store/store.js';
@@ -7,6 +8,8 @@ import type { Store } from '../store/store.js';
 export interface ApiDeps {
   store: Store;
   runtime: ContainerRuntime;
+  /** Who leads (GET /leader); absent: a single controller. */
+  leadership?: Pick<Leadership, 'status'>;
   /** Controller instance: the label scope of the containers whose logs are served. */
   instance: string;
   /** True once the first manifest load has been applied (readyz also pings Docker). */

@@ -14,6 +14,7 @@ import { registerScale } from './commands/scale.js';
 import { registerUp } from './commands/up.js';
 import { registerDown } from './commands/down.js';
 import { registerSync } from './commands/sync.js';
+import { registerLeader } from './commands/leader.js';
 
 const program = new Command()
   .name('autoserve')
@@ -33,6 +34,7 @@ registerScale(program);
 registerUp(program);
 registerDown(program);
 registerSync(program);
+registerLeader(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   // Known failures are one line, not a stack trace.

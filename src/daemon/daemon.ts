@@ -17,13 +17,15 @@ import { HealthProber } from '../observe/health-prober.js';
 import { AccessLogMetrics } from '../observe/index-metrics.js';
 import { AutoserveMetrics } from '../observe/metrics.js';
 import { WorkQueue } from '../reconcile/work-queue.js';
-import { DockerRuntime } from '../runtime/docker/docker-runtime.js';
+import type { Leadership } from '../core/leadership.js';
+import { fencedRuntime } from '../runtime/fenced-runtime.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import { createManifestSource } from '../source/manifest-source.js';
 import { SourceStatusRecorder } from '../source/source-status.js';
 import { Store } from '../store/store.js';
 import { ManifestStatusRecorder } from './manifest-status.js';
 import type { DaemonOptions } from './options.js';
+import { createRuntimeParts, type RuntimePartsOverrides } from './runtime-parts.js';
 
 /** Seconds of per-second request buckets kept per app: the longest policy window we serve well. */
 const ACCESS_LOG_WINDOW_SECONDS = 300;
@@ -41,6 +43,8 @@ export interface Daemon {
   apiPort: number;
   queue: WorkQueue;
   runtime: ContainerRuntime;
+  /** Whether this controller acts (always on one host; while it holds the lease on a Swarm). */
+  leadership: Leadership;
   /** Resolves once the first manifest load has been applied. */
   ready: Promise<void>;
   /** Git mode: fetch now instead of waiting for the interval (SIGHUP, `autoserve sync`). */
@@ -51,25 +55,24 @@ export interface Daemon {
 }
 
 /**
- * Parts: runtime, store, API, desired state (fed by the manifest source), health prober, drainer,
+ * Parts: runtime and leadership (runtime-parts: Docker, or Swarm with a leader lease), store, API, desired state (fed by the manifest source), health prober, drainer,
  * container controller, routes controller (nginx), autoscaler, work queue. Connections: the source,
  * runtime events, health flips, the autoscaler and a periodic resync each only enqueue apps; the
  * queue runs the container controller; the controller and health flips ask the routes controller
  * for a sync; routes tell the queue when an app's served replicas change.
  */
-export async function startDaemon(options: DaemonOptions, logger: Logger): Promise<Daemon> {
-  const runtime = new DockerRuntime({ logger });
-  try {
-    await runtime.ping();
-  } catch (err) {
-    throw new Error(`cannot reach the Docker engine (${errorMessage(err)}); is dockerd running?`);
-  }
+export async function startDaemon(options: DaemonOptions, logger: Logger, overrides: RuntimePartsOverrides = {}): Promise<Daemon> {
+  const parts = await createRuntimeParts(options, logger, overrides);
+  const { runtime, leadership } = parts;
+  // Only the leader changes replicas: a follower observes, probes, routes and reports.
+  const acting = fencedRuntime(runtime, leadership);
   const store = await Store.open(options.dbPath, logger);
   const metrics = new AutoserveMetrics({ apps: () => store.apps() });
   const startup = new Startup();
   const api = createApiServer({
     store,
     runtime,
+    leadership,
     instance: options.instance,
     isReady: () => startup.done,
     manifestsDir: options.manifestsDir,
@@ -96,7 +99,7 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
     queue.add(change.target.app);
   });
   const drainer = new Drainer({
-    runtime,
+    runtime: acting,
     logger,
     leaveUpstream: async () => void (await routes?.request()),
     onGone: (app, id) => {
@@ -105,7 +108,8 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
     },
   });
   const controller = new ContainerController({
-    runtime,
+    runtime: acting,
+    mayAct: () => leadership.isLeader(),
     store,
     desired: {
       get: (name) => desired.get(name),
@@ -114,7 +118,7 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
     },
     prober,
     drainer,
-    executor: new ContainerExecutor(runtime, drainer, logger),
+    executor: new ContainerExecutor(acting, drainer, logger),
     logger,
     env: process.env,
     instance: options.instance,
@@ -135,6 +139,7 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
     replicasOf: (app) => controller.replicasOf(app),
     accessLog,
     usage: runtime,
+    isActive: () => leadership.isLeader(),
     onScaled: (app, from, to) => {
       metrics.scaleEvent(app, to > from ? 'up' : 'down');
       queue.add(app);
@@ -221,6 +226,9 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
       onReconnect: () => void resyncAll(),
     },
   );
+  parts.startLeading((leading) => {
+    if (leading) void resyncAll(); // act on everything at once, not at the next resync
+  });
   await accessLog.start();
   scaler.start();
   const resyncTimer = setInterval(() => void resyncAll(), options.resyncMs);
@@ -236,6 +244,7 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
     apiPort,
     queue,
     runtime,
+    leadership,
     ready: startup.promise,
     resyncAll,
     syncNow: () => source.syncNow?.(),
@@ -250,7 +259,7 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
       await drainer.close(); // drains in flight finish: nothing is left half-drained
       prober.close();
       routes?.close();
-      runtime.close();
+      await parts.close(); // releases a held lease: a standby leads at its next retry
       await store.flush();
     },
   };

@@ -9,7 +9,7 @@ import type { AppRoute, RouteTable } from '../core/routes.js';
 import {
   assertHostname,
   assertIpv4,
-  assertLoopbackIpv4,
+  assertPeerIpv4,
   assertNginxToken,
   assertPathPrefix,
   assertPort,
@@ -152,7 +152,7 @@ function validateRoute(route: AppRoute): AppRoute {
     const pathPrefix = assertPathPrefix(route.pathPrefix);
     const unique = new Map<string, Address>();
     for (const s of route.servers) {
-      const server = { host: assertLoopbackIpv4(s.host), port: assertPort(s.port) };
+      const server = { host: assertPeerIpv4(s.host), port: assertPort(s.port) };
       unique.set(`${server.host}:${server.port}`, server);
     }
     // Sorted so that the same membership in another order renders the same text (no reload).

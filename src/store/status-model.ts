@@ -21,6 +21,8 @@ export interface InstanceStatus {
   health: string;
   draining: boolean;
   hostPort?: number;
+  /** The machine it runs on (Swarm); absent on a single host. */
+  node?: string;
   startedAt: string;
 }
 

@@ -56,10 +56,7 @@ export function formatDescription(app: AppStatus, events: EventRecord[], scaling
   );
   section(
     'Replicas',
-    app.instances.length === 0 ? [] : formatTable(
-      ['NAME', 'STATE', 'HEALTH', 'REVISION', 'PORT', 'AGE'],
-      app.instances.map((i) => [i.name, i.state, i.draining ? `${i.health} (draining)` : i.health, i.revision, i.hostPort ? String(i.hostPort) : '-', formatAge(i.startedAt, now)]),
-    ),
+    app.instances.length === 0 ? [] : replicaTable(app, now),
     '<none>',
   );
   section(
@@ -79,6 +76,22 @@ export function formatDescription(app: AppStatus, events: EventRecord[], scaling
     '<none>',
   );
   return out;
+}
+
+/** One row per replica; a NODE column when the replicas run on a cluster (Swarm). */
+function replicaTable(app: AppStatus, now: number): string[] {
+  const onNodes = app.instances.some((i) => i.node !== undefined);
+  return formatTable(
+    ['NAME', 'STATE', 'HEALTH', 'REVISION', ...(onNodes ? ['NODE'] : ['PORT']), 'AGE'],
+    app.instances.map((i) => [
+      i.name,
+      i.state,
+      i.draining ? `${i.health} (draining)` : i.health,
+      i.revision,
+      onNodes ? (i.node ?? '-') : i.hostPort ? String(i.hostPort) : '-',
+      formatAge(i.startedAt, now),
+    ]),
+  );
 }
 
 function scalingSummary(spec: AppSpec, autoscaled?: number): string {

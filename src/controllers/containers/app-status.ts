@@ -10,6 +10,14 @@ import type { EventInput } from '../../store/store.js';
 import type { ExecuteResult } from './container-executor.js';
 import type { ContainerPlan } from './plan-containers.js';
 
+/** A replica whose task was still running on a node that is now down (Swarm). */
+export interface LostReplica {
+  replica: string;
+  node: string;
+  nodeId: string;
+  taskId: string;
+}
+
 /** What one pass saw and did. */
 export type PassOutcome =
   | {
@@ -35,6 +43,12 @@ export type PassOutcome =
       updated: number;
       /** Replicas were changed outside AutoServe since the app last converged. */
       drift?: { created: number; removed: number };
+      /** A standby's pass: it planned but acted on nothing; the leader acts. */
+      following?: boolean;
+      /** Replicas that lost their task with a node that is down. */
+      lost?: LostReplica[];
+      /** Of those, the ones not reported by an earlier pass. */
+      newlyLost?: LostReplica[];
     };
 
 /** The status after the pass. `before` is not changed. */
@@ -56,6 +70,15 @@ export function statusAfterPass(before: AppStatus, outcome: PassOutcome, now = n
   else if (status.haltedRevision && status.haltedRevision !== revision) delete status.haltedRevision;
   status.replicas = { desired: replicas, ready, updated };
   status.instances = outcome.instances;
+  // A standby remembers the count the leader runs, so a takeover goes on from it instead of from
+  // the manifest's (too many rather than too few: a surge or a drain counts in).
+  if (outcome.following && outcome.loaded.manifest.spec.scaling?.policy.mode === 'auto') status.autoscaledReplicas = live;
+  const lost = outcome.lost ?? [];
+  if (lost.length > 0) {
+    setCondition(status.conditions, { type: 'NodeLost', status: 'True', reason: 'NodeDown', message: lostMessage(lost) }, now);
+  } else {
+    removeCondition(status.conditions, 'NodeLost');
+  }
 
   const pullError = result.errors.find((e) => e instanceof ReconcileError && e.reason === 'ImagePullFailed');
   if (pullError) setCondition(status.conditions, { type: 'ImagePullFailed', status: 'True', reason: 'ImagePullFailed', message: pullError.message }, now);
@@ -99,6 +122,9 @@ export function statusAfterPass(before: AppStatus, outcome: PassOutcome, now = n
 export function passEvents(app: string, outcome: PassOutcome): EventInput[] {
   if (outcome.kind === 'stalled') return [{ app, type: 'Warning', reason: outcome.error.reason, message: outcome.error.message }];
   const events: EventInput[] = [];
+  for (const group of byNode(outcome.newlyLost ?? [])) {
+    events.push({ app, type: 'Warning', reason: 'ReplicasLostWithNode', message: `${lostMessage(group)}; Swarm runs them elsewhere` });
+  }
   const { drift, plan, result } = outcome;
   if (drift) {
     const what = drift.created ? `recreating ${drift.created} missing` : `removing ${drift.removed} extra`;
@@ -121,6 +147,19 @@ export function passEvents(app: string, outcome: PassOutcome): EventInput[] {
     events.push({ app, type: 'Warning', reason: err instanceof ReconcileError ? err.reason : 'ActionFailed', message: errorMessage(err) });
   }
   return events;
+}
+
+/** "node n1 is down: replica(s) a, b ran there", one clause per node. */
+function lostMessage(lost: readonly LostReplica[]): string {
+  return byNode(lost)
+    .map((group) => `node ${group[0]!.node} (${group[0]!.nodeId.slice(0, 12)}) is down: ${group.map((l) => l.replica).join(', ')} ran there`)
+    .join('; ');
+}
+
+function byNode(lost: readonly LostReplica[]): LostReplica[][] {
+  const groups = new Map<string, LostReplica[]>();
+  for (const l of lost) groups.set(l.nodeId, [...(groups.get(l.nodeId) ?? []), l]);
+  return [...groups.values()];
 }
 
 /** Takes the loaded spec as the applied one, bumping the generation when it changed. */

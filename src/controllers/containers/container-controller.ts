@@ -40,6 +40,11 @@ export interface ContainerControllerDeps {
   env: NodeJS.ProcessEnv;
   /** Extra labels on every container this controller creates (tests mark theirs). */
   labels?: Record<string, string>;
+  /**
+   * Whether this controller may act now. A controller that may not (a standby on a Swarm) still
+   * observes, plans and records what it sees, and carries nothing out. Absent: always.
+   */
+  mayAct?: () => boolean;
   /** Called after every pass that may have changed who should receive traffic. */
   onReplicasChanged?: (app: string) => void;
   /**
@@ -60,6 +65,8 @@ export class ContainerController implements Reconciler {
   private epoch = 0;
   /** What each app last converged to (spec, count, revision), to tell drift from a requested change. */
   private readonly convergedAt = new Map<string, string>();
+  /** Per app, the tasks already reported as lost with their node (one event each). */
+  private readonly reportedLost = new Map<string, Set<string>>();
 
   constructor(private readonly deps: ContainerControllerDeps) {}
 
@@ -146,7 +153,7 @@ export class ContainerController implements Reconciler {
     this.observed.set(app, facts);
     const loaded = desired.get(app);
     if (!loaded) {
-      if (!desired.mayPrune()) return {};
+      if (!desired.mayPrune() || (facts.length > 0 && !this.mayAct())) return {};
       return this.reconcileRemoved(app, facts, log);
     }
 
@@ -166,7 +173,10 @@ export class ContainerController implements Reconciler {
     const observed = facts.map((f) => observedReplicaOf(f, this.deps.prober.health(f.id), this.deps.drainer.isDraining(f.id)));
     const now = Date.now();
     this.noteCrashes(app, revision, facts, now);
-    const plan = planContainers(wanted, observed, now, this.crashes.get(app));
+    const planned = planContainers(wanted, observed, now, this.crashes.get(app));
+    const acting = this.mayAct();
+    // A follower's status says what it sees and what the leader is about; it carries nothing out.
+    const plan = acting ? planned : { ...planned, actions: [] };
     const result = await this.deps.executor.execute(plan.actions, {
       instance: this.deps.instance,
       app,
@@ -197,6 +207,8 @@ export class ContainerController implements Reconciler {
       serving: live.filter((r) => isServing(r, routed(r))).length,
       updated: live.filter((r) => r.revision === revision).length,
       drift: this.drift(app, `${stableJson(spec)}/${replicas}/${revision}`, plan),
+      following: !acting,
+      ...this.lostWithNodes(app, facts),
     });
     log.debug({ actions: plan.actions.length, converged: plan.converged, durationMs: Date.now() - started }, 'reconciled');
 
@@ -259,6 +271,19 @@ export class ContainerController implements Reconciler {
     return { created, removed: changes.length - created };
   }
 
+  private mayAct(): boolean {
+    return this.deps.mayAct?.() ?? true;
+  }
+
+  /** Replicas whose task was lost with a node that is down, and which of them are new since the last pass. */
+  private lostWithNodes(app: string, facts: ReplicaFacts[]): Pick<PassOutcome & { kind: 'executed' }, 'lost' | 'newlyLost'> {
+    const lost = facts.flatMap((f) => (f.lostWith ? [{ replica: f.name, node: f.lostWith.node, nodeId: f.lostWith.nodeId, taskId: f.lostWith.taskId }] : []));
+    const reported = this.reportedLost.get(app) ?? new Set<string>();
+    const newlyLost = lost.filter((l) => !reported.has(l.taskId));
+    this.reportedLost.set(app, new Set(lost.map((l) => l.taskId)));
+    return { lost, newlyLost };
+  }
+
   /** The one write of a pass: the status computed from what it saw and did, then its events. */
   private record(app: string, outcome: PassOutcome): void {
     const { store } = this.deps;
@@ -297,6 +322,7 @@ export class ContainerController implements Reconciler {
       health: f.running ? this.deps.prober.health(f.id) : 'exited',
       draining: this.deps.drainer.isDraining(f.id),
       hostPort: f.addresses[port]?.port,
+      ...(f.node ? { node: f.node.node } : {}),
       startedAt: new Date(f.createdAtMs).toISOString(),
     };
   }

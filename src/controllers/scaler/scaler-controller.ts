@@ -30,6 +30,8 @@ export interface ScalerControllerDeps {
   accessLog: AccessLogMetrics;
   /** Per-replica CPU and memory readings. */
   usage: Pick<ContainerRuntime, 'usage' | 'forgetUsage'>;
+  /** Decides only while this returns true (the leader on a Swarm); absent: always. */
+  isActive?: () => boolean;
   /** A decision changed an app's count: reconcile it now. */
   onScaled: (app: string, from: number, to: number) => void;
   tickMs?: number;
@@ -74,6 +76,7 @@ export class ScalerController {
 
   async tick(now = Date.now()): Promise<void> {
     if (this.ticking) return; // a slow tick is skipped, never stacked
+    if (this.deps.isActive && !this.deps.isActive()) return; // a standby decides nothing
     this.ticking = true;
     try {
       const autoscaled = this.deps.apps().filter((a) => a.manifest.spec.scaling?.policy.mode === 'auto' && a.manifest.spec.state === 'up');

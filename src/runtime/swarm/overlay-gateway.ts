@@ -30,27 +30,36 @@ export const installRoute: RouteInstaller = async (subnet, nextHop) => {
   await execa('ip', ['route', 'replace', subnet, 'via', nextHop]);
 };
 
+/** A network just created is allocated (driver, subnet) by the managers a moment later. */
+const ALLOCATION_TIMEOUT_MS = 15_000;
+
 /** The attachable overlay network replicas join; created when missing (another controller may win the race). */
 export async function ensureOverlayNetwork(docker: Docker, name: string, instance: string): Promise<OverlayNetwork> {
-  const inspect = async () => {
-    const info = (await docker.getNetwork(name).inspect()) as { Id: string; Driver: string; Attachable?: boolean; IPAM?: { Config?: { Subnet?: string }[] } };
-    if (info.Driver !== 'overlay' || !info.Attachable) {
+  const inspect = async (): Promise<OverlayNetwork | undefined> => {
+    const info = (await docker.getNetwork(name).inspect()) as { Id: string; Driver: string; Attachable?: boolean; IPAM?: { Config?: { Subnet?: string }[] | null } };
+    if ((info.Driver !== '' && info.Driver !== 'overlay') || !info.Attachable) {
       throw new Error(`network ${name} exists but is not an attachable overlay (driver ${info.Driver}): remove it or pick another --instance`);
     }
     const subnets = (info.IPAM?.Config ?? []).flatMap((c) => (c.Subnet ? [c.Subnet] : []));
-    return { id: info.Id, name, subnets };
+    return info.Driver === 'overlay' && subnets.length > 0 ? { id: info.Id, name, subnets } : undefined;
   };
   try {
-    return await inspect();
+    await inspect();
   } catch (err) {
     if (!isStatus(err, 404)) throw err;
+    try {
+      await docker.createNetwork({ Name: name, Driver: 'overlay', Attachable: true, CheckDuplicate: true, Labels: { [LABEL_MANAGED]: 'true', [LABEL_INSTANCE]: instance } });
+    } catch (createErr) {
+      if (!isStatus(createErr, 409)) throw createErr; // created by the other controller meanwhile
+    }
   }
-  try {
-    await docker.createNetwork({ Name: name, Driver: 'overlay', Attachable: true, CheckDuplicate: true, Labels: { [LABEL_MANAGED]: 'true', [LABEL_INSTANCE]: instance } });
-  } catch (err) {
-    if (!isStatus(err, 409)) throw err; // created by the other controller meanwhile
+  const deadline = Date.now() + ALLOCATION_TIMEOUT_MS;
+  for (;;) {
+    const network = await inspect();
+    if (network) return network;
+    if (Date.now() > deadline) throw new Error(`network ${name}: no subnet allocated after ${ALLOCATION_TIMEOUT_MS / 1000}s`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  return inspect();
 }
 
 export interface OverlayGatewayOptions {
