@@ -62,7 +62,7 @@ export function replicaFactsOf(service: SwarmService, tasks: readonly SwarmTask[
     createdAtMs: Date.parse(service.CreatedAt),
     addresses,
     labels,
-    ...(node ? { node: nodeRefOf(node) } : {}),
+    ...(latest?.NodeID ? { node: nodeRefOf(node, latest.NodeID) } : {}),
     ...(lost ? { lostWith: { ...nodeRefOf(view.nodes.get(lost.NodeID!), lost.NodeID!), taskId: lost.ID } } : {}),
   };
 }

@@ -202,3 +202,36 @@ describe('passEvents', () => {
     expect(passEvents('web', executed())).toEqual([]);
   });
 });
+
+describe('replicas lost with a node (Swarm)', () => {
+  const lost = (replica: string, nodeId: string, taskId: string) => ({ replica, node: `host-${nodeId}`, nodeId, taskId });
+
+  it('NodeLost is True while a node that ran replicas is down, naming node and replicas; gone when nothing is lost', () => {
+    const down = statusAfterPass(before(), executed({ lost: [lost('web-0', 'n1', 't1'), lost('web-1', 'n1', 't2')] }), NOW);
+    expect(condition(down, 'NodeLost')).toMatchObject({ status: 'True', reason: 'NodeDown', message: 'node host-n1 (n1) is down: web-0, web-1 ran there' });
+    expect(down.phase).toBe('Running'); // readiness alone decides the phase
+    expect(condition(statusAfterPass(down, executed(), NOW), 'NodeLost')).toBeUndefined();
+  });
+
+  it('one warning per node for the tasks first seen lost in this pass', () => {
+    const outcome = executed({
+      lost: [lost('web-0', 'n1', 't1'), lost('web-1', 'n2', 't2'), lost('web-2', 'n1', 't3')],
+      newlyLost: [lost('web-0', 'n1', 't1'), lost('web-2', 'n1', 't3'), lost('web-1', 'n2', 't2')],
+    });
+    expect(passEvents('web', outcome).map((e) => `${e.type} ${e.reason}: ${e.message}`)).toEqual([
+      'Warning ReplicasLostWithNode: node host-n1 (n1) is down: web-0, web-2 ran there; Swarm runs them elsewhere',
+      'Warning ReplicasLostWithNode: node host-n2 (n2) is down: web-1 ran there; Swarm runs them elsewhere',
+    ]);
+    expect(passEvents('web', executed({ lost: outcome.kind === 'executed' ? outcome.lost : [] }))).toEqual([]);
+  });
+});
+
+describe('a standby\'s pass (following)', () => {
+  const scaled = loaded({ scaling: { minReplicas: 1, maxReplicas: 10, policy: { mode: 'auto', cooldownSeconds: 0, http: { targetRPSPerReplica: 10, scaleOutThresholdPct: 100, scaleInThresholdPct: 50, windowSeconds: 20 } } } });
+
+  it('remembers the count the leader runs for an autoscaled app, so a takeover goes on from it', () => {
+    expect(statusAfterPass(before(), executed({ loaded: scaled, following: true, live: 6 }), NOW).autoscaledReplicas).toBe(6);
+    expect(statusAfterPass(before(), executed({ loaded: scaled, live: 6 }), NOW).autoscaledReplicas).toBeUndefined(); // the leader's scaler decides
+    expect(statusAfterPass(before(), executed({ following: true, live: 6 }), NOW).autoscaledReplicas).toBeUndefined(); // a fixed count stays the manifest's
+  });
+});

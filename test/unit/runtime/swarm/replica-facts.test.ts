@@ -56,7 +56,7 @@ describe('replicaFactsOf', () => {
 
   it('a node unknown to the listing is named by its id', () => {
     const f = facts([task('s1', { node: 'gone-node-id-123456', ip: '10.0.1.5' })], nodes());
-    expect(f.node).toEqual({ nodeId: 'gone-node-id-123456', node: 'gone-node-i' });
+    expect(f.node).toEqual({ nodeId: 'gone-node-id-123456', node: 'gone-node-id' });
     expect(f.lostWith?.nodeId).toBe('gone-node-id-123456');
   });
 
