@@ -7,6 +7,20 @@
 // nginx config, so anything that could break out of a token (";", "}", quotes, spaces, newlines,
 // "$") is rejected here, at the door.
 
+import {
+  DEFAULT_COOLDOWN_SECONDS,
+  DEFAULT_PANIC_THRESHOLD_PCT,
+  DEFAULT_PANIC_WINDOW_SECONDS,
+  DEFAULT_RECURRING_STABILIZATION_SECONDS,
+  DEFAULT_SCALE_IN_THRESHOLD_PCT,
+  DEFAULT_SCALE_OUT_THRESHOLD_PCT,
+  DEFAULT_STABILIZATION_SECONDS,
+  DEFAULT_WINDOW_SECONDS,
+} from './scaling-defaults.js';
+
+/** A failing replica is replaced after a minute without a pass: longer than a burst keeps it busy. */
+export const DEFAULT_REPLACE_AFTER_SECONDS = 60;
+
 /** DNS label: becomes a container name, a file name and an nginx upstream token. */
 /** The most replicas one app may ask for (spec.replicas, scaling bounds, the write API's scale). */
 export const MAX_REPLICAS = 100;
@@ -140,7 +154,7 @@ export const appManifestSchema = {
           type: 'object',
           additionalProperties: false,
           required: ['httpGet'],
-          description: 'Health probe. A replica gets traffic only after it passes and is replaced after failureThreshold failures in a row; without it, a replica is ready when its first port accepts a connection.',
+          description: 'Health probe. A replica gets traffic only after it passes, leaves the rotation after failureThreshold failures in a row and returns after successThreshold passes (readiness), and is replaced only after replaceAfterSeconds of failures without a pass (liveness); without it, a replica is ready when its first port accepts a connection.',
           properties: {
             httpGet: {
               type: 'object',
@@ -167,11 +181,15 @@ export const appManifestSchema = {
             },
             failureThreshold: {
               type: 'integer', minimum: 1, maximum: 100, default: 3,
-              description: 'Consecutive failures before a replica is marked unhealthy.',
+              description: 'Consecutive failures before a replica leaves the rotation (not ready; it keeps running).',
             },
             successThreshold: {
               type: 'integer', minimum: 1, maximum: 100, default: 1,
-              description: 'Consecutive successes before a replica is marked healthy.',
+              description: 'Consecutive successes before a replica (re)joins the rotation.',
+            },
+            replaceAfterSeconds: {
+              type: 'integer', minimum: 1, maximum: 3600, default: DEFAULT_REPLACE_AFTER_SECONDS,
+              description: 'A replica that fails every check for this long (from its first failure) is replaced. A busy replica that still passes now and then is never replaced for it.',
             },
           },
         },
@@ -234,8 +252,48 @@ export const appManifestSchema = {
                   description: '"auto" lets the autoscaler decide within min/max; "manual" holds spec.replicas.',
                 },
                 cooldownSeconds: {
-                  type: 'integer', minimum: 0, maximum: 3600, default: 30,
-                  description: 'Minimum seconds between two scaling actions.',
+                  type: 'integer', minimum: 0, maximum: 3600, default: DEFAULT_COOLDOWN_SECONDS,
+                  description: 'Minimum seconds between two scaling actions (a panic scale out does not wait for it).',
+                },
+                behavior: {
+                  type: 'object',
+                  additionalProperties: false,
+                  default: {},
+                  description: 'How fast the count follows the load. The defaults copy Knative (panic) and the Kubernetes HPA (stabilization).',
+                  properties: {
+                    scaleIn: {
+                      type: 'object',
+                      additionalProperties: false,
+                      default: {},
+                      description: 'Scale-in stabilization: a scale in goes to the highest recommendation over a window.',
+                      properties: {
+                        stabilizationSeconds: {
+                          type: 'integer', minimum: 0, maximum: 3600, default: DEFAULT_STABILIZATION_SECONDS,
+                          description: 'A scale in goes to the highest recommendation over this many seconds (load that has only gone down).',
+                        },
+                        recurringStabilizationSeconds: {
+                          type: 'integer', minimum: 0, maximum: 3600, default: DEFAULT_RECURRING_STABILIZATION_SECONDS,
+                          description: 'The stabilization window once the load came back after a dip in the last 10 minutes (periodic or bursty load). Must be >= stabilizationSeconds.',
+                        },
+                      },
+                    },
+                    panic: {
+                      type: 'object',
+                      additionalProperties: false,
+                      default: {},
+                      description: 'The fast path for sudden load (Knative\'s panic mode).',
+                      properties: {
+                        windowSeconds: {
+                          type: 'integer', minimum: 1, maximum: 600, default: DEFAULT_PANIC_WINDOW_SECONDS,
+                          description: 'The fast path: the load averaged over this many seconds.',
+                        },
+                        thresholdPct: {
+                          type: 'number', minimum: 110, maximum: 10000, default: DEFAULT_PANIC_THRESHOLD_PCT,
+                          description: 'Scale out at once, without waiting for windowSeconds or the cooldown, when the panic window asks for at least this percentage of the ready replicas.',
+                        },
+                      },
+                    },
+                  },
                 },
                 http: {
                   type: 'object',
@@ -251,15 +309,15 @@ export const appManifestSchema = {
                       description: 'Scale out when the 95th percentile latency exceeds this, in milliseconds.',
                     },
                     scaleOutThresholdPct: {
-                      type: 'number', minimum: 1, maximum: 1000, default: 80,
+                      type: 'number', minimum: 1, maximum: 1000, default: DEFAULT_SCALE_OUT_THRESHOLD_PCT,
                       description: 'Scale out when load exceeds this percentage of the target for windowSeconds.',
                     },
                     scaleInThresholdPct: {
-                      type: 'number', minimum: 0, maximum: 1000, default: 30,
+                      type: 'number', minimum: 0, maximum: 1000, default: DEFAULT_SCALE_IN_THRESHOLD_PCT,
                       description: 'Scale in when load stays below this percentage of the target for windowSeconds. Must be < scaleOutThresholdPct.',
                     },
                     windowSeconds: {
-                      type: 'integer', minimum: 1, maximum: 3600, default: 20,
+                      type: 'integer', minimum: 1, maximum: 3600, default: DEFAULT_WINDOW_SECONDS,
                       description: 'How long a threshold must be crossed before acting.',
                     },
                   },

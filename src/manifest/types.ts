@@ -13,6 +13,8 @@ export interface HealthSpec {
   timeoutSeconds: number;
   failureThreshold: number;
   successThreshold: number;
+  /** Liveness: replaced after this long failing without a pass. Filled by the schema's default. */
+  replaceAfterSeconds?: number;
 }
 
 export interface ResourcesSpec {
@@ -46,9 +48,27 @@ export interface ConnectionsPolicy {
   targetPerReplica: number;
 }
 
+/** How fast the count follows the load (docs/autoscaling.md); every field defaulted. */
+export interface ScalingBehavior {
+  scaleIn: {
+    /** A scale in takes the highest recommendation over this window (load that has only gone down). */
+    stabilizationSeconds: number;
+    /** The same, once the load came back after a dip within the recurrence memory (periodic or bursty load). */
+    recurringStabilizationSeconds: number;
+  };
+  panic: {
+    /** The fast path's window: a mean over this many seconds. */
+    windowSeconds: number;
+    /** Panic when the panic window asks for at least this share of the ready replicas. */
+    thresholdPct: number;
+  };
+}
+
 export interface ScalingPolicy {
   mode: 'auto' | 'manual';
   cooldownSeconds: number;
+  /** Filled by the schema's defaults; a policy built in code may leave it out (the defaults apply). */
+  behavior?: ScalingBehavior;
   http?: HttpPolicy;
   cpu?: UtilizationPolicy;
   memory?: UtilizationPolicy;

@@ -204,6 +204,15 @@ function crossFieldErrors(doc: unknown): FieldError[] {
     && scaling.minReplicas > scaling.maxReplicas) {
     errors.push({ path: '/spec/scaling/minReplicas', message: `must be <= maxReplicas (${scaling.maxReplicas}), got ${scaling.minReplicas}` });
   }
+  const scaleIn = scaling && isRecord(scaling.policy) && isRecord(scaling.policy.behavior) && isRecord(scaling.policy.behavior.scaleIn)
+    ? scaling.policy.behavior.scaleIn : undefined;
+  if (scaleIn && typeof scaleIn.stabilizationSeconds === 'number' && typeof scaleIn.recurringStabilizationSeconds === 'number'
+    && scaleIn.recurringStabilizationSeconds < scaleIn.stabilizationSeconds) {
+    errors.push({
+      path: '/spec/scaling/policy/behavior/scaleIn/recurringStabilizationSeconds',
+      message: `must be >= stabilizationSeconds (${scaleIn.stabilizationSeconds}), got ${scaleIn.recurringStabilizationSeconds}`,
+    });
+  }
   const http = scaling && isRecord(scaling.policy) && isRecord(scaling.policy.http) ? scaling.policy.http : undefined;
   if (http) {
     if (typeof http.scaleInThresholdPct === 'number' && typeof http.scaleOutThresholdPct === 'number'

@@ -126,12 +126,8 @@ export class ContainerController implements Reconciler {
   healthChanged(change: HealthChange): void {
     const { app, name } = change.target;
     const ready = change.to === 'ready';
-    this.deps.store.addEvent({
-      app,
-      type: ready ? 'Normal' : 'Warning',
-      reason: ready ? 'ReplicaReady' : 'ReplicaUnhealthy',
-      message: `${name}: ${change.from} -> ${change.to} (${change.detail})`,
-    });
+    const reason = ready ? 'ReplicaReady' : change.to === 'not-ready' ? 'ReplicaNotReady' : 'ReplicaUnhealthy';
+    this.deps.store.addEvent({ app, type: ready ? 'Normal' : 'Warning', reason, message: `${name}: ${change.from} -> ${change.to} (${change.detail})` });
     this.deps.onReplicasChanged?.(app); // in or out of the upstream at once, not at the next pass
   }
 

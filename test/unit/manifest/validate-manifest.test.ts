@@ -6,6 +6,9 @@ import { FULL_EXAMPLE, minimal } from './fixtures.js';
 
 type Doc = Record<string, any>;
 
+/** The scaling behavior every policy gets by default (Knative's panic, the stabilization windows). */
+const BEHAVIOR_DEFAULTS = { scaleIn: { stabilizationSeconds: 60, recurringStabilizationSeconds: 300 }, panic: { windowSeconds: 6, thresholdPct: 200 } };
+
 function withSpec(patch: (doc: Doc) => void, name = 'web'): Doc {
   const doc = minimal(name) as Doc;
   patch(doc);
@@ -13,12 +16,17 @@ function withSpec(patch: (doc: Doc) => void, name = 'web'): Doc {
 }
 
 describe('validateManifest', () => {
-  it('accepts the seed example with every field, unchanged by defaults', () => {
+  it('accepts the seed example with every field, unchanged by defaults but for the fields it predates', () => {
     const raw = load(FULL_EXAMPLE) as Doc;
     const result = validateManifest(raw);
     expect(result.errors).toEqual([]);
     expect(result.app).toBe('my-app');
-    expect(result.manifest).toEqual(raw);
+    const spec = result.manifest!.spec;
+    const { behavior, ...policy } = spec.scaling!.policy;
+    const { replaceAfterSeconds, ...health } = spec.health!;
+    expect(behavior).toEqual(BEHAVIOR_DEFAULTS);
+    expect(replaceAfterSeconds).toBe(60);
+    expect({ ...result.manifest, spec: { ...spec, health, scaling: { ...spec.scaling, policy } } }).toEqual(raw);
   });
 
   it('applies every default', () => {
@@ -44,11 +52,11 @@ describe('validateManifest', () => {
       d.spec.ingress = { host: 'a.example.com' };
     }));
     expect(m.spec.health).toEqual({
-      httpGet: { path: '/healthz', port: 80 }, intervalSeconds: 5, timeoutSeconds: 2, failureThreshold: 3, successThreshold: 1,
+      httpGet: { path: '/healthz', port: 80 }, intervalSeconds: 5, timeoutSeconds: 2, failureThreshold: 3, successThreshold: 1, replaceAfterSeconds: 60,
     });
     expect(m.spec.scaling).toEqual({
       minReplicas: 1, maxReplicas: 10,
-      policy: { mode: 'auto', cooldownSeconds: 30, http: { targetRPSPerReplica: 10, scaleOutThresholdPct: 80, scaleInThresholdPct: 30, windowSeconds: 20 } },
+      policy: { mode: 'auto', cooldownSeconds: 30, behavior: BEHAVIOR_DEFAULTS, http: { targetRPSPerReplica: 10, scaleOutThresholdPct: 80, scaleInThresholdPct: 30, windowSeconds: 20 } },
     });
     expect(m.spec.ingress).toEqual({ host: 'a.example.com', pathPrefix: '/' });
   });
@@ -101,6 +109,9 @@ describe('validateManifest', () => {
     ['minReplicas > maxReplicas', withSpec((d) => { d.spec.scaling = { minReplicas: 5, maxReplicas: 2 }; }), '/spec/scaling/minReplicas', /<= maxReplicas \(2\)/],
     ['minReplicas > default max', withSpec((d) => { d.spec.scaling = { minReplicas: 20 }; }), '/spec/scaling/minReplicas'],
     ['scaleIn >= scaleOut', withSpec((d) => { d.spec.scaling = { policy: { http: { targetRPSPerReplica: 5, scaleInThresholdPct: 80, scaleOutThresholdPct: 50 } } }; }), '/spec/scaling/policy/http/scaleInThresholdPct'],
+    ['recurring stabilization shorter than the plain one', withSpec((d) => { d.spec.scaling = { policy: { behavior: { scaleIn: { stabilizationSeconds: 120, recurringStabilizationSeconds: 60 } } } }; }), '/spec/scaling/policy/behavior/scaleIn/recurringStabilizationSeconds', /must be >= stabilizationSeconds \(120\), got 60/],
+    ['recurring stabilization shorter than the default plain one', withSpec((d) => { d.spec.scaling = { policy: { behavior: { scaleIn: { recurringStabilizationSeconds: 30 } } } }; }), '/spec/scaling/policy/behavior/scaleIn/recurringStabilizationSeconds', /must be >= stabilizationSeconds \(60\)/],
+    ['panic threshold at or under 100 %', withSpec((d) => { d.spec.scaling = { policy: { behavior: { panic: { thresholdPct: 100 } } } }; }), '/spec/scaling/policy/behavior/panic/thresholdPct'],
     ['http policy without target', withSpec((d) => { d.spec.scaling = { policy: { http: {} } }; }), '/spec/scaling/policy/http', /targetRPSPerReplica/],
     ['bad mode', withSpec((d) => { d.spec.scaling = { policy: { mode: 'magic' } }; }), '/spec/scaling/policy/mode', /"auto", "manual"/],
     ['cpu policy without target', withSpec((d) => { d.spec.scaling = { policy: { cpu: {} } }; }), '/spec/scaling/policy/cpu/targetUtilizationPct'],
