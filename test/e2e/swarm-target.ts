@@ -1,5 +1,5 @@
-// A daemon under test on a private single-node swarm: a test node (never the shared dockerd) joined
-// into its own swarm, with the in-process daemon on the host reaching the overlay through the node.
+// A daemon under test on a private swarm of test nodes (never the shared dockerd): the in-process
+// daemon talks to the first node (a manager) and reaches the overlay through it.
 import type Docker from 'dockerode';
 import type { ReplicaFacts } from '../../src/core/replica.js';
 import { routeFromHostThrough } from '../support/test-node/host-route.js';
@@ -13,27 +13,36 @@ export const GATEWAY_TEST_IMAGE = 'autoserve-gateway:v1';
 /** Why swarm tests cannot run here, or undefined. */
 export const swarmUnsupported = await testNodesUnsupported();
 
-/** The container that runs a replica's current task on `docker`'s engine. */
-export async function taskContainers(docker: Docker, labels: string[]): Promise<Docker.ContainerInfo[]> {
-  return docker.listContainers({ filters: { label: labels } });
+/** The containers with these labels on every node of the cluster. */
+async function containersOn(cluster: TestCluster, labels: string[]): Promise<{ docker: Docker; id: string }[]> {
+  const found = await Promise.all(
+    cluster.nodes.map(async (node) => (await node.docker.listContainers({ filters: { label: labels } }).catch(() => [])).map((c) => ({ docker: node.docker, id: c.Id }))),
+  );
+  return found.flat();
 }
 
-export async function swarmTarget(purpose: string): Promise<DaemonTarget & { cluster: TestCluster }> {
-  const cluster = await createTestCluster({ images: SWARM_TEST_IMAGES, swarm: { heartbeatMs: 1000 }, purpose });
-  const node = cluster.node(0);
+/** The daemon on the cluster's first node; `cleanup` destroys the cluster when `owned`. */
+export function swarmTargetOn(cluster: TestCluster, owned: boolean): DaemonTarget {
+  const manager = cluster.node(0);
   return {
-    cluster,
     options: { runtime: 'swarm', swarmGatewayImage: GATEWAY_TEST_IMAGE },
-    parts: { docker: node.docker, installRoute: routeFromHostThrough(node) },
+    parts: { docker: manager.docker, installRoute: routeFromHostThrough(manager) },
     async kill(replica: ReplicaFacts) {
-      const [task] = await taskContainers(node.docker, [`com.docker.swarm.service.id=${replica.id}`]);
+      const [task] = await containersOn(cluster, [`com.docker.swarm.service.id=${replica.id}`]);
       if (!task) throw new Error(`no running container of ${replica.name}`);
-      await node.docker.getContainer(task.Id).kill();
-      return task.Id;
+      await task.docker.getContainer(task.id).kill();
+      return task.id;
     },
     async containerIds(instance, app) {
-      return (await taskContainers(node.docker, [`autoserve.instance=${instance}`, `autoserve.app=${app}`])).map((c) => c.Id);
+      return (await containersOn(cluster, [`autoserve.instance=${instance}`, `autoserve.app=${app}`])).map((c) => c.id);
     },
-    cleanup: () => cluster.destroy(),
+    cleanup: async () => {
+      if (owned) await cluster.destroy();
+    },
   };
+}
+
+/** A fresh single-node swarm for one daemon; destroyed with it. */
+export async function swarmTarget(purpose: string): Promise<DaemonTarget> {
+  return swarmTargetOn(await createTestCluster({ images: SWARM_TEST_IMAGES, swarm: true, purpose }), true);
 }

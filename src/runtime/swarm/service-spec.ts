@@ -1,5 +1,6 @@
 // One replica = one Swarm service with one task (docs/design.md, "A replica is a Swarm service").
-// The spec of that service, from a replica request. Pure.
+// The spec of that service, from a replica request. Pure. Its placement constraints are the
+// manifest's; the spread over nodes is added when the replica starts (swarm-runtime.ts).
 import { containerName, replicaLabels } from '../../core/labels.js';
 import { parseMemoryBytes } from '../../core/memory-quantity.js';
 import type { ReplicaRequest } from '../runtime.js';
@@ -7,6 +8,13 @@ import type { ResourceAmounts, ServiceSpec } from './swarm-objects.js';
 
 /** The container ports of a replica: a Swarm service publishes none, so the label keeps them. */
 export const LABEL_PORTS = 'autoserve.ports';
+/** The manifest's placement (JSON): the spread is decided again from it whenever the replica starts. */
+export const LABEL_PLACEMENT = 'autoserve.placement';
+
+export interface ReplicaPlacement {
+  constraints: string[];
+  spread: 'node' | 'none';
+}
 
 /**
  * Swarm restarts a dead task at once (a node failure is noticed in ~3 heartbeats and the task runs
@@ -21,14 +29,14 @@ export const RESTART_POLICY = { Condition: 'any', Delay: 0, MaxAttempts: 3, Wind
  * more than a node holds. No virtual IP and no published port: nginx reaches the task's address on
  * the overlay network (this kernel has no IPVS, and nginx balances by itself).
  */
-export function serviceSpecOf(request: ReplicaRequest, network: string, extraConstraints: readonly string[] = []): ServiceSpec {
+export function serviceSpecOf(request: ReplicaRequest, network: string): ServiceSpec {
   const { shape } = request;
-  const labels = { ...request.labels, ...replicaLabels(request), [LABEL_PORTS]: shape.ports.join(',') };
+  const placement: ReplicaPlacement = { constraints: shape.placement?.constraints ?? [], spread: shape.placement?.spread ?? 'node' };
+  const labels = { ...request.labels, ...replicaLabels(request), [LABEL_PORTS]: shape.ports.join(','), [LABEL_PLACEMENT]: JSON.stringify(placement) };
   const amounts: ResourceAmounts = {
     ...(shape.resources?.cpu !== undefined ? { NanoCPUs: Math.round(shape.resources.cpu * 1e9) } : {}),
     ...(shape.resources?.memory !== undefined ? { MemoryBytes: parseMemoryBytes(shape.resources.memory) } : {}),
   };
-  const constraints = [...(shape.placement?.constraints ?? []), ...extraConstraints];
   return {
     Name: containerName(request.instance, request.app, request.revision, request.slot),
     Labels: labels,
@@ -44,13 +52,24 @@ export function serviceSpecOf(request: ReplicaRequest, network: string, extraCon
       },
       Resources: { Limits: amounts, Reservations: amounts },
       RestartPolicy: { ...RESTART_POLICY },
-      Placement: constraints.length > 0 ? { Constraints: constraints } : {},
+      Placement: placement.constraints.length > 0 ? { Constraints: placement.constraints } : {},
       Networks: [{ Target: network }],
       LogDriver: { Name: 'json-file', Options: { 'max-size': '10m', 'max-file': '2' } },
     },
     Mode: { Replicated: { Replicas: 0 } },
     EndpointSpec: { Mode: 'dnsrr' },
   };
+}
+
+/** The placement a service's label holds; a service without it spreads with no constraints. */
+export function placementOf(labels: Record<string, string> | undefined): ReplicaPlacement {
+  try {
+    const parsed = JSON.parse(labels?.[LABEL_PLACEMENT] ?? '{}') as Partial<ReplicaPlacement>;
+    const constraints = Array.isArray(parsed.constraints) ? parsed.constraints.filter((c): c is string => typeof c === 'string') : [];
+    return { constraints, spread: parsed.spread === 'none' ? 'none' : 'node' };
+  } catch {
+    return { constraints: [], spread: 'node' };
+  }
 }
 
 /** The container ports a service's label names. */

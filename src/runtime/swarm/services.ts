@@ -68,15 +68,20 @@ export async function createService(docker: Docker, spec: ServiceSpec): Promise<
   }
 }
 
-/** Sets the service's task count (0 or 1), re-reading on a concurrent write. Missing: undefined. */
-async function scaleService(docker: Docker, id: string, replicas: number): Promise<SwarmService | undefined> {
+/**
+ * Sets the service's task count (0 or 1), and its placement constraints when given, re-reading on
+ * a concurrent write. Missing: undefined.
+ */
+async function scaleService(docker: Docker, id: string, replicas: number, constraints?: string[]): Promise<SwarmService | undefined> {
   for (let attempt = 1; ; attempt++) {
     const service = await inspectService(docker, id);
     if (!service || service.Spec.Mode.Replicated.Replicas === replicas) return service;
+    const template = service.Spec.TaskTemplate;
+    const placement = constraints ? { ...template, Placement: constraints.length > 0 ? { Constraints: constraints } : {} } : template;
     try {
       await docker.getService(id).update({
         _query: { version: service.Version.Index },
-        _body: { ...service.Spec, Mode: { Replicated: { Replicas: replicas } } },
+        _body: { ...service.Spec, TaskTemplate: placement, Mode: { Replicated: { Replicas: replicas } } },
       } as never);
       return service;
     } catch (err) {
@@ -86,14 +91,32 @@ async function scaleService(docker: Docker, id: string, replicas: number): Promi
   }
 }
 
+/** Where a replica goes is decided when it starts (Swarm schedules it then). */
+export interface StartPlacement {
+  /** Runs the placement step of this service alone among the replicas it competes with (its app's). */
+  exclusive<T>(service: SwarmService, step: () => Promise<T>): Promise<T>;
+  /** The constraints of the task, decided from where the others run now. */
+  constraints(service: SwarmService): Promise<string[]>;
+}
+
 /**
  * Scales the service to one task and waits until it runs (or ran and died: that is a crash the
- * controller sees next). Rejects with Swarm's reason when the task cannot be placed or was
- * rejected (an image the node lacks), or when it does not run within START_TIMEOUT_MS.
+ * controller sees next). With a placement, the constraints are decided and the task is assigned
+ * to a node inside its exclusive step, so the next replica's decision sees where this one went.
+ * Rejects with Swarm's reason when the task cannot be placed or was rejected (an image the node
+ * lacks), or when it does not run within START_TIMEOUT_MS.
  */
-export async function startService(docker: Docker, id: string): Promise<void> {
+export async function startService(docker: Docker, id: string, placement?: StartPlacement): Promise<void> {
   const earlier = new Set((await listTasks(docker, [id])).map((t) => t.ID));
-  const service = await scaleService(docker, id, 1);
+  const found = await inspectService(docker, id);
+  const service =
+    found && placement && found.Spec.Mode.Replicated.Replicas !== 1
+      ? await placement.exclusive(found, async () => {
+          const scaled = await scaleService(docker, id, 1, await placement.constraints(found));
+          await waitUntil(docker, id, START_TIMEOUT_MS, (task) => task.NodeID !== undefined || isTerminal(task) || isUnschedulable(task));
+          return scaled;
+        })
+      : await scaleService(docker, id, 1);
   if (!service) throw Object.assign(new Error(`no such service: ${id}`), { statusCode: 404 });
   const name = service.Spec.Name;
   const deadline = Date.now() + START_TIMEOUT_MS;
@@ -110,6 +133,16 @@ export async function startService(docker: Docker, id: string): Promise<void> {
       last = `${State}${Err ? `: ${Err}` : ''}`;
     }
     if (Date.now() > deadline) throw new Error(`${name}: task not running after ${START_TIMEOUT_MS / 1000}s (${last})`);
+    await sleep(POLL_MS);
+  }
+}
+
+/** Waits (bounded) until the newest task of the service satisfies `done`. */
+async function waitUntil(docker: Docker, id: string, timeoutMs: number, done: (task: SwarmTask) => boolean): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const [newest] = (await listTasks(docker, [id])).sort(newestFirst);
+    if ((newest && done(newest)) || Date.now() > deadline) return;
     await sleep(POLL_MS);
   }
 }

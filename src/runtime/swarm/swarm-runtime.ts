@@ -27,8 +27,10 @@ import type {
 import { DEFAULT_GATEWAY_IMAGE, ensureOverlayNetwork, OverlayGateway, type OverlayNetwork, type RouteInstaller } from './overlay-gateway.js';
 import { spreadConstraints } from './placement.js';
 import type { TaskPlacement } from './replica-facts.js';
-import { serviceSpecOf } from './service-spec.js';
-import { createService, listNodes, listReplicas, removeService, startService, stopService } from './services.js';
+import { placementOf, serviceSpecOf } from './service-spec.js';
+import type { SwarmService } from './swarm-objects.js';
+import { KeyedLock } from '../../core/keyed-lock.js';
+import { createService, listReplicas, removeService, startService, stopService } from './services.js';
 import { watchSwarm } from './watch.js';
 
 /** How often the gateway (container, NAT rule, routes) is checked and repaired. */
@@ -61,6 +63,8 @@ export class SwarmRuntime implements ContainerRuntime {
   /** The container each replica's usage was last read from (forgotten when its task changes). */
   private readonly sampled = new Map<string, string>();
   private gatewayTimer: NodeJS.Timeout | undefined;
+  /** One placement decision at a time per app, so each sees where the previous one went. */
+  private readonly placing = new KeyedLock();
 
   constructor(private readonly options: SwarmRuntimeOptions) {
     this.docker = options.docker ?? new Docker();
@@ -145,24 +149,29 @@ export class SwarmRuntime implements ContainerRuntime {
     return ensureImage(this.docker, image, this.logger, options.signal);
   }
 
-  async create(request: ReplicaRequest): Promise<{ id: string; name: string }> {
-    const network = this.requireNetwork();
-    const extra = request.shape.placement?.spread === 'none' ? [] : await this.spreadFor(request);
-    return createService(this.docker, serviceSpecOf(request, network.name, extra));
+  create(request: ReplicaRequest): Promise<{ id: string; name: string }> {
+    return createService(this.docker, serviceSpecOf(request, this.requireNetwork().name));
   }
 
-  /** Constraints that send a new replica to the nodes running the fewest of its app. */
-  private async spreadFor(request: ReplicaRequest): Promise<string[]> {
-    const [listing, nodes] = await Promise.all([
-      listReplicas(this.docker, { instance: request.instance, app: request.app }, this.networkName),
-      listNodes(this.docker),
-    ]);
-    const appNodes = listing.facts.filter((f) => f.running && f.node).map((f) => f.node!.nodeId);
-    return spreadConstraints(nodes.values(), request.shape.placement?.constraints ?? [], appNodes);
-  }
-
+  /** Starts the task; with spread, one replica of an app at a time picks its nodes (see placement.ts). */
   start(id: string): Promise<void> {
-    return startService(this.docker, id);
+    return startService(this.docker, id, {
+      exclusive: (service, step) => {
+        const labels = service.Spec.Labels ?? {};
+        return placementOf(labels).spread === 'none' ? step() : this.placing.run(`${labels[LABEL_INSTANCE]}/${labels[LABEL_APP]}`, step);
+      },
+      constraints: (service) => this.constraintsFor(service),
+    });
+  }
+
+  /** The manifest's constraints, and with spread the nodes to avoid: those running more of the app than the least loaded. */
+  private async constraintsFor(service: SwarmService): Promise<string[]> {
+    const labels = service.Spec.Labels ?? {};
+    const placement = placementOf(labels);
+    if (placement.spread === 'none') return placement.constraints;
+    const listing = await listReplicas(this.docker, { instance: labels[LABEL_INSTANCE] ?? '', app: labels[LABEL_APP] }, this.networkName);
+    const appNodes = listing.facts.filter((f) => f.id !== service.ID && f.running && f.node).map((f) => f.node!.nodeId);
+    return [...placement.constraints, ...spreadConstraints(listing.nodes.values(), placement.constraints, appNodes)];
   }
 
   stop(id: string, timeoutSeconds: number): Promise<void> {

@@ -1,7 +1,7 @@
 // The service of one replica: name and labels as on one host, resources as limits and
 // reservations, placement, no VIP, no published port, created with no task.
 import { describe, expect, it } from 'vitest';
-import { RESTART_POLICY, portsOf, serviceSpecOf } from '../../../../src/runtime/swarm/service-spec.js';
+import { RESTART_POLICY, placementOf, portsOf, serviceSpecOf } from '../../../../src/runtime/swarm/service-spec.js';
 import type { ReplicaRequest } from '../../../../src/runtime/runtime.js';
 
 const request = (over: Partial<ReplicaRequest['shape']> = {}): ReplicaRequest => ({
@@ -18,7 +18,16 @@ describe('serviceSpecOf', () => {
   it('names and labels the service and its containers like a container on one host', () => {
     const spec = serviceSpecOf(request(), 'autoserve-overlay');
     expect(spec.Name).toBe('autoserve-web-abc1234567-2');
-    const labels = { 'autoserve.test': 't1', 'autoserve.managed': 'true', 'autoserve.instance': 'default', 'autoserve.app': 'web', 'autoserve.revision': 'abc1234567', 'autoserve.slot': '2', 'autoserve.ports': '8080,9090' };
+    const labels = {
+      'autoserve.test': 't1',
+      'autoserve.managed': 'true',
+      'autoserve.instance': 'default',
+      'autoserve.app': 'web',
+      'autoserve.revision': 'abc1234567',
+      'autoserve.slot': '2',
+      'autoserve.ports': '8080,9090',
+      'autoserve.placement': '{"constraints":[],"spread":"node"}',
+    };
     expect(spec.Labels).toEqual(labels);
     expect(spec.TaskTemplate.ContainerSpec).toEqual({ Image: 'img:v1', Labels: labels, Env: ['A=1'], Init: true, StopGracePeriod: 7e9 });
     expect(portsOf(spec.Labels)).toEqual([8080, 9090]);
@@ -41,10 +50,14 @@ describe('serviceSpecOf', () => {
     expect(spec.TaskTemplate.Resources).toEqual({ Limits: amounts, Reservations: amounts });
   });
 
-  it('placement: the manifest\'s constraints, then the spread\'s exclusions; none: no placement', () => {
+  it('placement: the manifest\'s constraints, kept in a label with the spread for each start', () => {
     expect(serviceSpecOf(request(), 'net').TaskTemplate.Placement).toEqual({});
-    const spec = serviceSpecOf(request({ placement: { constraints: ['node.labels.zone==a'] } }), 'net', ['node.id!=n1']);
-    expect(spec.TaskTemplate.Placement).toEqual({ Constraints: ['node.labels.zone==a', 'node.id!=n1'] });
+    const spec = serviceSpecOf(request({ placement: { constraints: ['node.labels.zone==a'], spread: 'none' } }), 'net');
+    expect(spec.TaskTemplate.Placement).toEqual({ Constraints: ['node.labels.zone==a'] });
+    expect(placementOf(spec.Labels)).toEqual({ constraints: ['node.labels.zone==a'], spread: 'none' });
+    expect(placementOf(serviceSpecOf(request(), 'net').Labels)).toEqual({ constraints: [], spread: 'node' });
+    expect(placementOf({ 'autoserve.placement': 'not json' })).toEqual({ constraints: [], spread: 'node' });
+    expect(placementOf(undefined)).toEqual({ constraints: [], spread: 'node' });
   });
 
   it('portsOf ignores what is not a port', () => {
