@@ -25,10 +25,10 @@ export interface SwarmListing {
 }
 
 /** Every replica of the scope with its current task, and the swarm's nodes. Three API calls. */
-export async function listReplicas(docker: Docker, scope: ReplicaScope, network: string, signal?: AbortSignal): Promise<SwarmListing> {
-  const services = (await docker.listServices({ filters: { label: managedLabelFilter(scope.instance, scope.app) }, abortSignal: signal } as never)) as unknown as SwarmService[];
-  const nodes = await listNodes(docker, signal);
-  const tasks = services.length === 0 ? [] : await listTasks(docker, services.map((s) => s.ID), signal);
+export async function listReplicas(docker: Docker, scope: ReplicaScope, network: string): Promise<SwarmListing> {
+  const services = (await docker.listServices({ filters: { label: managedLabelFilter(scope.instance, scope.app) } })) as unknown as SwarmService[];
+  const nodes = await listNodes(docker);
+  const tasks = services.length === 0 ? [] : await listTasks(docker, services.map((s) => s.ID));
   const facts = services.map((s) => replicaFactsOf(s, tasks, { network, nodes }));
   const placements = new Map<string, TaskPlacement>();
   for (const s of services) {
@@ -38,13 +38,13 @@ export async function listReplicas(docker: Docker, scope: ReplicaScope, network:
   return { facts, placements, nodes };
 }
 
-export async function listNodes(docker: Docker, signal?: AbortSignal): Promise<Map<string, SwarmNode>> {
-  const nodes = (await docker.listNodes({ abortSignal: signal } as never)) as unknown as SwarmNode[];
+export async function listNodes(docker: Docker): Promise<Map<string, SwarmNode>> {
+  const nodes = (await docker.listNodes()) as unknown as SwarmNode[];
   return new Map(nodes.map((n) => [n.ID, n]));
 }
 
-async function listTasks(docker: Docker, serviceIds: string[], signal?: AbortSignal): Promise<SwarmTask[]> {
-  return (await docker.listTasks({ filters: { service: serviceIds }, abortSignal: signal } as never)) as unknown as SwarmTask[];
+async function listTasks(docker: Docker, serviceIds: string[]): Promise<SwarmTask[]> {
+  return (await docker.listTasks({ filters: { service: serviceIds } })) as unknown as SwarmTask[];
 }
 
 /** The service, or undefined when it does not exist. */

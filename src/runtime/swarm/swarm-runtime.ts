@@ -118,7 +118,7 @@ export class SwarmRuntime implements ContainerRuntime {
   }
 
   async list(scope: ReplicaScope, options: CallOptions = {}): Promise<ReplicaFacts[]> {
-    const listing = await listReplicas(this.docker, scope, this.networkName, options.signal);
+    const listing = await untilAborted(listReplicas(this.docker, scope, this.networkName), options.signal);
     // The listing is the whole truth for its scope: what it lacks has no current task any more.
     for (const [id, placement] of this.placements) {
       if (scope.app === undefined || placement.app === scope.app) this.placements.delete(id);
