@@ -47,6 +47,7 @@ const results = {
   spread: [] as string[],
   rolloutSeconds: [] as number[],
   rolloutFailed: [] as string[],
+  nodeMarkedDown: [] as number[],
   nodeLeftNginx: [] as number[],
   nodeRescheduled: [] as number[],
   nodeReady: [] as number[],
@@ -104,7 +105,8 @@ async function main(): Promise<void> {
       row('scale-out 1 -> 10 replicas: every replica ready and routed (AutoServe)', results.scaleAutoserveReady, '-'),
       row('raw `docker service scale` 0 -> 10 of one service: every task running', results.scaleRaw, '-'),
       row('rollout of 4 replicas across the nodes to a new image', results.rolloutSeconds, '-'),
-      row("node's dockerd killed -> its tasks out of nginx", results.nodeLeftNginx, 'one health interval after Swarm marks it down'),
+      row("node's dockerd killed -> Swarm marks the node down", results.nodeMarkedDown, '-'),
+      row("node's dockerd killed -> its tasks out of nginx", results.nodeLeftNginx, 'marked down + one health interval (1 s)'),
       row("node's dockerd killed -> every replica running on other nodes", results.nodeRescheduled, '-'),
       row("node's dockerd killed -> back at the full ready count", results.nodeReady, '-'),
       row('rescheduled -> back at the full ready count', results.nodeReadyAfterReschedule, '< 15 s'),
@@ -143,6 +145,7 @@ async function measureAutoserve(cluster: TestCluster): Promise<void> {
     results.rolloutSeconds.push(rollout.seconds);
     results.rolloutFailed.push(`${rollout.load.failed}/${rollout.load.sent}`);
     const failure = await nodeFailure(t, cluster, 2, 4);
+    results.nodeMarkedDown.push(failure.markedDownS);
     results.nodeLeftNginx.push(failure.leftNginxS);
     results.nodeRescheduled.push(failure.rescheduledS);
     results.nodeReady.push(failure.readyS);

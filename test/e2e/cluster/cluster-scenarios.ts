@@ -142,6 +142,8 @@ export interface NodeFailureFigures {
   victim: string;
   /** Replicas that ran on the victim when its dockerd was killed. */
   onVictim: number;
+  /** Kill -> Swarm lists the node as down. */
+  markedDownS: number;
   /** Kill -> none of the victim's tasks in nginx (its node marked down, or its replicas replaced). */
   leftNginxS: number;
   /** Kill -> every replica runs on another node (Swarm rescheduled, or AutoServe replaced). */
@@ -164,14 +166,17 @@ export async function nodeFailure(t: TestDaemon, cluster: TestCluster, victimInd
   const load = loadThrough(t.options.lbPort);
   const running = load.run();
   let leftNginxS: number | undefined;
+  let markedDownS: number | undefined;
   let rescheduledS: number | undefined;
   let readyS: number;
+  const manager = cluster.node(0).docker;
   try {
     await new Promise((resolve) => setTimeout(resolve, 1_000)); // steady before the failure
     const start = performance.now();
     await victim.stopDockerd('SIGKILL');
     readyS = await waitFor('back at full ready count off the dead node', async () => {
       if (leftNginxS === undefined && !victimAddresses.some((a) => t.daemon.routes!.isServed(APP, a))) leftNginxS = seconds(start);
+      if (markedDownS === undefined && ((await manager.getNode(victimId).inspect()) as { Status: { State: string } }).Status.State !== 'ready') markedDownS = seconds(start);
       const facts = await t.containers(APP);
       const elsewhere = facts.filter((f) => f.running && f.node?.nodeId !== victimId && Object.keys(f.addresses).length > 0);
       if (rescheduledS === undefined && elsewhere.length >= replicas) rescheduledS = seconds(start);
@@ -182,7 +187,7 @@ export async function nodeFailure(t: TestDaemon, cluster: TestCluster, victimInd
   } finally {
     load.stop();
   }
-  return { victim: victim.name, onVictim, leftNginxS: leftNginxS ?? readyS, rescheduledS: rescheduledS ?? readyS, readyS, load: await running };
+  return { victim: victim.name, onVictim, markedDownS: markedDownS ?? readyS, leftNginxS: leftNginxS ?? readyS, rescheduledS: rescheduledS ?? readyS, readyS, load: await running };
 }
 
 export interface TakeoverFigures {

@@ -48,6 +48,7 @@ describe.skipIf(swarmUnsupported)(`AutoServe on a ${NODES}-node swarm`, () => {
     const figures = await nodeFailure(t!, cluster, 2, 4);
     console.log(`[node failure] ${JSON.stringify({ ...figures, load: { sent: figures.load.sent, failed: figures.load.failed, failures: figures.load.failures.slice(0, 3) } })}`);
     expect(figures.onVictim).toBeGreaterThan(0);
+    expect(figures.leftNginxS - figures.markedDownS).toBeLessThan(2); // one health interval (1 s) after Swarm says the node is down, plus a route sync
     expect(figures.readyS - figures.rescheduledS).toBeLessThan(15); // target: full ready count within 15 s of rescheduling
     expect(figures.load.failed).toBeLessThanOrEqual(Math.max(2, figures.load.sent * 0.01));
     const status = t!.daemon.store.app(APP)!;
