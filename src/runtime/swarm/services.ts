@@ -10,6 +10,7 @@ import type { ReplicaScope } from '../runtime.js';
 import { replicaFactsOf, taskPlacementOf, type TaskPlacement } from './replica-facts.js';
 import { isOutOfSequence } from './swarm-errors.js';
 import { isNodeReady, isTerminal, isUnschedulable, isWanted, newestFirst, type ServiceSpec, type SwarmNode, type SwarmService, type SwarmTask } from './swarm-objects.js';
+import { sleep } from '../../core/with-timeout.js';
 
 /** A task may have to be pulled on its node before it runs. */
 export const START_TIMEOUT_MS = 120_000;
@@ -172,8 +173,4 @@ export async function removeService(docker: Docker, id: string): Promise<void> {
   } catch (err) {
     if (!isStatus(err, 404)) throw err;
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
