@@ -220,13 +220,19 @@ export async function leaderTakeover(cluster: TestCluster, root: string, replica
   const [a, b] = [controllers[0]!.start(), controllers[1]!.start()];
   const both = [a, b];
   try {
+    return await takeover();
+  } catch (err) {
+    throw new Error(`${String(err)}\n--- controller on ${a.node.name}:\n${await a.logTail()}\n--- controller on ${b.node.name}:\n${await b.logTail()}`);
+  } finally {
+    await Promise.all(both.map((c) => c.stop().catch(() => undefined)));
+  }
+
+  async function takeover(): Promise<TakeoverFigures> {
     const leadershipOf = async (c: ControllerOnNode) => c.leadership().catch(() => undefined);
     const leader = await waitFor('a leader', async () => {
       const views = await Promise.all(both.map(leadershipOf));
       const leading = both.filter((_, i) => views[i]?.leading);
       return leading.length === 1 ? leading[0] : undefined;
-    }).catch(async (err: unknown) => {
-      throw new Error(`${String(err)}\n--- controller 0:\n${await a.logTail()}\n--- controller 1:\n${await b.logTail()}`);
     });
     const standby = leader === a ? b : a;
     const leaderView = (await leader.leadership())!;
@@ -269,7 +275,5 @@ export async function leaderTakeover(cluster: TestCluster, root: string, replica
     }
     await sampler;
     return { leadsS, appliedS, samples, twoLeaders, load: await running, standbyNamedLeader: standbyView.leader === leaderView.identity };
-  } finally {
-    await Promise.all(both.map((c) => c.stop().catch(() => undefined)));
   }
 }
