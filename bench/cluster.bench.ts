@@ -134,7 +134,7 @@ async function main(): Promise<void> {
 
 /** The scenarios of the cluster test, with an in-process controller on the first manager. */
 async function measureAutoserve(cluster: TestCluster): Promise<void> {
-  const t = await startTestDaemon('bench-cluster', { logLevel: 'error' }, () => swarmTargetOn(cluster, false));
+  const t = await startTestDaemon('bench-cluster', { logLevel: 'error' }, { target: () => swarmTargetOn(cluster, false) });
   try {
     const scale = await scaleOut(t, cluster, 10);
     results.scaleAutoserveRunning.push(scale.autoserveRunningS);

@@ -22,6 +22,8 @@ import { fencedRuntime } from '../runtime/fenced-runtime.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import { createManifestSource } from '../source/manifest-source.js';
 import { SourceStatusRecorder } from '../source/source-status.js';
+import { loadOrCreateFingerprintKey } from '../secrets/fingerprint-key.js';
+import { openValueSource } from '../secrets/value-source.js';
 import { Store } from '../store/store.js';
 import { ManifestStatusRecorder } from './manifest-status.js';
 import type { DaemonOptions } from './options.js';
@@ -80,6 +82,7 @@ export async function startDaemon(options: DaemonOptions, logger: Logger, overri
     appMetrics: (app) => scaler.current(app),
     authToken: options.authToken,
     enableWriteApi: options.enableWriteApi,
+    redactEnvValues: options.redactEnvValues,
     logger,
   });
   const apiPort = await listen(api, options.host, options.port); // /healthz answers during start-up
@@ -120,7 +123,12 @@ export async function startDaemon(options: DaemonOptions, logger: Logger, overri
     drainer,
     executor: new ContainerExecutor(acting, drainer, logger),
     logger,
-    env: process.env,
+    values: openValueSource({
+      env: process.env,
+      openEnv: options.openEnv,
+      ...(options.secretsDir ? { secretsDir: options.secretsDir } : {}),
+      fingerprintKey: await loadOrCreateFingerprintKey(options.stateDir),
+    }),
     instance: options.instance,
     labels: options.containerLabels,
     onReplicasChanged: requestRoutes,

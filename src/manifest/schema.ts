@@ -24,15 +24,19 @@ export const DEFAULT_REPLACE_AFTER_SECONDS = 60;
 /** DNS label: becomes a container name, a file name and an nginx upstream token. */
 /** The most replicas one app may ask for (spec.replicas, scaling bounds, the write API's scale). */
 export const MAX_REPLICAS = 100;
+/** Docker's smallest CPU limit (NanoCpus 10^7); anything smaller would round to "no limit". */
+export const MIN_CPU = 0.01;
 export const NAME_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 /** Docker image reference characters only (registry/repo:tag@digest). */
 export const IMAGE_PATTERN = '^[a-zA-Z0-9][a-zA-Z0-9._\\-/:@]*$';
 export const MEMORY_PATTERN = '^[0-9]+(\\.[0-9]+)?(Ki|Mi|Gi|K|M|G|k|m|g)?$';
 export const HEALTH_PATH_PATTERN = '^/[A-Za-z0-9._~\\-/%?=&]*$';
-/** Lowercase DNS labels joined by dots; no wildcard, no port, no trailing dot. */
-export const HOST_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
+/** Lowercase DNS labels (1-63 characters each, as DNS and nginx require) joined by dots; no wildcard, no port, no trailing dot. */
+export const HOST_PATTERN = '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$';
 export const PATH_PREFIX_PATTERN = '^/[A-Za-z0-9._~\\-/]*$';
 export const ENV_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';
+/** A secret's file name in the secrets directory: no path, not hidden. */
+export const SECRET_NAME_PATTERN = '^[A-Za-z0-9_][A-Za-z0-9._-]*$';
 /** Kubernetes-like label keys; the "autoserve." prefix is reserved for AutoServe's own labels. */
 export const LABEL_KEY_PATTERN = '^(?!autoserve\\.)[A-Za-z0-9]([A-Za-z0-9._/-]*[A-Za-z0-9])?$';
 export const LABEL_VALUE_PATTERN = '^([A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?)?$';
@@ -46,9 +50,10 @@ export const PATTERN_HINTS: Record<string, string> = {
   [IMAGE_PATTERN]: 'a Docker image reference (letters, digits and . _ - / : @)',
   [MEMORY_PATTERN]: 'a memory quantity such as 512Mi, 1Gi, 256M or 1000000',
   [HEALTH_PATH_PATTERN]: 'a URL path starting with "/" (letters, digits and . _ ~ - / % ? = &)',
-  [HOST_PATTERN]: 'a lowercase hostname such as app.example.com (no wildcard, port or trailing dot)',
+  [HOST_PATTERN]: 'a lowercase hostname such as app.example.com: labels of 1 to 63 letters, digits and "-" joined by dots (no wildcard, port or trailing dot)',
   [PATH_PREFIX_PATTERN]: 'a URL path starting with "/" (letters, digits and . _ ~ - /)',
   [ENV_NAME_PATTERN]: 'an environment variable name: letters, digits and "_", not starting with a digit',
+  [SECRET_NAME_PATTERN]: 'a secret file name: letters, digits and . _ -, not starting with "." or "-"',
   [LABEL_KEY_PATTERN]:
     'a label key: letters, digits and . _ - /, starting and ending with a letter or digit; the "autoserve." prefix is reserved',
   [LABEL_VALUE_PATTERN]: 'a label value: letters, digits and . _ -, starting and ending with a letter or digit',
@@ -199,12 +204,12 @@ export const appManifestSchema = {
           description: 'Per-replica resource limits. Omitted means unlimited.',
           properties: {
             cpu: {
-              type: 'number', exclusiveMinimum: 0, maximum: 64,
-              description: 'CPU limit in cores, e.g. 0.5.',
+              type: 'number', minimum: MIN_CPU, maximum: 64,
+              description: 'CPU limit in cores, e.g. 0.5. At least 0.01 (Docker\'s smallest limit).',
             },
             memory: {
               type: 'string', pattern: MEMORY_PATTERN, maxLength: 32,
-              description: 'Memory limit: Ki/Mi/Gi are powers of 1024, k/K/m/M/g/G powers of 1000, no suffix is bytes. E.g. 512Mi.',
+              description: 'Memory limit: Ki/Mi/Gi are powers of 1024, k/K/m/M/g/G powers of 1000, no suffix is bytes. E.g. 512Mi. At least 6Mi (Docker\'s smallest limit).',
             },
           },
         },
@@ -355,14 +360,25 @@ export const appManifestSchema = {
               value: { type: 'string', maxLength: 32768, description: 'Literal value. Quote numbers and booleans in YAML.' },
               valueFrom: {
                 description:
-                  'Take the value from the controller\'s own environment: "env" or "sdk" read the variable of the same name, {env: OTHER} reads OTHER.',
+                  'Take the value from what the operator opened to apps: "env" or "sdk" read the controller variable of the same name, {env: OTHER} reads OTHER (only variables on the controller\'s --open-env list), {secret: NAME} reads the file NAME of its --secrets-dir.',
                 oneOf: [
                   { enum: ['env', 'sdk'] },
                   {
                     type: 'object',
                     additionalProperties: false,
                     required: ['env'],
-                    properties: { env: { ...envName, description: 'Controller variable to read.' } },
+                    properties: { env: { ...envName, description: 'Controller variable to read (must be opened with --open-env).' } },
+                  },
+                  {
+                    type: 'object',
+                    additionalProperties: false,
+                    required: ['secret'],
+                    properties: {
+                      secret: {
+                        type: 'string', pattern: SECRET_NAME_PATTERN, maxLength: 255,
+                        description: 'File name in the controller\'s --secrets-dir.',
+                      },
+                    },
                   },
                 ],
               },
@@ -393,11 +409,11 @@ export const appManifestSchema = {
           properties: {
             host: {
               type: 'string', pattern: HOST_PATTERN, minLength: 1, maxLength: 253,
-              description: 'Host name to serve. Defaults to <metadata.name>.localhost.',
+              description: 'Host name to serve. Defaults to <metadata.name>.localhost. localhost, autoserve-internal and loopback addresses are reserved.',
             },
             pathPrefix: {
               type: 'string', pattern: PATH_PREFIX_PATTERN, maxLength: 200, default: '/',
-              description: 'URL path prefix to serve.',
+              description: 'URL path prefix to serve. No empty, "." or ".." segment (nginx normalises those away, so the route would never match).',
             },
           },
         },

@@ -81,8 +81,12 @@ export interface ScalingSpec {
   policy: ScalingPolicy;
 }
 
-/** `valueFrom` reads the controller's own environment: "env"/"sdk" take the variable of the same name. */
-export type EnvValueFrom = 'env' | 'sdk' | { env: string };
+/**
+ * `valueFrom` reads what the operator opened to apps: a controller variable on the open list
+ * ("env"/"sdk" take the variable of the same name, {env} another one) or a file of the secrets
+ * directory ({secret}).
+ */
+export type EnvValueFrom = 'env' | 'sdk' | { env: string } | { secret: string };
 
 export interface EnvVar {
   name: string;

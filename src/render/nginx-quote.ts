@@ -97,6 +97,13 @@ export function assertIpv4(value: unknown): string {
   return value;
 }
 
+/** Asserts a loopback IPv4 address (127.0.0.0/8): where nginx's control listener may be. */
+export function assertLoopbackIpv4(value: unknown): string {
+  const ip = assertIpv4(value);
+  if (!ip.startsWith('127.')) throw new UnsafeNginxValueError('loopback address', value, 'not in 127.0.0.0/8');
+  return ip;
+}
+
 /**
  * Asserts an upstream server address: an IPv4 address in a peer range (core/peer-address:
  * loopback for a published port, a private range for a replica on a Docker network of ours).

@@ -1,7 +1,7 @@
-import { mkdir, rename } from 'node:fs/promises';
+import { chmod, mkdir, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Low } from 'lowdb';
-import { JSONFile } from 'lowdb/node';
+import { PrivateJsonFile, STORE_FILE_MODE } from './private-json-file.js';
 import type { Logger } from 'pino';
 import { stableJson } from '../core/stable-json.js';
 import {
@@ -34,8 +34,8 @@ export interface EventQuery {
 }
 
 /**
- * The JSON file store. Built on lowdb's JSONFile adapter (not a preset: presets switch to memory
- * under NODE_ENV=test); lowdb writes through steno, i.e. a temp file and a rename, so a crash never
+ * The JSON file store. Built on lowdb with an explicit file adapter (not a preset: presets switch
+ * to memory under NODE_ENV=test) that writes a 0600 temp file and renames it, so a crash never
  * leaves half a file. Writes are coalesced: mutations mark the store dirty, one write follows.
  */
 export class Store {
@@ -50,8 +50,13 @@ export class Store {
 
   /** Opens (or creates) the store. A corrupt file is moved aside and the store starts empty. */
   static async open(path: string, logger: Logger, retention: Retention = DEFAULT_RETENTION): Promise<Store> {
-    await mkdir(dirname(path), { recursive: true });
-    const db = new Low<StoreData>(new JSONFile<StoreData>(path), emptyStoreData());
+    // Only the owner reads the store (specs, events): its directory is created 0700, and a file
+    // from an older version is narrowed to 0600.
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    await chmod(path, STORE_FILE_MODE).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
+    const db = new Low<StoreData>(new PrivateJsonFile<StoreData>(path), emptyStoreData());
     let movedAside: string | undefined;
     try {
       await db.read();

@@ -76,10 +76,15 @@ export interface TestDaemon {
 export async function startTestDaemon(
   name: string,
   overrides: Partial<DaemonOptions> = {},
-  makeTarget: (env: DockerTestEnv) => DaemonTarget | Promise<DaemonTarget> = dockerTarget,
+  how: {
+    /** Where the controller's log goes (tests that read it); default stdout. */
+    logStream?: NodeJS.WritableStream;
+    /** Where its replicas run; default the shared dockerd. */
+    target?: (env: DockerTestEnv) => DaemonTarget | Promise<DaemonTarget>;
+  } = {},
 ): Promise<TestDaemon> {
   const env = createDockerTestEnv(name);
-  const target = await makeTarget(env);
+  const target = await (how.target ?? dockerTarget)(env);
   const root = await mkdtemp(join(tmpdir(), `autoserve-${name}-`));
   const manifestsDir = join(root, 'manifests');
   const stateDir = join(root, 'state');
@@ -97,7 +102,7 @@ export async function startTestDaemon(
     ...target.options,
     ...overrides,
   });
-  const logger = pino({ level: options.logLevel });
+  const logger = how.logStream ? pino({ level: options.logLevel }, how.logStream) : pino({ level: options.logLevel });
   const start = () => startDaemon(options, logger, target.parts);
   let daemon: Daemon;
   try {

@@ -3,6 +3,7 @@ import { healthPort, isLive, isServing, trafficPort } from '../../core/readiness
 import type { Address, LiveReplica, ObservedReplica, ReplicaFacts } from '../../core/replica.js';
 import { stableJson } from '../../core/stable-json.js';
 import { ReconcileError, errorMessage } from '../../errors.js';
+import type { ValueSource } from '../../secrets/value-source.js';
 import type { LoadedApp } from '../../manifest/types.js';
 import type { ReconcileResult, Reconciler } from '../../reconcile/reconciler.js';
 import type { AppStatus, InstanceStatus } from '../../store/status-model.js';
@@ -36,8 +37,8 @@ export interface ContainerControllerDeps {
   /** Which controller instance's containers these are (label autoserve.instance). */
   instance: string;
   logger: Logger;
-  /** Where `valueFrom` env values come from: the controller's own environment. */
-  env: NodeJS.ProcessEnv;
+  /** Where `valueFrom` env values come from: what the operator opened to apps. */
+  values: ValueSource;
   /** Extra labels on every container this controller creates (tests mark theirs). */
   labels?: Record<string, string>;
   /**
@@ -156,7 +157,7 @@ export class ContainerController implements Reconciler {
     const spec = loaded.manifest.spec;
     let desiredSet: ReturnType<typeof desiredReplicaSetOf>;
     try {
-      desiredSet = desiredReplicaSetOf(loaded, store.app(app), this.deps.env);
+      desiredSet = desiredReplicaSetOf(loaded, store.app(app), this.deps.values);
     } catch (err) {
       if (!(err instanceof ReconcileError)) throw err;
       this.record(app, { kind: 'stalled', loaded, error: err });

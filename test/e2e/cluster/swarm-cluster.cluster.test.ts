@@ -20,7 +20,7 @@ describe.skipIf(swarmUnsupported)(`AutoServe on a ${NODES}-node swarm`, () => {
   beforeAll(async () => {
     cluster = await createTestCluster({ nodes: NODES, images: SWARM_TEST_IMAGES, swarm: { managers: NODES, heartbeatMs: 1_000 }, purpose: 'e2e swarm cluster' });
     console.log(`cluster up: ${JSON.stringify(cluster.timings)}`);
-    t = await startTestDaemon('cluster', {}, () => swarmTargetOn(cluster, false));
+    t = await startTestDaemon('cluster', {}, { target: () => swarmTargetOn(cluster, false) });
   }, 240_000);
   afterAll(async () => {
     await t?.cleanup();

@@ -6,4 +6,4 @@ import { swarmTarget, swarmUnsupported } from '../swarm-target.js';
 import { trafficSuite } from './traffic-suite.js';
 
 if (swarmUnsupported) describe.skip(`traffic through nginx: swarm (${swarmUnsupported})`, () => it('needs test nodes', () => undefined));
-else trafficSuite('swarm', () => startTestDaemon('traffic-swarm', {}, () => swarmTarget('e2e traffic swarm')));
+else trafficSuite('swarm', () => startTestDaemon('traffic-swarm', {}, { target: () => swarmTarget('e2e traffic swarm') }));

@@ -12,10 +12,12 @@ import type { ReplicaFacts } from '../../../src/core/replica.js';
 import type { LoadedApp } from '../../../src/manifest/types.js';
 import { validateManifest } from '../../../src/manifest/validate-manifest.js';
 import { HealthProber } from '../../../src/observe/health-prober.js';
+import { openValueSource } from '../../../src/secrets/value-source.js';
 import { Store } from '../../../src/store/store.js';
 import { minimal } from '../manifest/fixtures.js';
 
 const logger = pino({ level: 'silent' });
+const values = openValueSource({ env: {}, openEnv: [], fingerprintKey: Buffer.alloc(32, 7) });
 
 function loaded(replicas: number): LoadedApp {
   const raw = minimal('web', 'autoserve-demo:v1') as { spec: Record<string, unknown> };
@@ -49,7 +51,7 @@ describe('a controller that does not lead', () => {
     const prober = new HealthProber(() => {});
     const drainer = new Drainer({ runtime, logger, leaveUpstream: async () => {}, onGone: () => {} });
     const controller = new ContainerController({
-      runtime, store, prober, drainer, logger, env: {}, instance: 'follower-test',
+      runtime, store, prober, drainer, logger, values, instance: 'follower-test',
       desired: { get: () => app, mayPrune: () => true },
       executor: new ContainerExecutor(runtime, drainer, logger),
       mayAct: () => leading,
@@ -85,7 +87,7 @@ describe('a controller that does not lead', () => {
     const prober = new HealthProber(() => {});
     const drainer = new Drainer({ runtime, logger, leaveUpstream: async () => {}, onGone: () => {} });
     const controller = new ContainerController({
-      runtime, store, prober, drainer, logger, env: {}, instance: 'follower-test',
+      runtime, store, prober, drainer, logger, values, instance: 'follower-test',
       desired: { get: () => undefined, mayPrune: () => true },
       executor: new ContainerExecutor(runtime, drainer, logger),
       mayAct: () => false,

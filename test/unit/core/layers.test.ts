@@ -11,7 +11,7 @@ const LAYERS: string[][] = [
   ['core', 'errors'],
   ['manifest', 'runtime', 'reconcile'],
   ['store'],
-  ['observe', 'render', 'runtime/docker', 'source'],
+  ['observe', 'render', 'runtime/docker', 'secrets', 'source'],
   // Swarm is Docker's engine in swarm mode: it reuses the Docker implementation's images, logs, metrics.
   ['runtime/swarm'],
   ['controllers'],
