@@ -8,7 +8,7 @@
 import type Docker from 'dockerode';
 import { execa } from 'execa';
 import type { Logger } from 'pino';
-import { inSubnet } from '../../core/ipv4.js';
+import { inSubnet } from '../../core/peer-address.js';
 import { LABEL_INSTANCE, LABEL_MANAGED } from '../../core/labels.js';
 import { isStatus } from '../docker/docker-status.js';
 import { ensureImage } from '../docker/images.js';

@@ -14,7 +14,7 @@
 //                              (--bip), its upper /19 the engine's local network pool (/24 each)
 //   10.(192+<slot>).0.0/16     the slot's Swarm overlay pool (/24 per overlay network)
 import { join } from 'node:path';
-export { inSubnet, ipv4ToInt } from '../../../src/core/ipv4.js';
+export { inSubnet, ipv4ToNumber } from '../../../src/core/peer-address.js';
 
 export const NAME_PREFIX = 'autoserve-tn';
 export const IFACE_PREFIX = 'astn';
