@@ -25,6 +25,27 @@ function loaded(replicas: number): LoadedApp {
   return { file: '/m/web.yaml', document: 0, manifest: validateManifest(raw).manifest! };
 }
 
+type FakeRuntime = ConstructorParameters<typeof ContainerExecutor>[0] & ConstructorParameters<typeof Drainer>[0]['runtime'] & { list(): Promise<ReplicaFacts[]> };
+
+/** A controller over a fake runtime, a real store in a temp dir, and no load balancer. */
+async function controllerOf(runtime: FakeRuntime, desired: () => LoadedApp | undefined, mayAct: () => boolean) {
+  const dir = await mkdtemp(join(tmpdir(), 'autoserve-follower-'));
+  const store = await Store.open(join(dir, 'store.json'), logger);
+  const prober = new HealthProber(() => {});
+  const drainer = new Drainer({ runtime, logger, leaveUpstream: async () => {}, onGone: () => {} });
+  const controller = new ContainerController({
+    runtime, store, prober, drainer, logger, values, instance: 'follower-test', mayAct,
+    desired: { get: desired, mayPrune: () => true },
+    executor: new ContainerExecutor(runtime, drainer, logger),
+  });
+  const close = async () => {
+    prober.close();
+    await store.flush();
+    await rm(dir, { recursive: true, force: true });
+  };
+  return { controller, store, close };
+}
+
 function running(slot: number): ReplicaFacts {
   return {
     id: `id${slot}`, name: `autoserve-web-x-${slot}`, app: 'web', revision: 'old', slot, image: 'autoserve-demo:v1', state: 'running', running: true,
@@ -34,10 +55,8 @@ function running(slot: number): ReplicaFacts {
 
 describe('a controller that does not lead', () => {
   it('records what it sees (replicas, their node) and creates, drains and prunes nothing until it leads', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'autoserve-follower-'));
-    const store = await Store.open(join(dir, 'store.json'), logger);
     const calls: string[] = [];
-    let facts = [running(0)];
+    const facts = [running(0)];
     const runtime = {
       list: async () => facts,
       ensureImage: async () => void calls.push('ensureImage'),
@@ -48,14 +67,7 @@ describe('a controller that does not lead', () => {
     };
     let leading = false;
     let app: LoadedApp | undefined = loaded(2);
-    const prober = new HealthProber(() => {});
-    const drainer = new Drainer({ runtime, logger, leaveUpstream: async () => {}, onGone: () => {} });
-    const controller = new ContainerController({
-      runtime, store, prober, drainer, logger, values, instance: 'follower-test',
-      desired: { get: () => app, mayPrune: () => true },
-      executor: new ContainerExecutor(runtime, drainer, logger),
-      mayAct: () => leading,
-    });
+    const { controller, store, close } = await controllerOf(runtime, () => app, () => leading);
     try {
       await controller.reconcile('web'); // wants 2 of a new revision, 1 old runs
       expect(calls).toEqual([]);
@@ -73,32 +85,19 @@ describe('a controller that does not lead', () => {
       await controller.reconcile('web');
       expect(calls).toContain('create');
     } finally {
-      prober.close();
-      await store.flush();
-      await rm(dir, { recursive: true, force: true });
+      await close();
     }
   });
 
-  it('the leader\'s pass of an app whose replicas are gone forgets it; a standby does the same bookkeeping', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'autoserve-follower-'));
-    const store = await Store.open(join(dir, 'store.json'), logger);
-    store.updateApp('web', (s) => void (s.spec = loaded(1).manifest.spec));
+  it('with every replica gone, a standby forgets the app as the leader does (bookkeeping, no action)', async () => {
     const runtime = { list: async () => [], ensureImage: async () => {}, create: async () => ({ id: 'x', name: 'x' }), start: async () => {}, stop: async () => {}, remove: async () => {} };
-    const prober = new HealthProber(() => {});
-    const drainer = new Drainer({ runtime, logger, leaveUpstream: async () => {}, onGone: () => {} });
-    const controller = new ContainerController({
-      runtime, store, prober, drainer, logger, values, instance: 'follower-test',
-      desired: { get: () => undefined, mayPrune: () => true },
-      executor: new ContainerExecutor(runtime, drainer, logger),
-      mayAct: () => false,
-    });
+    const { controller, store, close } = await controllerOf(runtime, () => undefined, () => false);
+    store.updateApp('web', (s) => void (s.spec = loaded(1).manifest.spec));
     try {
       await controller.reconcile('web');
       expect(store.app('web')).toBeUndefined();
     } finally {
-      prober.close();
-      await store.flush();
-      await rm(dir, { recursive: true, force: true });
+      await close();
     }
   });
 });
