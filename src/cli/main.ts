@@ -15,6 +15,8 @@ import { registerUp } from './commands/up.js';
 import { registerDown } from './commands/down.js';
 import { registerSync } from './commands/sync.js';
 import { registerLeader } from './commands/leader.js';
+import { registerTop } from './commands/top.js';
+import { registerRollout } from './commands/rollout-status.js';
 
 const program = new Command()
   .name('autoserve')
@@ -35,6 +37,8 @@ registerUp(program);
 registerDown(program);
 registerSync(program);
 registerLeader(program);
+registerTop(program);
+registerRollout(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   // Known failures are one line, not a stack trace.

@@ -35,6 +35,7 @@ export function fencedRuntime(runtime: ContainerRuntime, leadership: Pick<Leader
     logs: (replica, query) => runtime.logs(replica, query),
     usage: (targets) => runtime.usage(targets),
     forgetUsage: (id) => runtime.forgetUsage(id),
+    usageReader: () => runtime.usageReader(),
     close: () => runtime.close(),
   };
 }

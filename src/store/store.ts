@@ -41,6 +41,7 @@ export interface EventQuery {
 export class Store {
   private writeTimer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
+  private changes = 0;
 
   private constructor(
     private readonly db: Low<StoreData>,
@@ -169,7 +170,13 @@ export class Store {
     return this.db.data.scalingHistory.filter((r) => r.app === app).slice(-limit);
   }
 
+  /** Bumped by every mutation: a watcher compares it to learn that something changed (the UI's live feed). */
+  get changeCount(): number {
+    return this.changes;
+  }
+
   private scheduleWrite(): void {
+    this.changes++;
     if (this.writeTimer) return;
     this.writeTimer = setTimeout(() => {
       this.writeTimer = undefined;

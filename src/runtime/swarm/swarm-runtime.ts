@@ -22,6 +22,7 @@ import type {
   ReplicaRequest,
   ReplicaScope,
   ReplicaUsage,
+  UsageReader,
   UsageTarget,
 } from '../runtime.js';
 import { DEFAULT_GATEWAY_IMAGE, ensureOverlayNetwork, OverlayGateway, type OverlayNetwork, type RouteInstaller } from './overlay-gateway.js';
@@ -55,13 +56,11 @@ export class SwarmRuntime implements ContainerRuntime {
   readonly docker: Docker;
   readonly networkName: string;
   private readonly logger: Logger;
-  private readonly sampler: ContainerMetricsSampler;
+  private readonly reader: LocalTaskUsage;
   private network: OverlayNetwork | undefined;
   private localNodeId = '';
   /** The current task of each replica listed last: where usage is read, and on which container. */
   private readonly placements = new Map<string, TaskPlacement & { app: string }>();
-  /** The container each replica's usage was last read from (forgotten when its task changes). */
-  private readonly sampled = new Map<string, string>();
   private gatewayTimer: NodeJS.Timeout | undefined;
   /** One placement decision at a time per app, so each sees where the previous one went. */
   private readonly placing = new KeyedLock();
@@ -70,7 +69,15 @@ export class SwarmRuntime implements ContainerRuntime {
     this.docker = options.docker ?? new Docker();
     this.logger = options.logger.child({ runtime: 'swarm' });
     this.networkName = instanceObjectName(options.instance, 'overlay');
-    this.sampler = new ContainerMetricsSampler({ docker: this.docker, logger: options.logger, source: options.metricsSource });
+    this.reader = this.newUsageReader();
+  }
+
+  private newUsageReader(): LocalTaskUsage {
+    const sampler = new ContainerMetricsSampler({ docker: this.docker, logger: this.options.logger, source: this.options.metricsSource });
+    return new LocalTaskUsage(sampler, (id) => {
+      const placement = this.placements.get(id);
+      return placement?.nodeId === this.localNodeId ? placement.containerId : undefined;
+    });
   }
 
   /**
@@ -219,17 +226,46 @@ export class SwarmRuntime implements ContainerRuntime {
    * containers on other nodes (their stats are a 404) and Swarm reports no usage, so remote
    * replicas are absent from the result: the autoscaler then never scales in on CPU or memory.
    */
+  usage(targets: readonly UsageTarget[]): Promise<Map<string, ReplicaUsage>> {
+    return this.reader.usage(targets);
+  }
+
+  forgetUsage(id: string): void {
+    this.reader.forgetUsage(id);
+  }
+
+  usageReader(): UsageReader & { close(): void } {
+    return this.newUsageReader();
+  }
+
+  close(): void {
+    clearInterval(this.gatewayTimer);
+    this.reader.close();
+  }
+}
+
+/** Usage of the replicas whose current task's container is on this engine, read through that container. */
+class LocalTaskUsage implements UsageReader {
+  /** The container each replica's usage was last read from (forgotten when its task changes). */
+  private readonly sampled = new Map<string, string>();
+
+  constructor(
+    private readonly sampler: ContainerMetricsSampler,
+    /** The local container of a replica's current task; undefined when it runs elsewhere (or nowhere yet). */
+    private readonly localContainerOf: (replicaId: string) => string | undefined,
+  ) {}
+
   async usage(targets: readonly UsageTarget[]): Promise<Map<string, ReplicaUsage>> {
     const byContainer = new Map<string, string>();
     const local: UsageTarget[] = [];
     for (const target of targets) {
-      const placement = this.placements.get(target.id);
-      if (!placement?.containerId || placement.nodeId !== this.localNodeId) continue;
+      const containerId = this.localContainerOf(target.id);
+      if (!containerId) continue;
       const previous = this.sampled.get(target.id);
-      if (previous && previous !== placement.containerId) this.sampler.forget(previous); // the task was replaced
-      this.sampled.set(target.id, placement.containerId);
-      byContainer.set(placement.containerId, target.id);
-      local.push({ id: placement.containerId, limits: target.limits });
+      if (previous && previous !== containerId) this.sampler.forget(previous); // the task was replaced
+      this.sampled.set(target.id, containerId);
+      byContainer.set(containerId, target.id);
+      local.push({ id: containerId, limits: target.limits });
     }
     const readings = await this.sampler.sample(local);
     const out = new Map<string, ReplicaUsage>();
@@ -244,7 +280,6 @@ export class SwarmRuntime implements ContainerRuntime {
   }
 
   close(): void {
-    clearInterval(this.gatewayTimer);
     this.sampler.close();
   }
 }
