@@ -12,7 +12,6 @@ import { RoutesController } from '../controllers/routes/routes-controller.js';
 import { ScalerController } from '../controllers/scaler/scaler-controller.js';
 import { errorMessage } from '../errors.js';
 import { DesiredState } from '../manifest/desired-state.js';
-import type { LoadResult } from '../manifest/types.js';
 import { HealthProber } from '../observe/health-prober.js';
 import { AccessLogMetrics } from '../observe/index-metrics.js';
 import { AutoserveMetrics } from '../observe/metrics.js';
@@ -21,6 +20,7 @@ import { DockerRuntime } from '../runtime/docker/docker-runtime.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import { createManifestSource } from '../source/manifest-source.js';
 import { SourceStatusRecorder } from '../source/source-status.js';
+import { lastGoodApps } from '../store/last-good-apps.js';
 import { Store } from '../store/store.js';
 import { ManifestStatusRecorder } from './manifest-status.js';
 import type { DaemonOptions } from './options.js';
@@ -81,9 +81,9 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
   });
   const apiPort = await listen(api, options.host, options.port); // /healthz answers during start-up
   const desired = new DesiredState({ allowEmptyPrune: options.allowEmptyPrune });
+  desired.remember(lastGoodApps(store.data)); // a restart keeps what the last good manifests said
   const manifestStatus = new ManifestStatusRecorder(store);
   const sourceStatus = new SourceStatusRecorder(store);
-  let lastLoad: LoadResult | undefined;
 
   // Late-bound: the parts below call each other through these.
   let queue!: WorkQueue;
@@ -107,11 +107,7 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
   const controller = new ContainerController({
     runtime,
     store,
-    desired: {
-      get: (name) => desired.get(name),
-      // Prune guard: an empty or missing manifest directory never removes apps by itself.
-      mayPrune: () => options.allowEmptyPrune || (lastLoad !== undefined && lastLoad.fileCount > 0),
-    },
+    desired,
     prober,
     drainer,
     executor: new ContainerExecutor(runtime, drainer, logger),
@@ -188,7 +184,6 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
     options,
     {
       onLoad: (result, revision) => {
-        lastLoad = result;
         const applied = desired.apply(result);
         manifestStatus.record(result, desired);
         if (revision) sourceStatus.recordRevision(revision, applied, desired);

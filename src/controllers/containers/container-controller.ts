@@ -22,8 +22,8 @@ const CRASH_WINDOW_MS = 30_000;
 
 export interface DesiredSource {
   get(name: string): LoadedApp | undefined;
-  /** False while the manifest source is empty or missing: undeclared apps are then left alone. */
-  mayPrune(): boolean;
+  /** Whether replicas of an app the source does not hold may be removed now (manifest/desired-state). */
+  mayPrune(name: string): boolean;
 }
 
 export interface ContainerControllerDeps {
@@ -146,7 +146,7 @@ export class ContainerController implements Reconciler {
     this.observed.set(app, facts);
     const loaded = desired.get(app);
     if (!loaded) {
-      if (!desired.mayPrune()) return {};
+      if (!desired.mayPrune(app)) return {};
       return this.reconcileRemoved(app, facts, log);
     }
 
