@@ -164,8 +164,9 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
       logger.warn({ app: key, attempt, retryInMs: delayMs, err: errorMessage(error) }, 'reconcile failed; backing off'),
   });
 
-  /** Enqueues every app the manifests, the runtime or the store know. */
+  /** Re-reads the manifests (directory mode) and enqueues every app the manifests, the runtime or the store know. */
   const resyncAll = async () => {
+    source.reread?.();
     const apps = new Set(desired.all().map((a) => a.manifest.metadata.name));
     for (const app of await controller.observeAll()) apps.add(app);
     for (const status of store.apps()) apps.add(status.name);
@@ -187,7 +188,9 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
         const applied = desired.apply(result);
         manifestStatus.record(result, desired);
         if (revision) sourceStatus.recordRevision(revision, applied, desired);
-        logger.info(
+        // A resync's re-read that changed nothing is not news.
+        const news = revision || !startup.done || applied.changed.length + applied.removed.length > 0;
+        logger[news ? 'info' : 'debug'](
           { files: result.fileCount, apps: result.apps.size, errors: result.errors.length, commit: revision?.commit.slice(0, 12), ...applied },
           'manifests loaded',
         );
@@ -198,6 +201,7 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
       onSourceError: (failure) => sourceStatus.recordFailure(failure, desired),
       onSourceRecovered: () => sourceStatus.recordRecovered(),
       onWatchError: (err) => logger.error({ err: errorMessage(err) }, 'manifest watcher error'),
+      confirmLoad: (result) => desired.wouldRemove(result).length > 0,
     },
     logger,
   );

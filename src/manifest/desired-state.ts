@@ -69,7 +69,6 @@ export class DesiredState {
   apply(result: LoadResult): ApplyResult {
     const changed: string[] = [];
     const removed: string[] = [];
-    const invalid = new Set<string>();
     this.currentErrors = [...result.errors];
     this.filesWithErrors = new Set(result.errors.map((e) => e.file));
     this.lastLoad = { fileCount: result.fileCount };
@@ -83,19 +82,7 @@ export class DesiredState {
       this.removedApps.delete(name);
     }
 
-    // Errors that name an app (schema violations, duplicate names): keep its last good spec.
-    for (const error of result.errors) {
-      if (error.app !== undefined && !result.apps.has(error.app)) invalid.add(error.app);
-    }
-    // An app missing from the load whose file has any error (it does not parse, can't be read, a
-    // document has no readable name, or the app was renamed there in an invalid document): we can't
-    // tell whether the file still declares it, so its last good spec stays.
-    const gone = [...this.apps.keys()].filter((name) => !result.apps.has(name) && !invalid.has(name));
-    for (const name of gone) {
-      const app = this.apps.get(name);
-      if (app && this.filesWithErrors.has(app.file)) invalid.add(name);
-    }
-    const toRemove = gone.filter((name) => !invalid.has(name));
+    const { kept: invalid, toRemove } = this.sortOut(result);
 
     if (result.fileCount === 0 && toRemove.length > 0 && !this.allowEmptyPrune) {
       this.blockedReason =
@@ -110,6 +97,31 @@ export class DesiredState {
     }
 
     return { changed: changed.sort(), removed: removed.sort(), invalid: [...invalid].sort() };
+  }
+
+  /** The apps applying `result` would remove (a dry run: nothing changes). */
+  wouldRemove(result: LoadResult): string[] {
+    if (result.fileCount === 0 && !this.allowEmptyPrune) return [];
+    return this.sortOut(result).toRemove;
+  }
+
+  /** Of the apps held now, which `result` keeps at their last good spec and which it removes. */
+  private sortOut(result: LoadResult): { kept: Set<string>; toRemove: string[] } {
+    const kept = new Set<string>();
+    // Errors that name an app (schema violations, duplicate names): keep its last good spec.
+    for (const error of result.errors) {
+      if (error.app !== undefined && !result.apps.has(error.app)) kept.add(error.app);
+    }
+    // An app missing from the load whose file has any error (it does not parse, can't be read, a
+    // document has no readable name, or the app was renamed there in an invalid document): we can't
+    // tell whether the file still declares it, so its last good spec stays.
+    const filesWithErrors = new Set(result.errors.map((e) => e.file));
+    const gone = [...this.apps.keys()].filter((name) => !result.apps.has(name) && !kept.has(name));
+    for (const name of gone) {
+      const app = this.apps.get(name);
+      if (app && filesWithErrors.has(app.file)) kept.add(name);
+    }
+    return { kept, toRemove: gone.filter((name) => !kept.has(name)) };
   }
 
   /**

@@ -154,6 +154,17 @@ describe('DesiredState', () => {
   });
 });
 
+describe('DesiredState.wouldRemove (the watcher re-reads such a load before delivering it)', () => {
+  it('names what apply would remove, and changes nothing', () => {
+    const state = new DesiredState();
+    state.apply(result([app('a'), app('b')]));
+    expect(state.wouldRemove(result([app('b')]))).toEqual(['a']);
+    expect(state.wouldRemove({ apps: new Map(), errors: [], fileCount: 0 })).toEqual([]); // prune guard
+    expect(state.wouldRemove(result([app('b')], [{ file: 'a.yaml', path: '', message: 'YAML syntax error' }], 2))).toEqual([]);
+    expect(state.all()).toHaveLength(2);
+  });
+});
+
 // Properties over random manifest directories, loaded through the real parser (loadManifestTexts).
 // Each file is one of: valid documents, a schema error naming an app, a document without a name,
 // broken YAML, an unreadable file, or an empty file.
@@ -209,7 +220,9 @@ describe('DesiredState properties', () => {
         for (const dir of dirs) {
           const before = new Map(state.all().map((a) => [a.manifest.metadata.name, a.file]));
           const result = load(dir);
+          const predicted = state.wouldRemove(result);
           const { removed } = state.apply(result);
+          expect(removed).toEqual(predicted);
           const filesWithErrors = new Set(result.errors.map((e) => e.file));
           for (const name of removed) {
             expect(result.fileCount).toBeGreaterThan(0);

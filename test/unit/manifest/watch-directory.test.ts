@@ -95,4 +95,49 @@ describe('watchManifestDirectory', () => {
       expect(loads.length).toBe(count);
     });
   });
+
+  it('reload() re-reads the tree without any file event (a missed inotify event costs one resync)', async () => {
+    await withTempDir(async (dir) => {
+      await writeFile(path.join(dir, 'a.yaml'), minimalYaml('a'));
+      const loads: LoadResult[] = [];
+      // A debounce far longer than the test: only reload() can deliver the change in time.
+      const watcher = watchManifestDirectory(dir, (r) => loads.push(r), { debounceMs: 60_000 });
+      try {
+        await watcher.ready;
+        await writeFile(path.join(dir, 'b.yaml'), minimalYaml('b'));
+        await watcher.reload();
+        expect([...loads.at(-1)!.apps.keys()]).toEqual(['a', 'b']);
+      } finally {
+        await watcher.close();
+      }
+    });
+  });
+
+  it('a load that would remove an app is read again after the debounce: a file caught mid-write prunes nothing', async () => {
+    await withTempDir(async (dir) => {
+      const file = path.join(dir, 'a.yaml');
+      await writeFile(file, minimalYaml('a'));
+      const loads: LoadResult[] = [];
+      const watcher = watchManifestDirectory(dir, (r) => loads.push(r), { debounceMs: 300, confirm: (r) => !r.apps.has('a') });
+      try {
+        await watcher.ready;
+        await writeFile(file, ''); // an editor truncated the file and has not written it yet
+        const reading = watcher.reload(); // a resync reads it now, empty
+        await sleep(100);
+        await writeFile(file, minimalYaml('a', 'nginx:2'));
+        await reading;
+        await sleep(700); // the change event's own load
+        expect(loads.length).toBeGreaterThan(1);
+        expect(loads.every((r) => r.apps.has('a'))).toBe(true);
+        expect(loads.at(-1)!.apps.get('a')!.manifest.spec.image).toBe('nginx:2');
+
+        // Emptied for good: delivered once two reads agree.
+        await writeFile(file, '');
+        await watcher.reload();
+        expect(loads.at(-1)!.apps.has('a')).toBe(false);
+      } finally {
+        await watcher.close();
+      }
+    });
+  });
 });
