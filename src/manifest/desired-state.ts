@@ -102,7 +102,7 @@ export class DesiredState {
   /** The apps applying `result` would remove (a dry run: nothing changes). */
   wouldRemove(result: LoadResult): string[] {
     if (result.fileCount === 0 && !this.allowEmptyPrune) return [];
-    return this.sortOut(result).toRemove;
+    return this.sortOut(result).toRemove.sort();
   }
 
   /** Of the apps held now, which `result` keeps at their last good spec and which it removes. */
