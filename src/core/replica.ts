@@ -7,8 +7,12 @@ export interface Address {
   port: number;
 }
 
-/** starting: not yet passed a check; ready: passed its checks; unhealthy: failed after being ready. */
-export type ReplicaHealth = 'starting' | 'ready' | 'unhealthy';
+/**
+ * starting: not yet passed a check; ready: passes its checks (in rotation); failing: passed before,
+ * fails its checks now (out of rotation, alive: readiness); unhealthy: failed for longer than its
+ * liveness allows (to be replaced).
+ */
+export type ReplicaHealth = 'starting' | 'ready' | 'failing' | 'unhealthy';
 
 /** What the runtime tells about one of our replicas; health and draining are added by the controller. */
 export interface ReplicaFacts {
@@ -36,6 +40,8 @@ export interface ObservedReplica {
   running: boolean;
   createdAtMs: number;
   health: ReplicaHealth;
+  /** Since when it has been ready without a break (set while health is 'ready'; minReadySeconds). */
+  readySinceMs?: number;
   /** Already leaving: out of the upstream, waiting out its drain. Counted nowhere. */
   draining: boolean;
 }

@@ -90,10 +90,16 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
   let routes: RoutesController | undefined;
   const requestRoutes = () => routes?.requestSoon();
 
-  const prober = new HealthProber((change) => {
-    metrics.healthCheck(change.to);
-    controller.healthChanged(change);
-    queue.add(change.target.app);
+  const prober = new HealthProber({
+    onChange: (change) => {
+      metrics.healthCheck(change.to);
+      controller.healthChanged(change);
+      queue.add(change.target.app);
+    },
+    onFailure: (failure) => {
+      controller.probeFailed(failure);
+      queue.add(failure.target.app); // the status shows the replica's last check
+    },
   });
   const drainer = new Drainer({
     runtime,

@@ -135,7 +135,7 @@ export const appManifestSchema = {
           type: 'object',
           additionalProperties: false,
           required: ['httpGet'],
-          description: 'Health probe. A replica gets traffic only after it passes and is replaced after failureThreshold failures in a row; without it, a replica is ready when its first port accepts a connection.',
+          description: 'Health probe, read two ways: readiness (a replica gets traffic only while it passes; failureThreshold failures in a row take it out of rotation, successThreshold passes bring it back) and liveness (a replica that keeps failing for replaceAfterSeconds is replaced). Without it, a replica is ready when its first port accepts a connection.',
           properties: {
             httpGet: {
               type: 'object',
@@ -162,11 +162,15 @@ export const appManifestSchema = {
             },
             failureThreshold: {
               type: 'integer', minimum: 1, maximum: 100, default: 3,
-              description: 'Consecutive failures before a replica is marked unhealthy.',
+              description: 'Consecutive failures before a replica leaves the rotation (readiness); it is not killed for it.',
             },
             successThreshold: {
               type: 'integer', minimum: 1, maximum: 100, default: 1,
-              description: 'Consecutive successes before a replica is marked healthy.',
+              description: 'Consecutive successes before a replica enters (or re-enters) the rotation.',
+            },
+            replaceAfterSeconds: {
+              type: 'integer', minimum: 1, maximum: 3600, default: 30,
+              description: 'Liveness: a replica that passed and then fails its checks without a break for this long is replaced. A busy replica that recovers sooner only leaves the rotation for a while.',
             },
           },
         },
@@ -334,7 +338,11 @@ export const appManifestSchema = {
             },
             progressDeadlineSeconds: {
               type: 'integer', minimum: 5, maximum: 3600, default: 120,
-              description: 'A rollout that makes no progress for this long is marked failed and the old revision keeps serving.',
+              description: 'A rollout that makes no progress for this long (counted from its start, and again from each time more new replicas were available than ever before in it) is marked failed; the old revision keeps serving at full count. The failed revision is not retried until the spec changes.',
+            },
+            minReadySeconds: {
+              type: 'integer', minimum: 0, maximum: 3600,
+              description: 'A new replica must stay ready this long before it retires an old one and counts as progress. Default: health.failureThreshold x health.intervalSeconds (0 without a health block).',
             },
           },
         },

@@ -13,6 +13,11 @@ export interface HealthSpec {
   timeoutSeconds: number;
   failureThreshold: number;
   successThreshold: number;
+  /**
+   * Liveness: a replica that passed its checks and then fails them without a break for this long
+   * is replaced. Until then it is only out of rotation (readiness) and re-enters when it passes.
+   */
+  replaceAfterSeconds: number;
 }
 
 export interface ResourcesSpec {
@@ -70,6 +75,11 @@ export interface IngressSpec {
 export interface RolloutSpec {
   maxSurge: number;
   progressDeadlineSeconds: number;
+  /**
+   * A new replica must stay ready this long before it retires an old one and counts as progress.
+   * Unset: failureThreshold x intervalSeconds of the health block (0 without one).
+   */
+  minReadySeconds?: number;
 }
 
 export interface AppSpec {

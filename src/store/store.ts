@@ -19,6 +19,8 @@ export interface Retention {
 
 export const DEFAULT_RETENTION: Retention = { events: 2_000, scalingHistory: 1_000 };
 const WRITE_DELAY_MS = 100;
+/** How many of an app's newest events a repeat may collapse into. */
+const COLLAPSE_WINDOW = 10;
 
 export interface EventInput {
   app?: string;
@@ -126,16 +128,21 @@ export class Store {
     this.scheduleWrite();
   }
 
-  /** Appends to the audit log; a repeat of the newest event of the same app collapses into it. */
+  /**
+   * Appends to the audit log. A repeat of one of the app's recent events (same type, reason and
+   * message among its last COLLAPSE_WINDOW) collapses into it: its count and time move, and it moves
+   * to the end, so a failing probe of two replicas is two rows with counts, not a flood.
+   */
   addEvent(input: EventInput): EventRecord {
     const now = new Date().toISOString();
     const events = this.db.data.events;
-    const last = [...events].reverse().find((e) => e.app === input.app);
+    const index = this.recentRepeat(input);
     let record: EventRecord;
-    if (last && last.reason === input.reason && last.message === input.message && last.type === input.type) {
-      last.count += 1;
-      last.time = now;
-      record = last;
+    if (index >= 0) {
+      record = events.splice(index, 1)[0]!;
+      record.count += 1;
+      record.time = now;
+      events.push(record);
     } else {
       record = { id: this.db.data.nextEventId++, time: now, firstTime: now, count: 1, ...input };
       events.push(record);
@@ -143,6 +150,19 @@ export class Store {
     }
     this.scheduleWrite();
     return record;
+  }
+
+  /** The index of a recent event of the same app that `input` repeats, or -1. */
+  private recentRepeat(input: EventInput): number {
+    const events = this.db.data.events;
+    let seen = 0;
+    for (let i = events.length - 1; i >= 0 && seen < COLLAPSE_WINDOW; i--) {
+      const e = events[i]!;
+      if (e.app !== input.app) continue;
+      seen += 1;
+      if (e.reason === input.reason && e.message === input.message && e.type === input.type) return i;
+    }
+    return -1;
   }
 
   events(query: EventQuery = {}): EventRecord[] {

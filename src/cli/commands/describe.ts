@@ -43,6 +43,8 @@ export function formatDescription(app: AppStatus, events: EventRecord[], scaling
   field('Replicas', `${app.replicas.desired} desired | ${app.replicas.ready} ready | ${app.replicas.updated} up-to-date`);
   field('Generation', `${app.generation} (observed ${app.observedGeneration})`);
   if (app.containerRevision) field('Container rev', app.containerRevision + (app.haltedRevision ? ` (rollout to ${app.haltedRevision} halted)` : ''));
+  if (app.haltedRevision && app.stable) field('Serving rev', `${app.stable.revision} (${app.stable.spec.image})`);
+  if (app.rollout) field('Rollout', `to ${app.rollout.revision} since ${formatTime(new Date(app.rollout.startedAtMs).toISOString())}, ${app.rollout.available} available at best`);
   if (app.revision) field('Source commit', `${app.revision.commit.slice(0, 12)} ${app.revision.message.split('\n')[0] ?? ''}`);
   field('Created', `${formatTime(app.createdAt)} (${formatAge(app.createdAt, now)} ago)`);
 
@@ -57,8 +59,16 @@ export function formatDescription(app: AppStatus, events: EventRecord[], scaling
   section(
     'Replicas',
     app.instances.length === 0 ? [] : formatTable(
-      ['NAME', 'STATE', 'HEALTH', 'REVISION', 'PORT', 'AGE'],
-      app.instances.map((i) => [i.name, i.state, i.draining ? `${i.health} (draining)` : i.health, i.revision, i.hostPort ? String(i.hostPort) : '-', formatAge(i.startedAt, now)]),
+      ['NAME', 'STATE', 'HEALTH', 'REVISION', 'PORT', 'AGE', 'LAST CHECK'],
+      app.instances.map((i) => [
+        i.name,
+        i.state,
+        i.draining ? `${i.health} (draining)` : i.health,
+        i.revision,
+        i.hostPort ? String(i.hostPort) : '-',
+        formatAge(i.startedAt, now),
+        i.lastProbe ? `${i.lastProbe.detail} (${formatAge(i.lastProbe.at, now)} ago)` : '-',
+      ]),
     ),
     '<none>',
   );

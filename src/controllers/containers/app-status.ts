@@ -51,9 +51,21 @@ export function statusAfterPass(before: AppStatus, outcome: PassOutcome, now = n
   }
 
   const { plan, result, revision, replicas, serving: ready, updated, live } = outcome;
+  const spec = outcome.loaded.manifest.spec;
   status.containerRevision = revision;
   if (result.haltedRevision) status.haltedRevision = result.haltedRevision;
   else if (status.haltedRevision && status.haltedRevision !== revision) delete status.haltedRevision;
+  if (plan.rollout) status.rollout = plan.rollout;
+  else delete status.rollout;
+  if (plan.converged && status.haltedRevision !== revision && replicas > 0) status.stable = { revision, spec };
+  // The autoscaler's count lives only while the app is autoscaled: back in auto mode after manual,
+  // it starts from the count that runs (never from a stale one), and a count lost with the store is
+  // taken from what runs.
+  if (spec.scaling?.policy.mode === 'auto') {
+    if (status.autoscaledReplicas === undefined && spec.state === 'up') status.autoscaledReplicas = replicas;
+  } else {
+    delete status.autoscaledReplicas;
+  }
   status.replicas = { desired: replicas, ready, updated };
   status.instances = outcome.instances;
 

@@ -1,13 +1,13 @@
 import type { Logger } from 'pino';
 import { healthPort, isLive, isServing, trafficPort } from '../../core/readiness.js';
-import type { Address, LiveReplica, ObservedReplica, ReplicaFacts } from '../../core/replica.js';
+import type { Address, LiveReplica, ObservedReplica, ReplicaFacts, ReplicaHealth } from '../../core/replica.js';
 import { stableJson } from '../../core/stable-json.js';
 import { ReconcileError, errorMessage } from '../../errors.js';
 import type { LoadedApp } from '../../manifest/types.js';
 import type { ReconcileResult, Reconciler } from '../../reconcile/reconciler.js';
 import type { AppStatus, InstanceStatus } from '../../store/status-model.js';
 import type { Store } from '../../store/store.js';
-import type { HealthChange, HealthProber } from '../../observe/health-prober.js';
+import type { HealthChange, HealthProber, ProbeFailure } from '../../observe/health-prober.js';
 import type { ContainerRuntime } from '../../runtime/runtime.js';
 import { passEvents, statusAfterPass, type PassOutcome } from './app-status.js';
 import type { ContainerExecutor } from './container-executor.js';
@@ -48,6 +48,14 @@ export interface ContainerControllerDeps {
    */
   isRouted?: (app: string, address: Address | undefined) => boolean;
 }
+
+/** The event of each health flip, by the health it flipped to. */
+const HEALTH_EVENTS: Record<ReplicaHealth, { reason: string; type: 'Normal' | 'Warning'; what: string }> = {
+  ready: { reason: 'ReplicaReady', type: 'Normal', what: 'in rotation' },
+  failing: { reason: 'ReplicaNotReady', type: 'Warning', what: 'out of rotation until it passes again' },
+  unhealthy: { reason: 'ReplicaUnhealthy', type: 'Warning', what: 'replacing it' },
+  starting: { reason: 'ReplicaStarting', type: 'Normal', what: 'waiting for its first pass' },
+};
 
 /**
  * Reconciles one app's containers: observe (runtime + health + drains), plan, execute, record status.
@@ -118,14 +126,15 @@ export class ContainerController implements Reconciler {
   /** A replica's health flipped: recorded as an event, and who receives traffic may change now. */
   healthChanged(change: HealthChange): void {
     const { app, name } = change.target;
-    const ready = change.to === 'ready';
-    this.deps.store.addEvent({
-      app,
-      type: ready ? 'Normal' : 'Warning',
-      reason: ready ? 'ReplicaReady' : 'ReplicaUnhealthy',
-      message: `${name}: ${change.from} -> ${change.to} (${change.detail})`,
-    });
+    const { reason, type, what } = HEALTH_EVENTS[change.to];
+    this.deps.store.addEvent({ app, type, reason, message: `${name}: ${change.from} -> ${change.to} (${change.detail}); ${what}` });
     this.deps.onReplicasChanged?.(app); // in or out of the upstream at once, not at the next pass
+  }
+
+  /** A failed check, reported at once with the probe's result (repeats collapse into a count). */
+  probeFailed(failure: ProbeFailure): void {
+    const { app, name } = failure.target;
+    this.deps.store.addEvent({ app, type: 'Warning', reason: 'ProbeFailed', message: `${name}: health check failed: ${failure.detail}` });
   }
 
   /** The containers last seen for an app (for routes and the status endpoint). */
@@ -153,24 +162,24 @@ export class ContainerController implements Reconciler {
     const spec = loaded.manifest.spec;
     let desiredSet: ReturnType<typeof desiredReplicaSetOf>;
     try {
-      desiredSet = desiredReplicaSetOf(loaded, store.app(app), this.deps.env);
+      desiredSet = desiredReplicaSetOf(loaded, store.app(app), this.deps.env, facts);
     } catch (err) {
       if (!(err instanceof ReconcileError)) throw err;
       this.record(app, { kind: 'stalled', loaded, error: err });
       return {};
     }
-    const { shape, desired: wanted } = desiredSet;
+    const { shapes, desired: wanted } = desiredSet;
     const { revision, replicas } = wanted;
 
     this.syncProbes(app, loaded, facts);
-    const observed = facts.map((f) => observedReplicaOf(f, this.deps.prober.health(f.id), this.deps.drainer.isDraining(f.id)));
+    const observed = facts.map((f) => observedReplicaOf(f, this.deps.prober.health(f.id), this.deps.drainer.isDraining(f.id), this.deps.prober.readySince(f.id)));
     const now = Date.now();
-    this.noteCrashes(app, revision, facts, now);
+    this.noteCrashes(app, wanted.haltedRevision, facts, now);
     const plan = planContainers(wanted, observed, now, this.crashes.get(app));
     const result = await this.deps.executor.execute(plan.actions, {
       instance: this.deps.instance,
       app,
-      shape,
+      shapes,
       drainSeconds: spec.termination.drainSeconds,
       stopTimeoutSeconds: spec.termination.stopTimeoutSeconds,
       labels: this.deps.labels,
@@ -277,10 +286,13 @@ export class ContainerController implements Reconciler {
     );
   }
 
-  /** A replica of the current revision that exited young is a crash: back off before replacing it. */
-  private noteCrashes(app: string, revision: string, facts: ReplicaFacts[], now: number): void {
+  /**
+   * A replica that exited young is a crash: back off before replacing it. Replicas of a halted
+   * revision are not replaced, so their deaths hold nothing back.
+   */
+  private noteCrashes(app: string, haltedRevision: string | undefined, facts: ReplicaFacts[], now: number): void {
     const young = facts.filter(
-      (f) => !f.running && f.revision === revision && !this.deps.drainer.isDraining(f.id) && now - f.createdAtMs < CRASH_WINDOW_MS,
+      (f) => !f.running && f.revision !== haltedRevision && !this.deps.drainer.isDraining(f.id) && now - f.createdAtMs < CRASH_WINDOW_MS,
     );
     if (young.length === 0) return;
     const record = this.crashes.get(app) ?? { failures: 0, lastFailureAtMs: 0 };
@@ -288,6 +300,7 @@ export class ContainerController implements Reconciler {
   }
 
   private instanceOf(f: ReplicaFacts, port: number): InstanceStatus {
+    const probe = this.deps.prober.lastResult(f.id);
     return {
       id: f.id.slice(0, 12),
       name: f.name,
@@ -298,6 +311,7 @@ export class ContainerController implements Reconciler {
       draining: this.deps.drainer.isDraining(f.id),
       hostPort: f.addresses[port]?.port,
       startedAt: new Date(f.createdAtMs).toISOString(),
+      ...(probe && f.running ? { lastProbe: { ok: probe.ok, detail: probe.detail, at: new Date(probe.atMs).toISOString() } } : {}),
     };
   }
 }

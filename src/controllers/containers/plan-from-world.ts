@@ -103,15 +103,16 @@ async function planApp(
 ): Promise<AppPlan> {
   let desired: DesiredReplicaSet;
   try {
-    desired = desiredReplicaSetOf(loaded, stored, input.env).desired;
+    desired = desiredReplicaSetOf(loaded, stored, input.env, facts).desired;
   } catch (err) {
     if (!(err instanceof ReconcileError)) throw err;
-    const replicas = desiredReplicaCount(loaded.manifest.spec, stored?.autoscaledReplicas);
+    const replicas = desiredReplicaCount(loaded.manifest.spec, stored?.autoscaledReplicas, facts);
     return { app, desiredReplicas: replicas, actions: [], converged: false, stalled: err.message };
   }
   const { revision, replicas } = desired;
-  // Drains live in the daemon's memory; a plan cannot see them.
-  const observed = await Promise.all(facts.map(async (f) => observedReplicaOf(f, f.running ? await input.probe(f, loaded) : 'starting', false)));
+  // Drains live in the daemon's memory; a plan cannot see them. A replica that passes its one probe
+  // is taken as ready since it started (the daemon's prober knows better).
+  const observed = await Promise.all(facts.map(async (f) => observedReplicaOf(f, f.running ? await input.probe(f, loaded) : 'starting', false, f.createdAtMs)));
   const plan = planContainers(desired, observed, input.now);
   return { app, revision, desiredReplicas: replicas, actions: plan.actions, converged: plan.converged };
 }

@@ -1,7 +1,7 @@
 // The one definition of "ready" and "serving", used by the autoscaler, the routes controller, the
 // status and `autoserve plan`.
 import { describe, expect, it } from 'vitest';
-import { healthPort, isLive, isReady, isServing, servingAddresses, trafficPort } from '../../../src/core/readiness.js';
+import { healthPort, isFailing, isLive, isReady, isServing, readinessCounts, servingAddresses, trafficPort } from '../../../src/core/readiness.js';
 import type { LiveReplica, ReplicaHealth } from '../../../src/core/replica.js';
 
 function replica(over: Partial<LiveReplica> = {}): LiveReplica {
@@ -29,7 +29,8 @@ describe('readiness', () => {
   const rows: { name: string; running: boolean; health: ReplicaHealth; draining: boolean; live: boolean; ready: boolean }[] = [
     { name: 'running, passed its checks', running: true, health: 'ready', draining: false, live: true, ready: true },
     { name: 'running, not checked yet', running: true, health: 'starting', draining: false, live: true, ready: false },
-    { name: 'running, failed after being ready', running: true, health: 'unhealthy', draining: false, live: true, ready: false },
+    { name: 'running, failing its checks after being ready (out of rotation, alive)', running: true, health: 'failing', draining: false, live: true, ready: false },
+    { name: 'running, failed for longer than its liveness allows', running: true, health: 'unhealthy', draining: false, live: true, ready: false },
     { name: 'ready but draining (leaving)', running: true, health: 'ready', draining: true, live: false, ready: false },
     { name: 'exited (health is stale)', running: false, health: 'ready', draining: false, live: false, ready: false },
   ];
@@ -65,5 +66,19 @@ describe('readiness', () => {
       { host: '127.0.0.1', port: 2 },
       { host: '127.0.0.1', port: 3 },
     ]);
+  });
+
+  it('readinessCounts: live replicas by readiness; failing (busy or sick, still alive) is the saturation signal', () => {
+    const replicas = [
+      replica({ health: 'ready' }),
+      replica({ health: 'ready', draining: true }),
+      replica({ health: 'starting' }),
+      replica({ health: 'failing' }),
+      replica({ health: 'failing', running: false }),
+      replica({ health: 'unhealthy' }),
+    ];
+    expect(readinessCounts(replicas)).toEqual({ live: 4, ready: 1, starting: 1, failing: 1 });
+    expect(isFailing(replica({ health: 'failing' }))).toBe(true);
+    expect(isFailing(replica({ health: 'failing', draining: true }))).toBe(false);
   });
 });

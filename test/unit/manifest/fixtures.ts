@@ -27,6 +27,7 @@ spec:
     timeoutSeconds: 2
     failureThreshold: 3
     successThreshold: 1
+    replaceAfterSeconds: 30
   resources:
     cpu: 0.5
     memory: 512Mi
@@ -66,6 +67,7 @@ spec:
   rollout:
     maxSurge: 1
     progressDeadlineSeconds: 120
+    minReadySeconds: 6
   state: up
 `;
 

@@ -44,7 +44,7 @@ describe('validateManifest', () => {
       d.spec.ingress = { host: 'a.example.com' };
     }));
     expect(m.spec.health).toEqual({
-      httpGet: { path: '/healthz', port: 80 }, intervalSeconds: 5, timeoutSeconds: 2, failureThreshold: 3, successThreshold: 1,
+      httpGet: { path: '/healthz', port: 80 }, intervalSeconds: 5, timeoutSeconds: 2, failureThreshold: 3, successThreshold: 1, replaceAfterSeconds: 30,
     });
     expect(m.spec.scaling).toEqual({
       minReplicas: 1, maxReplicas: 10,

@@ -44,6 +44,23 @@ describe('Store', () => {
     expect(web[0]!.count).toBe(6);
   });
 
+  it('collapses a repeat of any of the app\'s recent events, and moves it to the end', async () => {
+    const store = await Store.open(path, logger);
+    const failed = (replica: string) => ({ app: 'web', type: 'Warning' as const, reason: 'ProbeFailed', message: `${replica}: health check failed: GET /healthz -> 404` });
+    for (let i = 0; i < 3; i++) {
+      store.addEvent(failed('web-0'));
+      store.addEvent(failed('web-1'));
+    }
+    store.addEvent({ app: 'web', type: 'Normal', reason: 'Created', message: 'x' });
+    store.addEvent(failed('web-0'));
+    const web = store.events({ app: 'web' });
+    expect(web.map((e) => [e.message.slice(0, 5), e.count])).toEqual([['web-1', 3], ['x', 1], ['web-0', 4]]);
+    // Beyond the window it is a new row.
+    for (let i = 0; i < 10; i++) store.addEvent({ app: 'web', type: 'Normal', reason: 'Tick', message: `n${i}` });
+    store.addEvent(failed('web-1'));
+    expect(store.events({ app: 'web' }).at(-1)).toMatchObject({ count: 1 });
+  });
+
   it('bounds events and scaling history by the retention setting', async () => {
     const store = await Store.open(path, logger, { events: 10, scalingHistory: 3 });
     for (let i = 0; i < 25; i++) store.addEvent({ app: 'web', type: 'Normal', reason: 'Tick', message: `n${i}` });
