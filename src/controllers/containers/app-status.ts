@@ -10,15 +10,26 @@ import type { EventInput } from '../../store/store.js';
 import type { ExecuteResult } from './container-executor.js';
 import type { ContainerPlan } from './plan-containers.js';
 
+/** What a pass saw of the app's replicas. */
+export interface ObservedCounts {
+  instances: InstanceStatus[];
+  /** Replicas running and not draining (core/readiness isLive). */
+  live: number;
+  /** Of those, serving (core/readiness isServing). */
+  serving: number;
+  /** Of those, on the desired revision (0 when it is not known: a stalled pass). */
+  updated: number;
+}
+
 /** What one pass saw and did. */
 export type PassOutcome =
-  | {
+  | ({
       kind: 'stalled';
       loaded: LoadedApp;
       /** Why nothing can be planned until the input changes (e.g. a missing env value). */
       error: ReconcileError;
-    }
-  | {
+    } & ObservedCounts)
+  | ({
       kind: 'executed';
       loaded: LoadedApp;
       revision: string;
@@ -26,16 +37,9 @@ export type PassOutcome =
       replicas: number;
       plan: ContainerPlan;
       result: ExecuteResult;
-      instances: InstanceStatus[];
-      /** Replicas running and not draining (core/readiness isLive). */
-      live: number;
-      /** Of those, serving (core/readiness isServing). */
-      serving: number;
-      /** Of those, on the desired revision. */
-      updated: number;
       /** Replicas were changed outside AutoServe since the app last converged. */
       drift?: { created: number; removed: number };
-    };
+    } & ObservedCounts);
 
 /** The status after the pass. `before` is not changed. */
 export function statusAfterPass(before: AppStatus, outcome: PassOutcome, now = new Date()): AppStatus {
@@ -43,10 +47,13 @@ export function statusAfterPass(before: AppStatus, outcome: PassOutcome, now = n
   adoptSpec(status, outcome.loaded);
   status.observedGeneration = status.generation;
   if (outcome.kind === 'stalled') {
-    const { error } = outcome;
+    // Nothing is planned, nothing is touched: what runs keeps serving, and the status says so.
+    const { error, serving, instances } = outcome;
     setCondition(status.conditions, { type: error.reason, status: 'True', reason: error.reason, message: error.message }, now);
-    setCondition(status.conditions, { type: 'Ready', status: 'False', reason: error.reason, message: error.message }, now);
-    status.phase = 'Failed';
+    setCondition(status.conditions, { type: 'Ready', status: 'False', reason: error.reason, message: `${error.message}; ${serving} replica(s) of the last good revision still serve` }, now);
+    status.replicas = { desired: status.replicas.desired, ready: serving, updated: 0 };
+    status.instances = instances;
+    status.phase = serving > 0 ? 'Degraded' : 'Failed';
     return status;
   }
 

@@ -9,7 +9,7 @@ import type { AppStatus, InstanceStatus } from '../../store/status-model.js';
 import type { Store } from '../../store/store.js';
 import type { HealthChange, HealthProber, ProbeFailure } from '../../observe/health-prober.js';
 import type { ContainerRuntime } from '../../runtime/runtime.js';
-import { passEvents, statusAfterPass, type PassOutcome } from './app-status.js';
+import { passEvents, statusAfterPass, type ObservedCounts, type PassOutcome } from './app-status.js';
 import type { ContainerExecutor } from './container-executor.js';
 import type { Drainer } from './drainer.js';
 import { planContainers, type ContainerPlan, type CrashRecord } from './plan-containers.js';
@@ -160,18 +160,20 @@ export class ContainerController implements Reconciler {
     }
 
     const spec = loaded.manifest.spec;
+    // Probed whatever happens next: replicas of a stalled app keep serving, also after a restart.
+    this.syncProbes(app, loaded, facts);
     let desiredSet: ReturnType<typeof desiredReplicaSetOf>;
     try {
       desiredSet = desiredReplicaSetOf(loaded, store.app(app), this.deps.env, facts);
     } catch (err) {
       if (!(err instanceof ReconcileError)) throw err;
-      this.record(app, { kind: 'stalled', loaded, error: err });
+      this.record(app, { kind: 'stalled', loaded, error: err, ...this.counts(app, spec, facts) });
+      this.deps.onReplicasChanged?.(app);
       return {};
     }
     const { shapes, desired: wanted } = desiredSet;
     const { revision, replicas } = wanted;
 
-    this.syncProbes(app, loaded, facts);
     const observed = facts.map((f) => observedReplicaOf(f, this.deps.prober.health(f.id), this.deps.drainer.isDraining(f.id), this.deps.prober.readySince(f.id)));
     const now = Date.now();
     this.noteCrashes(app, wanted.haltedRevision, facts, now);
@@ -190,10 +192,6 @@ export class ContainerController implements Reconciler {
       this.deps.onReplicasChanged?.(app);
     }
 
-    const live = observed.filter(isLive);
-    const port = trafficPort(spec);
-    const factsById = new Map(facts.map((f) => [f.id, f]));
-    const routed = (r: ObservedReplica) => this.deps.isRouted?.(app, factsById.get(r.id)!.addresses[port]);
     this.record(app, {
       kind: 'executed',
       loaded,
@@ -201,10 +199,7 @@ export class ContainerController implements Reconciler {
       replicas,
       plan,
       result,
-      instances: facts.map((f) => this.instanceOf(f, port)), // after the actions: drains just begun show
-      live: live.length,
-      serving: live.filter((r) => isServing(r, routed(r))).length,
-      updated: live.filter((r) => r.revision === revision).length,
+      ...this.counts(app, spec, facts, revision), // after the actions: drains just begun show
       drift: this.drift(app, `${stableJson(spec)}/${replicas}/${revision}`, plan),
     });
     log.debug({ actions: plan.actions.length, converged: plan.converged, durationMs: Date.now() - started }, 'reconciled');
@@ -273,6 +268,20 @@ export class ContainerController implements Reconciler {
     const { store } = this.deps;
     store.updateApp(app, (status) => replaceContents(status, statusAfterPass(status, outcome)));
     for (const event of passEvents(app, outcome)) store.addEvent(event);
+  }
+
+  /** What a pass saw, for the status: each replica, and how many are live, serving, up to date. */
+  private counts(app: string, spec: LoadedApp['manifest']['spec'], facts: ReplicaFacts[], revision?: string): ObservedCounts {
+    const port = trafficPort(spec);
+    const live = facts
+      .map((f) => ({ f, r: { running: f.running, health: this.deps.prober.health(f.id), draining: this.deps.drainer.isDraining(f.id) } }))
+      .filter(({ r }) => isLive(r));
+    return {
+      instances: facts.map((f) => this.instanceOf(f, port)),
+      live: live.length,
+      serving: live.filter(({ f, r }) => isServing(r, this.deps.isRouted?.(app, f.addresses[port]))).length,
+      updated: live.filter(({ f }) => f.revision === revision).length,
+    };
   }
 
   private syncProbes(app: string, loaded: LoadedApp, facts: ReplicaFacts[]): void {
