@@ -1,4 +1,4 @@
-import { mkdir, rename } from 'node:fs/promises';
+import { copyFile, link, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Low } from 'lowdb';
 import { JSONFile } from 'lowdb/node';
@@ -43,35 +43,53 @@ export interface EventQuery {
 export class Store {
   private writeTimer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
+  /** Whether the file at `path` is a good store (read back, or written by us): only that one is kept as the previous copy. */
+  private fileGood: boolean;
 
   private constructor(
     private readonly db: Low<StoreData>,
+    private readonly path: string,
     private readonly retention: Retention,
     private readonly logger: Logger,
-  ) {}
+    fileGood: boolean,
+  ) {
+    this.fileGood = fileGood;
+  }
 
-  /** Opens (or creates) the store. A corrupt file is moved aside and the store starts empty. */
+  /**
+   * Opens (or creates) the store. A file that cannot be parsed is moved aside and the previous good
+   * copy (`<path>.prev`, kept on each write) takes its place, with a StoreRecovered event; only when
+   * that one is unreadable too does the store start empty (StoreCorrupt): status is then rebuilt
+   * from the runtime (controllers adopt what runs; see docs/operations.md, failure modes).
+   */
   static async open(path: string, logger: Logger, retention: Retention = DEFAULT_RETENTION): Promise<Store> {
     await mkdir(dirname(path), { recursive: true });
     const db = new Low<StoreData>(new JSONFile<StoreData>(path), emptyStoreData());
-    let movedAside: string | undefined;
-    try {
-      await db.read();
-      if (!isStoreData(db.data)) throw new SyntaxError('not an AutoServe store');
-    } catch (err) {
-      // Unreadable content is moved aside; an I/O error (permissions, disk) is not ours to discard.
-      if (!(err instanceof SyntaxError)) throw err;
-      movedAside = `${path}.corrupt-${Date.now()}`;
-      await rename(path, movedAside).catch(() => undefined);
-      db.data = emptyStoreData();
-      logger.warn({ path, movedAside, err: String(err) }, 'store file unreadable; moved aside, rebuilding from Docker');
-    }
-    const store = new Store(db, retention, logger);
-    if (movedAside) {
+    const main = await readStore(db);
+    if (main === 'ok') return new Store(db, path, retention, logger, true);
+
+    const movedAside = `${path}.corrupt-${Date.now()}`;
+    await rename(path, movedAside).catch(() => undefined);
+    const previousFile = await stat(previousCopyPath(path)).catch(() => undefined);
+    const previous = new Low<StoreData>(new JSONFile<StoreData>(previousCopyPath(path)), emptyStoreData());
+    const recovered = previousFile !== undefined && (await readStore(previous).catch(() => 'unreadable' as const)) === 'ok';
+    db.data = recovered ? previous.data : emptyStoreData();
+    const store = new Store(db, path, retention, logger, false);
+    if (recovered) {
+      const written = previousFile.mtime.toISOString();
+      logger.warn({ path, movedAside }, 'store file unreadable; moved aside, recovered from the previous copy');
+      store.addEvent({
+        type: 'Warning',
+        reason: 'StoreRecovered',
+        message: `state file was unreadable and was moved to ${movedAside}; recovered from the previous copy (written ${written})`,
+      });
+      await store.flush(); // the main file is good again at once
+    } else {
+      logger.warn({ path, movedAside }, 'store file and its previous copy unreadable; moved aside, rebuilding from Docker');
       store.addEvent({
         type: 'Warning',
         reason: 'StoreCorrupt',
-        message: `state file was unreadable and was moved to ${movedAside}; status is rebuilt from Docker`,
+        message: `state file and its previous copy were unreadable; the file was moved to ${movedAside}; status is rebuilt from Docker (running replicas are adopted as they are)`,
       });
     }
     return store;
@@ -196,9 +214,30 @@ export class Store {
   private write(): Promise<void> {
     // Chained so two writes never overlap; each writes the latest data.
     this.writing = this.writing
+      .then(() => this.keepPreviousCopy())
       .then(() => this.db.write())
+      .then(() => void (this.fileGood = true))
       .catch((err: unknown) => this.logger.error({ err: String(err) }, 'store write failed; the next change retries'));
     return this.writing;
+  }
+
+  /**
+   * Before the file is replaced, the good one becomes `<path>.prev`: a hard link under a temp name,
+   * renamed over the old copy (no copy of the data, never a moment without a previous copy). A
+   * file system without hard links gets a plain copy.
+   */
+  private async keepPreviousCopy(): Promise<void> {
+    if (!this.fileGood) return;
+    const previous = previousCopyPath(this.path);
+    const temp = `${previous}.tmp`;
+    try {
+      await rm(temp, { force: true });
+      await link(this.path, temp).catch(() => copyFile(this.path, temp));
+      await rename(temp, previous);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return; // no file yet: nothing to keep
+      this.logger.warn({ err: String(err) }, 'could not keep the previous copy of the store');
+    }
   }
 
   /** Writes now whatever is pending (shutdown). */
@@ -209,6 +248,23 @@ export class Store {
     }
     await this.write();
   }
+}
+
+/** Where the previous good copy of a store file is kept. */
+export function previousCopyPath(path: string): string {
+  return `${path}.prev`;
+}
+
+/** Reads a store file: ok (a missing file reads as an empty store), or unreadable content. I/O errors throw. */
+async function readStore(db: Low<StoreData>): Promise<'ok' | 'unreadable'> {
+  try {
+    await db.read();
+  } catch (err) {
+    // Unreadable content; an I/O error (permissions, disk) is not ours to discard.
+    if (err instanceof SyntaxError) return 'unreadable';
+    throw err;
+  }
+  return isStoreData(db.data) ? 'ok' : 'unreadable';
 }
 
 function isStoreData(value: unknown): value is StoreData {

@@ -37,6 +37,8 @@ export type PassOutcome =
       replicas: number;
       plan: ContainerPlan;
       result: ExecuteResult;
+      /** The revision whose rollout is halted after this pass, if any. */
+      halted?: string;
       /** Replicas were changed outside AutoServe since the app last converged. */
       drift?: { created: number; removed: number };
     } & ObservedCounts);
@@ -60,8 +62,9 @@ export function statusAfterPass(before: AppStatus, outcome: PassOutcome, now = n
   const { plan, result, revision, replicas, serving: ready, updated, live } = outcome;
   const spec = outcome.loaded.manifest.spec;
   status.containerRevision = revision;
-  if (result.haltedRevision) status.haltedRevision = result.haltedRevision;
-  else if (status.haltedRevision && status.haltedRevision !== revision) delete status.haltedRevision;
+  const haltedNow = result.haltedRevision ?? outcome.halted ?? (status.haltedRevision === revision ? revision : undefined);
+  if (haltedNow) status.haltedRevision = haltedNow;
+  else delete status.haltedRevision;
   if (plan.rollout) status.rollout = plan.rollout;
   else delete status.rollout;
   if (plan.converged && status.haltedRevision !== revision && replicas > 0) status.stable = { revision, spec };

@@ -12,6 +12,7 @@ import type { ContainerRuntime } from '../../runtime/runtime.js';
 import { passEvents, statusAfterPass, type ObservedCounts, type PassOutcome } from './app-status.js';
 import type { ContainerExecutor } from './container-executor.js';
 import type { Drainer } from './drainer.js';
+import { splitHaltMarkers, syncHaltMarker, withMarkedHalt } from './halt-marker.js';
 import { planContainers, type ContainerPlan, type CrashRecord } from './plan-containers.js';
 import { desiredReplicaSetOf, observedReplicaOf } from './replica-sets.js';
 
@@ -27,7 +28,7 @@ export interface DesiredSource {
 }
 
 export interface ContainerControllerDeps {
-  runtime: Pick<ContainerRuntime, 'list' | 'remove'>;
+  runtime: Pick<ContainerRuntime, 'list' | 'remove' | 'create'>;
   store: Store;
   desired: DesiredSource;
   prober: HealthProber;
@@ -151,12 +152,13 @@ export class ContainerController implements Reconciler {
     const { store, desired, logger } = this.deps;
     const started = Date.now();
     const log = logger.child({ controller: 'containers', app });
-    const facts = await this.observe(app, signal);
+    const listed = await this.observe(app, signal);
+    const { replicas: facts, markers } = splitHaltMarkers(listed);
     this.observed.set(app, facts);
     const loaded = desired.get(app);
     if (!loaded) {
       if (!desired.mayPrune(app)) return {};
-      return this.reconcileRemoved(app, facts, log);
+      return this.reconcileRemoved(app, listed, log);
     }
 
     const spec = loaded.manifest.spec;
@@ -164,7 +166,7 @@ export class ContainerController implements Reconciler {
     this.syncProbes(app, loaded, facts);
     let desiredSet: ReturnType<typeof desiredReplicaSetOf>;
     try {
-      desiredSet = desiredReplicaSetOf(loaded, store.app(app), this.deps.env, facts);
+      desiredSet = desiredReplicaSetOf(loaded, withMarkedHalt(store.app(app), markers), this.deps.env, facts);
     } catch (err) {
       if (!(err instanceof ReconcileError)) throw err;
       this.record(app, { kind: 'stalled', loaded, error: err, ...this.counts(app, spec, facts) });
@@ -187,6 +189,9 @@ export class ContainerController implements Reconciler {
       labels: this.deps.labels,
     }, signal);
     if (plan.converged) this.crashes.delete(app);
+    const halted = result.haltedRevision ?? wanted.haltedRevision;
+    const markerErrors = await syncHaltMarker(this.deps.runtime, markers, halted, { instance: this.deps.instance, app, image: shapes.get(revision)!.image, labels: this.deps.labels });
+    for (const err of markerErrors) log.warn({ err: errorMessage(err) }, 'could not record the halted rollout in the runtime (the store still holds it)');
     if (plan.actions.length > 0) {
       this.invalidate();
       this.deps.onReplicasChanged?.(app);
@@ -199,6 +204,7 @@ export class ContainerController implements Reconciler {
       replicas,
       plan,
       result,
+      halted,
       ...this.counts(app, spec, facts, revision), // after the actions: drains just begun show
       drift: this.drift(app, `${stableJson(spec)}/${replicas}/${revision}`, plan),
     });

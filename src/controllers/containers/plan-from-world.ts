@@ -18,6 +18,7 @@ import { lastGoodApps } from '../../store/last-good-apps.js';
 import type { AppStatus, StoreData } from '../../store/status-model.js';
 import { desiredReplicaCount } from './desired-replicas.js';
 import { planContainers, type ContainerAction, type DesiredReplicaSet } from './plan-containers.js';
+import { splitHaltMarkers, withMarkedHalt } from './halt-marker.js';
 import { desiredReplicaSetOf, observedReplicaOf } from './replica-sets.js';
 
 export interface PlanFromWorldInput {
@@ -97,13 +98,15 @@ export async function planFromWorld(input: PlanFromWorldInput): Promise<WorldPla
 async function planApp(
   app: string,
   loaded: LoadedApp,
-  facts: ReplicaFacts[],
+  listed: ReplicaFacts[],
   stored: AppStatus | undefined,
   input: PlanFromWorldInput & { now: number; probe: NonNullable<PlanFromWorldInput['probe']> },
 ): Promise<AppPlan> {
   let desired: DesiredReplicaSet;
+  const split = splitHaltMarkers(listed);
+  const facts = split.replicas;
   try {
-    desired = desiredReplicaSetOf(loaded, stored, input.env, facts).desired;
+    desired = desiredReplicaSetOf(loaded, withMarkedHalt(stored, split.markers), input.env, facts).desired;
   } catch (err) {
     if (!(err instanceof ReconcileError)) throw err;
     const replicas = desiredReplicaCount(loaded.manifest.spec, stored?.autoscaledReplicas, facts);

@@ -94,6 +94,50 @@ describe('Store', () => {
     const store = await Store.open(path, logger);
     expect(store.events()[0]?.reason).toBe('StoreCorrupt');
   });
+
+  it('keeps the previous good copy on each write and recovers from it when the file is corrupt or truncated', async () => {
+    const first = await Store.open(path, logger);
+    first.updateApp('web', (s) => void (s.haltedRevision = 'r2'));
+    await first.flush();
+    first.updateApp('web', (s) => void (s.autoscaledReplicas = 6));
+    await first.flush();
+    // The previous copy is the file as it was before the last write.
+    const previous = JSON.parse(await readFile(`${path}.prev`, 'utf8')) as { apps: Record<string, { haltedRevision?: string; autoscaledReplicas?: number }> };
+    expect(previous.apps.web).toMatchObject({ haltedRevision: 'r2' });
+    expect(previous.apps.web?.autoscaledReplicas).toBeUndefined();
+
+    for (const broken of ['', '{"version": 1, "apps": {"web": {']) {
+      await writeFile(path, broken); // a torn write, or a file cut short
+      const store = await Store.open(path, logger);
+      expect(store.app('web')).toMatchObject({ haltedRevision: 'r2' });
+      expect(store.events().at(-1)).toMatchObject({ type: 'Warning', reason: 'StoreRecovered' });
+      expect(store.events().at(-1)!.message).toMatch(/moved to .*corrupt-.*recovered from the previous copy/);
+      // The main file is valid again at once.
+      expect(JSON.parse(await readFile(path, 'utf8'))).toMatchObject({ version: 1 });
+    }
+  });
+
+  it('rebuilds empty only when the previous copy is unreadable too', async () => {
+    await writeFile(path, 'garbage');
+    await writeFile(`${path}.prev`, '{"version": 1, ');
+    const store = await Store.open(path, logger);
+    expect(store.apps()).toEqual([]);
+    expect(store.events().map((e) => e.reason)).toEqual(['StoreCorrupt']);
+    expect(store.events()[0]!.message).toMatch(/its previous copy were unreadable/);
+  });
+
+  it('a corrupt file never becomes the previous copy', async () => {
+    const first = await Store.open(path, logger);
+    first.updateApp('web', (s) => void (s.autoscaledReplicas = 3));
+    await first.flush();
+    await first.flush(); // now .prev holds the good file
+    await writeFile(path, 'garbage');
+    const store = await Store.open(path, logger); // recovers, and writes
+    store.updateApp('web', (s) => void (s.autoscaledReplicas = 4));
+    await store.flush();
+    const previous = JSON.parse(await readFile(`${path}.prev`, 'utf8')) as { version: number };
+    expect(previous.version).toBe(1);
+  });
 });
 
 describe('setCondition', () => {
