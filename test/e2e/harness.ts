@@ -8,6 +8,7 @@ import { startDaemon, type Daemon } from '../../src/daemon/daemon.js';
 import { resolveOptions, type DaemonOptions } from '../../src/daemon/options.js';
 import type { ReplicaFacts } from '../../src/core/replica.js';
 import { DockerRuntime } from '../../src/runtime/docker/docker-runtime.js';
+import { splitHaltMarkers } from '../../src/controllers/containers/halt-marker.js';
 import { createDockerTestEnv, type DockerTestEnv } from '../support/docker-test-env.js';
 import { freePort } from '../support/free-port.js';
 import { NginxProcess } from '../../src/controllers/routes/nginx-process.js';
@@ -27,8 +28,11 @@ export interface TestDaemon {
   stateDir: string;
   writeManifest(file: string, text: string): Promise<void>;
   removeManifest(file: string): Promise<void>;
+  /** The app's replicas (not the marker of a halted rollout). */
   containers(app: string): Promise<ReplicaFacts[]>;
   running(app: string): Promise<ReplicaFacts[]>;
+  /** The never-started containers that record a halted rollout in the runtime. */
+  haltMarkers(app: string): Promise<ReplicaFacts[]>;
   /** Stops the daemon only (containers stay), like a controller restart. */
   stop(): Promise<void>;
   /** Starts a fresh daemon on the same dirs and instance. */
@@ -72,8 +76,9 @@ export async function startTestDaemon(
     stateDir,
     writeManifest: (file, text) => writeFile(join(manifestsDir, file), text),
     removeManifest: (file) => unlink(join(manifestsDir, file)),
-    containers: (app) => runtime.list({ instance: options.instance, app }),
-    running: async (app) => (await runtime.list({ instance: options.instance, app })).filter((c) => c.running),
+    containers: async (app) => splitHaltMarkers(await runtime.list({ instance: options.instance, app })).replicas,
+    running: async (app) => splitHaltMarkers(await runtime.list({ instance: options.instance, app })).replicas.filter((c) => c.running),
+    haltMarkers: async (app) => splitHaltMarkers(await runtime.list({ instance: options.instance, app })).markers,
     async stop() {
       if (!stopped) await daemon.stop();
       stopped = true;
