@@ -64,8 +64,8 @@ interface ProbeState {
   failures: number;
   /** When the current run of failures began. */
   failingSinceMs?: number;
-  /** When the replica last turned ready (it has been ready since, while health is 'ready'). */
-  readySinceMs?: number;
+  /** When the current run of passed checks began (undefined after a failed one). */
+  passingSinceMs?: number;
   firstProbeAtMs?: number;
   lastReportAtMs?: number;
   last?: ProbeResult;
@@ -94,10 +94,14 @@ export class HealthProber {
     return this.states.get(id)?.health ?? 'starting';
   }
 
-  /** Since when the replica has been ready without a break (undefined unless it is ready). */
+  /**
+   * Since when the replica has been ready and passed every check (undefined unless it is ready and
+   * its last check passed): a failed check below failureThreshold keeps it in rotation, but breaks
+   * this run, so a replica that flaps never counts as available (rollout.minReadySeconds).
+   */
   readySince(id: string): number | undefined {
     const state = this.states.get(id);
-    return state?.health === 'ready' ? state.readySinceMs : undefined;
+    return state?.health === 'ready' ? state.passingSinceMs : undefined;
   }
 
   /** Whether this replica has been probed at least once (its health is known, not assumed). */
@@ -148,9 +152,9 @@ export class HealthProber {
     const now = this.clock();
     state.firstProbeAtMs ??= now;
     state.last = { ok: result.ok, detail: result.detail, atMs: now };
+    state.passingSinceMs = result.ok ? (state.passingSinceMs ?? now) : undefined;
     const before = state.health;
     state.health = nextHealth(state, result.ok, now, thresholdsOf(target.health));
-    if (state.health === 'ready' && before !== 'ready') state.readySinceMs = now;
     if (state.health !== before) this.handlers.onChange({ target, from: before, to: state.health, detail: result.detail });
     if (!result.ok) this.reportFailure(state, now);
     if (state.health === 'unhealthy') return;
