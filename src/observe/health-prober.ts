@@ -59,6 +59,8 @@ export const DEFAULT_REPLACE_AFTER_SECONDS = 30;
 
 interface ProbeState {
   target: ProbeTarget;
+  /** When probing began. */
+  sinceMs: number;
   health: ReplicaHealth;
   successes: number;
   failures: number;
@@ -109,6 +111,15 @@ export class HealthProber {
     return this.states.get(id)?.last !== undefined;
   }
 
+  /**
+   * Whether this replica is probed but its first check has not answered yet, for at most `maxMs`
+   * since probing began: until then "starting" may only mean "not known yet".
+   */
+  awaitingFirstResult(id: string, maxMs: number): boolean {
+    const state = this.states.get(id);
+    return !!state && state.last === undefined && this.clock() - state.sinceMs < maxMs;
+  }
+
   /** The replica's last check, if it had one. */
   lastResult(id: string): ProbeResult | undefined {
     return this.states.get(id)?.last;
@@ -124,7 +135,7 @@ export class HealthProber {
       const existing = this.states.get(target.id);
       if (existing && sameAddress(existing.target.address, target.address) && sameHealth(existing.target.health, target.health)) continue;
       if (existing) this.forget(target.id);
-      const state: ProbeState = { target, health: 'starting', successes: 0, failures: 0 };
+      const state: ProbeState = { target, sinceMs: this.clock(), health: 'starting', successes: 0, failures: 0 };
       this.states.set(target.id, state);
       this.schedule(state, 0);
     }

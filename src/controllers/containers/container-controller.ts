@@ -18,6 +18,8 @@ import { desiredReplicaSetOf, observedReplicaOf } from './replica-sets.js';
 
 /** How long a whole-host listing taken at resync may stand in for each app's own listing. */
 const SNAPSHOT_TTL_MS = 1_000;
+/** How long a pass waits for a replica's first health check before planning without it. */
+const FIRST_CHECK_WAIT_MS = 3_000;
 /** A replica that dies sooner than this after creation counts toward crash-loop backoff. */
 const CRASH_WINDOW_MS = 30_000;
 
@@ -175,6 +177,9 @@ export class ContainerController implements Reconciler {
     }
     const { shapes, desired: wanted } = desiredSet;
     const { revision, replicas } = wanted;
+    // Adopted after a restart, or just created: a replica whose first check has not answered is
+    // not known to be "starting". Plan once it is (bounded: a check that hangs counts as failed).
+    if (facts.some((f) => f.running && this.deps.prober.awaitingFirstResult(f.id, FIRST_CHECK_WAIT_MS))) return { requeueAfterMs: 100 };
 
     const observed = facts.map((f) => observedReplicaOf(f, this.deps.prober.health(f.id), this.deps.drainer.isDraining(f.id), this.deps.prober.readySince(f.id)));
     const now = Date.now();

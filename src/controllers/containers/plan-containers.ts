@@ -172,11 +172,11 @@ export function planContainers(
     // Surge: never more than wanted + maxSurge live replicas, never more than wanted new ones.
     const room = Math.min(wanted - current.length, wanted + desired.maxSurge - (current.length + old.length));
     heldBack = create(room, `roll out revision ${desired.revision}`);
-    for (const r of old.filter((r) => r.health === 'starting')) actions.push(remove(r, 'outdated revision, not ready'));
-    // Old replicas out of rotation (failing) go once `wanted` serve without them; a ready old one
+    // Old replicas out of rotation (starting or failing: it may only be that their first check is
+    // still to come, or that they are busy) go once `wanted` serve without them; a ready old one
     // goes only when enough new ones are available to keep `wanted` serving.
     const serving = availableNow + ready(old).length;
-    if (serving >= wanted) for (const r of old.filter((r) => r.health === 'failing')) actions.push(remove(r, `replaced by revision ${desired.revision}`));
+    if (serving >= wanted) for (const r of old.filter((r) => !isReady(r))) actions.push(remove(r, `outdated revision, not ready`));
     const retirable = ready(old).sort(removalOrder);
     for (const r of retirable.slice(0, Math.max(0, serving - wanted))) actions.push(remove(r, `replaced by revision ${desired.revision}`));
   }

@@ -186,6 +186,14 @@ describe('planContainers: rollouts are per rollout, gated by minReadySeconds', (
     expect(plan.actions[0]).toMatchObject({ kind: 'haltRollout' });
   });
 
+  it('old replicas not ready (starting: adopted after a restart, their first check still to come) stay until new ones serve', () => {
+    const adopted = [0, 1].map((slot) => replica({ id: `o${slot}`, name: `o${slot}`, revision: 'old', slot, health: 'starting' }));
+    const plan = planContainers(desired({ replicas: 2 }), adopted, NOW);
+    expect(summary(plan.actions)).toEqual(['create:new:2']);
+    const covered = planContainers(desired({ replicas: 2 }), [...adopted, replica({ id: 'n2', name: 'n2', slot: 2 }), replica({ id: 'n3', name: 'n3', slot: 3 })], NOW);
+    expect(summary(covered.actions)).toEqual(['remove:o0', 'remove:o1']);
+  });
+
   it('old replicas failing their checks (out of rotation) are retired before ready ones', () => {
     const observed = [
       replica({ id: 'o0', name: 'o0', revision: 'old', slot: 0 }),
