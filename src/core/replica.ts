@@ -22,8 +22,9 @@ export interface ReplicaFacts {
   revision: string;
   slot: number;
   image: string;
-  /** The runtime's own word: created, running, exited, dead, ... */
+  /** The runtime's own word: created, running, paused, exited, dead, ... */
   state: string;
+  /** Its process is there (running or paused); health checks say whether it answers. */
   running: boolean;
   createdAtMs: number;
   /** containerPort -> where that port is reached; reported by the runtime, never computed by callers. */
