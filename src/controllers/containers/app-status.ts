@@ -87,6 +87,9 @@ export function statusAfterPass(before: AppStatus, outcome: PassOutcome, now = n
   const haltAction = plan.actions.find((a) => a.kind === 'haltRollout');
   if (haltAction) {
     setCondition(status.conditions, { type: 'RolloutFailed', status: 'True', reason: 'ProgressDeadlineExceeded', message: haltAction.reason }, now);
+  } else if (halted && !conditionIsTrue(status.conditions, 'RolloutFailed')) {
+    // A halt the store forgot (it was rebuilt) and the runtime's marker remembers.
+    setCondition(status.conditions, { type: 'RolloutFailed', status: 'True', reason: 'ProgressDeadlineExceeded', message: `the rollout to revision ${revision} was halted earlier (recorded in the runtime); it is not retried until the spec changes` }, now);
   } else if (!halted) {
     removeCondition(status.conditions, 'RolloutFailed'); // a new revision resumes
   }
