@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { AutoserveMetrics } from '../observe/metrics.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import type { Store } from '../store/store.js';
+import type { HttpLimits } from './http-limits.js';
 
 export interface ApiDeps {
   store: Store;
@@ -20,5 +21,9 @@ export interface ApiDeps {
   authToken?: string;
   /** POST endpoints that edit manifests; requires authToken. */
   enableWriteApi: boolean;
+  /** Answer literal env values of the manifests as "(redacted)" (valueFrom values are never shown). */
+  redactEnvValues?: boolean;
   logger: Logger;
+  /** Client bounds; each defaults to DEFAULT_HTTP_LIMITS (tests shorten them). */
+  httpLimits?: Partial<HttpLimits>;
 }

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { ApiDeps } from './api-deps.js';
 import { requireBearer } from './auth.js';
 import { HttpError } from './http-error.js';
+import { DEFAULT_HTTP_LIMITS } from './http-limits.js';
 import { Router } from './router.js';
 import { addAppRoutes } from './routes/apps.js';
 import { addEventRoutes } from './routes/events.js';
@@ -14,6 +15,7 @@ import { addPrometheusRoute } from './routes/prometheus.js';
 import { addWriteRoutes } from './routes/write.js';
 
 export type { ApiDeps } from './api-deps.js';
+
 
 /** Paths anyone may call even when a token is set: liveness must work for a supervisor without secrets. */
 const OPEN_PATHS = new Set(['/healthz']);
@@ -35,16 +37,26 @@ export function buildRouter(deps: ApiDeps): Router {
  */
 export function createApiServer(deps: ApiDeps): http.Server {
   if (deps.enableWriteApi && !deps.authToken) {
-    throw new Error('--enable-write-api requires --auth-token');
+    throw new Error('--enable-write-api requires a token (--auth-token-file or AUTOSERVE_AUTH_TOKEN)');
   }
   const router = buildRouter(deps);
   const log = deps.logger.child({ component: 'api' });
-  const server = http.createServer((req, res) => {
-    void handle(req, res).catch((err: unknown) => {
-      log.error({ err: String(err) }, 'api response failed');
-      res.destroy();
-    });
-  });
+  const limits = { ...DEFAULT_HTTP_LIMITS, ...deps.httpLimits };
+  const server = http.createServer(
+    {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      connectionsCheckingInterval: limits.checkIntervalMs,
+    },
+    (req, res) => {
+      void handle(req, res).catch((err: unknown) => {
+        log.error({ err: String(err) }, 'api response failed');
+        res.destroy();
+      });
+    },
+  );
+  server.maxConnections = limits.maxConnections;
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     let body: unknown;

@@ -32,20 +32,16 @@ export function isReady(replica: Pick<ObservedReplica, 'running' | 'health' | 'd
 }
 
 /**
- * Failing: live, passed its checks before and fails them now (busy, or sick). Out of rotation but
- * not replaced until its liveness runs out: under load this is the saturation signal.
+ * Of these replicas: how many are live, and of those ready, still starting, and not ready (passed
+ * before, failing now: out of the rotation but not replaced until liveness runs out; under load,
+ * the saturation signal).
  */
-export function isFailing(replica: Pick<ObservedReplica, 'running' | 'health' | 'draining'>): boolean {
-  return isLive(replica) && replica.health === 'failing';
-}
-
-/** Of these replicas: how many are live, and of those ready, still starting, and failing (the autoscaler's view). */
 export function readinessCounts(
   replicas: readonly Pick<ObservedReplica, 'running' | 'health' | 'draining'>[],
-): { live: number; ready: number; starting: number; failing: number } {
+): { live: number; ready: number; starting: number; notReady: number } {
   const live = replicas.filter(isLive);
   const count = (health: ObservedReplica['health']) => live.filter((r) => r.health === health).length;
-  return { live: live.length, ready: count('ready'), starting: count('starting'), failing: count('failing') };
+  return { live: live.length, ready: count('ready'), starting: count('starting'), notReady: count('not-ready') };
 }
 
 /**

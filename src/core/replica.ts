@@ -8,11 +8,12 @@ export interface Address {
 }
 
 /**
- * starting: not yet passed a check; ready: passes its checks (in rotation); failing: passed before,
- * fails its checks now (out of rotation, alive: readiness); unhealthy: failed for longer than its
- * liveness allows (to be replaced).
+ * starting: not yet passed a check; ready: passed its checks (in the rotation); not-ready: failing
+ * its checks after being ready, out of the rotation but kept running (readiness: a busy replica
+ * comes back when it passes again); unhealthy: failing for the replace-after time without a pass
+ * (liveness: replaced).
  */
-export type ReplicaHealth = 'starting' | 'ready' | 'failing' | 'unhealthy';
+export type ReplicaHealth = 'starting' | 'ready' | 'not-ready' | 'unhealthy';
 
 /** What the runtime tells about one of our replicas; health and draining are added by the controller. */
 export interface ReplicaFacts {

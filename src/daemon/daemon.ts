@@ -20,6 +20,8 @@ import { DockerRuntime } from '../runtime/docker/docker-runtime.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import { createManifestSource } from '../source/manifest-source.js';
 import { SourceStatusRecorder } from '../source/source-status.js';
+import { loadOrCreateFingerprintKey } from '../secrets/fingerprint-key.js';
+import { openValueSource } from '../secrets/value-source.js';
 import { lastGoodApps } from '../store/last-good-apps.js';
 import { Store } from '../store/store.js';
 import { ManifestStatusRecorder } from './manifest-status.js';
@@ -77,6 +79,7 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
     appMetrics: (app) => scaler.current(app),
     authToken: options.authToken,
     enableWriteApi: options.enableWriteApi,
+    redactEnvValues: options.redactEnvValues,
     logger,
   });
   const apiPort = await listen(api, options.host, options.port); // /healthz answers during start-up
@@ -118,7 +121,12 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
     drainer,
     executor: new ContainerExecutor(runtime, drainer, logger),
     logger,
-    env: process.env,
+    values: openValueSource({
+      env: process.env,
+      openEnv: options.openEnv,
+      ...(options.secretsDir ? { secretsDir: options.secretsDir } : {}),
+      fingerprintKey: await loadOrCreateFingerprintKey(options.stateDir),
+    }),
     instance: options.instance,
     labels: options.containerLabels,
     onReplicasChanged: requestRoutes,

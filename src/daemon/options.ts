@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path';
 import { DEFAULT_INSTANCE } from '../core/labels.js';
+import type { GitCredentials } from '../source/git-credentials.js';
 
 export interface DaemonOptions {
   manifestsDir: string;
@@ -26,8 +27,16 @@ export interface DaemonOptions {
   containerLabels?: Record<string, string>;
   authToken?: string;
   enableWriteApi: boolean;
+  /** The read endpoint shows literal env values of the manifests as "(redacted)". */
+  redactEnvValues: boolean;
+  /** Controller variables apps may read with valueFrom (names, or prefixes ending in "*"). */
+  openEnv: string[];
+  /** Directory of secret files apps may read with valueFrom: {secret}. */
+  secretsDir?: string;
   /** Git mode: poll this repository instead of watching manifestsDir. */
   gitUrl?: string;
+  /** Git mode, https remote: handed to git by a credential helper, never on its command line. */
+  gitCredentials?: GitCredentials;
   gitBranch?: string;
   /** Subdirectory of the repository that holds the manifests. */
   gitPath?: string;
@@ -52,6 +61,8 @@ export function resolveOptions(input: Partial<DaemonOptions> & { manifestsDir?: 
     ...DEFAULT_OPTIONS,
     allowEmptyPrune: false,
     enableWriteApi: false,
+    redactEnvValues: false,
+    openEnv: [],
     instance: DEFAULT_INSTANCE,
     ...input,
     manifestsDir: resolve(input.manifestsDir ?? 'manifests'),

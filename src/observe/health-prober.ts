@@ -1,6 +1,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import { stableJson } from '../core/stable-json.js';
+import { DEFAULT_REPLACE_AFTER_SECONDS } from '../manifest/schema.js';
 import type { HealthSpec } from '../manifest/types.js';
 import type { Address, ReplicaHealth } from '../core/replica.js';
 
@@ -54,8 +55,6 @@ const TCP_SETTLE_MS = 150;
 const TCP_TIMEOUT_MS = 1_000;
 const DEFAULT_TCP_INTERVAL_MS = 2_000;
 const DEFAULT_TCP_FAILURES = 3;
-/** Liveness without a health block: as the schema's default for health.replaceAfterSeconds. */
-export const DEFAULT_REPLACE_AFTER_SECONDS = 30;
 
 interface ProbeState {
   target: ProbeTarget;
@@ -78,9 +77,9 @@ interface ProbeState {
  * Probes every replica it is told about and reports each health flip. Readiness and liveness are
  * one check read two ways, as Kubernetes' separate probes would be:
  * - `starting` becomes `ready` after successThreshold passes in a row;
- * - `ready` becomes `failing` after failureThreshold failures in a row: out of rotation, not killed;
- * - `failing` becomes `ready` again after successThreshold passes;
- * - `failing` becomes `unhealthy` once its failures have lasted replaceAfterSeconds: the planner
+ * - `ready` becomes `not-ready` after failureThreshold failures in a row: out of rotation, not killed;
+ * - `not-ready` becomes `ready` again after successThreshold passes;
+ * - `not-ready` becomes `unhealthy` once its failures have lasted replaceAfterSeconds: the planner
  *   replaces it. `unhealthy` is final.
  * A replica that never passed stays `starting`: the rollout's progress deadline gives up on it.
  */
@@ -225,8 +224,8 @@ export function nextHealth(
   state.successes = 0;
   state.failingSinceMs ??= now;
   let health = state.health;
-  if (health === 'ready' && state.failures >= t.failureThreshold) health = 'failing';
-  if (health === 'failing' && now - state.failingSinceMs >= t.replaceAfterMs) health = 'unhealthy';
+  if (health === 'ready' && state.failures >= t.failureThreshold) health = 'not-ready';
+  if (health === 'not-ready' && now - state.failingSinceMs >= t.replaceAfterMs) health = 'unhealthy';
   return health;
 }
 

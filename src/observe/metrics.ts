@@ -21,7 +21,7 @@ export interface AppLoadMetrics {
 }
 
 export type AppLoadProvider = (app: string) => AppLoadMetrics | undefined;
-export type HealthCheckResult = 'ready' | 'failing' | 'unhealthy' | 'starting' | 'success' | 'failure';
+export type HealthCheckResult = 'ready' | 'not-ready' | 'unhealthy' | 'starting' | 'success' | 'failure';
 export type ScaleDirection = 'up' | 'down';
 
 export interface AutoserveMetricsOptions {

@@ -1,7 +1,7 @@
-import { copyFile, link, mkdir, rename, rm, stat } from 'node:fs/promises';
+import { chmod, copyFile, link, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Low } from 'lowdb';
-import { JSONFile } from 'lowdb/node';
+import { PrivateJsonFile, STORE_FILE_MODE } from './private-json-file.js';
 import type { Logger } from 'pino';
 import { stableJson } from '../core/stable-json.js';
 import {
@@ -36,8 +36,8 @@ export interface EventQuery {
 }
 
 /**
- * The JSON file store. Built on lowdb's JSONFile adapter (not a preset: presets switch to memory
- * under NODE_ENV=test); lowdb writes through steno, i.e. a temp file and a rename, so a crash never
+ * The JSON file store. Built on lowdb with an explicit file adapter (not a preset: presets switch
+ * to memory under NODE_ENV=test) that writes a 0600 temp file and renames it, so a crash never
  * leaves half a file. Writes are coalesced: mutations mark the store dirty, one write follows.
  */
 export class Store {
@@ -63,15 +63,20 @@ export class Store {
    * from the runtime (controllers adopt what runs; see docs/operations.md, failure modes).
    */
   static async open(path: string, logger: Logger, retention: Retention = DEFAULT_RETENTION): Promise<Store> {
-    await mkdir(dirname(path), { recursive: true });
-    const db = new Low<StoreData>(new JSONFile<StoreData>(path), emptyStoreData());
+    // Only the owner reads the store (specs, events): its directory is created 0700, and a file
+    // from an older version is narrowed to 0600 (its previous copy is a link to, or copy of, it).
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    await chmod(path, STORE_FILE_MODE).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
+    const db = new Low<StoreData>(new PrivateJsonFile<StoreData>(path), emptyStoreData());
     const main = await readStore(db);
     if (main === 'ok') return new Store(db, path, retention, logger, true);
 
     const movedAside = `${path}.corrupt-${Date.now()}`;
     await rename(path, movedAside).catch(() => undefined);
     const previousFile = await stat(previousCopyPath(path)).catch(() => undefined);
-    const previous = new Low<StoreData>(new JSONFile<StoreData>(previousCopyPath(path)), emptyStoreData());
+    const previous = new Low<StoreData>(new PrivateJsonFile<StoreData>(previousCopyPath(path)), emptyStoreData());
     const recovered = previousFile !== undefined && (await readStore(previous).catch(() => 'unreadable' as const)) === 'ok';
     db.data = recovered ? previous.data : emptyStoreData();
     const store = new Store(db, path, retention, logger, false);

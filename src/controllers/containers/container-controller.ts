@@ -3,6 +3,7 @@ import { healthPort, isLive, isServing, trafficPort } from '../../core/readiness
 import type { Address, LiveReplica, ObservedReplica, ReplicaFacts, ReplicaHealth } from '../../core/replica.js';
 import { stableJson } from '../../core/stable-json.js';
 import { ReconcileError, errorMessage } from '../../errors.js';
+import type { ValueSource } from '../../secrets/value-source.js';
 import type { LoadedApp } from '../../manifest/types.js';
 import type { ReconcileResult, Reconciler } from '../../reconcile/reconciler.js';
 import type { AppStatus, InstanceStatus } from '../../store/status-model.js';
@@ -39,8 +40,8 @@ export interface ContainerControllerDeps {
   /** Which controller instance's containers these are (label autoserve.instance). */
   instance: string;
   logger: Logger;
-  /** Where `valueFrom` env values come from: the controller's own environment. */
-  env: NodeJS.ProcessEnv;
+  /** Where `valueFrom` env values come from: what the operator opened to apps. */
+  values: ValueSource;
   /** Extra labels on every container this controller creates (tests mark theirs). */
   labels?: Record<string, string>;
   /** Called after every pass that may have changed who should receive traffic. */
@@ -55,7 +56,7 @@ export interface ContainerControllerDeps {
 /** The event of each health flip, by the health it flipped to. */
 const HEALTH_EVENTS: Record<ReplicaHealth, { reason: string; type: 'Normal' | 'Warning'; what: string }> = {
   ready: { reason: 'ReplicaReady', type: 'Normal', what: 'in rotation' },
-  failing: { reason: 'ReplicaNotReady', type: 'Warning', what: 'out of rotation until it passes again' },
+  'not-ready': { reason: 'ReplicaNotReady', type: 'Warning', what: 'out of rotation until it passes again' },
   unhealthy: { reason: 'ReplicaUnhealthy', type: 'Warning', what: 'replacing it' },
   starting: { reason: 'ReplicaStarting', type: 'Normal', what: 'waiting for its first pass' },
 };
@@ -168,7 +169,7 @@ export class ContainerController implements Reconciler {
     this.syncProbes(app, loaded, facts);
     let desiredSet: ReturnType<typeof desiredReplicaSetOf>;
     try {
-      desiredSet = desiredReplicaSetOf(loaded, withMarkedHalt(store.app(app), markers), this.deps.env, facts);
+      desiredSet = desiredReplicaSetOf(loaded, withMarkedHalt(store.app(app), markers), this.deps.values, facts);
     } catch (err) {
       if (!(err instanceof ReconcileError)) throw err;
       this.record(app, { kind: 'stalled', loaded, error: err, ...this.counts(app, spec, facts) });

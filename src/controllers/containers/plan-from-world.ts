@@ -10,6 +10,7 @@ import type { ReplicaFacts, ReplicaHealth } from '../../core/replica.js';
 import { ReconcileError } from '../../errors.js';
 import { compareStrings } from '../../core/stable-json.js';
 import { DesiredState } from '../../manifest/desired-state.js';
+import type { ValueSource } from '../../secrets/value-source.js';
 import { loadManifestDirectory } from '../../manifest/load-directory.js';
 import type { LoadedApp, ManifestError } from '../../manifest/types.js';
 import { probeHttp, probeTcp } from '../../observe/health-prober.js';
@@ -30,8 +31,8 @@ export interface PlanFromWorldInput {
   statePath?: string;
   /** As the daemon's --allow-empty-prune. */
   allowEmptyPrune?: boolean;
-  /** Where valueFrom env values come from (the controller's environment). */
-  env: NodeJS.ProcessEnv;
+  /** Where valueFrom env values come from: what the operator opened to apps, as the controller does. */
+  values: ValueSource;
   now?: number;
   /** Probes one replica once; defaults to the controller's own HTTP/TCP probes. */
   probe?: (replica: ReplicaFacts, app: LoadedApp) => Promise<ReplicaHealth>;
@@ -106,7 +107,7 @@ async function planApp(
   const split = splitHaltMarkers(listed);
   const facts = split.replicas;
   try {
-    desired = desiredReplicaSetOf(loaded, withMarkedHalt(stored, split.markers), input.env, facts).desired;
+    desired = desiredReplicaSetOf(loaded, withMarkedHalt(stored, split.markers), input.values, facts).desired;
   } catch (err) {
     if (!(err instanceof ReconcileError)) throw err;
     const replicas = desiredReplicaCount(loaded.manifest.spec, stored?.autoscaledReplicas, facts);

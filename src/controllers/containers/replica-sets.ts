@@ -1,6 +1,7 @@
 import type { ContainerShape, ObservedReplica, ReplicaFacts, ReplicaHealth } from '../../core/replica.js';
 import type { AppSpec, LoadedApp } from '../../manifest/types.js';
 import type { AppStatus, StableRevision } from '../../store/status-model.js';
+import type { ValueSource } from '../../secrets/value-source.js';
 import { desiredReplicaCount } from './desired-replicas.js';
 import type { DesiredReplicaSet } from './plan-containers.js';
 import { resolveEnv } from './resolve-env.js';
@@ -16,16 +17,15 @@ import { containerShapeOf, revisionOf } from './revision.js';
 export function desiredReplicaSetOf(
   loaded: LoadedApp,
   stored: Pick<AppStatus, 'autoscaledReplicas' | 'haltedRevision' | 'rollout' | 'stable'> | undefined,
-  env: NodeJS.ProcessEnv,
+  values: ValueSource,
   live?: readonly Pick<ReplicaFacts, 'revision' | 'running'>[],
 ): { desired: DesiredReplicaSet; shape: ContainerShape; shapes: Map<string, ContainerShape> } {
   const app = loaded.manifest.metadata.name;
   const spec = loaded.manifest.spec;
-  const shape = containerShapeOf(spec, resolveEnv(app, spec.env, env));
-  const revision = revisionOf(shape);
+  const { shape, revision } = shapeOf(app, spec, values);
   const shapes = new Map([[revision, shape]]);
   const halted = stored?.haltedRevision === revision;
-  const fallback = halted && stored?.stable ? stableShape(app, stored.stable, env) : undefined;
+  const fallback = halted && stored?.stable ? stableShape(app, stored.stable, values) : undefined;
   if (fallback) shapes.set(fallback.revision, fallback.shape);
   return {
     shape,
@@ -48,13 +48,20 @@ export function desiredReplicaSetOf(
  * The shape of the last revision that converged, when it can be made again: its env resolves
  * today to what it was (the same revision hash). Otherwise its replicas are kept, never re-made.
  */
-function stableShape(app: string, stable: StableRevision, env: NodeJS.ProcessEnv): { revision: string; shape: ContainerShape } | undefined {
+function stableShape(app: string, stable: StableRevision, values: ValueSource): { revision: string; shape: ContainerShape } | undefined {
   try {
-    const shape = containerShapeOf(stable.spec, resolveEnv(app, stable.spec.env, env));
-    return revisionOf(shape) === stable.revision ? { revision: stable.revision, shape } : undefined;
+    const made = shapeOf(app, stable.spec, values);
+    return made.revision === stable.revision ? made : undefined;
   } catch {
     return undefined; // a valueFrom it needs is gone
   }
+}
+
+/** What a replica of this spec looks like, and its revision (opened values enter it keyed, never as themselves). */
+function shapeOf(app: string, spec: AppSpec, values: ValueSource): { shape: ContainerShape; revision: string } {
+  const env = resolveEnv(app, spec.env, values);
+  const shape = containerShapeOf(spec, env.values);
+  return { shape, revision: revisionOf({ ...shape, env: env.revisionInput }) };
 }
 
 /**

@@ -4,7 +4,7 @@ import { parseMemoryBytes } from '../../core/memory-quantity.js';
 import { desiredReplicaCount } from '../containers/desired-replicas.js';
 import { errorMessage } from '../../errors.js';
 import type { LoadedApp } from '../../manifest/types.js';
-import { isLive, isReady } from '../../core/readiness.js';
+import { isLive, readinessCounts } from '../../core/readiness.js';
 import type { LiveReplica } from '../../core/replica.js';
 import { stableJson } from '../../core/stable-json.js';
 import type { AppLoadMetrics } from '../../observe/metrics.js';
@@ -13,6 +13,7 @@ import type { ContainerRuntime } from '../../runtime/runtime.js';
 import { removeCondition, setCondition } from '../../store/conditions.js';
 import type { Store } from '../../store/store.js';
 import { decideReplicas } from './decide-replicas.js';
+import { AppLoadWindows } from './app-load-windows.js';
 import { MetricWindow } from './metric-window.js';
 import type { HostCapacity, ReplicaSeries, ScalingDecision } from './types.js';
 
@@ -53,6 +54,8 @@ export class ScalerController {
   private readonly startedAtMs = Date.now();
   private readonly replicas = new Map<string, ReplicaWindows>();
   private readonly latest = new Map<string, AppLoadMetrics>();
+  /** Per app, for as long as the app is autoscaled: its load history survives every replica replacement. */
+  private readonly load = new Map<string, AppLoadWindows>();
   /** Apps seen in manual mode at the last tick, and when each last switched back to auto. */
   private readonly manual = new Set<string>();
   private readonly autoSince = new Map<string, number>();
@@ -80,6 +83,8 @@ export class ScalerController {
     this.ticking = true;
     try {
       const autoscaled = this.deps.apps().filter((a) => a.manifest.spec.scaling?.policy.mode === 'auto' && a.manifest.spec.state === 'up');
+      const names = new Set(autoscaled.map((a) => a.manifest.metadata.name));
+      for (const app of this.load.keys()) if (!names.has(app)) this.load.delete(app);
       this.noteModeSwitches(now);
       await this.sampleReplicas(autoscaled, now);
       const host = hostTotals();
@@ -151,23 +156,23 @@ export class ScalerController {
     const scaling = spec.scaling!;
     const status = store.app(name);
     const current = desiredReplicaCount(spec, status?.autoscaledReplicas, this.deps.replicasOf(name));
-    const windowMs = (scaling.policy.http?.windowSeconds ?? 20) * 1000;
-    const since = now - windowMs - 10_000;
-    const series = (metric: 'rps' | 'p95' | 'concurrency') =>
-      MetricWindow.of(accessLog.series(name, metric, since).flatMap((s) => (s.value === null ? [] : [{ t: s.t, v: s.value }])));
     const mine = [...this.replicas.entries()].filter(([, r]) => r.app === name);
     const replicaSeries = (pick: 'cpu' | 'memory'): ReplicaSeries[] =>
       mine.map(([id, r]) => ({ replicaId: id, startedAtMs: r.startedAtMs, samples: r[pick] }));
-    const running = this.deps.replicasOf(name).filter(isLive);
-    const ready = running.filter(isReady).length;
+    const { ready, starting, notReady } = readinessCounts(this.deps.replicasOf(name));
+
+    let load = this.load.get(name);
+    if (!load) this.load.set(name, (load = new AppLoadWindows()));
+    load.update((metric, sinceMs) => accessLog.series(name, metric, sinceMs), ready, now, scaling.policy);
 
     const decision = decideReplicas({
       policy: scaling,
       specReplicas: spec.replicas,
-      windows: { rps: series('rps'), p95LatencyMs: series('p95'), concurrency: series('concurrency'), cpu: replicaSeries('cpu'), memory: replicaSeries('memory') },
+      windows: { ...load.windows(), cpu: replicaSeries('cpu'), memory: replicaSeries('memory') },
       current,
       ready,
-      starting: Math.max(0, running.length - ready),
+      starting,
+      notReady,
       history: store.scalingHistory(name),
       ...this.lastChangeOf(name),
       now,

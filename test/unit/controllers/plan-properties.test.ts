@@ -44,7 +44,7 @@ function rolloutClock(r: { startedAgo: number; overdue: boolean; lately: number;
 const replicaArb = fc.record({
   revision: fc.constantFrom('r0', 'r1', NEW),
   running: fc.boolean().map((dead) => !dead || Math.random() < 0.5), // mostly running
-  health: fc.constantFrom<ReplicaHealth>('starting', 'ready', 'ready', 'failing', 'unhealthy'),
+  health: fc.constantFrom<ReplicaHealth>('starting', 'ready', 'ready', 'not-ready', 'unhealthy'),
   draining: fc.constantFrom(false, false, false, true),
   age: fc.integer({ min: 0, max: 120_000 }),
   readyFor: fc.integer({ min: 0, max: 10_000 }),
@@ -160,7 +160,7 @@ function run(desired: DesiredReplicaSet, initial: ObservedReplica[], maxSteps = 
     now += 1_000;
     world = world
       .filter((r) => !r.draining)
-      .map((r) => (r.running && (r.health === 'starting' || r.health === 'failing') ? { ...r, health: 'ready' as const, readySinceMs: now } : r));
+      .map((r) => (r.running && (r.health === 'starting' || r.health === 'not-ready') ? { ...r, health: 'ready' as const, readySinceMs: now } : r));
   }
   return { converged: false, world, halted, undone, created };
 }

@@ -11,7 +11,7 @@ const LAYERS: string[][] = [
   ['core', 'errors'],
   ['manifest', 'runtime', 'reconcile'],
   ['store'],
-  ['observe', 'render', 'runtime/docker', 'runtime/swarm', 'source'],
+  ['observe', 'render', 'runtime/docker', 'runtime/swarm', 'secrets', 'source'],
   ['controllers'],
   ['sim'],
   ['api'],

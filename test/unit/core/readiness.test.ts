@@ -1,7 +1,7 @@
 // The one definition of "ready" and "serving", used by the autoscaler, the routes controller, the
 // status and `autoserve plan`.
 import { describe, expect, it } from 'vitest';
-import { healthPort, isFailing, isLive, isReady, isServing, readinessCounts, servingAddresses, trafficPort } from '../../../src/core/readiness.js';
+import { healthPort, isLive, isReady, isServing, readinessCounts, servingAddresses, trafficPort } from '../../../src/core/readiness.js';
 import type { LiveReplica, ReplicaHealth } from '../../../src/core/replica.js';
 
 function replica(over: Partial<LiveReplica> = {}): LiveReplica {
@@ -29,8 +29,8 @@ describe('readiness', () => {
   const rows: { name: string; running: boolean; health: ReplicaHealth; draining: boolean; live: boolean; ready: boolean }[] = [
     { name: 'running, passed its checks', running: true, health: 'ready', draining: false, live: true, ready: true },
     { name: 'running, not checked yet', running: true, health: 'starting', draining: false, live: true, ready: false },
-    { name: 'running, failing its checks after being ready (out of rotation, alive)', running: true, health: 'failing', draining: false, live: true, ready: false },
-    { name: 'running, failed for longer than its liveness allows', running: true, health: 'unhealthy', draining: false, live: true, ready: false },
+    { name: 'running, failing its checks after being ready (busy: out of the rotation, kept)', running: true, health: 'not-ready', draining: false, live: true, ready: false },
+    { name: 'running, failed every check for replaceAfterSeconds', running: true, health: 'unhealthy', draining: false, live: true, ready: false },
     { name: 'ready but draining (leaving)', running: true, health: 'ready', draining: true, live: false, ready: false },
     { name: 'exited (health is stale)', running: false, health: 'ready', draining: false, live: false, ready: false },
   ];
@@ -68,17 +68,15 @@ describe('readiness', () => {
     ]);
   });
 
-  it('readinessCounts: live replicas by readiness; failing (busy or sick, still alive) is the saturation signal', () => {
+  it('readinessCounts: live replicas by readiness; not-ready (busy or sick, still alive) is the saturation signal', () => {
     const replicas = [
       replica({ health: 'ready' }),
       replica({ health: 'ready', draining: true }),
       replica({ health: 'starting' }),
-      replica({ health: 'failing' }),
-      replica({ health: 'failing', running: false }),
+      replica({ health: 'not-ready' }),
+      replica({ health: 'not-ready', running: false }),
       replica({ health: 'unhealthy' }),
     ];
-    expect(readinessCounts(replicas)).toEqual({ live: 4, ready: 1, starting: 1, failing: 1 });
-    expect(isFailing(replica({ health: 'failing' }))).toBe(true);
-    expect(isFailing(replica({ health: 'failing', draining: true }))).toBe(false);
+    expect(readinessCounts(replicas)).toEqual({ live: 4, ready: 1, starting: 1, notReady: 1 });
   });
 });

@@ -27,7 +27,6 @@ spec:
     timeoutSeconds: 2
     failureThreshold: 3
     successThreshold: 1
-    replaceAfterSeconds: 30
   resources:
     cpu: 0.5
     memory: 512Mi

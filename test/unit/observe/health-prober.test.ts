@@ -60,26 +60,28 @@ describe('HealthProber', () => {
     expect(changes).toEqual([]);
   });
 
-  it('readiness: a ready replica leaves rotation after failureThreshold failures in a row, is still probed, and comes back when it passes', async () => {
+  it('readiness: after failureThreshold failures a ready replica leaves the rotation (not-ready), is still probed, and comes back on a pass', async () => {
     prober.sync('web', [{ id: 'a', app: 'web', name: 'web-a', address: { host: '127.0.0.1', port }, health: health({ failureThreshold: 2 }) }]);
     await eventually(() => expect(prober.health('a')).toBe('ready'), { timeoutMs: 3_000 });
     status = 500;
-    await eventually(() => expect(prober.health('a')).toBe('failing'), { timeoutMs: 5_000 });
-    expect(changes.at(-1)).toMatchObject({ from: 'ready', to: 'failing', detail: 'GET /healthz -> 500' });
+    await eventually(() => expect(prober.health('a')).toBe('not-ready'), { timeoutMs: 5_000 });
+    expect(changes.at(-1)).toMatchObject({ from: 'ready', to: 'not-ready', detail: 'GET /healthz -> 500' });
     expect(prober.lastResult('a')).toMatchObject({ ok: false, detail: 'GET /healthz -> 500' });
+    const after = hits;
+    await eventually(() => expect(hits).toBeGreaterThan(after), { timeoutMs: 3_000 });
     status = 200;
     await eventually(() => expect(prober.health('a')).toBe('ready'), { timeoutMs: 3_000 });
-    expect(changes.map((c) => `${c.from}->${c.to}`)).toEqual(['starting->ready', 'ready->failing', 'failing->ready']);
+    expect(changes.map((c) => c.to)).toEqual(['ready', 'not-ready', 'ready']);
   });
 
-  it('liveness: a replica failing without a break for replaceAfterSeconds turns unhealthy, and probing stops', async () => {
+  it('liveness: failing every check for replaceAfterSeconds makes it unhealthy (replaced), and probing stops', async () => {
     prober.sync('web', [{ id: 'a', app: 'web', name: 'web-a', address: { host: '127.0.0.1', port }, health: health({ failureThreshold: 1, replaceAfterSeconds: 2 }) }]);
     await eventually(() => expect(prober.health('a')).toBe('ready'), { timeoutMs: 3_000 });
-    status = 404;
+    status = 500;
     const failedAt = Date.now();
     await eventually(() => expect(prober.health('a')).toBe('unhealthy'), { timeoutMs: 6_000 });
     expect(Date.now() - failedAt).toBeGreaterThanOrEqual(1_900);
-    expect(changes.map((c) => c.to)).toEqual(['ready', 'failing', 'unhealthy']);
+    expect(changes.map((c) => c.to)).toEqual(['ready', 'not-ready', 'unhealthy']);
     const after = hits;
     await new Promise((r) => setTimeout(r, 1_500));
     expect(hits).toBe(after);
@@ -100,7 +102,20 @@ describe('HealthProber', () => {
       reporting.close();
     }
   });
-  it('one failure between passes does not make a replica unhealthy', async () => {
+
+  it('a pass now and then resets the replace-after clock: a busy replica is never replaced for being busy', async () => {
+    prober.sync('web', [{ id: 'a', app: 'web', name: 'web-a', address: { host: '127.0.0.1', port }, health: health({ failureThreshold: 1, replaceAfterSeconds: 3 }) }]);
+    await eventually(() => expect(prober.health('a')).toBe('ready'), { timeoutMs: 3_000 });
+    for (let round = 0; round < 2; round++) {
+      status = 500;
+      await new Promise((r) => setTimeout(r, 2_200));
+      status = 200;
+      await eventually(() => expect(prober.health('a')).toBe('ready'), { timeoutMs: 3_000 });
+    }
+    expect(changes.some((c) => c.to === 'unhealthy')).toBe(false);
+  });
+
+  it('one failure between passes does not take a replica out of the rotation', async () => {
     prober.sync('web', [{ id: 'a', app: 'web', name: 'web-a', address: { host: '127.0.0.1', port }, health: health({ failureThreshold: 2 }) }]);
     await eventually(() => expect(prober.health('a')).toBe('ready'), { timeoutMs: 3_000 });
     status = 500;
@@ -143,11 +158,11 @@ describe('nextHealth (one check\'s effect)', () => {
     { name: 'starting, second pass in a row', from: 'starting', successes: 1, ok: true, to: 'ready' },
     { name: 'starting, failures never make it unhealthy (the rollout deadline decides)', from: 'starting', failures: 50, failingSinceMs: 0, now: 100_000, ok: false, to: 'starting' },
     { name: 'ready, one failure', from: 'ready', ok: false, to: 'ready' },
-    { name: 'ready, failureThreshold failures: out of rotation', from: 'ready', failures: 1, failingSinceMs: 0, now: 1_000, ok: false, to: 'failing' },
+    { name: 'ready, failureThreshold failures: out of rotation', from: 'ready', failures: 1, failingSinceMs: 0, now: 1_000, ok: false, to: 'not-ready' },
     { name: 'ready, failing already past the liveness window: replaced at once', from: 'ready', failures: 1, failingSinceMs: 0, now: 10_000, ok: false, to: 'unhealthy' },
-    { name: 'failing, still within replaceAfterSeconds', from: 'failing', failures: 5, failingSinceMs: 0, now: 9_999, ok: false, to: 'failing' },
-    { name: 'failing for replaceAfterSeconds: liveness replaces it', from: 'failing', failures: 5, failingSinceMs: 0, now: 10_000, ok: false, to: 'unhealthy' },
-    { name: 'failing, successThreshold passes: back in rotation', from: 'failing', successes: 1, ok: true, to: 'ready' },
+    { name: 'failing, still within replaceAfterSeconds', from: 'not-ready', failures: 5, failingSinceMs: 0, now: 9_999, ok: false, to: 'not-ready' },
+    { name: 'failing for replaceAfterSeconds: liveness replaces it', from: 'not-ready', failures: 5, failingSinceMs: 0, now: 10_000, ok: false, to: 'unhealthy' },
+    { name: 'failing, successThreshold passes: back in rotation', from: 'not-ready', successes: 1, ok: true, to: 'ready' },
   ];
   for (const row of rows) {
     it(row.name, () => {

@@ -39,14 +39,17 @@ function replicas(count: number): LiveReplica[] {
   }));
 }
 
-/** 200 requests a second, every second: far above 10 per replica. */
+/**
+ * 30 requests a second, every second: 2 replicas at 10 per replica want 3 (150 %: the normal path,
+ * with its window and cooldown; a load asking for the panic threshold scales out at once by design).
+ */
 const busy = {
   series: (_app: string, metric: string, sinceMs: number) => {
     const points = [];
-    for (let t = Math.ceil(sinceMs / 1000) * 1000; t <= clock; t += 1000) points.push({ t, value: metric === 'rps' ? 200 : null });
+    for (let t = Math.ceil(sinceMs / 1000) * 1000; t <= clock; t += 1000) points.push({ t, value: metric === 'rps' ? 30 : null });
     return points;
   },
-  rps: () => 200,
+  rps: () => 30,
   p95Ms: () => null,
 } as unknown as AccessLogMetrics;
 let clock = 0;
@@ -88,8 +91,8 @@ describe('ScalerController across a mode switch', () => {
     clock = Date.now() + 60_000;
     containerPass();
     await scaler.tick(clock);
-    expect(scaled).toEqual([[2, 8]]); // 200 rps / 10 per replica, capped at maxReplicas
-    running = replicas(8);
+    expect(scaled).toEqual([[2, 3]]); // 30 rps at 10 per replica
+    running = replicas(3);
 
     current = app('manual');
     clock += 5_000;
@@ -102,15 +105,15 @@ describe('ScalerController across a mode switch', () => {
     clock += 5_000;
     await scaler.tick(clock);
     containerPass();
-    expect(store.app('web')?.autoscaledReplicas).toBe(2); // not the stale 8
+    expect(store.app('web')?.autoscaledReplicas).toBe(2); // not the stale 3
     for (let s = 0; s < 25; s += 2) {
       clock += 2_000;
       await scaler.tick(clock);
     }
-    expect(scaled).toEqual([[2, 8]]);
+    expect(scaled).toEqual([[2, 3]]);
     expect(store.app('web')?.scaling?.heldBy).toBe('cooldown');
     clock += 10_000;
     await scaler.tick(clock);
-    expect(scaled).toEqual([[2, 8], [2, 8]]); // the cooldown ran from the switch, then the load decides
+    expect(scaled).toEqual([[2, 3], [2, 3]]); // the cooldown ran from the switch, then the load decides
   });
 });
