@@ -5,7 +5,7 @@ import { stableJson } from '../../core/stable-json.js';
 import { ReconcileError, errorMessage } from '../../errors.js';
 import type { LoadedApp } from '../../manifest/types.js';
 import { conditionIsTrue, removeCondition, setCondition } from '../../store/conditions.js';
-import type { AppStatus, InstanceStatus } from '../../store/status-model.js';
+import type { AppStatus, InstanceStatus, ScalingRecord } from '../../store/status-model.js';
 import type { EventInput } from '../../store/store.js';
 import type { ExecuteResult } from './container-executor.js';
 import type { ContainerPlan } from './plan-containers.js';
@@ -146,6 +146,16 @@ export function passEvents(app: string, outcome: PassOutcome): EventInput[] {
     events.push({ app, type: 'Warning', reason: err instanceof ReconcileError ? err.reason : 'ActionFailed', message: errorMessage(err) });
   }
   return events;
+}
+
+/**
+ * The scaling record of a pass that gave an app running replicas its autoscaled count (back in auto
+ * mode after manual, or a store that lost the count): a change of who sets the count, so the
+ * autoscaler's cooldown runs from it. A new app (nothing runs yet) starts without one.
+ */
+export function autoscalingStart(app: string, before: number | undefined, after: number | undefined, live: number, now = new Date()): ScalingRecord | undefined {
+  if (before !== undefined || after === undefined || live === 0) return undefined;
+  return { time: now.toISOString(), app, from: after, to: after, reason: `autoscaling starts from the ${after} replica(s) that run`, metrics: {} };
 }
 
 /** Takes the loaded spec as the applied one, bumping the generation when it changed. */

@@ -10,7 +10,7 @@ import type { AppStatus, InstanceStatus } from '../../store/status-model.js';
 import type { Store } from '../../store/store.js';
 import type { HealthChange, HealthProber, ProbeFailure } from '../../observe/health-prober.js';
 import type { ContainerRuntime } from '../../runtime/runtime.js';
-import { passEvents, statusAfterPass, type ObservedCounts, type PassOutcome } from './app-status.js';
+import { autoscalingStart, passEvents, statusAfterPass, type ObservedCounts, type PassOutcome } from './app-status.js';
 import type { ContainerExecutor } from './container-executor.js';
 import type { Drainer } from './drainer.js';
 import { splitHaltMarkers, syncHaltMarker, withMarkedHalt } from './halt-marker.js';
@@ -278,8 +278,14 @@ export class ContainerController implements Reconciler {
   /** The one write of a pass: the status computed from what it saw and did, then its events. */
   private record(app: string, outcome: PassOutcome): void {
     const { store } = this.deps;
-    store.updateApp(app, (status) => replaceContents(status, statusAfterPass(status, outcome)));
+    const counted = store.app(app)?.autoscaledReplicas;
+    const status = store.updateApp(app, (s) => replaceContents(s, statusAfterPass(s, outcome)));
     for (const event of passEvents(app, outcome)) store.addEvent(event);
+    const start = autoscalingStart(app, counted, status.autoscaledReplicas, outcome.live);
+    if (start) {
+      store.addScaling(start);
+      store.addEvent({ app, type: 'Normal', reason: 'AutoscalingResumed', message: `${start.reason}; the cooldown runs from now` });
+    }
   }
 
   /** What a pass saw, for the status: each replica, and how many are live, serving, up to date. */

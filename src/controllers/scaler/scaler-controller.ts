@@ -56,9 +56,6 @@ export class ScalerController {
   private readonly latest = new Map<string, AppLoadMetrics>();
   /** Per app, for as long as the app is autoscaled: its load history survives every replica replacement. */
   private readonly load = new Map<string, AppLoadWindows>();
-  /** Apps seen in manual mode at the last tick, and when each last switched back to auto. */
-  private readonly manual = new Set<string>();
-  private readonly autoSince = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private ticking = false;
 
@@ -85,7 +82,6 @@ export class ScalerController {
       const autoscaled = this.deps.apps().filter((a) => a.manifest.spec.scaling?.policy.mode === 'auto' && a.manifest.spec.state === 'up');
       const names = new Set(autoscaled.map((a) => a.manifest.metadata.name));
       for (const app of this.load.keys()) if (!names.has(app)) this.load.delete(app);
-      this.noteModeSwitches(now);
       await this.sampleReplicas(autoscaled, now);
       const host = hostTotals();
       for (const app of autoscaled) {
@@ -99,20 +95,6 @@ export class ScalerController {
       this.deps.logger.warn({ err: errorMessage(err) }, 'scaler tick failed');
     } finally {
       this.ticking = false;
-    }
-  }
-
-  /**
-   * A switch from manual back to auto counts as a change of the count: the cooldown runs from it,
-   * so the autoscaler starts from the count that runs and does not move it at once. (The count
-   * itself is dropped in manual mode by the container controller, so no stale one comes back.)
-   */
-  private noteModeSwitches(now: number): void {
-    for (const app of this.deps.apps()) {
-      const name = app.manifest.metadata.name;
-      const mode = app.manifest.spec.scaling?.policy.mode ?? 'manual';
-      if (mode === 'manual') this.manual.add(name);
-      else if (this.manual.delete(name)) this.autoSince.set(name, now);
     }
   }
 
@@ -174,21 +156,12 @@ export class ScalerController {
       starting,
       notReady,
       history: store.scalingHistory(name),
-      ...this.lastChangeOf(name),
       now,
       controllerStartedAtMs: this.startedAtMs,
       hostCapacity: this.hostCapacity(app, host),
     });
     this.latest.set(name, loadOf(accessLog, name, mine));
     this.record(name, current, decision, now);
-  }
-
-  /** The mode switch, when it is newer than the last scaling record (decideReplicas then uses it). */
-  private lastChangeOf(app: string): { lastScaleAtMs?: number } {
-    const switched = this.autoSince.get(app);
-    if (switched === undefined) return {};
-    const recorded = Date.parse(this.deps.store.scalingHistory(app, 1)[0]?.time ?? '') || 0;
-    return { lastScaleAtMs: Math.max(switched, recorded) };
   }
 
   private record(app: string, current: number, decision: ScalingDecision, now: number): void {

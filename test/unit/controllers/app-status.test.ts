@@ -1,6 +1,6 @@
 // An app's status and events after one container pass, as data (statusAfterPass, passEvents).
 import { describe, expect, it } from 'vitest';
-import { passEvents, statusAfterPass, type PassOutcome } from '../../../src/controllers/containers/app-status.js';
+import { autoscalingStart, passEvents, statusAfterPass, type PassOutcome } from '../../../src/controllers/containers/app-status.js';
 import type { ExecuteResult } from '../../../src/controllers/containers/container-executor.js';
 import type { ContainerAction } from '../../../src/controllers/containers/plan-containers.js';
 import { EnvMissingError, ImagePullFailedError } from '../../../src/errors.js';
@@ -236,5 +236,12 @@ describe('passEvents', () => {
     expect(statusAfterPass(before(), executed({ loaded: auto, replicas: 5 }), NOW).autoscaledReplicas).toBe(5);
     expect(statusAfterPass(before({ autoscaledReplicas: 7 }), executed({ loaded: auto, replicas: 7 }), NOW).autoscaledReplicas).toBe(7);
     expect(statusAfterPass(before({ autoscaledReplicas: 7 }), executed(), NOW).autoscaledReplicas).toBeUndefined();
+  });
+
+  it('autoscalingStart: a count given to running replicas is a scaling record (the cooldown runs from it); a new app or a kept count is not', () => {
+    expect(autoscalingStart('web', undefined, 3, 3, NOW)).toEqual({ time: NOW.toISOString(), app: 'web', from: 3, to: 3, reason: 'autoscaling starts from the 3 replica(s) that run', metrics: {} });
+    expect(autoscalingStart('web', undefined, 2, 0, NOW)).toBeUndefined(); // a new app: nothing runs yet
+    expect(autoscalingStart('web', 3, 3, 3, NOW)).toBeUndefined(); // the count was kept
+    expect(autoscalingStart('web', undefined, undefined, 3, NOW)).toBeUndefined(); // manual mode
   });
 });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { statusAfterPass } from '../../../src/controllers/containers/app-status.js';
+import { autoscalingStart, statusAfterPass } from '../../../src/controllers/containers/app-status.js';
 import { desiredReplicaCount } from '../../../src/controllers/containers/desired-replicas.js';
 import { ScalerController } from '../../../src/controllers/scaler/scaler-controller.js';
 import type { LiveReplica } from '../../../src/core/replica.js';
@@ -68,7 +68,7 @@ describe('ScalerController across a mode switch', () => {
 
   it('auto -> manual -> auto starts from the running count and respects the cooldown', async () => {
     let current = app('auto');
-    let running = replicas(2);
+    let running = replicas(0);
     const scaled: [number, number][] = [];
     const scaler = new ScalerController({
       store,
@@ -80,16 +80,22 @@ describe('ScalerController across a mode switch', () => {
       onScaled: (_app, from, to) => scaled.push([from, to]),
     });
     /** What the container controller's pass records for the app (app-status.ts). */
-    const containerPass = () =>
-      store.updateApp('web', (s) => {
+    const containerPass = () => {
+      const counted = store.app('web')?.autoscaledReplicas;
+      const status = store.updateApp('web', (s) => {
         const replicasNow = desiredReplicaCount(current.manifest.spec, s.autoscaledReplicas, running);
         const next = statusAfterPass(s, { kind: 'executed', loaded: current, revision: 'r1', replicas: replicasNow, plan: { actions: [], converged: true }, result: { created: [], removed: [], draining: [], errors: [] }, instances: [], live: running.length, serving: running.length, updated: running.length });
         Object.assign(s, next);
         if (next.autoscaledReplicas === undefined) delete s.autoscaledReplicas;
       });
+      const start = autoscalingStart('web', counted, status.autoscaledReplicas, running.length, new Date(clock));
+      if (start) store.addScaling(start);
+    };
 
     clock = Date.now() + 60_000;
-    containerPass();
+    containerPass(); // a new app: nothing runs yet, so no record; then its 2 replicas start
+    expect(store.scalingHistory('web')).toEqual([]);
+    running = replicas(2);
     await scaler.tick(clock);
     expect(scaled).toEqual([[2, 3]]); // 30 rps at 10 per replica
     running = replicas(3);
@@ -103,9 +109,10 @@ describe('ScalerController across a mode switch', () => {
 
     current = app('auto');
     clock += 5_000;
+    containerPass(); // the file change reaches the container controller first
     await scaler.tick(clock);
-    containerPass();
     expect(store.app('web')?.autoscaledReplicas).toBe(2); // not the stale 3
+    expect(store.scalingHistory('web').at(-1)).toMatchObject({ from: 2, to: 2, reason: 'autoscaling starts from the 2 replica(s) that run' });
     for (let s = 0; s < 25; s += 2) {
       clock += 2_000;
       await scaler.tick(clock);
