@@ -12,6 +12,9 @@ import { RoutesController } from '../controllers/routes/routes-controller.js';
 import { ScalerController } from '../controllers/scaler/scaler-controller.js';
 import { errorMessage } from '../errors.js';
 import { DesiredState } from '../manifest/desired-state.js';
+import { appLoadOf } from '../history/app-load.js';
+import { HistoryRecorder } from '../history/history-recorder.js';
+import { MetricHistory } from '../history/metric-history.js';
 import { HealthProber } from '../observe/health-prober.js';
 import { AccessLogMetrics } from '../observe/index-metrics.js';
 import { AutoserveMetrics } from '../observe/metrics.js';
@@ -69,14 +72,18 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
   const store = await Store.open(options.dbPath, logger);
   const metrics = new AutoserveMetrics({ apps: () => store.apps() });
   const startup = new Startup();
+  const history = new MetricHistory(options.historyIntervalMs);
+  let recorder: HistoryRecorder | undefined; // the API listens before the recorder exists
   const api = createApiServer({
+    history,
+    replicaLoads: (app) => recorder?.replicaLoads(app) ?? [],
     store,
     runtime,
     instance: options.instance,
     isReady: () => startup.done,
     manifestsDir: options.manifestsDir,
     metrics,
-    appMetrics: (app) => scaler.current(app),
+    appMetrics: (app) => appLoadOf(history, app) ?? null,
     authToken: options.authToken,
     enableWriteApi: options.enableWriteApi,
     redactEnvValues: options.redactEnvValues,
@@ -138,6 +145,8 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
     windowSeconds: ACCESS_LOG_WINDOW_SECONDS,
     pollIntervalMs: ACCESS_LOG_POLL_MS,
   });
+  const historyUsage = runtime.usageReader(); // its own: the scaler reads the runtime's on another schedule
+  recorder = new HistoryRecorder({ history, apps: () => store.apps(), requests: accessLog, usage: historyUsage, logger: logger.child({ component: 'history' }) });
   const scaler = new ScalerController({
     store,
     logger: logger.child({ controller: 'scaler' }),
@@ -150,7 +159,7 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
       queue.add(app);
     },
   });
-  metrics.setAppMetricsProvider((app) => scaler.current(app));
+  metrics.setAppMetricsProvider((app) => appLoadOf(history, app));
   if (!options.disableLb) {
     routes = new RoutesController({
       balancer: createLoadBalancer({ stateDir: options.stateDir, listen: { host: options.lbHost, port: options.lbPort }, systemConfDir: options.nginxConfDir }, logger),
@@ -236,6 +245,7 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
   );
   await accessLog.start();
   scaler.start();
+  recorder.start();
   const resyncTimer = setInterval(() => void resyncAll(), options.resyncMs);
   resyncTimer.unref();
 
@@ -256,6 +266,8 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
       await closeServer(api);
       clearInterval(resyncTimer);
       scaler.stop();
+      recorder?.stop();
+      historyUsage.close();
       await accessLog.stop();
       events.close();
       await source.stop();

@@ -41,6 +41,8 @@ export interface DaemonOptions {
   /** Subdirectory of the repository that holds the manifests. */
   gitPath?: string;
   gitIntervalMs?: number;
+  /** Metric history sample interval (tests shorten it; default HISTORY_INTERVAL_MS). */
+  historyIntervalMs?: number;
   /** Run without a load balancer (tests of the container side alone). */
   disableLb?: boolean;
 }

@@ -12,6 +12,7 @@ export {
   ResultTally,
   DEFAULT_CONCURRENCY_PER_REPLICA,
   DEFAULT_STARTUP_SECONDS,
+  DEFAULT_METRIC_DELAY_SECONDS,
   type ReplicaChange,
   type ReplicaModel,
   type SimulationOptions,

@@ -7,7 +7,8 @@
 //    service times as utilization nears 1;
 //  - requests beyond capacity join a backlog, served first in later seconds, and add its drain
 //    time; requests that would wait longer than QUEUE_TIMEOUT_SECONDS are dropped (a client or
-//    nginx timeout);
+//    nginx timeout). The backlog stays with the replicas that queued it (a new replica takes new
+//    arrivals, never queued ones), so it drains on their capacity only (bench/calibrate.ts);
 //  - requests in flight by Little's law: arrivals x mean latency, plus the backlog.
 
 /** The queueing wait alone never exceeds this many service times (the M/M/c wait's pole at utilization 1). */
@@ -41,20 +42,28 @@ export interface SecondOutcome {
  * Serves one second. `backlog` is what the previous second left queued; `arrivals` the requests
  * arriving in this one. Pure; never throws for finite, non-negative inputs.
  */
-export function stepQueue(backlog: number, arrivals: number, serviceTimeMs: number, capacity: QueueCapacity): SecondOutcome {
+export function stepQueue(backlog: number, arrivals: number, serviceTimeMs: number, capacity: QueueCapacity, backlogShare = 1): SecondOutcome {
   const work = backlog + arrivals;
   const capacityRps = capacity.servers * capacity.serverRps;
   if (capacityRps <= 0) {
     // Nothing can serve: everything waits until the timeout and is then dropped.
     return { served: 0, backlog: 0, dropped: work, utilization: 1, latencyMs: QUEUE_TIMEOUT_SECONDS * 1000, concurrency: arrivals * QUEUE_TIMEOUT_SECONDS };
   }
-  const served = Math.min(work, capacityRps);
+  // A backlog stays with the replicas that queued it: nginx spreads new arrivals over every ready
+  // replica but never moves a queued request to a new one. Those replicas (`backlogShare` of the
+  // capacity) serve the backlog and their share of the arrivals; the others only their share.
+  const share = Math.min(1, Math.max(0, backlogShare));
+  const owned = Math.min(backlog + share * arrivals, share * capacityRps);
+  const others = Math.min((1 - share) * arrivals, (1 - share) * capacityRps);
+  const served = backlog > 0 && share < 1 ? owned + others : Math.min(work, capacityRps);
   const queued = work - served;
-  const dropped = Math.max(0, queued - capacityRps * QUEUE_TIMEOUT_SECONDS);
+  // The capacity that drains the backlog: its owners' while one exists, else every replica's.
+  const drainRps = capacityRps * (backlog > 0 && share > 0 ? share : 1);
+  const dropped = Math.max(0, queued - drainRps * QUEUE_TIMEOUT_SECONDS);
   const left = queued - dropped;
   const wait = queueWait(arrivals, capacity);
   const capMs = LATENCY_CAP_FACTOR * serviceTimeMs;
-  const drainMs = (left / capacityRps) * 1000;
+  const drainMs = (left / drainRps) * 1000;
   const latencyMs = serviceTimeMs + Math.min(wait.p95Ms, capMs) + drainMs;
   // In the system: this second's requests in service or waiting (Little's law), plus the backlog.
   const inSystem = (arrivals * (serviceTimeMs + Math.min(wait.meanMs, capMs))) / 1000 + left;

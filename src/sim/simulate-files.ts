@@ -19,6 +19,7 @@ export interface SimulateFilesOptions {
   /** Which app when the manifest file holds several; the first by default. */
   app?: string;
   startupSeconds?: number;
+  metricDelaySeconds?: number;
   capacityRpsPerReplica?: number;
   concurrencyPerReplica?: number;
   /** Latency objective; defaults to policy.http.maxP95LatencyMs. */
@@ -72,6 +73,7 @@ export async function simulateFiles(options: SimulateFilesOptions): Promise<Simu
     trace: points,
     sloMs,
     ...(options.startupSeconds !== undefined ? { startupSeconds: options.startupSeconds } : {}),
+    ...(options.metricDelaySeconds !== undefined ? { metricDelaySeconds: options.metricDelaySeconds } : {}),
     ...(options.capacityRpsPerReplica !== undefined ? { capacityRpsPerReplica: options.capacityRpsPerReplica } : {}),
     ...(options.concurrencyPerReplica !== undefined ? { concurrencyPerReplica: options.concurrencyPerReplica } : {}),
   };

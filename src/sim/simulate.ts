@@ -10,6 +10,12 @@ import type { SimScaler } from './sim-scaler.js';
 import type { TracePoint } from './trace.js';
 
 export const DEFAULT_STARTUP_SECONDS = 5;
+/**
+ * How old the newest request metrics are when the policy decides: the access log is read every
+ * second and only complete seconds count, so the daemon's newest rps/p95 sample is about 2 s old
+ * (measured by bench/calibrate.ts). CPU and the ready count are read at the tick itself.
+ */
+export const DEFAULT_METRIC_DELAY_SECONDS = 2;
 /** Requests one replica works on at once (its workers), for its capacity and the queue model. */
 export const DEFAULT_CONCURRENCY_PER_REPLICA = 4;
 /** Samples older than this are pruned from the simulated windows (the recurrence memory at default settings is 20 min). */
@@ -31,6 +37,8 @@ export interface SimulationOptions extends ReplicaModel {
   scaler: SimScaler;
   sloMs: number;
   startupSeconds?: number;
+  /** Request metrics (rps, p95, in flight) reach the policy this many seconds late. */
+  metricDelaySeconds?: number;
 }
 
 export interface ReplicaChange {
@@ -109,6 +117,9 @@ interface SimReplica {
 export function runSimulation(options: SimulationOptions): SimulationResult {
   const { spec, trace, scaler } = options;
   const startupMs = (options.startupSeconds ?? DEFAULT_STARTUP_SECONDS) * 1000;
+  const metricDelayMs = (options.metricDelaySeconds ?? DEFAULT_METRIC_DELAY_SECONDS) * 1000;
+  /** Request metrics not yet visible to the policy (the access log's lag). */
+  const pending: { t: number; rps: number; p95: number | undefined; inFlight: number }[] = [];
   const rps = new MetricWindow();
   const p95 = new MetricWindow();
   const inFlight = new MetricWindow();
@@ -120,18 +131,27 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
   // The initial replicas have been running for a long time: warm, ready.
   let replicas: SimReplica[] = Array.from({ length: initial }, () => newReplica(-3_600_000, -3_600_000));
   let backlog = 0;
+  let backlogOwners: number | undefined;
   let lastScaleAtMs: number | undefined;
   const tally = new ResultTally(scaler.name, trace.length, initial, options.sloMs);
 
   for (const point of trace) {
     const now = point.second * 1000;
     const ready = replicas.filter((r) => r.readyAtMs <= now);
-    const outcome = stepQueue(backlog, point.arrivalsPerSecond, point.serviceTimeMs, capacityOf(ready.length, point, options));
+    const share = backlog > 0 && backlogOwners !== undefined && ready.length > 0 ? Math.min(1, backlogOwners / ready.length) : 1;
+    const outcome = stepQueue(backlog, point.arrivalsPerSecond, point.serviceTimeMs, capacityOf(ready.length, point, options), share);
     backlog = outcome.backlog;
+    // The replicas ready when a backlog forms own it until it is gone (see stepQueue).
+    if (backlog <= 0) backlogOwners = undefined;
+    else backlogOwners ??= ready.length;
 
-    rps.add(now, point.arrivalsPerSecond);
-    if (point.arrivalsPerSecond > 0) p95.add(now, outcome.latencyMs);
-    inFlight.add(now, outcome.concurrency);
+    pending.push({ t: now, rps: point.arrivalsPerSecond, p95: point.arrivalsPerSecond > 0 ? outcome.latencyMs : undefined, inFlight: outcome.concurrency });
+    while ((pending[0]?.t ?? Infinity) <= now - metricDelayMs) {
+      const m = pending.shift()!;
+      rps.add(m.t, m.rps);
+      if (m.p95 !== undefined) p95.add(m.t, m.p95);
+      inFlight.add(m.t, m.inFlight);
+    }
     readyCount.add(now, ready.length);
     for (const r of ready) r.cpu.add(now, outcome.utilization);
     for (const w of [rps, p95, inFlight, readyCount, ...replicas.map((r) => r.cpu)]) w.prune(now, WINDOW_RETENTION_MS);

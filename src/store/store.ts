@@ -45,6 +45,7 @@ export class Store {
   private writing: Promise<void> = Promise.resolve();
   /** Whether the file at `path` is a good store (read back, or written by us): only that one is kept as the previous copy. */
   private fileGood: boolean;
+  private changes = 0;
 
   private constructor(
     private readonly db: Low<StoreData>,
@@ -207,7 +208,13 @@ export class Store {
     return this.db.data.scalingHistory.filter((r) => r.app === app).slice(-limit);
   }
 
+  /** Bumped by every mutation: a watcher compares it to learn that something changed (the UI's live feed). */
+  get changeCount(): number {
+    return this.changes;
+  }
+
   private scheduleWrite(): void {
+    this.changes++;
     if (this.writeTimer) return;
     this.writeTimer = setTimeout(() => {
       this.writeTimer = undefined;

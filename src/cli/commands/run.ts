@@ -34,7 +34,7 @@ export function registerRun(program: Command): void {
     .option('--lb-port <port>', 'load balancer listen port', String(DEFAULT_OPTIONS.lbPort))
     .option('--nginx-conf-dir <dir>', 'manage the system nginx through this conf.d directory instead of an own master')
     .option('--allow-empty-prune', 'let an empty or missing manifest directory remove every app', false)
-    .option('--auth-token-file <file>', `require Authorization: Bearer <token> on the API (all but /healthz), the token read from this file (or ${AUTH_TOKEN_FILE_VARIABLE}, or the token itself in ${AUTH_TOKEN_VARIABLE})`)
+    .option('--auth-token-file <file>', `require Authorization: Bearer <token> on the API (all but /healthz and the dashboard page, whose login sets a read-only session cookie), the token read from this file (or ${AUTH_TOKEN_FILE_VARIABLE}, or the token itself in ${AUTH_TOKEN_VARIABLE})`)
     .option('--auth-token <token>', `the token on the command line: visible to every local user in \`ps\`; prefer --auth-token-file or ${AUTH_TOKEN_VARIABLE}`)
     .option('--enable-write-api', 'enable POST endpoints that edit manifest files (requires a token)', false)
     .option('--redact-env-values', 'the read endpoint shows literal env values of the manifests as "(redacted)"', false)

@@ -13,6 +13,7 @@ export function registerSimulate(program: Command): void {
     .requiredOption('--trace <file>', 'CSV trace: second,arrivals_per_second,service_time_ms (docs/autoscaling.md)')
     .option('--app <name>', 'the app to use when the manifest file holds several')
     .option('--startup-seconds <n>', 'seconds from creating a replica to it serving', positive, 5)
+    .option('--metric-delay-seconds <n>', 'how old the newest request metrics are when the policy decides (the access log lag)', nonNegative, 2)
     .option('--capacity-rps-per-replica <n>', 'requests per second one replica serves (default: concurrency x 1000 / service_time_ms)', positive)
     .option('--concurrency-per-replica <n>', 'requests one replica works on at once (its workers in the queue model)', wholePositive, 4)
     .option('--slo-ms <n>', 'latency objective for the p95 (default: policy.http.maxP95LatencyMs)', positive)
@@ -24,6 +25,7 @@ export function registerSimulate(program: Command): void {
         manifest: opts.manifest,
         trace: opts.trace,
         startupSeconds: opts.startupSeconds,
+        metricDelaySeconds: opts.metricDelaySeconds,
         concurrencyPerReplica: opts.concurrencyPerReplica,
         ...(opts.app !== undefined ? { app: opts.app } : {}),
         ...(opts.capacityRpsPerReplica !== undefined ? { capacityRpsPerReplica: opts.capacityRpsPerReplica } : {}),
@@ -51,6 +53,7 @@ interface SimulateCliOptions {
   trace: string;
   app?: string;
   startupSeconds: number;
+  metricDelaySeconds: number;
   capacityRpsPerReplica?: number;
   concurrencyPerReplica: number;
   sloMs?: number;
@@ -71,6 +74,12 @@ function baselines(value: string): BaselineName[] {
     if (!(BASELINES as readonly string[]).includes(name)) throw new InvalidArgumentError(`unknown baseline ${JSON.stringify(name)} (choose from ${BASELINES.join(', ')})`);
   }
   return [...new Set(names)] as BaselineName[];
+}
+
+function nonNegative(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('must be a number >= 0');
+  return n;
 }
 
 function positive(value: string): number {

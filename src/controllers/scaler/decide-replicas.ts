@@ -105,7 +105,8 @@ export function decideReplicas(input: ScalingInput): ScalingDecision {
     if (wanted > current && current < spec.maxReplicas) return out('panic', driver, wanted, why);
     const reason = `${why}; ${current >= spec.maxReplicas ? `at maxReplicas ${spec.maxReplicas}` : `${current} already asked for, ${input.starting} starting`}`;
     note('panic', false, reason);
-    return hold(current >= spec.maxReplicas ? 'clamp' : 'starting', reason);
+    // Waiting for what it asked for holds; a panic whose count is already running lets the other rules speak.
+    if (current >= spec.maxReplicas || input.starting > 0) return hold(current >= spec.maxReplicas ? 'clamp' : 'starting', reason);
   } else {
     note('panic', false, `no metric's ${th.panicWindowMs / 1000} s mean asks for ${fmt(th.panicRatio * 100)}% of the ${input.ready} ready replica(s)`);
   }

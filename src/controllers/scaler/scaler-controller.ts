@@ -7,7 +7,6 @@ import type { LoadedApp } from '../../manifest/types.js';
 import { isLive, readinessCounts } from '../../core/readiness.js';
 import type { LiveReplica } from '../../core/replica.js';
 import { stableJson } from '../../core/stable-json.js';
-import type { AppLoadMetrics } from '../../observe/metrics.js';
 import type { AccessLogMetrics } from '../../observe/index-metrics.js';
 import type { ContainerRuntime } from '../../runtime/runtime.js';
 import { removeCondition, setCondition } from '../../store/conditions.js';
@@ -53,7 +52,6 @@ interface ReplicaWindows {
 export class ScalerController {
   private readonly startedAtMs = Date.now();
   private readonly replicas = new Map<string, ReplicaWindows>();
-  private readonly latest = new Map<string, AppLoadMetrics>();
   /** Per app, for as long as the app is autoscaled: its load history survives every replica replacement. */
   private readonly load = new Map<string, AppLoadWindows>();
   private timer: NodeJS.Timeout | undefined;
@@ -68,11 +66,6 @@ export class ScalerController {
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);
-  }
-
-  /** Current load of an app, for the endpoint and Prometheus. */
-  current(app: string): AppLoadMetrics | undefined {
-    return this.latest.get(app);
   }
 
   async tick(now = Date.now()): Promise<void> {
@@ -160,7 +153,6 @@ export class ScalerController {
       controllerStartedAtMs: this.startedAtMs,
       hostCapacity: this.hostCapacity(app, host),
     });
-    this.latest.set(name, loadOf(accessLog, name, mine));
     this.record(name, current, decision, now);
   }
 
@@ -208,15 +200,4 @@ export class ScalerController {
 
 function hostTotals(): { cpuCores: number; memoryBytes: number } {
   return { cpuCores: os.cpus().length, memoryBytes: os.totalmem() };
-}
-
-function loadOf(accessLog: AccessLogMetrics, app: string, replicas: [string, ReplicaWindows][]): AppLoadMetrics {
-  const mean = (values: number[]) => (values.length ? values.reduce((a, b) => a + b, 0) / values.length : null);
-  const p95 = accessLog.p95Ms(app, 10);
-  return {
-    requestsPerSecond: accessLog.rps(app, 10),
-    p95LatencySeconds: p95 === null ? undefined : p95 / 1000,
-    cpuUtilizationRatio: mean(replicas.flatMap(([, r]) => (r.cpu.latest() ? [r.cpu.latest()!.v] : []))) ?? undefined,
-    memoryUtilizationRatio: mean(replicas.flatMap(([, r]) => (r.memory.latest() ? [r.memory.latest()!.v] : []))) ?? undefined,
-  };
 }

@@ -110,6 +110,11 @@ const rows: Row[] = [
     replicas: 15, direction: 'out', reason: /^panic/,
   },
   {
+    name: 'a panic whose count already runs (Knative\'s rounding at one replica) lets the latency rule speak',
+    input: input({ policy: spec({ http: { ...LAT, targetRPSPerReplica: 20 } }), current: 1, ready: 1, windows: { rps: flat(21), concurrency: flat(21 * 0.3), p95LatencyMs: flat(320), readyReplicas: flat(1) } }),
+    replicas: 2, direction: 'out', reason: /^scale out 1 -> 2: p95 320 ms/,
+  },
+  {
     name: 'just under the panic threshold: no fast path, the window rules',
     input: input({ current: 4, ready: 4, windows: { rps: series((ago) => (ago <= 6 ? 350 : 100)) } }), // ceil(350 / 50) = 7 < 8
     replicas: 4, direction: 'none', heldBy: 'window',

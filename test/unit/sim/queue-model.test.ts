@@ -47,6 +47,16 @@ describe('stepQueue', () => {
     expect(o.concurrency).toBeGreaterThan(50);
   });
 
+  it('a backlog drains only on the replicas that hold it: new ones take a share of the arrivals, not the queue', () => {
+    // 4 replicas (16 workers, 320 rps); the backlog of 400 sits at the 1 replica that was ready when it formed.
+    const pooled = stepQueue(400, 200, 50, workers(16));
+    const owned = stepQueue(400, 200, 50, workers(16), 0.25);
+    expect(pooled.backlog).toBe(280); // 600 of work, 320 served
+    expect(owned.backlog).toBe(400 + 50 - 80); // its 80 rps serve the queue and its quarter of the arrivals
+    expect(owned.latencyMs).toBeGreaterThan(pooled.latencyMs);
+    expect(stepQueue(0, 200, 50, workers(16), 0.25)).toEqual(stepQueue(0, 200, 50, workers(16))); // no backlog: no owners
+  });
+
   it('drops what would wait past the timeout; no capacity drops everything', () => {
     expect(stepQueue(3000, 200, 50, workers(5)).dropped).toBe(100); // 3100 queued, room for 30 s x 100
     expect(stepQueue(0, 10, 50, workers(0))).toMatchObject({ served: 0, dropped: 10, backlog: 0 });

@@ -79,7 +79,7 @@ describe('runSimulation', () => {
     expect(r.changes.at(-1)!.to).toBeLessThan(r.maxReplicas);
     expect(r.directionChanges).toBe(1);
     expect(r.secondsOverSlo).toBeGreaterThan(0); // the step itself, before new replicas are ready
-    expect(r.secondsOverSlo).toBeLessThan(40);
+    expect(r.secondsOverSlo).toBeLessThan(60); // and the queue it left at the first replicas drains
   });
 
   it('HPA baseline: 15 s syncs, scale-up at most doubling or +4, 300 s scale-down stabilization', () => {
