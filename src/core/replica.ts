@@ -23,11 +23,12 @@ export interface ReplicaFacts {
   revision: string;
   slot: number;
   image: string;
-  /** The runtime's own word: created, running, exited, dead, pending, ... */
+  /** The runtime's own word: created, running, paused, exited, dead, pending, ... */
   state: string;
   /**
-   * Up, or being brought up by the runtime itself (a Swarm task that is starting or restarting).
-   * False once it has ended and nothing but the controller will replace it.
+   * Its process is there (running or paused: health checks say whether it answers), or the runtime
+   * itself is bringing it up (a Swarm task that is starting or restarting). False once it has ended
+   * and nothing but the controller will replace it.
    */
   running: boolean;
   createdAtMs: number;
@@ -55,6 +56,8 @@ export interface ObservedReplica {
   running: boolean;
   createdAtMs: number;
   health: ReplicaHealth;
+  /** Since when it has been ready without a break (set while health is 'ready'; minReadySeconds). */
+  readySinceMs?: number;
   /** Already leaving: out of the upstream, waiting out its drain. Counted nowhere. */
   draining: boolean;
 }

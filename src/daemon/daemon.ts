@@ -12,7 +12,6 @@ import { RoutesController } from '../controllers/routes/routes-controller.js';
 import { ScalerController } from '../controllers/scaler/scaler-controller.js';
 import { errorMessage } from '../errors.js';
 import { DesiredState } from '../manifest/desired-state.js';
-import type { LoadResult } from '../manifest/types.js';
 import { appLoadOf } from '../history/app-load.js';
 import { HistoryRecorder } from '../history/history-recorder.js';
 import { MetricHistory } from '../history/metric-history.js';
@@ -27,6 +26,7 @@ import { createManifestSource } from '../source/manifest-source.js';
 import { SourceStatusRecorder } from '../source/source-status.js';
 import { loadOrCreateFingerprintKey } from '../secrets/fingerprint-key.js';
 import { openValueSource } from '../secrets/value-source.js';
+import { lastGoodApps } from '../store/last-good-apps.js';
 import { Store } from '../store/store.js';
 import { ManifestStatusRecorder } from './manifest-status.js';
 import type { DaemonOptions } from './options.js';
@@ -94,19 +94,25 @@ export async function startDaemon(options: DaemonOptions, logger: Logger, overri
   });
   const apiPort = await listen(api, options.host, options.port); // /healthz answers during start-up
   const desired = new DesiredState({ allowEmptyPrune: options.allowEmptyPrune });
+  desired.remember(lastGoodApps(store.data)); // a restart keeps what the last good manifests said
   const manifestStatus = new ManifestStatusRecorder(store);
   const sourceStatus = new SourceStatusRecorder(store);
-  let lastLoad: LoadResult | undefined;
 
   // Late-bound: the parts below call each other through these.
   let queue!: WorkQueue;
   let routes: RoutesController | undefined;
   const requestRoutes = () => routes?.requestSoon();
 
-  const prober = new HealthProber((change) => {
-    metrics.healthCheck(change.to);
-    controller.healthChanged(change);
-    queue.add(change.target.app);
+  const prober = new HealthProber({
+    onChange: (change) => {
+      metrics.healthCheck(change.to);
+      controller.healthChanged(change);
+      queue.add(change.target.app);
+    },
+    onFailure: (failure) => {
+      controller.probeFailed(failure);
+      queue.add(failure.target.app); // the status shows the replica's last check
+    },
   });
   const drainer = new Drainer({
     runtime: acting,
@@ -121,11 +127,7 @@ export async function startDaemon(options: DaemonOptions, logger: Logger, overri
     runtime: acting,
     mayAct: () => leadership.isLeader(),
     store,
-    desired: {
-      get: (name) => desired.get(name),
-      // Prune guard: an empty or missing manifest directory never removes apps by itself.
-      mayPrune: () => options.allowEmptyPrune || (lastLoad !== undefined && lastLoad.fileCount > 0),
-    },
+    desired,
     prober,
     drainer,
     executor: new ContainerExecutor(acting, drainer, logger),
@@ -190,8 +192,9 @@ export async function startDaemon(options: DaemonOptions, logger: Logger, overri
       logger.warn({ app: key, attempt, retryInMs: delayMs, err: errorMessage(error) }, 'reconcile failed; backing off'),
   });
 
-  /** Enqueues every app the manifests, the runtime or the store know. */
+  /** Re-reads the manifests (directory mode) and enqueues every app the manifests, the runtime or the store know. */
   const resyncAll = async () => {
+    source.reread?.();
     const apps = new Set(desired.all().map((a) => a.manifest.metadata.name));
     for (const app of await controller.observeAll()) apps.add(app);
     for (const status of store.apps()) apps.add(status.name);
@@ -210,11 +213,12 @@ export async function startDaemon(options: DaemonOptions, logger: Logger, overri
     options,
     {
       onLoad: (result, revision) => {
-        lastLoad = result;
         const applied = desired.apply(result);
         manifestStatus.record(result, desired);
         if (revision) sourceStatus.recordRevision(revision, applied, desired);
-        logger.info(
+        // A resync's re-read that changed nothing is not news.
+        const news = revision || !startup.done || applied.changed.length + applied.removed.length > 0;
+        logger[news ? 'info' : 'debug'](
           { files: result.fileCount, apps: result.apps.size, errors: result.errors.length, commit: revision?.commit.slice(0, 12), ...applied },
           'manifests loaded',
         );
@@ -225,6 +229,7 @@ export async function startDaemon(options: DaemonOptions, logger: Logger, overri
       onSourceError: (failure) => sourceStatus.recordFailure(failure, desired),
       onSourceRecovered: () => sourceStatus.recordRecovered(),
       onWatchError: (err) => logger.error({ err: errorMessage(err) }, 'manifest watcher error'),
+      confirmLoad: (result) => desired.wouldRemove(result).length > 0,
     },
     logger,
   );

@@ -429,7 +429,11 @@ export const appManifestSchema = {
             },
             progressDeadlineSeconds: {
               type: 'integer', minimum: 5, maximum: 3600, default: 120,
-              description: 'A rollout that makes no progress for this long is marked failed and the old revision keeps serving.',
+              description: 'A rollout that makes no progress for this long (counted from its start, and again from each time more new replicas were available than ever before in it) is marked failed; the old revision keeps serving at full count. The failed revision is not retried until the spec changes.',
+            },
+            minReadySeconds: {
+              type: 'integer', minimum: 0, maximum: 3600,
+              description: 'A new replica must stay ready this long before it retires an old one and counts as progress. Default: health.failureThreshold x health.intervalSeconds (0 without a health block).',
             },
           },
         },

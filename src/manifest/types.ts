@@ -102,6 +102,11 @@ export interface IngressSpec {
 export interface RolloutSpec {
   maxSurge: number;
   progressDeadlineSeconds: number;
+  /**
+   * A new replica must stay ready this long before it retires an old one and counts as progress.
+   * Unset: failureThreshold x intervalSeconds of the health block (0 without one).
+   */
+  minReadySeconds?: number;
 }
 
 export interface AppSpec {

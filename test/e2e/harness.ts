@@ -10,6 +10,7 @@ import { startDaemon, type Daemon } from '../../src/daemon/daemon.js';
 import { resolveOptions, type DaemonOptions } from '../../src/daemon/options.js';
 import type { RuntimePartsOverrides } from '../../src/daemon/runtime-parts.js';
 import type { ReplicaFacts } from '../../src/core/replica.js';
+import { splitHaltMarkers } from '../../src/controllers/containers/halt-marker.js';
 import { createDockerTestEnv, type DockerTestEnv } from '../support/docker-test-env.js';
 import { freePort } from '../support/free-port.js';
 import { NginxProcess } from '../../src/controllers/routes/nginx-process.js';
@@ -59,12 +60,15 @@ export interface TestDaemon {
   stateDir: string;
   writeManifest(file: string, text: string): Promise<void>;
   removeManifest(file: string): Promise<void>;
+  /** The app's replicas (not the marker of a halted rollout). */
   containers(app: string): Promise<ReplicaFacts[]>;
   running(app: string): Promise<ReplicaFacts[]>;
   /** Kills one replica's process behind AutoServe's back (docker kill); resolves with the container id. */
   kill(replica: ReplicaFacts): Promise<string>;
   /** The containers running an app's replicas now (on a swarm: its tasks' containers). */
   containerIds(app: string): Promise<string[]>;
+  /** The never-started containers that record a halted rollout in the runtime. */
+  haltMarkers(app: string): Promise<ReplicaFacts[]>;
   /** Stops the daemon only (containers stay), like a controller restart. */
   stop(): Promise<void>;
   /** Starts a fresh daemon on the same dirs and instance. */
@@ -123,8 +127,9 @@ export async function startTestDaemon(
     stateDir,
     writeManifest: (file, text) => writeFile(join(manifestsDir, file), text),
     removeManifest: (file) => unlink(join(manifestsDir, file)),
-    containers: list,
-    running: async (app) => (await list(app)).filter((c) => c.running),
+    containers: async (app) => splitHaltMarkers(await list(app)).replicas,
+    running: async (app) => splitHaltMarkers(await list(app)).replicas.filter((c) => c.running),
+    haltMarkers: async (app) => splitHaltMarkers(await list(app)).markers,
     kill: (replica) => target.kill(replica),
     containerIds: (app) => target.containerIds(options.instance, app),
     async stop() {

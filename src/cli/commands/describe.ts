@@ -45,6 +45,8 @@ export function formatDescription(app: AppStatus, events: EventRecord[], scaling
   field('Replicas', `${app.replicas.desired} desired | ${app.replicas.ready} ready | ${app.replicas.updated} up-to-date`);
   field('Generation', `${app.generation} (observed ${app.observedGeneration})`);
   if (app.containerRevision) field('Container rev', app.containerRevision + (app.haltedRevision ? ` (rollout to ${app.haltedRevision} halted)` : ''));
+  if (app.haltedRevision && app.stable) field('Serving rev', `${app.stable.revision} (${app.stable.spec.image})`);
+  if (app.rollout) field('Rollout', `to ${app.rollout.revision} since ${formatTime(new Date(app.rollout.startedAtMs).toISOString())}, ${app.rollout.available} available at best`);
   if (app.revision) field('Source commit', `${app.revision.commit.slice(0, 12)} ${app.revision.message.split('\n')[0] ?? ''}`);
   field('Created', `${formatTime(app.createdAt)} (${formatAge(app.createdAt, now)} ago)`);
 
@@ -84,7 +86,7 @@ export function formatDescription(app: AppStatus, events: EventRecord[], scaling
 function replicaTable(app: AppStatus, now: number): string[] {
   const onNodes = app.instances.some((i) => i.node !== undefined);
   return formatTable(
-    ['NAME', 'STATE', 'HEALTH', 'REVISION', ...(onNodes ? ['NODE'] : ['PORT']), 'AGE'],
+    ['NAME', 'STATE', 'HEALTH', 'REVISION', ...(onNodes ? ['NODE'] : ['PORT']), 'AGE', 'LAST CHECK'],
     app.instances.map((i) => [
       i.name,
       i.state,
@@ -92,6 +94,7 @@ function replicaTable(app: AppStatus, now: number): string[] {
       i.revision,
       onNodes ? (i.node ?? '-') : i.hostPort ? String(i.hostPort) : '-',
       formatAge(i.startedAt, now),
+      i.lastProbe ? `${i.lastProbe.detail} (${formatAge(i.lastProbe.at, now)} ago)` : '-',
     ]),
   );
 }

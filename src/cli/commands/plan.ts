@@ -54,7 +54,8 @@ export function formatPlan(plan: WorldPlan): string[] {
     for (const action of app.actions) rows.push([app.app, actionName(action), targetOf(action), action.reason]);
   }
   const lines = rows.length === 0 ? ['no changes'] : formatTable(['APP', 'ACTION', 'TARGET', 'REASON'], rows);
-  if (plan.pruneBlocked) lines.push('note: the manifest directory has no manifest files; undeclared apps are kept (prune guard)');
+  for (const app of plan.kept) lines.push(`note: ${app} is planned at its last good spec (its manifest is invalid or unreadable)`);
+  if (plan.pruneBlocked) lines.push('note: apps no manifest declares are kept (the directory has no manifest files, or a file with errors may declare them)');
   for (const error of plan.errors) lines.push(`manifest error: ${formatManifestError(error)}`);
   return lines;
 }

@@ -4,7 +4,7 @@ import { parseMemoryBytes } from '../../core/memory-quantity.js';
 import { desiredReplicaCount } from '../containers/desired-replicas.js';
 import { errorMessage } from '../../errors.js';
 import type { LoadedApp } from '../../manifest/types.js';
-import { isLive, isReady } from '../../core/readiness.js';
+import { isLive, readinessCounts } from '../../core/readiness.js';
 import type { LiveReplica } from '../../core/replica.js';
 import { stableJson } from '../../core/stable-json.js';
 import type { AccessLogMetrics } from '../../observe/index-metrics.js';
@@ -133,12 +133,11 @@ export class ScalerController {
     const spec = app.manifest.spec;
     const scaling = spec.scaling!;
     const status = store.app(name);
-    const current = desiredReplicaCount(spec, status?.autoscaledReplicas);
+    const current = desiredReplicaCount(spec, status?.autoscaledReplicas, this.deps.replicasOf(name));
     const mine = [...this.replicas.entries()].filter(([, r]) => r.app === name);
     const replicaSeries = (pick: 'cpu' | 'memory'): ReplicaSeries[] =>
       mine.map(([id, r]) => ({ replicaId: id, startedAtMs: r.startedAtMs, samples: r[pick] }));
-    const running = this.deps.replicasOf(name).filter(isLive);
-    const ready = running.filter(isReady).length;
+    const { ready, starting, notReady } = readinessCounts(this.deps.replicasOf(name));
 
     let load = this.load.get(name);
     if (!load) this.load.set(name, (load = new AppLoadWindows()));
@@ -150,8 +149,8 @@ export class ScalerController {
       windows: { ...load.windows(), cpu: replicaSeries('cpu'), memory: replicaSeries('memory') },
       current,
       ready,
-      starting: running.filter((r) => r.health === 'starting').length,
-      notReady: running.filter((r) => r.health === 'not-ready').length,
+      starting,
+      notReady,
       history: store.scalingHistory(name),
       now,
       controllerStartedAtMs: this.startedAtMs,

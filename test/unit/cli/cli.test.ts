@@ -69,7 +69,7 @@ describe('formatting', () => {
   });
 
   it('plan: one line per action, or "no changes"', () => {
-    expect(formatPlan({ apps: [{ app: 'web', desiredReplicas: 1, actions: [], converged: true }], errors: [], pruneBlocked: false })).toEqual(['no changes']);
+    expect(formatPlan({ apps: [{ app: 'web', desiredReplicas: 1, actions: [], converged: true }], errors: [], pruneBlocked: false, kept: [] })).toEqual(['no changes']);
     const lines = formatPlan({
       apps: [
         { app: 'web', revision: 'r1', desiredReplicas: 2, converged: false, actions: [{ kind: 'create', revision: 'r1', slot: 1, reason: 'scale up to 2' }] },
@@ -77,6 +77,7 @@ describe('formatting', () => {
       ],
       errors: [],
       pruneBlocked: false,
+      kept: [],
     });
     expect(lines.map((l) => l.split(/\s{2,}/))).toEqual([
       ['APP', 'ACTION', 'TARGET', 'REASON'],
