@@ -52,10 +52,10 @@ describe('formatting', () => {
     const header = (lines: string[]) => lines.find((l) => l.trim().startsWith('NAME'))!.trim().split(/\s+/);
     const row = (lines: string[]) => lines.find((l) => l.includes('autoserve-web-r1-0'))!.trim().split(/\s+/);
     const onHost = formatDescription(app('web', { instances: [{ ...instance, hostPort: 32768 }] }), [], [], NOW);
-    expect(header(onHost)).toEqual(['NAME', 'STATE', 'HEALTH', 'REVISION', 'PORT', 'AGE']);
+    expect(header(onHost)).toEqual(['NAME', 'STATE', 'HEALTH', 'REVISION', 'PORT', 'AGE', 'LAST', 'CHECK']);
     expect(row(onHost)[4]).toBe('32768');
     const onSwarm = formatDescription(app('web', { instances: [{ ...instance, node: 'node-b' }] }), [], [], NOW);
-    expect(header(onSwarm)).toEqual(['NAME', 'STATE', 'HEALTH', 'REVISION', 'NODE', 'AGE']);
+    expect(header(onSwarm)).toEqual(['NAME', 'STATE', 'HEALTH', 'REVISION', 'NODE', 'AGE', 'LAST', 'CHECK']);
     expect(row(onSwarm)[4]).toBe('node-b');
   });
 
