@@ -226,7 +226,139 @@ export const HOLDOUT_TRACES: readonly TraceGenerator[] = [
   },
 ];
 
-/** The generator named `name`, in the library or the held-out set. */
+
+/**
+ * A second held-out set, written before the policy's second round of changes and not run until
+ * they were done (docs/autoscaling.md, "Held-out traces"): the library's generators with other
+ * seeds and levels, and four shape families the library does not have (a staircase, on/off with
+ * random durations, a service time that grows with the load, two peaks a cycle).
+ */
+export const HOLDOUT2_TRACES: readonly TraceGenerator[] = [
+  {
+    name: 'h2-step-6x',
+    description: 'held out 2: 40 rps, 6x step to 240 rps at 1:30 for 4 min, back to 40; 8 min; +-6% noise (seed 201)',
+    generate: () => build({ seconds: 480, seed: 201, noisePct: 6, rate: (s) => (s >= 90 && s < 330 ? 240 : 40) }),
+  },
+  {
+    name: 'h2-spike-5x',
+    description: 'held out 2: 150 rps with a 45 s 5x spike (750 rps) at 4:00; 10 min; +-5% noise (seed 202)',
+    generate: () => build({ seconds: 600, seed: 202, noisePct: 5, rate: (s) => (s >= 240 && s < 285 ? 750 : 150) }),
+  },
+  {
+    name: 'h2-daily-short',
+    description: 'held out 2: a day compressed into 30 min, 20 rps at night to 300 rps at noon (cosine), two days; +-12% noise (seed 203)',
+    generate: () => build({ seconds: 3600, seed: 203, noisePct: 12, rate: (s) => 160 - 140 * Math.cos((2 * Math.PI * s) / 1800) }),
+  },
+  {
+    name: 'h2-ramp-steep',
+    description: 'held out 2: 30 rps, up to 500 rps over 2 min, 1 min at 500, down to 30 over 6 min, 3 min at 30; 13 min; +-5% noise (seed 204)',
+    generate: () => build({ seconds: 780, seed: 204, noisePct: 5, rate: (s) => (s < 240 ? lerp(s, 60, 30, 180, 500) : lerp(s, 240, 500, 600, 30)) }),
+  },
+  {
+    name: 'h2-periodic-60s',
+    description: 'held out 2: periodic on/off, 20 s at 400 rps, 40 s at 60 rps, 15 min; +-5% noise (seed 205)',
+    generate: () => build({ seconds: 900, seed: 205, noisePct: 5, rate: onOff(20, 40, 400, 60) }),
+  },
+  {
+    name: 'h2-periodic-6m',
+    description: 'held out 2: periodic on/off, 3 min at 200 rps, 3 min at 20 rps, 30 min; +-5% noise (seed 206)',
+    generate: () => build({ seconds: 1800, seed: 206, noisePct: 5, rate: onOff(180, 180, 200, 20) }),
+  },
+  {
+    name: 'h2-latency-gradual',
+    description: 'held out 2: a constant 80 rps; the service time rises 40 -> 120 ms over 3 min from 2:00, holds 3 min, falls back over 1 min; 12 min; +-5% noise (seed 207)',
+    generate: () => build({
+      seconds: 720, seed: 207, noisePct: 5, rate: () => 80,
+      serviceTimeMs: (s) => (s < 480 ? lerp(s, 120, 40, 300, 120) : lerp(s, 480, 120, 540, 40)),
+    }),
+  },
+  {
+    name: 'h2-flash-30x',
+    description: 'held out 2: 30 rps, x30 (900 rps) within 2 s at 2:30 for 2 min, down to 30 over 1 min; 9 min; +-5% noise (seed 208)',
+    generate: () => build({ seconds: 540, seed: 208, noisePct: 5, rate: (s) => (s < 272 ? lerp(s, 150, 30, 152, 900) : lerp(s, 270, 900, 330, 30)) }),
+  },
+  {
+    name: 'h2-noisy-low',
+    description: 'held out 2: 70 rps mean, +-80% uniform noise each second and a random walk of the mean (+-15 rps per 10 s, 20..160), 15 min (seed 209)',
+    generate: () => {
+      const walk = seededRandom(1209);
+      let mean = 70;
+      return build({
+        seconds: 900, seed: 209, noisePct: 80,
+        rate: (s) => {
+          if (s % 10 === 0 && s > 0) mean = Math.min(160, Math.max(20, mean + (walk() * 2 - 1) * 15));
+          return mean;
+        },
+      });
+    },
+  },
+  {
+    name: 'h2-weekly-short',
+    description: 'held out 2: a week compressed into 35 min (5 min a day), weekday peaks of 300 rps, weekend peaks of 100 rps, nights at 20 rps; +-10% noise (seed 210)',
+    generate: () => build({
+      seconds: 2100, seed: 210, noisePct: 10,
+      rate: (s) => {
+        const peak = Math.floor(s / 300) >= 5 ? 100 : 300;
+        return 20 + (peak - 20) * Math.pow(Math.max(0, Math.sin((Math.PI * (s % 300)) / 300)), 2);
+      },
+    }),
+  },
+  {
+    name: 'h2-staircase',
+    description: 'held out 2 (new family): a staircase, 50 rps and +60 rps every 90 s up to 410 rps, then down the same steps; 21 min; +-5% noise (seed 211)',
+    generate: () => build({
+      seconds: 1260, seed: 211, noisePct: 5,
+      rate: (s) => {
+        const step = Math.floor(s / 90); // 0..13
+        return 50 + 60 * (step <= 6 ? step : 13 - step);
+      },
+    }),
+  },
+  {
+    name: 'h2-irregular-onoff',
+    description: 'held out 2 (new family): on/off with random durations, on 20-200 s at 150-400 rps, off 20-200 s at 20-60 rps, 25 min; +-5% noise (seed 212)',
+    generate: () => {
+      const phases = seededRandom(1212);
+      let left = 0;
+      let on = false;
+      let level = 40;
+      return build({
+        seconds: 1500, seed: 212, noisePct: 5,
+        rate: () => {
+          if (left <= 0) {
+            on = !on;
+            left = 20 + Math.floor(phases() * 180);
+            level = on ? 150 + phases() * 250 : 20 + phases() * 40;
+          }
+          left--;
+          return level;
+        },
+      });
+    },
+  },
+  {
+    name: 'h2-contention',
+    description: 'held out 2 (new family): the rate rises 100 -> 300 rps over 5 min from 1:00 while the service time grows with it (40 -> 70 ms, a shared backend saturating), 3 min at the top, back over 5 min; 16 min; +-5% noise (seed 213)',
+    generate: () => {
+      const rate = (s: number) => (s < 540 ? lerp(s, 60, 100, 360, 300) : lerp(s, 540, 300, 840, 100));
+      return build({ seconds: 960, seed: 213, noisePct: 5, rate, serviceTimeMs: (s) => 40 + (30 * (rate(s) - 100)) / 200 });
+    },
+  },
+  {
+    name: 'h2-double-peak',
+    description: 'held out 2 (new family): two peaks a 20 min cycle (lunch 350 rps, evening 250 rps, gaussian bumps) over a 40 rps floor, 3 cycles; +-8% noise (seed 214)',
+    generate: () => build({
+      seconds: 3600, seed: 214, noisePct: 8,
+      rate: (s) => {
+        const x = s % 1200;
+        const bump = (center: number, width: number, height: number) => height * Math.exp(-(((x - center) / width) ** 2));
+        return 40 + bump(400, 90, 310) + bump(850, 120, 210);
+      },
+    }),
+  },
+];
+
+/** The generator named `name`, in the library or a held-out set. */
 export function traceGenerator(name: string): TraceGenerator | undefined {
-  return [...TRACE_LIBRARY, ...HOLDOUT_TRACES].find((t) => t.name === name);
+  return [...TRACE_LIBRARY, ...HOLDOUT_TRACES, ...HOLDOUT2_TRACES].find((t) => t.name === name);
 }
