@@ -101,7 +101,8 @@ export function decideReplicas(input: ScalingInput): ScalingDecision {
   if (panicking.length > 0) {
     const driver = largest(panicking, (s) => s.panic?.replicas ?? 0);
     const wanted = driver.panic?.replicas ?? current;
-    const why = `${driver.label} over the last ${th.panicWindowMs / 1000} s asks for ${wanted}, at least ${fmt(th.panicRatio * 100)}% of ${input.ready} ready`;
+    const queued = driver.panic?.queued === undefined ? '' : ` (with ${fmt(Math.round(driver.panic.queued))} requests queued beyond the objective, drained within it)`;
+    const why = `${driver.label} over the last ${th.panicWindowMs / 1000} s asks for ${wanted}${queued}, at least ${fmt(th.panicRatio * 100)}% of ${input.ready} ready`;
     if (wanted > current && current < spec.maxReplicas) return out('panic', driver, wanted, why);
     const reason = `${why}; ${current >= spec.maxReplicas ? `at maxReplicas ${spec.maxReplicas}` : `${current} already asked for, ${input.starting} starting`}`;
     note('panic', false, reason);

@@ -115,6 +115,23 @@ const rows: Row[] = [
     replicas: 2, direction: 'out', reason: /^scale out 1 -> 2: p95 320 ms/,
   },
   {
+    name: 'panic reads the newest sample: a step shows whole in it while the 6 s mean still dilutes it',
+    input: input({ current: 2, ready: 2, windows: { rps: series((ago) => (ago === 0 ? 400 : 100)) } }), // mean 150 asks 3 < 4; newest 400 asks 8
+    replicas: 8, direction: 'out', reason: /^panic: scale out 2 -> 8/,
+  },
+  {
+    name: 'panic drains a backlog: requests queued beyond the objective are served within the panic window on top of the arrivals',
+    // 200 rps at 4 replicas is the target; 1240 in flight where 200 x 0.2 s = 40 would meet the objective:
+    // 1200 queued, drained over 6 s = 200 rps more, 400 at target asks 8 (>= 200 % of 4 ready).
+    input: input({ policy: spec({ http: LAT }), windows: { rps: flat(200), concurrency: flat(1240), p95LatencyMs: flat(6000), readyReplicas: flat(4) } }),
+    replicas: 8, direction: 'out', reason: /^panic: scale out 4 -> 8: .*1200 requests queued beyond the objective/,
+  },
+  {
+    name: 'a backlog of the objective\'s size is no panic',
+    input: input({ policy: spec({ http: LAT }), windows: { rps: flat(200), concurrency: flat(40), p95LatencyMs: flat(150), readyReplicas: flat(4) } }),
+    replicas: 4, direction: 'none',
+  },
+  {
     name: 'just under the panic threshold: no fast path, the window rules',
     input: input({ current: 4, ready: 4, windows: { rps: series((ago) => (ago <= 6 ? 350 : 100)) } }), // ceil(350 / 50) = 7 < 8
     replicas: 4, direction: 'none', heldBy: 'window',
@@ -258,6 +275,28 @@ const rows: Row[] = [
     name: 'latency near the objective holds the count on a low rate',
     input: input({ policy: spec({ http: LAT }), windows: { rps: flat(20), p95LatencyMs: flat(190), readyReplicas: flat(4) } }),
     replicas: 4, direction: 'none', heldBy: 'stabilization',
+  },
+  {
+    name: 'a breach at a settled count with a steady queue is the count\'s own: its step holds the count through the stabilization window',
+    input: input({
+      current: 6, ready: 6, policy: spec({ http: LAT }),
+      windows: { rps: flat(100), concurrency: flat(25), p95LatencyMs: series((ago) => (ago > 30 && ago <= 50 ? 260 : 100)), readyReplicas: flat(6) },
+    }),
+    replicas: 6, direction: 'none', heldBy: 'stabilization',
+  },
+  {
+    name: 'a surge\'s backlog draining after the scale out holds nothing once the rate is back: the breach was the load\'s, then the queue\'s',
+    // 800 rps at 4 replicas from 90 s to 70 s ago, 10 replicas ready since 66 s ago, the backlog drains until 20 s ago.
+    input: input({
+      current: 10, ready: 10, lastScaleAtMs: NOW - 66_000, policy: spec({ http: LAT }),
+      windows: {
+        rps: series((ago) => (ago > 70 && ago <= 90 ? 800 : 200)),
+        concurrency: series((ago) => (ago > 70 && ago <= 90 ? 40 + (90 - ago) * 50 : ago > 20 && ago <= 70 ? 40 + (ago - 20) * 20 : 40)),
+        p95LatencyMs: series((ago) => (ago > 20 && ago <= 90 ? 3000 : 50)),
+        readyReplicas: series((ago) => (ago > 66 ? 4 : 10)),
+      },
+    }),
+    replicas: 4, direction: 'in', reason: /^scale in 10 -> 4/,
   },
   {
     name: 'latency as the only metric scales in one replica at a time below the scale-in line',
