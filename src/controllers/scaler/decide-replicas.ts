@@ -194,7 +194,11 @@ function scaleIn(
     : Math.min(th.recurrenceMemoryMs, Math.max(th.recurringStabilizationMs, Math.ceil((recurrence.longestDipMs + shortMs) / 1000) * 1000));
   const windowName = `${windowMs / 1000} s ${recurring ? `window (the load came back after a dip within the last ${th.recurrenceMemoryMs / 60_000} min)` : 'window'}`;
   const stabilized = highestSince(history, now, windowMs) ?? current;
-  const wanted = Math.max(spec.minReplicas, stabilized);
+  const floor = largestFloor(signals);
+  if (floor !== undefined && floor.replicas >= current && stabilized < current) {
+    return refuse('stabilization', `holding ${current}: ${floor.why}`);
+  }
+  const wanted = Math.max(spec.minReplicas, stabilized, floor?.replicas ?? 0);
   if (wanted >= current) {
     const lowNow = Math.max(...sizing.map((s) => s.wants ?? current)) < current;
     return refuse(lowNow ? 'stabilization' : undefined, `holding ${current}: the highest recommendation over the ${windowName} is ${stabilized} (${describe(sizing)})`);
@@ -208,7 +212,14 @@ function scaleIn(
     return refuse('window', `controller started ${seconds(sinceStartMs)} s ago: no scale in until ${settleMs / 1000} s of fresh data`);
   }
   if (cooldownLeftMs > 0) return refuse('cooldown', `scale in to ${wanted} waits for cooldown: ${seconds(cooldownLeftMs)} s left`);
-  return decide('scale-in', wanted, `scale in ${current} -> ${wanted}: the highest recommendation over the ${windowName} is ${stabilized}`);
+  const above = floor !== undefined && floor.replicas > stabilized ? `, held at ${floor.replicas}: ${floor.why}` : '';
+  return decide('scale-in', wanted, `scale in ${current} -> ${wanted}: the highest recommendation over the ${windowName} is ${stabilized}${above}`);
+}
+
+function largestFloor(signals: readonly MetricSignal[]): MetricSignal['floor'] {
+  let best: MetricSignal['floor'];
+  for (const s of signals) if (s.floor && (best === undefined || s.floor.replicas > best.replicas)) best = s.floor;
+  return best;
 }
 
 /** Mean requests per second over the last RECENT_SPAN_MS, from the rps window (collected whatever the policy); 0 without data. */

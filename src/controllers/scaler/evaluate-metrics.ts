@@ -89,6 +89,8 @@ export interface MetricSignal {
   outBlocked?: string;
   /** What the metric asked for over time, for stabilization (empty for guards). */
   history: Sample[];
+  /** Latency only: a count scale in must stay above, and why (see latencyFloor). */
+  floor?: { replicas: number; why: string };
   data: DataState;
 }
 
@@ -281,14 +283,17 @@ function evaluateLatency(ctx: Context, maxMs: number, others: readonly MetricSig
   const inLine = (maxMs * th.inPct) / 100;
   const inFlightMeans = trailingMeans(windows.concurrency?.samplesBetween(ctx.lookbackMs, input.now) ?? [], RECENT_SPAN_MS);
   const drainingAt = (t: number) => (latestAt(inFlightMeans, t)?.v ?? 0) < (latestAt(inFlightMeans, t - RECENT_SPAN_MS)?.v ?? 0);
-  const ownBreach = (t: number, n: number) =>
-    readyAt(t - RECENT_SPAN_MS) === readyAt(t) && (latestAt(loadHistory, t)?.v ?? 0) <= n && !drainingAt(t);
+  // The load's asks are trailing means: a load that rose at t shows in them over the next RECENT_SPAN_MS.
+  const loadAskedMore = (t: number, n: number) => loadHistory.some((s) => s.t >= t && s.t <= t + RECENT_SPAN_MS && s.v > n);
+  const ownBreach = (t: number, n: number) => readyAt(t - RECENT_SPAN_MS) === readyAt(t) && !loadAskedMore(t, n) && !drainingAt(t);
   const askAt = (s: Sample): number => {
     const n = Math.max(1, readyAt(s.t));
     if (s.v > maxMs) return ownBreach(s.t, n) ? step(n, s.t, s.v) : only ? n : 0;
     if (!only) return s.v >= nearLine ? n : 0;
     return s.v < inLine ? n - 1 : n; // as the only metric: one replica at a time
   };
+  const lastOwn = read.findLast((s) => s.v > maxMs && ownBreach(s.t, Math.max(1, readyAt(s.t))));
+  const floor = lastOwn === undefined ? undefined : latencyFloor(lastOwn, Math.max(1, readyAt(lastOwn.t)), read, meanLatency, input.now, th);
   const full = coversWindow(settled.filter((s) => s.t >= input.now - th.windowMs - DEFAULT_MAX_SAMPLE_GAP_MS), input.now, th.windowSeconds);
   const settledInWindow = settled.filter((s) => s.t >= input.now - th.windowMs);
   const settledRecent = recentMean(settled, input.now);
@@ -314,7 +319,37 @@ function evaluateLatency(ctx: Context, maxMs: number, others: readonly MetricSig
     panic: panicMean === null ? null : { replicas: step(current, input.now, panicMean), crossed: panicMean >= th.panicRatio * maxMs },
     ...(draining ? { outBlocked: 'the queue drains' } : !full ? { outBlocked: 'not measured at the current count for a whole window yet' } : {}),
     history: read.map((s) => ({ t: s.t, v: askAt(s) })),
+    ...(floor ? { floor } : {}),
     data: only ? dataState(read, input.now, th) : 'ok',
+  };
+}
+
+/**
+ * Latency's memory: a count whose own breach of the objective was seen (the load did not ask for
+ * more, the count was settled, the queue was not draining) is too few for requests that slow, so
+ * scale in stays above it for as long as the requests are no faster: while the mean latency by
+ * Little's law is within 2 x the tolerance of the lowest it was in the stabilization window after the
+ * breach (the requests' own time once the step landed, without the queue). Requests that became
+ * faster end it; so does the recurrence memory.
+ */
+function latencyFloor(
+  breach: Sample,
+  breachedAt: number,
+  read: readonly Sample[],
+  meanLatency: (t: number) => number | undefined,
+  now: number,
+  th: Thresholds,
+): { replicas: number; why: string } | undefined {
+  const after = read
+    .filter((s) => s.t > breach.t && s.t <= breach.t + th.stabilizationMs)
+    .map((s) => meanLatency(s.t))
+    .filter((w): w is number => w !== undefined);
+  const slowest = after.length === 0 ? undefined : Math.min(...after);
+  const latest = meanLatency(now);
+  if (slowest === undefined || latest === undefined || latest < slowest * (1 - 2 * TOLERANCE)) return undefined;
+  return {
+    replicas: breachedAt + 1,
+    why: `p95 ${fmt(breach.v)} ms breached the objective at ${breachedAt} replica(s) ${seconds(now - breach.t)} s ago and requests are no faster now (mean ${fmt(Math.round(latest))} ms, ${fmt(Math.round(slowest))} ms after the breach)`,
   };
 }
 
@@ -383,12 +418,13 @@ function panicOf(load: number, target: number, input: ScalingInput, th: Threshol
  * What the panic path reads: the panic window's mean, or the newest sample when it is higher. A
  * step shows whole in the newest sample while the window's mean dilutes it for a whole window (a
  * 4x step reads as 1.6x one tick in); the threshold (200 % of the ready replicas) keeps noise out,
- * and a panic only ever adds replicas. Null until the panic window holds two fresh samples.
+ * and a panic only ever adds replicas. Null without a fresh sample.
  */
 function panicLoad(samples: readonly Sample[], now: number, windowMs: number): number | null {
-  const mean = panicWindowMean(samples, now, windowMs);
-  const newest = samples[samples.length - 1];
-  return mean === null || newest === undefined ? mean : Math.max(mean, newest.v);
+  const recent = samples.filter((s) => s.t > now - windowMs);
+  const newest = recent[recent.length - 1];
+  if (newest === undefined || now - newest.t > DEFAULT_MAX_SAMPLE_GAP_MS) return null;
+  return Math.max(newest.v, recent.reduce((sum, s) => sum + s.v, 0) / recent.length);
 }
 
 /**
@@ -449,6 +485,10 @@ function aboveForMs(samples: readonly Sample[], now: number, line: number): numb
     start = s.t;
   }
   return start === undefined ? 0 : now - start;
+}
+
+function seconds(ms: number): string {
+  return fmt(Math.round(ms / 1000));
 }
 
 export function fmt(value: number | null): string {

@@ -28,6 +28,20 @@ function replicas(count: number, utilization: number, startedAgoS = 600): Replic
   return Array.from({ length: count }, (_, i) => ({ replicaId: `r${i}`, startedAtMs: NOW - startedAgoS * 1000, samples: series(() => utilization, Math.min(400, startedAgoS)) }));
 }
 
+/**
+ * 200 rps throughout. From 130 s to 100 s ago 4 replicas breach the objective at a steady queue (p95
+ * 600 ms, 120 in flight); 8 are ready from 95 s ago and requests take 80 ms (16 in flight, p95 85 ms);
+ * from 30 s ago they take `latestMs`.
+ */
+function slowedRequests(latestMs: number): MetricWindows {
+  return {
+    rps: flat(200),
+    p95LatencyMs: series((ago) => (ago > 130 ? 50 : ago >= 100 ? 600 : ago > 30 ? 85 : latestMs + 5)),
+    concurrency: series((ago) => (ago > 130 ? 10 : ago > 95 ? 120 : ago > 30 ? 16 : (200 * latestMs) / 1000)),
+    readyReplicas: series((ago) => (ago > 95 ? 4 : 8)),
+  };
+}
+
 function input(over: Partial<ScalingInput> & { windows?: MetricWindows } = {}): ScalingInput {
   return { policy: spec(), windows: {}, current: 4, ready: 4, starting: 0, now: NOW, controllerStartedAtMs: 0, ...over };
 }
@@ -297,6 +311,16 @@ const rows: Row[] = [
       },
     }),
     replicas: 4, direction: 'in', reason: /^scale in 10 -> 4/,
+  },
+  {
+    name: 'latency memory: a count whose own breach was seen is not returned to while requests are as slow (the floor is one above it)',
+    input: input({ current: 8, ready: 8, lastScaleAtMs: NOW - 95_000, policy: spec({ http: LAT }), windows: slowedRequests(80) }),
+    replicas: 5, direction: 'in', reason: /^scale in 8 -> 5: .*held at 5: p95 600 ms breached the objective at 4 replica\(s\) 100 s ago and requests are no faster now/,
+  },
+  {
+    name: 'latency memory ends once requests are faster than after the breach',
+    input: input({ current: 8, ready: 8, lastScaleAtMs: NOW - 95_000, policy: spec({ http: LAT }), windows: slowedRequests(40) }),
+    replicas: 4, direction: 'in', reason: /^scale in 8 -> 4: the highest recommendation over the 60 s window is 4$/,
   },
   {
     name: 'latency as the only metric scales in one replica at a time below the scale-in line',
