@@ -258,13 +258,13 @@ function evaluateUtilization(
  * latency without bound). Beside a load metric it never sizes a scale in, but a recent p95 near
  * the objective holds the count the app runs (its history asks for that count).
  *
- * What a breach asks for in the history (what scale in is stabilized on) is the step only when the
- * breach was the count's own: not while the count was changing (the latency describes another
- * count), not while the load asked for more than ran (the load's history asks for that), and not
- * while the queue drained (a surge's backlog that the count already outruns, see
- * queuedBeyondObjective). Those breaches ask for nothing beside a load metric (alone, they hold
- * the count), so a surge's backlog does not hold replicas for a stabilization window after it has
- * drained.
+ * A p95 near or over the objective asks for something in the history (what scale in is stabilized
+ * on: the count it ran at, or the step) only when it was the count's own: not while the count was
+ * changing (the latency describes another count), not while the load asked for more than ran (the
+ * load's history asks for that), and not while the queue drained (a surge's backlog that the count
+ * already outruns, see queuedBeyondObjective). Those samples ask for nothing beside a load metric
+ * (alone, they hold the count), so a surge's backlog does not hold replicas for a stabilization
+ * window after it has drained, nor for the recurring window while its p95 passes the objective.
  */
 function evaluateLatency(ctx: Context, maxMs: number, others: readonly MetricSignal[], loadHistory: readonly Sample[]): MetricSignal {
   const { input, th } = ctx;
@@ -288,7 +288,8 @@ function evaluateLatency(ctx: Context, maxMs: number, others: readonly MetricSig
   const ownBreach = (t: number, n: number) => readyAt(t - RECENT_SPAN_MS) === readyAt(t) && !loadAskedMore(t, n) && !drainingAt(t);
   const askAt = (s: Sample): number => {
     const n = Math.max(1, readyAt(s.t));
-    if (s.v > maxMs) return ownBreach(s.t, n) ? step(n, s.t, s.v) : only ? n : 0;
+    if (s.v >= nearLine && !ownBreach(s.t, n)) return only ? n : 0;
+    if (s.v > maxMs) return step(n, s.t, s.v);
     if (!only) return s.v >= nearLine ? n : 0;
     return s.v < inLine ? n - 1 : n; // as the only metric: one replica at a time
   };
