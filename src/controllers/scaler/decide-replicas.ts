@@ -5,13 +5,15 @@
 // Rules, in order (docs/autoscaling.md explains each):
 //  1. manual mode holds spec.replicas;
 //  2. bounds: a count outside [minReplicas, maxReplicas] is corrected at once;
-//  3. panic (the fast path): a metric's panic window asks for >= panicThreshold of the ready
-//     replicas -> scale out at once to what it asks for, no window, no cooldown;
+//  3. panic (the fast path): a metric's panic window (its mean, or its newest sample when higher;
+//     for the request rate, plus the backlog beyond the objective drained within the window) asks
+//     for >= panicThreshold of the ready replicas -> scale out at once to what it asks for, no
+//     window, no cooldown;
 //  4. scale out: a metric past its scale-out line for the whole window -> the count that carries
 //     the load at its target (latency: Little's law, at most doubling); cooldown applies;
 //  5. scale in: the highest recommendation over the stabilization window (60 s; 300 s once the
-//     load has come back after a dip) is below the count, or every load metric stayed under its
-//     scale-in line for the window while the load is not recurring; never on missing or partial
+//     load has come back after a dip) is below the count, and so is latency's memory (one above a
+//     count whose own breach was seen, while requests are as slow); never on missing or partial
 //     data, while replicas start, or within the cooldown;
 //  6. otherwise hold, and say why.
 
