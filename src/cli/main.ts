@@ -14,6 +14,9 @@ import { registerScale } from './commands/scale.js';
 import { registerUp } from './commands/up.js';
 import { registerDown } from './commands/down.js';
 import { registerSync } from './commands/sync.js';
+import { registerLeader } from './commands/leader.js';
+import { registerTop } from './commands/top.js';
+import { registerRollout } from './commands/rollout-status.js';
 
 const program = new Command()
   .name('autoserve')
@@ -33,6 +36,9 @@ registerScale(program);
 registerUp(program);
 registerDown(program);
 registerSync(program);
+registerLeader(program);
+registerTop(program);
+registerRollout(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   // Known failures are one line, not a stack trace.

@@ -4,10 +4,9 @@ import { parseMemoryBytes } from '../../core/memory-quantity.js';
 import { desiredReplicaCount } from '../containers/desired-replicas.js';
 import { errorMessage } from '../../errors.js';
 import type { LoadedApp } from '../../manifest/types.js';
-import { isLive, isReady } from '../../core/readiness.js';
+import { isLive, readinessCounts } from '../../core/readiness.js';
 import type { LiveReplica } from '../../core/replica.js';
 import { stableJson } from '../../core/stable-json.js';
-import type { AppLoadMetrics } from '../../observe/metrics.js';
 import type { AccessLogMetrics } from '../../observe/index-metrics.js';
 import type { ContainerRuntime } from '../../runtime/runtime.js';
 import { removeCondition, setCondition } from '../../store/conditions.js';
@@ -31,6 +30,8 @@ export interface ScalerControllerDeps {
   accessLog: AccessLogMetrics;
   /** Per-replica CPU and memory readings. */
   usage: Pick<ContainerRuntime, 'usage' | 'forgetUsage'>;
+  /** Decides only while this returns true (the leader on a Swarm); absent: always. */
+  isActive?: () => boolean;
   /** A decision changed an app's count: reconcile it now. */
   onScaled: (app: string, from: number, to: number) => void;
   tickMs?: number;
@@ -53,7 +54,6 @@ interface ReplicaWindows {
 export class ScalerController {
   private readonly startedAtMs = Date.now();
   private readonly replicas = new Map<string, ReplicaWindows>();
-  private readonly latest = new Map<string, AppLoadMetrics>();
   /** Per app, for as long as the app is autoscaled: its load history survives every replica replacement. */
   private readonly load = new Map<string, AppLoadWindows>();
   private timer: NodeJS.Timeout | undefined;
@@ -70,13 +70,9 @@ export class ScalerController {
     if (this.timer) clearInterval(this.timer);
   }
 
-  /** Current load of an app, for the endpoint and Prometheus. */
-  current(app: string): AppLoadMetrics | undefined {
-    return this.latest.get(app);
-  }
-
   async tick(now = Date.now()): Promise<void> {
     if (this.ticking) return; // a slow tick is skipped, never stacked
+    if (this.deps.isActive && !this.deps.isActive()) return; // a standby decides nothing
     this.ticking = true;
     try {
       const autoscaled = this.deps.apps().filter((a) => a.manifest.spec.scaling?.policy.mode === 'auto' && a.manifest.spec.state === 'up');
@@ -137,12 +133,11 @@ export class ScalerController {
     const spec = app.manifest.spec;
     const scaling = spec.scaling!;
     const status = store.app(name);
-    const current = desiredReplicaCount(spec, status?.autoscaledReplicas);
+    const current = desiredReplicaCount(spec, status?.autoscaledReplicas, this.deps.replicasOf(name));
     const mine = [...this.replicas.entries()].filter(([, r]) => r.app === name);
     const replicaSeries = (pick: 'cpu' | 'memory'): ReplicaSeries[] =>
       mine.map(([id, r]) => ({ replicaId: id, startedAtMs: r.startedAtMs, samples: r[pick] }));
-    const running = this.deps.replicasOf(name).filter(isLive);
-    const ready = running.filter(isReady).length;
+    const { ready, starting, notReady } = readinessCounts(this.deps.replicasOf(name));
 
     let load = this.load.get(name);
     if (!load) this.load.set(name, (load = new AppLoadWindows()));
@@ -154,14 +149,13 @@ export class ScalerController {
       windows: { ...load.windows(), cpu: replicaSeries('cpu'), memory: replicaSeries('memory') },
       current,
       ready,
-      starting: running.filter((r) => r.health === 'starting').length,
-      notReady: running.filter((r) => r.health === 'not-ready').length,
+      starting,
+      notReady,
       history: store.scalingHistory(name),
       now,
       controllerStartedAtMs: this.startedAtMs,
       hostCapacity: this.hostCapacity(app, host),
     });
-    this.latest.set(name, loadOf(accessLog, name, mine));
     this.record(name, current, decision, now);
   }
 
@@ -209,15 +203,4 @@ export class ScalerController {
 
 function hostTotals(): { cpuCores: number; memoryBytes: number } {
   return { cpuCores: os.cpus().length, memoryBytes: os.totalmem() };
-}
-
-function loadOf(accessLog: AccessLogMetrics, app: string, replicas: [string, ReplicaWindows][]): AppLoadMetrics {
-  const mean = (values: number[]) => (values.length ? values.reduce((a, b) => a + b, 0) / values.length : null);
-  const p95 = accessLog.p95Ms(app, 10);
-  return {
-    requestsPerSecond: accessLog.rps(app, 10),
-    p95LatencySeconds: p95 === null ? undefined : p95 / 1000,
-    cpuUtilizationRatio: mean(replicas.flatMap(([, r]) => (r.cpu.latest() ? [r.cpu.latest()!.v] : []))) ?? undefined,
-    memoryUtilizationRatio: mean(replicas.flatMap(([, r]) => (r.memory.latest() ? [r.memory.latest()!.v] : []))) ?? undefined,
-  };
 }

@@ -1,7 +1,8 @@
-// A slow or greedy client cannot hold the endpoint (issue 11, item 12), and a write body is held to
-// the manifest limits.
+// A slow or greedy client cannot hold the endpoint (issue 11, item 12), a write body is held to
+// the manifest limits, and none of it cuts the dashboard's live stream (/watch).
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { readEvents } from '../../support/read-events.js';
 import { startApiFixture } from './api-fixture.js';
 
 /** Opens a raw connection; resolves when the server closes it (or after `ms`, with 'open'). */
@@ -50,6 +51,34 @@ describe('HTTP endpoint limits', () => {
       for (const s of held) s.destroy();
       await f.close();
     }
+  });
+
+  it('a /watch stream outlives the header, request and keep-alive timeouts, and still reports changes', async () => {
+    const f = await startApiFixture({ httpLimits: { headersTimeoutMs: 300, requestTimeoutMs: 600, keepAliveTimeoutMs: 200, checkIntervalMs: 100 } });
+    try {
+      const reading = readEvents(`${f.base}/watch`, 2);
+      await new Promise((r) => setTimeout(r, 1_500)); // past every timeout, checked 15 times
+      f.store.addEvent({ app: 'web', type: 'Normal', reason: 'Probe', message: 'late' });
+      const { events } = await reading; // an ended stream resolves with "hello" alone
+      expect(events).toEqual([expect.stringMatching(/^hello /), expect.stringMatching(/^change /)]);
+    } finally {
+      await f.close();
+    }
+  });
+
+  it('refuses /watch streams past their cap (503) and serves everything else meanwhile', async () => {
+    const f = await startApiFixture({ httpLimits: { maxWatchStreams: 2 } });
+    const open = [readEvents(`${f.base}/watch`, 99), readEvents(`${f.base}/watch`, 99)];
+    try {
+      await new Promise((r) => setTimeout(r, 200));
+      const third = await f.request('/watch');
+      expect(third.status).toBe(503);
+      expect(third.body.error).toBe('TooManyWatchers');
+      expect((await f.request('/apps')).status).toBe(200);
+    } finally {
+      await f.close(); // ends the open streams
+    }
+    for (const stream of await Promise.all(open)) expect(stream.events).toEqual([expect.stringMatching(/^hello /)]);
   });
 
   it('refuses a YAML body that is an alias bomb, quickly, naming the limit', async () => {
