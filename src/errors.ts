@@ -36,10 +36,24 @@ export class NetworkUnavailableError extends ReconcileError {
   }
 }
 
+/** An action was refused because this controller does not lead (another one acts on the swarm). */
+export class NotLeaderError extends ReconcileError {
+  constructor(action: string) {
+    super('NotLeader', `${action} refused: this controller does not hold the leader lease`, 'transient');
+  }
+}
+
 /** An env `valueFrom` that names nothing the operator opened to apps, or nothing that is set. */
 export class EnvMissingError extends ReconcileError {
   constructor(app: string, variable: string, why: string) {
     super('EnvValueMissing', `app ${app}: env ${variable}: ${why}`, 'stalled');
+  }
+}
+
+/** The manifest asks for something the runtime in use cannot do (e.g. a published port on a Swarm). */
+export class UnsupportedByRuntimeError extends ReconcileError {
+  constructor(runtime: string, field: string, why: string) {
+    super('UnsupportedByRuntime', `${field} is not supported with --runtime ${runtime}: ${why}`, 'stalled');
   }
 }
 

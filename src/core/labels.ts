@@ -16,10 +16,15 @@ export function isInstanceName(value: string): boolean {
   return INSTANCE_PATTERN.test(value);
 }
 
+/** The name of something AutoServe makes for one controller instance: `autoserve-[<instance>-]<what>`. */
+export function instanceObjectName(instance: string, what: string): string {
+  const scope = instance === DEFAULT_INSTANCE ? '' : `${instance}-`;
+  return `autoserve-${scope}${what}`;
+}
+
 /** Deterministic names make a duplicate create fail loudly instead of doubling a replica. */
 export function containerName(instance: string, app: string, revision: string, slot: number): string {
-  const scope = instance === DEFAULT_INSTANCE ? '' : `${instance}-`;
-  return `autoserve-${scope}${app}-${revision}-${slot}`;
+  return instanceObjectName(instance, `${app}-${revision}-${slot}`);
 }
 
 /** The labels that mark one replica as ours: instance, app, revision and slot. */

@@ -46,3 +46,10 @@ export function isPeerSubnet(cidr: string): boolean {
   const first = Math.floor(subnet.network / size) * size; // host bits set ("172.31.0.0/15") still name the block
   return RANGES.some((r) => subnet.bits >= r.bits && inRange(first, r) && inRange(first + size - 1, r));
 }
+
+/** Whether the canonical IPv4 address `ip` lies in the subnet `cidr` (false when either is malformed). */
+export function inSubnet(ip: string, cidr: string): boolean {
+  const n = ipv4ToNumber(ip);
+  const subnet = parseCidr(cidr);
+  return n !== undefined && subnet !== undefined && inRange(n, subnet);
+}

@@ -13,7 +13,6 @@ import { ScalerController } from '../controllers/scaler/scaler-controller.js';
 import { ZeroController } from '../controllers/scaler/zero-controller.js';
 import { errorMessage } from '../errors.js';
 import { DesiredState } from '../manifest/desired-state.js';
-import type { LoadResult } from '../manifest/types.js';
 import { appLoadOf } from '../history/app-load.js';
 import { HistoryRecorder } from '../history/history-recorder.js';
 import { MetricHistory } from '../history/metric-history.js';
@@ -21,15 +20,18 @@ import { HealthProber } from '../observe/health-prober.js';
 import { AccessLogMetrics } from '../observe/index-metrics.js';
 import { AutoserveMetrics } from '../observe/metrics.js';
 import { WorkQueue } from '../reconcile/work-queue.js';
-import { DockerRuntime } from '../runtime/docker/docker-runtime.js';
+import type { Leadership } from '../core/leadership.js';
+import { fencedRuntime } from '../runtime/fenced-runtime.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import { createManifestSource } from '../source/manifest-source.js';
 import { SourceStatusRecorder } from '../source/source-status.js';
 import { loadOrCreateFingerprintKey } from '../secrets/fingerprint-key.js';
 import { openValueSource } from '../secrets/value-source.js';
+import { lastGoodApps } from '../store/last-good-apps.js';
 import { Store } from '../store/store.js';
 import { ManifestStatusRecorder } from './manifest-status.js';
 import type { DaemonOptions } from './options.js';
+import { createRuntimeParts, type RuntimePartsOverrides } from './runtime-parts.js';
 
 /** Seconds of per-second request buckets kept per app: the longest policy window we serve well. */
 const ACCESS_LOG_WINDOW_SECONDS = 300;
@@ -47,6 +49,8 @@ export interface Daemon {
   apiPort: number;
   queue: WorkQueue;
   runtime: ContainerRuntime;
+  /** Whether this controller acts (always on one host; while it holds the lease on a Swarm). */
+  leadership: Leadership;
   /** Resolves once the first manifest load has been applied. */
   ready: Promise<void>;
   /** Git mode: fetch now instead of waiting for the interval (SIGHUP, `autoserve sync`). */
@@ -57,19 +61,17 @@ export interface Daemon {
 }
 
 /**
- * Parts: runtime, store, API, desired state (fed by the manifest source), health prober, drainer,
+ * Parts: runtime and leadership (runtime-parts: Docker, or Swarm with a leader lease), store, API, desired state (fed by the manifest source), health prober, drainer,
  * container controller, routes controller (nginx), autoscaler, work queue. Connections: the source,
  * runtime events, health flips, the autoscaler and a periodic resync each only enqueue apps; the
  * queue runs the container controller; the controller and health flips ask the routes controller
  * for a sync; routes tell the queue when an app's served replicas change.
  */
-export async function startDaemon(options: DaemonOptions, logger: Logger): Promise<Daemon> {
-  const runtime = new DockerRuntime({ logger });
-  try {
-    await runtime.ping();
-  } catch (err) {
-    throw new Error(`cannot reach the Docker engine (${errorMessage(err)}); is dockerd running?`);
-  }
+export async function startDaemon(options: DaemonOptions, logger: Logger, overrides: RuntimePartsOverrides = {}): Promise<Daemon> {
+  const parts = await createRuntimeParts(options, logger, overrides);
+  const { runtime, leadership } = parts;
+  // Only the leader changes replicas: a follower observes, probes, routes and reports.
+  const acting = fencedRuntime(runtime, leadership);
   const store = await Store.open(options.dbPath, logger);
   const metrics = new AutoserveMetrics({ apps: () => store.apps() });
   const startup = new Startup();
@@ -80,6 +82,7 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
     replicaLoads: (app) => recorder?.replicaLoads(app) ?? [],
     store,
     runtime,
+    leadership,
     instance: options.instance,
     isReady: () => startup.done,
     manifestsDir: options.manifestsDir,
@@ -92,22 +95,28 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
   });
   const apiPort = await listen(api, options.host, options.port); // /healthz answers during start-up
   const desired = new DesiredState({ allowEmptyPrune: options.allowEmptyPrune });
+  desired.remember(lastGoodApps(store.data)); // a restart keeps what the last good manifests said
   const manifestStatus = new ManifestStatusRecorder(store);
   const sourceStatus = new SourceStatusRecorder(store);
-  let lastLoad: LoadResult | undefined;
 
   // Late-bound: the parts below call each other through these.
   let queue!: WorkQueue;
   let routes: RoutesController | undefined;
   const requestRoutes = (app?: string) => routes?.requestSoon(app);
 
-  const prober = new HealthProber((change) => {
-    metrics.healthCheck(change.to);
-    controller.healthChanged(change);
-    queue.add(change.target.app);
+  const prober = new HealthProber({
+    onChange: (change) => {
+      metrics.healthCheck(change.to);
+      controller.healthChanged(change);
+      queue.add(change.target.app);
+    },
+    onFailure: (failure) => {
+      controller.probeFailed(failure);
+      queue.add(failure.target.app); // the status shows the replica's last check
+    },
   });
   const drainer = new Drainer({
-    runtime,
+    runtime: acting,
     logger,
     leaveUpstream: async () => void (await routes?.request()),
     onGone: (app, id) => {
@@ -116,16 +125,13 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
     },
   });
   const controller = new ContainerController({
-    runtime,
+    runtime: acting,
+    mayAct: () => leadership.isLeader(),
     store,
-    desired: {
-      get: (name) => desired.get(name),
-      // Prune guard: an empty or missing manifest directory never removes apps by itself.
-      mayPrune: () => options.allowEmptyPrune || (lastLoad !== undefined && lastLoad.fileCount > 0),
-    },
+    desired,
     prober,
     drainer,
-    executor: new ContainerExecutor(runtime, drainer, logger),
+    executor: new ContainerExecutor(acting, drainer, logger),
     logger,
     values: openValueSource({
       env: process.env,
@@ -153,6 +159,7 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
     replicasOf: (app) => controller.replicasOf(app),
     accessLog,
     usage: runtime,
+    isActive: () => leadership.isLeader(),
     onScaled: (app, from, to) => {
       metrics.scaleEvent(app, to > from ? 'up' : 'down');
       queue.add(app);
@@ -200,8 +207,9 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
       logger.warn({ app: key, attempt, retryInMs: delayMs, err: errorMessage(error) }, 'reconcile failed; backing off'),
   });
 
-  /** Enqueues every app the manifests, the runtime or the store know. */
+  /** Re-reads the manifests (directory mode) and enqueues every app the manifests, the runtime or the store know. */
   const resyncAll = async () => {
+    source.reread?.();
     const apps = new Set(desired.all().map((a) => a.manifest.metadata.name));
     for (const app of await controller.observeAll()) apps.add(app);
     for (const status of store.apps()) apps.add(status.name);
@@ -220,11 +228,12 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
     options,
     {
       onLoad: (result, revision) => {
-        lastLoad = result;
         const applied = desired.apply(result);
         manifestStatus.record(result, desired);
         if (revision) sourceStatus.recordRevision(revision, applied, desired);
-        logger.info(
+        // A resync's re-read that changed nothing is not news.
+        const news = revision || !startup.done || applied.changed.length + applied.removed.length > 0;
+        logger[news ? 'info' : 'debug'](
           { files: result.fileCount, apps: result.apps.size, errors: result.errors.length, commit: revision?.commit.slice(0, 12), ...applied },
           'manifests loaded',
         );
@@ -235,6 +244,7 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
       onSourceError: (failure) => sourceStatus.recordFailure(failure, desired),
       onSourceRecovered: () => sourceStatus.recordRecovered(),
       onWatchError: (err) => logger.error({ err: errorMessage(err) }, 'manifest watcher error'),
+      confirmLoad: (result) => desired.wouldRemove(result).length > 0,
     },
     logger,
   );
@@ -253,6 +263,9 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
       onReconnect: () => void resyncAll(),
     },
   );
+  parts.startLeading((leading) => {
+    if (leading) void resyncAll(); // act on everything at once, not at the next resync
+  });
   await accessLog.start();
   scaler.start();
   zero.start();
@@ -270,6 +283,7 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
     apiPort,
     queue,
     runtime,
+    leadership,
     ready: startup.promise,
     resyncAll,
     syncNow: () => source.syncNow?.(),
@@ -287,7 +301,7 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
       await drainer.close(); // drains in flight finish: nothing is left half-drained
       prober.close();
       routes?.close();
-      runtime.close();
+      await parts.close(); // releases a held lease: a standby leads at its next retry
       await store.flush();
     },
   };

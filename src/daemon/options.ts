@@ -45,7 +45,14 @@ export interface DaemonOptions {
   historyIntervalMs?: number;
   /** Run without a load balancer (tests of the container side alone). */
   disableLb?: boolean;
+  /** docker: this host's engine; swarm: a Swarm, from one of its managers (docs/cluster.md). */
+  runtime: RuntimeKind;
+  /** Swarm: the image of the overlay gateway container (anything with `sleep`). */
+  swarmGatewayImage?: string;
 }
+
+export const RUNTIME_KINDS = ['docker', 'swarm'] as const;
+export type RuntimeKind = (typeof RUNTIME_KINDS)[number];
 
 export const DEFAULT_OPTIONS = {
   host: '127.0.0.1',
@@ -66,6 +73,7 @@ export function resolveOptions(input: Partial<DaemonOptions> & { manifestsDir?: 
     ...DEFAULT_OPTIONS,
     allowEmptyPrune: false,
     enableWriteApi: false,
+    runtime: 'docker',
     redactEnvValues: false,
     openEnv: [],
     instance: DEFAULT_INSTANCE,

@@ -97,10 +97,10 @@ export function assertIpv4(value: unknown): string {
   return value;
 }
 
-/** Asserts an IPv4 address in 127.0.0.0/8 (where a listener only this host reaches may bind). */
+/** Asserts a loopback IPv4 address (127.0.0.0/8): where nginx's control listener may be. */
 export function assertLoopbackIpv4(value: unknown): string {
   const ip = assertIpv4(value);
-  if (!ip.startsWith('127.')) throw new UnsafeNginxValueError('loopback host', value, 'not in 127.0.0.0/8');
+  if (!ip.startsWith('127.')) throw new UnsafeNginxValueError('loopback address', value, 'not in 127.0.0.0/8');
   return ip;
 }
 

@@ -1,6 +1,6 @@
 // The runtime seam: everything AutoServe asks of whatever runs containers. Controllers, planners,
 // the API and the CLI speak only this interface; Docker is one implementation (runtime/docker/),
-// Docker Swarm is meant to be the next. The semantics below are what the controllers rely on, and
+// Docker Swarm the second (runtime/swarm/). The semantics below are what the controllers rely on, and
 // test/e2e/runtime/ checks them against each implementation with one contract suite.
 import type { ContainerShape, ReplicaFacts } from '../core/replica.js';
 
@@ -113,7 +113,8 @@ export interface ContainerRuntime extends UsageReader {
   /**
    * Creates (does not start) a replica under its deterministic name (core/labels containerName),
    * labelled as ours, on the network its shape names (made when missing, adopted when ours;
-   * NetworkUnavailableError when it cannot be had). Never makes two replicas of one name: when the
+   * NetworkUnavailableError when it cannot be had). A shape the runtime cannot honour (a published
+   * port or a network of the app's own on a Swarm) rejects with UnsupportedByRuntimeError. Never makes two replicas of one name: when the
    * name is taken it rejects with ReplicaExistsError and changes nothing (the caller's observation
    * was stale).
    */

@@ -8,7 +8,8 @@ import type { ContainerAction } from './plan-containers.js';
 export interface ExecuteContext {
   instance: string;
   app: string;
-  shape: ContainerShape;
+  /** What a replica of each revision the plan may create looks like. */
+  shapes: ReadonlyMap<string, ContainerShape>;
   drainSeconds: number;
   stopTimeoutSeconds: number;
   /** Extra labels put on every container (tests mark theirs). */
@@ -38,9 +39,10 @@ export class ContainerExecutor {
   async execute(actions: ContainerAction[], ctx: ExecuteContext, signal?: AbortSignal): Promise<ExecuteResult> {
     const result: ExecuteResult = { created: [], removed: [], draining: [], errors: [] };
     const creates = actions.filter((a) => a.kind === 'create');
-    if (creates.length > 0) {
+    const images = new Set(creates.flatMap((a) => ctx.shapes.get(a.revision)?.image ?? []));
+    for (const image of images) {
       try {
-        await this.runtime.ensureImage(ctx.shape.image, { signal });
+        await this.runtime.ensureImage(image, { signal });
       } catch (err) {
         // Aborted (the queue is stopping): no failure to record; the creates below are skipped.
         if (!signal?.aborted) result.errors.push(err as Error);
@@ -53,12 +55,14 @@ export class ContainerExecutor {
           switch (action.kind) {
             case 'create': {
               if (signal?.aborted || result.errors.some((e) => e instanceof ImagePullFailedError)) return;
+              const shape = ctx.shapes.get(action.revision);
+              if (!shape) throw new Error(`no spec known for revision ${action.revision}`);
               const replica = await this.runtime.create({
                 instance: ctx.instance,
                 app: ctx.app,
                 revision: action.revision,
                 slot: action.slot,
-                shape: ctx.shape,
+                shape,
                 stopTimeoutSeconds: ctx.stopTimeoutSeconds,
                 labels: ctx.labels,
               });

@@ -1,3 +1,4 @@
+import type { ReplicaFacts } from '../../core/replica.js';
 import { scaleToZeroOf } from '../../manifest/scale-to-zero.js';
 import type { AppSpec } from '../../manifest/types.js';
 import type { AppStatus } from '../../store/status-model.js';
@@ -7,14 +8,27 @@ export type StoredCount = Pick<AppStatus, 'autoscaledReplicas' | 'zero'>;
 
 /**
  * How many replicas an app should run now: 0 when down or asleep (scaled to zero, while its
- * manifest still allows it); the autoscaler's choice (clamped to the policy's bounds) in auto
- * mode; `spec.replicas` otherwise.
+ * manifest still allows it); `spec.replicas` without autoscaling (or in manual mode); in auto mode
+ * the autoscaler's last count, clamped to the policy's bounds. An auto app the store has no count
+ * for (a new store, or one rebuilt from the runtime) starts from what runs: the largest revision's
+ * running replicas, so losing the store never scales anything in.
  */
-export function desiredReplicaCount(spec: AppSpec, stored?: StoredCount): number {
+export function desiredReplicaCount(
+  spec: AppSpec,
+  stored?: StoredCount,
+  live?: readonly Pick<ReplicaFacts, 'revision' | 'running'>[],
+): number {
   if (spec.state === 'down') return 0;
   if (stored?.zero?.asleepSince !== undefined && scaleToZeroOf(spec)) return 0;
   const scaling = spec.scaling;
   if (!scaling || scaling.policy.mode === 'manual') return spec.replicas;
-  const wanted = stored?.autoscaledReplicas ?? spec.replicas;
+  const wanted = stored?.autoscaledReplicas ?? runningCount(live) ?? spec.replicas;
   return Math.min(scaling.maxReplicas, Math.max(scaling.minReplicas, wanted));
+}
+
+/** The running replicas of the revision with the most of them (undefined when none run). */
+function runningCount(live: readonly Pick<ReplicaFacts, 'revision' | 'running'>[] | undefined): number | undefined {
+  const byRevision = new Map<string, number>();
+  for (const r of live ?? []) if (r.running) byRevision.set(r.revision, (byRevision.get(r.revision) ?? 0) + 1);
+  return byRevision.size > 0 ? Math.max(...byRevision.values()) : undefined;
 }

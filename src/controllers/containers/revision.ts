@@ -18,6 +18,7 @@ export function containerShapeOf(spec: AppSpec, env: Record<string, string>): Co
     // Only when asked, so the hash of an app that publishes nothing does not depend on the field.
     ...(publish.length > 0 ? { publish } : {}),
     network: spec.network.isolated ? 'isolated' : 'shared',
+    placement: spec.placement,
   };
 }
 

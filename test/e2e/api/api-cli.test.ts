@@ -69,7 +69,7 @@ describe('API + CLI end to end', () => {
     expect(text).toMatch(/^\s+Ready\s+True\s+ReplicasReady/m);
     expect(text.match(/^\s+autoserve-\S+-web-\S+\s+running\s+ready/gm)).toHaveLength(2);
     // Each replica with its address on AutoServe's network, the network, and no host port.
-    expect(text).toMatch(/^\s+NAME\s+STATE\s+HEALTH\s+REVISION\s+ADDRESS\s+NETWORK\s+HOST PORT\s+AGE$/m);
+    expect(text).toMatch(/^\s+NAME\s+STATE\s+HEALTH\s+REVISION\s+ADDRESS\s+NETWORK\s+HOST PORT\s+AGE\s+LAST CHECK$/m);
     for (const replica of await t.running('web')) {
       expect(text).toMatch(new RegExp(`^\\s+${replica.name}\\s+running\\s+ready\\s+\\S+\\s+${replica.addresses[8080]!.host.replace(/\./g, '\\.')}:8080\\s+${replica.network}\\s+-\\s`, 'm'));
     }

@@ -1,5 +1,5 @@
 // The runtime contract: what the controllers rely on, written once and run against every
-// implementation of ContainerRuntime (Docker today; Swarm next). Each implementation's test file
+// implementation of ContainerRuntime (Docker, and Swarm on a private single-node swarm). Each implementation's test file
 // calls runtimeContract with a factory. Only the event stream's reconnect is not here: it needs the
 // engine to go away, which a shared engine must not (test/unit/runtime/docker/events.test.ts).
 import { randomBytes } from 'node:crypto';
@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LABEL_APP, LABEL_REVISION, LABEL_SLOT, containerName } from '../../../src/core/labels.js';
 import type { ContainerShape, ReplicaFacts } from '../../../src/core/replica.js';
 import { isPeerIpv4 } from '../../../src/core/peer-address.js';
-import { ImagePullFailedError, ReplicaExistsError } from '../../../src/errors.js';
+import { ImagePullFailedError, ReplicaExistsError, UnsupportedByRuntimeError } from '../../../src/errors.js';
 import type { ContainerRuntime, ReplicaRequest } from '../../../src/runtime/runtime.js';
 import { eventually } from '../../support/eventually.js';
 
@@ -17,6 +17,11 @@ export interface ContractSubject {
   labels: Record<string, string>;
   /** An image present on the engine that serves GET /healthz on 8080. */
   image: string;
+  /**
+   * What the runtime refuses (UnsupportedByRuntimeError, nothing created): a published port, a
+   * network of the app's own. Absent: it does both.
+   */
+  refuses?: readonly ('publish' | 'isolated')[];
   cleanup(): Promise<void>;
 }
 
@@ -81,8 +86,16 @@ export function runtimeContract(name: string, makeSubject: () => Promise<Contrac
       expect((await mine())[0]!.addresses[PORT]).toEqual(address);
     });
 
-    it('publishes a port on the host only when the shape asks, at the host IP it names; traffic still goes to the network address', async () => {
-      const published = await runtime.create({ ...request, slot: 2, shape: { ...request.shape, publish: [{ containerPort: PORT, hostIp: '127.0.0.1' }] } });
+    const refused = (what: 'publish' | 'isolated') => subject.refuses?.includes(what) ?? false;
+
+    it('publishes a port on the host only when the shape asks, at the host IP it names; traffic still goes to the network address (or refuses to, creating nothing)', async () => {
+      const asked: ReplicaRequest = { ...request, slot: 2, shape: { ...request.shape, publish: [{ containerPort: PORT, hostIp: '127.0.0.1' }] } };
+      if (refused('publish')) {
+        await expect(runtime.create(asked)).rejects.toBeInstanceOf(UnsupportedByRuntimeError);
+        expect((await mine()).map((r) => r.id)).toEqual([replica.id]);
+        return;
+      }
+      const published = await runtime.create(asked);
       try {
         await runtime.start(published.id);
         const facts = (await runtime.inspect(published.id))!;
@@ -95,7 +108,13 @@ export function runtimeContract(name: string, makeSubject: () => Promise<Contrac
       }
     });
 
-    it('an isolated replica is on a network of its app\'s own; pruneNetworks removes it once unused and never the shared one', async () => {
+    it('an isolated replica is on a network of its app\'s own; pruneNetworks removes it once unused and never the shared one (or refuses it, creating nothing)', async () => {
+      if (refused('isolated')) {
+        await expect(runtime.create({ ...request, app: 'lonely', slot: 0, shape: { ...request.shape, network: 'isolated' } })).rejects.toBeInstanceOf(UnsupportedByRuntimeError);
+        expect(await mine('lonely')).toEqual([]);
+        expect(await runtime.pruneNetworks({ instance, app: 'lonely' })).toEqual([]);
+        return;
+      }
       const shared = (await runtime.inspect(replica.id))!.network;
       const isolated = await runtime.create({ ...request, app: 'lonely', slot: 0, shape: { ...request.shape, network: 'isolated' } });
       await runtime.start(isolated.id);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ipv4ToNumber, isPeerIpv4, isPeerSubnet } from '../../../src/core/peer-address.js';
+import { inSubnet, ipv4ToNumber, isPeerIpv4, isPeerSubnet } from '../../../src/core/peer-address.js';
 
 describe('peer addresses: where nginx may proxy to', () => {
   it.each([
@@ -49,5 +49,20 @@ describe('peer addresses: where nginx may proxy to', () => {
       expect(isPeerSubnet(cidr)).toBe(true);
       expect(isPeerIpv4(first) && isPeerIpv4(last)).toBe(true);
     }
+  });
+});
+
+describe('inSubnet', () => {
+  it.each([
+    ['10.192.1.7', '10.192.0.0/16', true],
+    ['10.193.1.7', '10.192.0.0/16', false],
+    ['172.18.0.2', '172.18.0.0/16', true],
+    ['10.0.0.1', '0.0.0.0/0', true],
+    ['10.0.0.1', '10.0.0.1/32', true],
+    ['10.0.0.2', '10.0.0.1/32', false],
+    ['010.0.0.1', '10.0.0.0/8', false], // not canonical
+    ['10.0.0.1', '10.0.0.0/33', false], // not a subnet
+  ])('%s in %s: %s', (ip, cidr, expected) => {
+    expect(inSubnet(ip, cidr)).toBe(expected);
   });
 });

@@ -1,0 +1,72 @@
+// The parts that differ between a single Docker host and a Swarm: the runtime, and who may act.
+// The daemon wires the same controllers to either (`--runtime docker|swarm`).
+import type { Logger } from 'pino';
+import { instanceObjectName } from '../core/labels.js';
+import { soleLeadership, type Leadership } from '../core/leadership.js';
+import { errorMessage } from '../errors.js';
+import { DockerRuntime } from '../runtime/docker/docker-runtime.js';
+import type { ContainerRuntime } from '../runtime/runtime.js';
+import { defaultIdentity } from '../runtime/swarm/leader-lease.js';
+import { LeaseLeadership } from '../runtime/swarm/lease-leadership.js';
+import type { RouteInstaller } from '../runtime/swarm/overlay-gateway.js';
+import { SwarmRuntime } from '../runtime/swarm/swarm-runtime.js';
+import type { DaemonOptions } from './options.js';
+
+export interface RuntimeParts {
+  runtime: ContainerRuntime;
+  leadership: Leadership;
+  /** Starts contending for leadership (Swarm); `onChange` hears each start and end of leading. */
+  startLeading(onChange: (leading: boolean) => void): void;
+  /** Stops contending (releasing a held lease) and closes the runtime. */
+  close(): Promise<void>;
+}
+
+export interface RuntimePartsOverrides {
+  /** Swarm: how the overlay's route is installed (tests that run the controller off the manager's namespace). */
+  installRoute?: RouteInstaller;
+  /** The engine to use instead of DOCKER_HOST's. */
+  docker?: ConstructorParameters<typeof DockerRuntime>[0]['docker'];
+}
+
+/** Builds and checks the runtime parts; rejects with a message a person can act on. */
+export async function createRuntimeParts(options: DaemonOptions, logger: Logger, overrides: RuntimePartsOverrides = {}): Promise<RuntimeParts> {
+  if (options.runtime === 'swarm') {
+    const runtime = new SwarmRuntime({
+      logger,
+      instance: options.instance,
+      docker: overrides.docker,
+      gatewayImage: options.swarmGatewayImage,
+      installRoute: overrides.installRoute,
+    });
+    await reachable(runtime);
+    await runtime.prepare();
+    const leadership = new LeaseLeadership({ docker: runtime.docker, leaseName: instanceObjectName(options.instance, 'leader'), logger });
+    return {
+      runtime,
+      leadership,
+      startLeading: (onChange) => leadership.start(onChange),
+      async close() {
+        await leadership.stop();
+        runtime.close();
+      },
+    };
+  }
+  const runtime = new DockerRuntime({ logger, docker: overrides.docker });
+  await reachable(runtime);
+  return {
+    runtime,
+    leadership: soleLeadership(defaultIdentity()),
+    startLeading: () => undefined,
+    async close() {
+      runtime.close();
+    },
+  };
+}
+
+async function reachable(runtime: ContainerRuntime): Promise<void> {
+  try {
+    await runtime.ping();
+  } catch (err) {
+    throw new Error(`cannot reach the Docker engine (${errorMessage(err)}); is dockerd running?`);
+  }
+}
