@@ -16,22 +16,17 @@
 // memory of containers) and CPU (% of one core) of the replicas' containers, their containerd
 // shims, AutoServe's nginx and the controller (this process). dockerd and containerd are shared by
 // everybody on the host and are reported beside, not in the total.
-import { readFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Docker from 'dockerode';
-import pino from 'pino';
 import { nginxPrefixDir } from '../src/controllers/routes/nginx-paths.js';
-import { startDaemon, type Daemon } from '../src/daemon/daemon.js';
-import { resolveOptions, type DaemonOptions } from '../src/daemon/options.js';
 import { CgroupReader, cgroupFileCandidates, readCgroupLayout } from '../src/runtime/docker/cgroup-stats.js';
 import { containerCreateOptions } from '../src/runtime/docker/create-options.js';
 import { ensureNetwork, ipOn, networkOf } from '../src/runtime/docker/networks.js';
 import { listManagedContainers } from '../src/runtime/docker/replica-facts.js';
-import { stopTestNginx } from '../test/e2e/harness.js';
-import { freePort } from '../test/support/free-port.js';
+import { startBenchDaemon, type BenchDaemon } from './bench-daemon.js';
 import { arg, f0, f1, f2, max, median, printTable } from './bench-util.js';
 import { cpuSeconds, listProcesses } from './process-cpu.js';
 
@@ -89,37 +84,13 @@ async function physicalLimit(run: number): Promise<number> {
   return seconds;
 }
 
-interface Bench {
-  daemon: Daemon;
-  options: DaemonOptions;
-  manifestsDir: string;
-  root: string;
-}
-
-async function startBenchDaemon(): Promise<Bench> {
-  const root = await mkdtemp(join(tmpdir(), 'autoserve-zero-bench-'));
-  const manifestsDir = join(root, 'manifests');
-  await import('node:fs/promises').then((fs) => fs.mkdir(manifestsDir));
-  const options = resolveOptions({
-    manifestsDir,
-    stateDir: join(root, 'state'),
-    instance: OUR_INSTANCE,
-    containerLabels: BENCH_LABEL,
-    lbPort: await freePort(),
-    port: 0,
-    logLevel: 'warn',
-  });
-  const daemon = await startDaemon(options, pino({ level: 'warn' }));
-  await daemon.ready;
-  if (daemon.routes?.holdSupport().kind !== 'yes') throw new Error('scale to zero needs nginx with the Lua module');
-  return { daemon, options, manifestsDir, root };
-}
-
-async function stopBenchDaemon(b: Bench): Promise<void> {
-  await b.daemon.stop();
-  await removeBenchContainers();
-  await stopTestNginx(b.options.stateDir, b.options.lbPort);
-  await rm(b.root, { recursive: true, force: true });
+async function startZeroBench(): Promise<BenchDaemon> {
+  const b = await startBenchDaemon({ name: 'zero-bench', instance: OUR_INSTANCE, labels: BENCH_LABEL, removeContainers: removeBenchContainers });
+  if (b.daemon.routes?.holdSupport().kind !== 'yes') {
+    await b.stop();
+    throw new Error('scale to zero needs nginx with the Lua module');
+  }
+  return b;
 }
 
 function manifest(name: string, zero: boolean): string {
@@ -144,15 +115,15 @@ async function waitFor(what: string, check: () => Promise<boolean> | boolean, ti
   }
 }
 
-const running = async (b: Bench, app?: string) =>
+const running = async (b: BenchDaemon, app?: string) =>
   (await listManagedContainers(docker, b.options.instance, app)).filter((c) => c.running);
 
-async function atZero(b: Bench, apps: string[]): Promise<void> {
+async function atZero(b: BenchDaemon, apps: string[]): Promise<void> {
   await waitFor(`${apps.length} app(s) at zero`, async () =>
     apps.every((a) => b.daemon.store.app(a)?.phase === 'ScaledToZero') && (await running(b)).filter((c) => apps.includes(c.app)).length === 0);
 }
 
-async function wakeLatency(b: Bench): Promise<number> {
+async function wakeLatency(b: BenchDaemon): Promise<number> {
   await atZero(b, ['sleepy']);
   await sleep(300); // the last replica's removal is done, nothing else moves
   const started = performance.now();
@@ -163,7 +134,7 @@ async function wakeLatency(b: Bench): Promise<number> {
 }
 
 async function partWake(wakes: number): Promise<void> {
-  const b = await startBenchDaemon();
+  const b = await startZeroBench();
   try {
     await writeFile(join(b.manifestsDir, 'sleepy.yaml'), manifest('sleepy', true));
     await waitFor('sleepy serving', async () => (await get({ host: '127.0.0.1', port: b.options.lbPort, path: '/', hostHeader: 'sleepy.localhost' }, 5_000)) === 200);
@@ -190,7 +161,7 @@ async function partWake(wakes: number): Promise<void> {
     const count = Number(/autoserve_wake_duration_seconds_count\{app="sleepy"\} (\S+)/.exec(metrics)?.[1]);
     console.log(`The controller's own wake duration (first held request to a replica served), mean: ${f2(sum / count)} s over ${count} wakes.`);
   } finally {
-    await stopBenchDaemon(b);
+    await b.stop();
   }
 }
 
@@ -210,7 +181,7 @@ async function pssBytes(pid: number): Promise<number> {
 }
 
 /** The processes of each group now: the replicas' shims, our nginx, the shared engine. */
-async function processGroups(b: Bench, containerIds: string[]): Promise<Record<string, number[]>> {
+async function processGroups(b: BenchDaemon, containerIds: string[]): Promise<Record<string, number[]>> {
   const procs = await listProcesses();
   const master = Number((await readFile(join(nginxPrefixDir(b.options.stateDir), 'nginx.pid'), 'utf8').catch(() => '0')).trim());
   return {
@@ -220,7 +191,7 @@ async function processGroups(b: Bench, containerIds: string[]): Promise<Record<s
   };
 }
 
-async function measureHost(b: Bench, windowS: number): Promise<Cost> {
+async function measureHost(b: BenchDaemon, windowS: number): Promise<Cost> {
   const containers = await running(b);
   const ids = containers.map((c) => c.id);
   const layout = readCgroupLayout();
@@ -256,7 +227,7 @@ async function measureHost(b: Bench, windowS: number): Promise<Cost> {
 }
 
 async function partHost(apps: number, windowS: number): Promise<void> {
-  const b = await startBenchDaemon();
+  const b = await startZeroBench();
   const names = Array.from({ length: apps }, (_, i) => `idle${i}`);
   try {
     for (const name of names) await writeFile(join(b.manifestsDir, `${name}.yaml`), manifest(name, false));
@@ -276,7 +247,7 @@ async function partHost(apps: number, windowS: number): Promise<void> {
     printTable(['', 'memory, 1 replica each (MiB)', 'memory, at zero (MiB)', 'CPU, 1 replica each (% of a core)', 'CPU, at zero (% of a core)'], rows);
     console.log(`\n${replicas} replicas running before, ${f0((await running(b)).length)} at zero. Memory: cgroup usage of the containers, PSS of processes, RSS of the controller.`);
   } finally {
-    await stopBenchDaemon(b);
+    await b.stop();
   }
 }
 

@@ -7,18 +7,15 @@
 // "ready" additionally means every replica passed its HTTP health check and nginx routes to it
 // (AutoServe only).
 // Each size alternates raw and AutoServe runs so machine noise hits both; medians are reported.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import pino from 'pino';
 import { containerCreateOptions } from '../src/runtime/docker/create-options.js';
-import { startDaemon } from '../src/daemon/daemon.js';
-import { DEFAULT_OPTIONS, resolveOptions } from '../src/daemon/options.js';
+import { DEFAULT_OPTIONS } from '../src/daemon/options.js';
 import { ensureNetwork, networkOf } from '../src/runtime/docker/networks.js';
 import { listManagedContainers } from '../src/runtime/docker/replica-facts.js';
-import { freePort } from '../test/support/free-port.js';
-import { stopTestNginx } from '../test/e2e/harness.js';
+import { startBenchDaemon } from './bench-daemon.js';
 import { arg, median, printTable } from './bench-util.js';
 
 const docker = new Docker();
@@ -80,19 +77,7 @@ spec:
 }
 
 async function autoserve(replicas: number): Promise<{ running: number; ready: number }> {
-  const root = await mkdtemp(join(tmpdir(), 'autoserve-bench-'));
-  const manifestsDir = join(root, 'manifests');
-  await import('node:fs/promises').then((fs) => fs.mkdir(manifestsDir));
-  const options = resolveOptions({
-    manifestsDir,
-    stateDir: join(root, 'state'),
-    instance: OUR_INSTANCE,
-    containerLabels: BENCH_LABEL,
-    lbPort: await freePort(),
-    logLevel: 'warn',
-  });
-  const daemon = await startDaemon(options, pino({ level: 'warn' }));
-  await daemon.ready;
+  const { daemon, options, manifestsDir, stop } = await startBenchDaemon({ name: 'bench', instance: OUR_INSTANCE, labels: BENCH_LABEL, removeContainers: removeBenchContainers });
   try {
     const started = performance.now();
     await writeFile(join(manifestsDir, 'bench.yaml'), manifest(replicas));
@@ -106,10 +91,7 @@ async function autoserve(replicas: number): Promise<{ running: number; ready: nu
     }
     return { running, ready: (performance.now() - started) / 1000 };
   } finally {
-    await daemon.stop();
-    await removeBenchContainers();
-    await stopTestNginx(options.stateDir, options.lbPort);
-    await rm(root, { recursive: true, force: true });
+    await stop();
   }
 }
 
