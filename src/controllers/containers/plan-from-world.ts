@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { healthPort } from '../../core/readiness.js';
+import { ownEntry } from '../../core/own-entry.js';
 import type { ReplicaFacts, ReplicaHealth } from '../../core/replica.js';
 import { ReconcileError } from '../../errors.js';
 import { compareStrings } from '../../core/stable-json.js';
@@ -76,7 +77,7 @@ export async function planFromWorld(input: PlanFromWorldInput): Promise<WorldPla
   const plans: AppPlan[] = [];
   for (const loaded of desired.all()) {
     const name = loaded.manifest.metadata.name;
-    plans.push(await planApp(name, loaded, byApp.get(name) ?? [], stored?.apps[name], { ...input, now, probe }));
+    plans.push(await planApp(name, loaded, byApp.get(name) ?? [], (stored ? ownEntry(stored.apps, name) : undefined), { ...input, now, probe }));
   }
 
   // Apps the runtime runs that the desired state does not hold: removed when it may prune them.
