@@ -103,6 +103,7 @@ describe('validateManifest', () => {
     ['env valueFrom secret with a path', withSpec((d) => { d.spec.env = [{ name: 'A', valueFrom: { secret: '../etc/shadow' } }]; }), '/spec/env/0/valueFrom/secret', /secret file name/],
     ['env valueFrom env and secret', withSpec((d) => { d.spec.env = [{ name: 'A', valueFrom: { env: 'X', secret: 'y' } }]; }), '/spec/env/0/valueFrom', /\{secret: NAME\}/],
     ['env numeric value', withSpec((d) => { d.spec.env = [{ name: 'PORT', value: 8080 }]; }), '/spec/env/0/value', /must be a string, got a number 8080/],
+    ['env value with a NUL byte', withSpec((d) => { d.spec.env = [{ name: 'A', value: 'a\u0000b' }]; }), '/spec/env/0/value', /NUL/],
     ['env bad name', withSpec((d) => { d.spec.env = [{ name: '1A', value: 'x' }]; }), '/spec/env/0/name'],
     ['env duplicate name', withSpec((d) => { d.spec.env = [{ name: 'A', value: 'x' }, { name: 'A', value: 'y' }]; }), '/spec/env/1/name', /duplicate env name "A"/],
     ['health port not declared', withSpec((d) => { d.spec.health = { httpGet: { path: '/h', port: 9090 } }; }), '/spec/health/httpGet/port', /declared containerPorts \(80\)/],
