@@ -102,7 +102,7 @@ describe('validateManifest', () => {
     ['env bad valueFrom.env', withSpec((d) => { d.spec.env = [{ name: 'A', valueFrom: { env: 'X-Y' } }]; }), '/spec/env/0/valueFrom/env'],
     ['env valueFrom secret with a path', withSpec((d) => { d.spec.env = [{ name: 'A', valueFrom: { secret: '../etc/shadow' } }]; }), '/spec/env/0/valueFrom/secret', /secret file name/],
     ['env valueFrom env and secret', withSpec((d) => { d.spec.env = [{ name: 'A', valueFrom: { env: 'X', secret: 'y' } }]; }), '/spec/env/0/valueFrom', /\{secret: NAME\}/],
-    ['env numeric value', withSpec((d) => { d.spec.env = [{ name: 'PORT', value: 8080 }]; }), '/spec/env/0/value', /must be a string, got a number 8080/],
+    ['env numeric value', withSpec((d) => { d.spec.env = [{ name: 'PORT', value: 8080 }]; }), '/spec/env/0/value', /^must be a string, got a number; quote it in YAML$/],
     ['env value with a NUL byte', withSpec((d) => { d.spec.env = [{ name: 'A', value: 'a\u0000b' }]; }), '/spec/env/0/value', /NUL/],
     ['env bad name', withSpec((d) => { d.spec.env = [{ name: '1A', value: 'x' }]; }), '/spec/env/0/name'],
     ['env duplicate name', withSpec((d) => { d.spec.env = [{ name: 'A', value: 'x' }, { name: 'A', value: 'y' }]; }), '/spec/env/1/name', /duplicate env name "A"/],
