@@ -5,13 +5,14 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { printable } from '../core/printable.js';
 import type { ManifestError } from './types.js';
-import { loadManifestFiles } from './load-directory.js';
-import { isMissing, listManifestFiles } from './list-manifest-files.js';
+import { loadManifestTexts, readManifestFiles } from './load-directory.js';
+import { isMissing, listManifestTree } from './list-manifest-files.js';
 
 /** Every error in the given files and directories; [] means all valid. */
 export async function validatePaths(paths: string[]): Promise<ManifestError[]> {
   const files: string[] = [];
   const missing: ManifestError[] = [];
+  const unreadable: ManifestError[] = [];
   const seen = new Set<string>();
   const add = (file: string) => {
     const key = path.resolve(file);
@@ -22,13 +23,18 @@ export async function validatePaths(paths: string[]): Promise<ManifestError[]> {
   };
   for (const given of paths) {
     try {
-      if ((await stat(given)).isDirectory()) (await listManifestFiles(given)).forEach(add);
-      else add(given); // named explicitly: parsed even without a manifest extension (as YAML)
+      if ((await stat(given)).isDirectory()) {
+        const tree = await listManifestTree(given);
+        tree.files.forEach(add);
+        unreadable.push(...tree.unreadable);
+      } else {
+        add(given); // named explicitly: parsed even without a manifest extension (as YAML)
+      }
     } catch (err) {
       missing.push({ file: given, path: '', message: isMissing(err) ? 'no such file or directory' : cannotStat(err) });
     }
   }
-  const result = await loadManifestFiles(files);
+  const result = loadManifestTexts(await readManifestFiles(files), unreadable);
   return [...missing, ...result.errors];
 }
 

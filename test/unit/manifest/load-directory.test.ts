@@ -1,8 +1,25 @@
+import { execFileSync } from 'node:child_process';
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadManifestDirectory } from '../../../src/manifest/load-directory.js';
+import { validatePaths } from '../../../src/manifest/validate-paths.js';
 import { minimal, minimalYaml, withTempDir } from './fixtures.js';
+
+/**
+ * A directory under `dir` that cannot be read, for root too: its path is longer than the system
+ * allows (made one step at a time, as a checkout or an author can). Returns its first level.
+ */
+function makeUnreadableDirectory(dir: string): string {
+  const step = 'd'.repeat(200);
+  execFileSync('bash', ['-c', `cd "$1" && mkdir deep && cd deep && for i in $(seq 25); do mkdir ${step} && cd ${step}; done && printf 'a: 1\\n' > x.yaml`, '-', dir]);
+  return path.join(dir, 'deep');
+}
+
+/** Removes what makeUnreadableDirectory made (node's rm cannot walk a path that long). */
+function removeDeep(dir: string): void {
+  execFileSync('rm', ['-rf', path.join(dir, 'deep')]);
+}
 
 describe('loadManifestDirectory', () => {
   it('gives fileCount 0 for a missing directory, without throwing', async () => {
@@ -29,6 +46,25 @@ describe('loadManifestDirectory', () => {
       expect(result.fileCount).toBe(3);
       expect([...result.apps.keys()].sort()).toEqual(['a', 'b', 'c']);
       expect(result.apps.get('c')?.file).toBe(path.join(dir, 'team', 'deep', 'c.json'));
+    });
+  });
+
+  it('names a directory it cannot read, and loads every other file (validate shows all their errors)', async () => {
+    await withTempDir(async (dir) => {
+      makeUnreadableDirectory(dir);
+      try {
+        await writeFile(path.join(dir, 'a.yaml'), minimalYaml('a'));
+        await writeFile(path.join(dir, 'z.yaml'), 'kind: Nope\n');
+        const result = await loadManifestDirectory(dir);
+        expect([...result.apps.keys()]).toEqual(['a']);
+        expect(result.errors.map((e) => [e.file.slice(0, dir.length + 11), e.message.slice(0, 41)])).toEqual([
+          [path.join(dir, 'deep', 'ddddd'), expect.stringMatching(/^cannot read this directory \(ENAMETOOLONG\)/)],
+          [path.join(dir, 'z.yaml'), expect.any(String)],
+        ]);
+        expect((await validatePaths([dir])).map((e) => path.basename(e.file)).at(-1)).toBe('z.yaml');
+      } finally {
+        removeDeep(dir);
+      }
     });
   });
 
