@@ -1,7 +1,7 @@
 // Which files in a directory tree are manifests: *.yaml, *.yml, *.json, at any depth, skipping
 // dotfiles and dot-directories (.git, editor swap files). Sorted so loads are deterministic.
 
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { compareStrings } from '../core/stable-json.js';
 import type { ManifestError } from './types.js';
@@ -19,6 +19,8 @@ export function isHiddenPath(relative: string): boolean {
 
 /** What a walk of the manifests directory found: the manifest files, and directories it could not read. */
 export interface ManifestTree {
+  /** The directory, resolved (symlinks followed); undefined when it does not exist. Files must resolve inside it. */
+  root?: string;
   files: string[];
   /** One error per directory that could not be read, naming it: what it holds is not known. */
   unreadable: ManifestError[];
@@ -26,20 +28,17 @@ export interface ManifestTree {
 
 /**
  * Manifest files under `dir`, joined onto `dir`, sorted by path. A missing directory yields [].
- * Symlinked files are followed; symlinked directories are not (no cycles). A directory that cannot
+ * Symlinked directories are not followed (no cycles); every other entry with a manifest's name is
+ * listed, links and FIFOs included, for the reader to read or refuse by name. A directory that cannot
  * be read (permissions, a path too long for the system) is an error naming it, never the end of
  * the walk: the other files load as they would without it.
  */
 export async function listManifestTree(dir: string): Promise<ManifestTree> {
-  const tree: ManifestTree = { files: [], unreadable: [] };
+  const root = await realpath(dir).catch(() => undefined);
+  const tree: ManifestTree = { ...(root !== undefined ? { root } : {}), files: [], unreadable: [] };
   await walk(dir, tree);
   tree.files.sort(compareStrings); // code-unit order: every host sorts the same
   return tree;
-}
-
-/** The manifest files of listManifestTree, without the directories it could not read. */
-export async function listManifestFiles(dir: string): Promise<string[]> {
-  return (await listManifestTree(dir)).files;
 }
 
 async function walk(dir: string, tree: ManifestTree): Promise<void> {
@@ -58,17 +57,9 @@ async function walk(dir: string, tree: ManifestTree): Promise<void> {
     if (entry.isDirectory()) {
       await walk(full, tree);
     } else if (isManifestFileName(entry.name)) {
-      if (entry.isFile()) tree.files.push(full);
-      else if (entry.isSymbolicLink() && (await isFile(full))) tree.files.push(full);
+      // Links, FIFOs, devices too: the reader refuses what is not a regular file inside, by name.
+      tree.files.push(full);
     }
-  }
-}
-
-async function isFile(file: string): Promise<boolean> {
-  try {
-    return (await stat(file)).isFile();
-  } catch {
-    return false; // dangling link
   }
 }
 

@@ -16,7 +16,7 @@ export { MAX_MANIFEST_BYTES } from './read-manifest-file.js';
  */
 export async function loadManifestDirectory(dir: string): Promise<LoadResult> {
   const tree = await listManifestTree(dir);
-  return loadManifestTexts(await readManifestFiles(tree.files), tree.unreadable);
+  return loadManifestTexts(await readManifestFiles(tree.files, tree.root), tree.unreadable);
 }
 
 /** Loads the given files as one set (duplicate names are checked across all of them). */
@@ -24,10 +24,10 @@ export async function loadManifestFiles(files: string[]): Promise<LoadResult> {
   return loadManifestTexts(await readManifestFiles(files));
 }
 
-/** Each file's text, or why it cannot be read. */
-export async function readManifestFiles(files: string[]): Promise<FileText[]> {
+/** Each file's text, or why it cannot be read; with `within`, a file resolving outside it is refused unread. */
+export async function readManifestFiles(files: string[], within?: string): Promise<FileText[]> {
   const read: FileText[] = [];
-  for (const file of files) read.push({ file, text: await readManifestText(file) });
+  for (const file of files) read.push({ file, text: await readManifestText(file, within) });
   return read;
 }
 

@@ -68,6 +68,46 @@ describe('loadManifestDirectory', () => {
     });
   });
 
+  it('refuses unread what is not a regular file inside the directory, naming it; its text is in no error', async () => {
+    await withTempDir(async (base) => {
+      const dir = path.join(base, 'manifests');
+      await mkdir(path.join(dir, '..data'), { recursive: true });
+      const secret = 'tok-SECRET-0123456789';
+      const outside = path.join(base, 'token');
+      await writeFile(outside, `${secret}\n`);
+      await writeFile(path.join(dir, '..data', 'c.yaml'), minimalYaml('c'));
+      await symlink(outside, path.join(dir, 'a.yaml'));
+      await symlink('../token', path.join(dir, 'b.json'));
+      await symlink('..data/c.yaml', path.join(dir, 'c.yaml')); // inside (Kubernetes' layout): followed
+      await symlink('nowhere.yaml', path.join(dir, 'd.yaml'));
+      await symlink('e.yaml', path.join(dir, 'e.yaml'));
+      execFileSync('mkfifo', [path.join(dir, 'f.yaml')]);
+      await symlink('..data', path.join(dir, 'g.yaml'));
+      await symlink('/proc/self/environ', path.join(dir, 'h.yaml'));
+      // The directory itself may be reached through a symlink (a release switched by a link).
+      await symlink(dir, path.join(base, 'current'));
+      for (const root of [dir, path.join(base, 'current')]) {
+        const result = await loadManifestDirectory(root);
+        expect([...result.apps.keys()]).toEqual(['c']);
+        const byFile = Object.fromEntries(result.errors.map((e) => [path.basename(e.file), e.message]));
+        expect(byFile).toEqual({
+          'a.yaml': expect.stringMatching(/outside the manifests directory/),
+          'b.json': expect.stringMatching(/outside the manifests directory/),
+          'd.yaml': expect.stringMatching(/ENOENT/),
+          'e.yaml': expect.stringMatching(/ELOOP/),
+          'f.yaml': expect.stringMatching(/not a regular file \(a FIFO\)/),
+          'g.yaml': expect.stringMatching(/not a regular file \(a directory\)/),
+          'h.yaml': expect.stringMatching(/outside the manifests directory/),
+        });
+        const shown = (await validatePaths([root])).map((e) => e.message).join('\n');
+        expect(shown).not.toContain('SECRET');
+        expect(shown).not.toContain('PATH=');
+      }
+      // A file the operator names on the command line is read wherever it is.
+      expect((await validatePaths([outside]))[0]?.message).toMatch(/a string/);
+    });
+  });
+
   it('rejects a name declared in two files: an error on both, naming the other, and neither loaded', async () => {
     await withTempDir(async (dir) => {
       await writeFile(path.join(dir, 'one.yaml'), minimalYaml('web', 'nginx:1'));
