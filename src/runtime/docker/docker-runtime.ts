@@ -1,6 +1,6 @@
 // The Docker implementation of the runtime seam: each verb is a small function in this folder;
-// this class binds them to one dockerode client. Replicas publish their ports on 127.0.0.1, and
-// that is the address it reports.
+// this class binds them to one dockerode client. Replicas join a bridge network of ours
+// (networks.ts), and their address there is what it reports.
 import Docker from 'dockerode';
 import type { Logger } from 'pino';
 import { untilAborted } from '../../core/with-timeout.js';
@@ -22,6 +22,7 @@ import { watchContainerEvents } from './events.js';
 import { ensureImage } from './images.js';
 import { createReplica, removeReplica, startReplica, stopReplica } from './lifecycle.js';
 import { readContainerLogs } from './logs.js';
+import { NetworkEnsurer, pruneAppNetworks } from './networks.js';
 import { factsOf, listManagedContainers, managedLabelFilter } from './replica-facts.js';
 
 export interface DockerRuntimeOptions {
@@ -37,10 +38,12 @@ export class DockerRuntime implements ContainerRuntime {
   private readonly logger: Logger;
   private readonly metricsSource: MetricsSource | undefined;
   private readonly sampler: ContainerMetricsSampler;
+  private readonly networks: NetworkEnsurer;
 
   constructor(options: DockerRuntimeOptions) {
     this.docker = options.docker ?? new Docker();
     this.logger = options.logger;
+    this.networks = new NetworkEnsurer(this.docker);
     this.metricsSource = options.metricsSource;
     this.sampler = this.newSampler();
   }
@@ -58,7 +61,7 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async inspect(id: string): Promise<ReplicaFacts | undefined> {
-    // The listing's shape (ports with their published addresses) is what facts are made from.
+    // The listing's shape (ports, networks and their addresses) is what facts are made from.
     const [info] = await this.docker.listContainers({ all: true, filters: { id: [id] } });
     return info ? factsOf(info) : undefined;
   }
@@ -68,7 +71,11 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   create(request: ReplicaRequest): Promise<{ id: string; name: string }> {
-    return createReplica(this.docker, request);
+    return createReplica(this.docker, this.networks, request);
+  }
+
+  pruneNetworks(scope: Required<ReplicaScope>): Promise<string[]> {
+    return pruneAppNetworks(this.docker, scope.instance, scope.app);
   }
 
   start(id: string): Promise<void> {

@@ -5,9 +5,16 @@ import { ReplicaExistsError } from '../../errors.js';
 import type { ReplicaRequest } from '../runtime.js';
 import { containerCreateOptions } from './create-options.js';
 import { isStatus } from './docker-status.js';
+import { networkOf, type NetworkEnsurer } from './networks.js';
 
-export async function createReplica(docker: Docker, request: ReplicaRequest): Promise<{ id: string; name: string }> {
+/**
+ * Creates a replica on its network, making the network first when it is missing. (Docker resolves
+ * the network at start: one removed by hand in between fails that start, and the next pass, which
+ * replaces the replica that did not run, makes it again.)
+ */
+export async function createReplica(docker: Docker, networks: NetworkEnsurer, request: ReplicaRequest): Promise<{ id: string; name: string }> {
   const options = containerCreateOptions(request);
+  await networks.ensure(networkOf(request.instance, request.app, request.shape.network), request.labels);
   try {
     const container = await docker.createContainer(options);
     return { id: container.id, name: options.name! };

@@ -156,8 +156,13 @@ export class SwarmRuntime implements ContainerRuntime {
     return ensureImage(this.docker, image, this.logger, options.signal);
   }
 
-  create(request: ReplicaRequest): Promise<{ id: string; name: string }> {
+  async create(request: ReplicaRequest): Promise<{ id: string; name: string }> {
     return createService(this.docker, serviceSpecOf(request, this.requireNetwork().name));
+  }
+
+  /** An app never has an overlay of its own on a Swarm (serviceSpecOf refuses one): nothing to prune. */
+  async pruneNetworks(): Promise<string[]> {
+    return [];
   }
 
   /** Starts the task; with spread, one replica of an app at a time picks its nodes (see placement.ts). */

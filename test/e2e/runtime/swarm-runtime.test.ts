@@ -33,6 +33,7 @@ if (unsupported) {
       runtime,
       labels: {},
       image: 'autoserve-demo:v1',
+      refuses: ['publish', 'isolated'],
       async cleanup() {
         runtime.close();
         await cluster.destroy();

@@ -30,7 +30,7 @@ function executorFailingWith(fail: (env: Record<string, string>) => Error, at: '
 async function failedCreate(executor: ContainerExecutor) {
   return executor.execute(
     [{ kind: 'create', revision: 'r', slot: 0, reason: 'scale up to 1' }],
-    { instance: 'i', app: 'web', shapes: new Map([['r', { image: 'img', env: { KEY: SECRET, MODE: LITERAL, ON: '1' }, ports: [8080] }]]), drainSeconds: 0, stopTimeoutSeconds: 1 },
+    { instance: 'i', app: 'web', shapes: new Map([['r', { image: 'img', env: { KEY: SECRET, MODE: LITERAL, ON: '1' }, ports: [8080], network: 'shared' as const }]]), drainSeconds: 0, stopTimeoutSeconds: 1 },
   );
 }
 
