@@ -51,7 +51,7 @@ export function loadManifestTexts(files: readonly FileText[], unreadableDirector
     errors.push(...parsed.errors);
   }
   const checked = rejectDuplicateNames(apps, errors);
-  return { apps: checked.apps, errors: sortErrors(checked.errors), fileCount: files.length };
+  return { apps: checked.apps, errors: sortErrors(checked.errors), fileCount: files.length, clashes: checked.clashes };
 }
 
 /** By file, then document (file-level errors first); stable within a document. */

@@ -190,6 +190,6 @@ function isSymlink(file: string): boolean {
 
 /** Two reads of the tree that say the same (apps with their files, errors, file count). */
 function sameLoad(a: LoadResult, b: LoadResult): boolean {
-  const key = (r: LoadResult) => stableJson({ apps: [...r.apps.values()], errors: r.errors, fileCount: r.fileCount });
+  const key = (r: LoadResult) => stableJson({ apps: [...r.apps.values()], clashes: [...(r.clashes?.values() ?? [])], errors: r.errors, fileCount: r.fileCount });
   return key(a) === key(b);
 }

@@ -11,6 +11,7 @@ import type { ReplicaFacts, ReplicaHealth } from '../../core/replica.js';
 import { ReconcileError } from '../../errors.js';
 import { compareStrings } from '../../core/stable-json.js';
 import { DesiredState } from '../../manifest/desired-state.js';
+import { settleClashes } from '../../manifest/duplicate-names.js';
 import type { ValueSource } from '../../secrets/value-source.js';
 import { loadManifestDirectory } from '../../manifest/load-directory.js';
 import type { LoadedApp, ManifestError } from '../../manifest/types.js';
@@ -72,7 +73,7 @@ export async function planFromWorld(input: PlanFromWorldInput): Promise<WorldPla
   // The daemon's own rules: last good specs from the store, then this load on top of them.
   const desired = new DesiredState({ allowEmptyPrune: input.allowEmptyPrune });
   if (stored) desired.remember(lastGoodApps(stored));
-  desired.apply(load);
+  desired.apply(settleClashes(load, (app) => desired.get(app)?.file));
 
   const plans: AppPlan[] = [];
   for (const loaded of desired.all()) {

@@ -117,4 +117,18 @@ describe('hostile manifests, end to end', () => {
     // An app in the directory is still edited.
     expect((await api('/apps/good/scale', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"replicas": 1}' })).status).toBe(202);
   });
+
+  it('a second file declaring a running app\'s name does not freeze it: the holder keeps the name and its edits apply', async () => {
+    await t.writeManifest('plain.yaml', appManifest('plain'));
+    await eventually(() => expect(t.daemon.store.app('plain')?.phase).toBe('Running'), { timeoutMs: 60_000, intervalMs: 250 });
+    await t.writeManifest('copycat.yaml', appManifest('plain', { image: 'autoserve-demo:v2', replicas: 3 }));
+    await eventually(() => expect(t.daemon.store.events({}).some((e) => e.reason === 'ManifestInvalid' && /copycat\.yaml.*already declared in .*plain\.yaml/.test(e.message))).toBe(true), { timeoutMs: 30_000, intervalMs: 250 });
+    await t.writeManifest('plain.yaml', appManifest('plain', { replicas: 2 }));
+    await eventually(async () => {
+      const running = await t.running('plain');
+      expect(running).toHaveLength(2);
+      expect(running.every((r) => r.image === 'autoserve-demo:v1')).toBe(true); // the holder's, not the copy's
+      expect(t.daemon.store.app('plain')?.replicas.ready).toBe(2);
+    }, { timeoutMs: 60_000, intervalMs: 250 });
+  });
 });

@@ -25,7 +25,7 @@ describe('loadManifestDirectory', () => {
   it('gives fileCount 0 for a missing directory, without throwing', async () => {
     await withTempDir(async (dir) => {
       const result = await loadManifestDirectory(path.join(dir, 'nope'));
-      expect(result).toEqual({ apps: new Map(), errors: [], fileCount: 0 });
+      expect(result).toEqual({ apps: new Map(), errors: [], fileCount: 0, clashes: new Map() });
     });
   });
 
