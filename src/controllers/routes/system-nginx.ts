@@ -8,6 +8,7 @@
 // that file is broken.
 import type { HoldSupport } from '../../core/activity.js';
 import { mkdir, rm } from 'node:fs/promises';
+import { NGINX_LOGS_DIR_MODE } from './nginx-paths.js';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { AppsViewOptions, ListenAddress } from '../../render/nginx-view-model.js';
@@ -72,7 +73,7 @@ export class SystemNginx implements LoadBalancer {
   }
 
   async apply(table: RouteTable): Promise<ApplyResult> {
-    await mkdir(this.opts.logsDir, { recursive: true });
+    await mkdir(this.opts.logsDir, { recursive: true, mode: NGINX_LOGS_DIR_MODE });
     this.serverNamesHash ??= await this.findServerNamesHash();
     return this.applier.apply(table);
   }
