@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../../support/eventually.js';
 import { httpGet } from '../../support/http-get.js';
 import { createTestCluster, testNodesUnsupported, type TestCluster, type TestNode } from '../../support/test-node/test-cluster.js';
-import { demoManifest } from '../harness.js';
+import { appManifest } from '../../support/app-manifest.js';
 
 const unsupported = await testNodesUnsupported();
 const LB_PORT = 8080;
@@ -29,7 +29,7 @@ describe.skipIf(unsupported)('AutoServe on a test node', () => {
     cluster = await createTestCluster({ images: ['autoserve-demo:v1'], purpose: 'e2e autoserve-on-node' });
     node = cluster.node(0);
     dir = await mkdtemp(join(tmpdir(), 'autoserve-on-node-'));
-    await writeFile(join(dir, 'web.yaml'), demoManifest('web', { replicas: 2 }));
+    await writeFile(join(dir, 'web.yaml'), appManifest('web', { replicas: 2 }));
     const log = openSync(join(dir, 'daemon.log'), 'a');
     daemon = node.spawn(
       [process.execPath, 'dist/cli/main.js', 'run', '--manifests', dir, '--state', join(dir, 'state'), '--resync', '5s',
