@@ -17,7 +17,7 @@ import { startDaemon } from '../src/daemon/daemon.js';
 import { DEFAULT_OPTIONS, resolveOptions } from '../src/daemon/options.js';
 import { listManagedContainers } from '../src/runtime/docker/replica-facts.js';
 import { freePort } from '../test/support/free-port.js';
-import { stopTestNginx } from '../test/e2e/harness.js';
+import { stopTestNginx } from '../test/support/daemon-dirs.js';
 import { arg, median, printTable } from './bench-util.js';
 
 const docker = new Docker();

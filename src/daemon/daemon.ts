@@ -24,6 +24,7 @@ import { SourceStatusRecorder } from '../source/source-status.js';
 import { Store } from '../store/store.js';
 import { ManifestStatusRecorder } from './manifest-status.js';
 import type { DaemonOptions } from './options.js';
+import { Teardown } from './teardown.js';
 
 /** Seconds of per-second request buckets kept per app: the longest policy window we serve well. */
 const ACCESS_LOG_WINDOW_SECONDS = 300;
@@ -57,14 +58,34 @@ export interface Daemon {
  * queue runs the container controller; the controller and health flips ask the routes controller
  * for a sync; routes tell the queue when an app's served replicas change.
  */
-export async function startDaemon(options: DaemonOptions, logger: Logger): Promise<Daemon> {
-  const runtime = new DockerRuntime({ logger });
+export async function startDaemon(options: DaemonOptions, logger: Logger, signal?: AbortSignal): Promise<Daemon> {
+  const teardown = new Teardown();
   try {
-    await runtime.ping();
+    return await startParts(options, logger, teardown, signal ?? new AbortController().signal);
   } catch (err) {
+    // Cut short (a stop signal, a part that failed to start): undo exactly what was started.
+    await teardown.run(logger);
+    throw err;
+  }
+}
+
+/**
+ * Starts the parts in order, pushing each one's stop onto `teardown` as soon as it runs; between
+ * steps that wait, an aborted `signal` ends the start-up. A step under way is finished first (an
+ * nginx being started comes up whole), so nothing is left half-made.
+ */
+async function startParts(options: DaemonOptions, logger: Logger, teardown: Teardown, signal: AbortSignal): Promise<Daemon> {
+  const runtime = new DockerRuntime({ logger });
+  teardown.push('runtime', () => runtime.close());
+  try {
+    await runtime.ping({ signal });
+  } catch (err) {
+    signal.throwIfAborted();
     throw new Error(`cannot reach the Docker engine (${errorMessage(err)}); is dockerd running?`);
   }
   const store = await Store.open(options.dbPath, logger);
+  teardown.push('store', () => store.flush());
+  signal.throwIfAborted();
   const metrics = new AutoserveMetrics({ apps: () => store.apps() });
   const startup = new Startup();
   const api = createApiServer({
@@ -80,6 +101,8 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
     logger,
   });
   const apiPort = await listen(api, options.host, options.port); // /healthz answers during start-up
+  teardown.push('status endpoint', () => closeServer(api));
+  signal.throwIfAborted();
   const desired = new DesiredState({ allowEmptyPrune: options.allowEmptyPrune });
   const manifestStatus = new ManifestStatusRecorder(store);
   const sourceStatus = new SourceStatusRecorder(store);
@@ -95,6 +118,7 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
     controller.healthChanged(change);
     queue.add(change.target.app);
   });
+  teardown.push('health probes', () => prober.close());
   const drainer = new Drainer({
     runtime,
     logger,
@@ -142,7 +166,7 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
   });
   metrics.setAppMetricsProvider((app) => scaler.current(app));
   if (!options.disableLb) {
-    routes = new RoutesController({
+    const routesController = new RoutesController({
       balancer: createLoadBalancer({ stateDir: options.stateDir, listen: { host: options.lbHost, port: options.lbPort }, systemConfDir: options.nginxConfDir }, logger),
       store,
       logger: logger.child({ controller: 'routes' }),
@@ -154,19 +178,20 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
         if (reloaded || !ok) metrics.nginxReload(ok, durationMs);
       },
     });
-    try {
-      await routes.start();
-    } catch (err) {
-      await closeServer(api);
-      throw err;
-    }
+    routes = routesController;
+    teardown.push('routes', () => routesController.close());
+    await routesController.start(); // not cut short: an nginx master comes up whole, or not at all
+    signal.throwIfAborted();
   }
+  // Drains in flight finish before the routes close (a drain first takes its replica out of nginx).
+  teardown.push('drains', () => drainer.close());
   queue = new WorkQueue({
-    worker: (app, signal) => controller.reconcile(app, signal),
+    worker: (app, passSignal) => controller.reconcile(app, passSignal),
     onPass: ({ durationMs, ok }) => metrics.observeReconcile(durationMs, ok),
     onError: ({ key, error, attempt, delayMs }) =>
       logger.warn({ app: key, attempt, retryInMs: delayMs, err: errorMessage(error) }, 'reconcile failed; backing off'),
   });
+  teardown.push('work queue', () => queue.stop()); // aborts in-flight waits (listings, pulls); app containers keep running
 
   /** Enqueues every app the manifests, the runtime or the store know. */
   const resyncAll = async () => {
@@ -206,6 +231,7 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
     },
     logger,
   );
+  teardown.push('manifest source', () => source.stop());
   void source.start().then(markReady, (err: unknown) => {
     logger.error({ err: errorMessage(err) }, 'manifest source failed to start');
     markReady();
@@ -221,10 +247,15 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
       onReconnect: () => void resyncAll(),
     },
   );
+  teardown.push('runtime events', () => events.close());
+  teardown.push('access logs', () => accessLog.stop());
   await accessLog.start();
+  signal.throwIfAborted();
   scaler.start();
+  teardown.push('autoscaler', () => scaler.stop());
   const resyncTimer = setInterval(() => void resyncAll(), options.resyncMs);
   resyncTimer.unref();
+  teardown.push('resync timer', () => clearInterval(resyncTimer));
 
   return {
     store,
@@ -239,20 +270,7 @@ export async function startDaemon(options: DaemonOptions, logger: Logger): Promi
     ready: startup.promise,
     resyncAll,
     syncNow: () => source.syncNow?.(),
-    async stop() {
-      await closeServer(api);
-      clearInterval(resyncTimer);
-      scaler.stop();
-      await accessLog.stop();
-      events.close();
-      await source.stop();
-      await queue.stop(); // aborts in-flight waits (listings, pulls); app containers keep running
-      await drainer.close(); // drains in flight finish: nothing is left half-drained
-      prober.close();
-      routes?.close();
-      runtime.close();
-      await store.flush();
-    },
+    stop: () => teardown.run(logger),
   };
 }
 

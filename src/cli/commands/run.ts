@@ -1,7 +1,9 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { startDaemon } from '../../daemon/daemon.js';
+import { startDaemon, type Daemon } from '../../daemon/daemon.js';
 import { removePidFile, writePidFile } from '../../daemon/pid-file.js';
+import { lockStateDir } from '../../daemon/state-lock.js';
+import { onStopSignal } from '../stop-signals.js';
 import { redactUrls } from '../../source/git-command.js';
 import { CONTROLLER_LOG_FILE, createLogger } from '../../daemon/logger.js';
 import { DEFAULT_INSTANCE } from '../../core/labels.js';
@@ -55,34 +57,50 @@ export function registerRun(program: Command): void {
       if (options.enableWriteApi && !options.authToken) throw new Error('--enable-write-api requires --auth-token');
       // The write API edits files in --manifests; in git mode the repository is the source of truth.
       if (options.enableWriteApi && options.gitUrl) throw new Error('--enable-write-api cannot be used with --git: commit to the repository instead');
+      // One daemon per state dir: a second one stops here, naming the first (nothing started yet).
+      const lock = await lockStateDir(options.stateDir);
       const logger = createLogger(options.logLevel, join(options.stateDir, CONTROLLER_LOG_FILE));
       // A bug in a background loop is logged, never a crash of the controller.
       process.on('unhandledRejection', (err) => logger.error({ err: String(err) }, 'unhandled rejection'));
-      const daemon = await startDaemon(options, logger);
+
+      // From here a stop signal is orderly at any moment, start-up included: what was started is
+      // stopped (a step under way finishes first), the store is flushed, and the exit code is 0.
+      // App containers and nginx keep running. A second signal exits at once.
+      const stopping = new AbortController();
+      onStopSignal((signal) => {
+        if (stopping.signal.aborted) process.exit(130);
+        logger.info({ signal }, 'stopping; app containers keep running');
+        stopping.abort(new Error(`stopped by ${signal}`));
+      });
+      let daemon: Daemon | undefined;
+      process.on('SIGHUP', () => daemon?.syncNow()); // fetch now (git mode); ignored while starting
+      try {
+        daemon = await startDaemon(options, logger, stopping.signal);
+      } catch (err) {
+        if (!stopping.signal.aborted) throw err;
+        await lock.release();
+        process.exit(0); // start-up was cut short and undone
+      }
       await writePidFile(options.stateDir);
-      process.on('SIGHUP', () => daemon.syncNow()); // fetch now (git mode)
       logger.info(
         { manifests: options.gitUrl ? undefined : options.manifestsDir, git: options.gitUrl ? redactUrls(options.gitUrl) : undefined, state: options.stateDir },
         'autoserve running',
       );
-
-      // First signal: finish what is in flight, flush, exit 0. A second one exits at once.
-      let stopping = false;
-      const stop = (signal: string) => {
-        if (stopping) process.exit(130);
-        stopping = true;
-        logger.info({ signal }, 'stopping; app containers keep running');
-        daemon.stop().then(() => removePidFile(options.stateDir)).then(
-          () => process.exit(0),
-          (err: unknown) => {
-            logger.error({ err: String(err) }, 'unclean stop');
-            process.exit(1);
-          },
-        );
-      };
-      process.on('SIGTERM', () => stop('SIGTERM'));
-      process.on('SIGINT', () => stop('SIGINT'));
+      await untilAborted(stopping.signal);
+      try {
+        await daemon.stop();
+        await removePidFile(options.stateDir);
+      } catch (err) {
+        logger.error({ err: String(err) }, 'unclean stop');
+        process.exit(1);
+      }
+      await lock.release();
+      process.exit(0);
     });
+}
+
+function untilAborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
 }
 
 function parseLabels(json: string): Record<string, string> {

@@ -18,10 +18,14 @@ import { MembershipApplier } from './membership-applier.js';
 import { MEMBERSHIP_FILE, MembershipEndpoint } from './membership-endpoint.js';
 import { NginxApplier, type NginxConfigTarget, type NginxTestResult } from './nginx-applier.js';
 import { nginxErrorSummary, runNginx } from './nginx-cli.js';
-import { acceptingWorkerPids, waitUntilNotAccepting } from './nginx-workers.js';
+import { acceptingWorkerPids, holdsFileUnder, nginxProcesses, processInfo, waitUntilNotAccepting } from './nginx-workers.js';
 import type { RouteTable } from '../../core/routes.js';
 
 export const DEFAULT_STOP_TIMEOUT_MS = 10_000;
+/** How long orphaned workers get to stop listening after SIGQUIT before a new master binds anyway. */
+const ORPHAN_UNLISTEN_WAIT_MS = 2_000;
+/** How long orphaned workers may finish their requests before SIGKILL. */
+export const ORPHAN_GRACE_MS = 5_000;
 
 export interface NginxProcessOptions {
   prefixDir: string;
@@ -138,6 +142,7 @@ export class NginxProcess implements LoadBalancer {
       return { pid: running, started: false };
     }
 
+    await this.quitOrphanedWorkers();
     const test = await this.test(this.mainConfPath);
     if (!test.ok) {
       // The apps conf on disk no longer passes (e.g. a path vanished): start with no routes; apply() restores them.
@@ -218,6 +223,50 @@ export class NginxProcess implements LoadBalancer {
     } catch {
       return false;
     }
+  }
+
+  /**
+   * Workers of ours whose master is gone: a kill -9 of the master orphans them, and they keep
+   * serving the old config and hold the listening socket, so no new master could bind. Ours means
+   * an nginx process (not a master) holding files under our prefix or logs dir; another
+   * instance's or the system's nginx never does, and is never signalled.
+   */
+  async orphanedWorkers(): Promise<number[]> {
+    const master = await this.pid();
+    const orphans: number[] = [];
+    for (const p of await nginxProcesses()) {
+      if (p.title.startsWith('nginx: master process') || (master !== undefined && p.ppid === master)) continue;
+      if (await this.holdsOurFiles(p.pid)) orphans.push(p.pid);
+    }
+    return orphans;
+  }
+
+  /**
+   * SIGQUIT to our orphaned workers (they close their listening sockets at once and finish the
+   * requests they have), a short wait until they stop listening, and SIGKILL after ORPHAN_GRACE_MS
+   * to any still there (checked again to be ours: a pid may have been reused).
+   */
+  private async quitOrphanedWorkers(): Promise<void> {
+    const orphans = await this.orphanedWorkers();
+    if (orphans.length === 0) return;
+    this.logger.warn({ pids: orphans }, 'nginx workers of ours outlived their master; quitting them so a new master can listen');
+    for (const pid of orphans) signal(pid, 'SIGQUIT');
+    const deadline = Date.now() + ORPHAN_UNLISTEN_WAIT_MS;
+    while (Date.now() < deadline) {
+      const titles = await Promise.all(orphans.map((pid) => processInfo(pid)));
+      if (titles.every((p) => p === undefined || p.title !== 'nginx: worker process')) break;
+      await sleep(20);
+    }
+    const kill = setTimeout(() => {
+      void (async () => {
+        for (const pid of orphans) if ((await processInfo(pid)) && (await this.holdsOurFiles(pid))) signal(pid, 'SIGKILL');
+      })();
+    }, ORPHAN_GRACE_MS);
+    kill.unref();
+  }
+
+  private holdsOurFiles(pid: number): Promise<boolean> {
+    return holdsFileUnder(pid, [this.prefixDir, this.logsDir]);
   }
 
   private async waitForPid(timeoutMs = 5_000): Promise<number> {
@@ -344,5 +393,14 @@ export class NginxProcess implements LoadBalancer {
       installed: () => readFileIfExists(this.appsConfPath),
       reload: (configId) => this.reloadAndConfirm(configId),
     };
+  }
+}
+
+/** Sends a signal; a process that is already gone is not an error. */
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
   }
 }

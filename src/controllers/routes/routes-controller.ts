@@ -10,7 +10,8 @@ import type { Address, LiveReplica } from '../../core/replica.js';
 import type { AppRoute, RouteTable } from '../../core/routes.js';
 import { RouteSync } from './route-sync.js';
 
-const LIVENESS_CHECK_MS = 5_000;
+/** How often the nginx master is checked (a pid file and a /proc read): a dead one is restarted within this. */
+const LIVENESS_CHECK_MS = 1_000;
 const RETRY_MIN_MS = 1_000;
 const RETRY_MAX_MS = 30_000;
 /** Longest wait at start for adopted replicas' first probe before routes are synced anyway. */
