@@ -12,6 +12,7 @@ import { appManifest } from '../support/app-manifest.js';
 import { CliDaemon, nodeBootMs } from '../support/cli-daemon.js';
 import { createDaemonDirs, stopTestNginx, type DaemonDirs } from '../support/daemon-dirs.js';
 import { nginxProcessesUnder } from '../support/nginx-processes.js';
+import { recordFigures } from './figures.js';
 
 /**
  * Milliseconds after node has booted (module loading, Docker ping, store, nginx, first pass...).
@@ -89,7 +90,7 @@ describe('SIGTERM during start-up (real CLI)', () => {
       });
       sentAt.push(`${line.source}+${thenMs}@${at}ms`);
     }
-    console.log(`[chaos sigterm] ${sentAt.length} SIGTERMs during start-up, each exit 0 and clean: ${sentAt.join(', ')}`);
+    recordFigures('sigterm-startup', { sigterms: sentAt.length - 1, allExit0: true, points: sentAt.join(' ') });
   });
 });
 

@@ -142,13 +142,16 @@ export class NginxProcess implements LoadBalancer {
       return { pid: running, started: false };
     }
 
-    await this.quitOrphanedWorkers();
     const test = await this.test(this.mainConfPath);
     if (!test.ok) {
       // The apps conf on disk no longer passes (e.g. a path vanished): start with no routes; apply() restores them.
       this.logger.warn({ err: test.message }, 'apps conf on disk fails nginx -t; starting with an empty one');
       await writeFileAtomic(this.appsConfPath, this.renderApps({ routes: [] }).text);
     }
+    // Orphans serve until the last moment: from their SIGQUIT to the new master's bind, nothing listens.
+    await this.quitOrphanedWorkers();
+    // A master killed with -9 leaves its unix socket file, and nginx will not bind over one.
+    await rm(this.controlSocket, { force: true });
     const started = await runNginx(this.bin, this.baseArgs());
     if (!started.ok) throw new Error(`nginx failed to start: ${nginxErrorSummary(started.stderr)}`);
     const pid = await this.waitForPid();
