@@ -83,6 +83,7 @@ async function startParts(options: DaemonOptions, logger: Logger, teardown: Tear
     signal.throwIfAborted();
     throw new Error(`cannot reach the Docker engine (${errorMessage(err)}); is dockerd running?`);
   }
+  await warnUnlessReplicasSurviveRestart(runtime, logger, signal);
   const store = await Store.open(options.dbPath, logger);
   teardown.push('store', () => store.flush());
   signal.throwIfAborted();
@@ -193,11 +194,12 @@ async function startParts(options: DaemonOptions, logger: Logger, teardown: Tear
   });
   teardown.push('work queue', () => queue.stop()); // aborts in-flight waits (listings, pulls); app containers keep running
 
+  /** The apps the manifests or the store know. */
+  const knownApps = () => new Set([...desired.all().map((a) => a.manifest.metadata.name), ...store.apps().map((s) => s.name)]);
   /** Enqueues every app the manifests, the runtime or the store know. */
   const resyncAll = async () => {
-    const apps = new Set(desired.all().map((a) => a.manifest.metadata.name));
+    const apps = knownApps();
     for (const app of await controller.observeAll()) apps.add(app);
-    for (const status of store.apps()) apps.add(status.name);
     queue.resync(apps);
     requestRoutes(); // also notices a hand-edited nginx config
   };
@@ -244,7 +246,13 @@ async function startParts(options: DaemonOptions, logger: Logger, teardown: Tear
         controller.invalidate();
         queue.add(app);
       },
-      onReconnect: () => void resyncAll(),
+      // The runtime is back after an outage: what failed or died meanwhile is no reason to wait.
+      onReconnect: () => {
+        controller.runtimeRecovered();
+        queue.forgiveFailures();
+        queue.resync(knownApps()); // at once, not after a listing of the whole host
+        void resyncAll();
+      },
     },
   );
   teardown.push('runtime events', () => events.close());
@@ -272,6 +280,18 @@ async function startParts(options: DaemonOptions, logger: Logger, teardown: Tear
     syncNow: () => source.syncNow?.(),
     stop: () => teardown.run(logger),
   };
+}
+
+/** Without live-restore a dockerd restart stops every replica (docs/operations.md, "Failure modes"). */
+async function warnUnlessReplicasSurviveRestart(runtime: ContainerRuntime, logger: Logger, signal: AbortSignal): Promise<void> {
+  const facts = await runtime.engine({ signal }).catch(() => undefined);
+  signal.throwIfAborted();
+  if (facts && !facts.replicasSurviveRestart) {
+    logger.warn(
+      'dockerd live-restore is off: a restart of dockerd stops every app replica (AutoServe starts new ones once it answers). ' +
+        'Set "live-restore": true in /etc/docker/daemon.json to keep them running (docs/operations.md, "Failure modes")',
+    );
+  }
 }
 
 /** Start-up: runs its step once, then counts as done (readyz, `ready`). */

@@ -107,9 +107,11 @@ export function buildViewModel(table: RouteTable, opts: AppsViewOptions): AppsVi
   if (luaBalancer && !opts.controlSocket) throw new Error('the Lua balancer needs a controlSocket for its membership endpoint');
   const controlListen = luaBalancer ? `unix:${absoluteSafePath(opts.controlSocket!)}` : undefined;
 
-  const upstreams: UpstreamView[] = routes
-    .filter((r) => r.servers.length > 0)
-    .map((r) => ({ app: r.app, servers: luaBalancer ? [] : r.servers }));
+  // With the Lua balancer every route proxies, with or without peers (no peer: the pick fails and
+  // the location answers 503), so an app going to 0 replicas and back (an outage of the container
+  // engine, a scale to zero) is a membership change, never a reload.
+  const proxies = (r: AppRoute) => luaBalancer || r.servers.length > 0;
+  const upstreams: UpstreamView[] = routes.filter(proxies).map((r) => ({ app: r.app, servers: luaBalancer ? [] : r.servers }));
 
   const byHost = new Map<string, LocationView[]>();
   for (const route of routes) {
@@ -119,7 +121,7 @@ export function buildViewModel(table: RouteTable, opts: AppsViewOptions): AppsVi
       app: route.app,
       pathPrefix: route.pathPrefix,
       accessLog: absoluteSafePath(path.join(logsDir, `access-${route.app}.log`)),
-      hasServers: route.servers.length > 0,
+      hasServers: proxies(route),
     });
     byHost.set(hostKey, locations);
   }

@@ -79,9 +79,17 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
+/** What the engine says about itself that changes how its faults play out. */
+export interface EngineFacts {
+  /** Replicas keep running while the engine restarts (Docker: live-restore). */
+  replicasSurviveRestart: boolean;
+}
+
 export interface ContainerRuntime {
   /** Resolves when the engine answers; rejects with its error otherwise. */
   ping(options?: CallOptions): Promise<void>;
+
+  engine(options?: CallOptions): Promise<EngineFacts>;
 
   /**
    * Every replica of the scope, running or not, with the addresses its ports are reached at.

@@ -27,7 +27,7 @@ export interface DesiredSource {
 }
 
 export interface ContainerControllerDeps {
-  runtime: Pick<ContainerRuntime, 'list' | 'remove'>;
+  runtime: Pick<ContainerRuntime, 'list' | 'inspect' | 'remove'>;
   store: Store;
   desired: DesiredSource;
   prober: HealthProber;
@@ -58,6 +58,10 @@ export class ContainerController implements Reconciler {
   private readonly crashes = new Map<string, CrashRecord>();
   private snapshot: { takenAt: number; byApp: Map<string, ReplicaFacts[]> } | undefined;
   private epoch = 0;
+  /** The whole-host listing in flight: a resync shares it rather than stacking another. */
+  private listingAll: Promise<string[]> | undefined;
+  /** Apps whose next pass sees replicas that died while the runtime was away: not crashes. */
+  private readonly outageSeen = new Set<string>();
   /** What each app last converged to (spec, count, revision), to tell drift from a requested change. */
   private readonly convergedAt = new Map<string, string>();
 
@@ -69,7 +73,24 @@ export class ContainerController implements Reconciler {
    * only while fresh and until anything changes (a runtime event, or an action of ours), so each
    * pass still sees a whole, current observation. A failed listing is logged and names no app.
    */
-  async observeAll(): Promise<string[]> {
+  observeAll(): Promise<string[]> {
+    // At most one whole-host listing at a time: a hung runtime never piles them up.
+    this.listingAll ??= this.listAll().finally(() => (this.listingAll = undefined));
+    return this.listingAll;
+  }
+
+  /**
+   * The runtime was away and is back (its event stream reconnected): replicas that exited
+   * meanwhile were most likely stopped by the engine's restart, so the next pass of each app
+   * replaces them at once instead of counting them toward crash-loop backoff.
+   */
+  runtimeRecovered(): void {
+    this.crashes.clear();
+    for (const app of this.observed.keys()) this.outageSeen.add(app);
+    this.invalidate();
+  }
+
+  private async listAll(): Promise<string[]> {
     const epoch = this.epoch;
     let all: ReplicaFacts[];
     try {
@@ -165,8 +186,9 @@ export class ContainerController implements Reconciler {
     this.syncProbes(app, loaded, facts);
     const observed = facts.map((f) => observedReplicaOf(f, this.deps.prober.health(f.id), this.deps.drainer.isDraining(f.id)));
     const now = Date.now();
-    this.noteCrashes(app, revision, facts, now);
+    if (!this.outageSeen.delete(app)) this.noteCrashes(app, revision, facts, now);
     const plan = planContainers(wanted, observed, now, this.crashes.get(app));
+    const live = observed.filter(isLive);
     const result = await this.deps.executor.execute(plan.actions, {
       instance: this.deps.instance,
       app,
@@ -174,6 +196,8 @@ export class ContainerController implements Reconciler {
       drainSeconds: spec.termination.drainSeconds,
       stopTimeoutSeconds: spec.termination.stopTimeoutSeconds,
       labels: this.deps.labels,
+      live: live.length,
+      onStarted: (id) => void this.adoptStarted(app, loaded, id),
     }, signal);
     if (plan.converged) this.crashes.delete(app);
     if (plan.actions.length > 0) {
@@ -181,7 +205,6 @@ export class ContainerController implements Reconciler {
       this.deps.onReplicasChanged?.(app);
     }
 
-    const live = observed.filter(isLive);
     const port = trafficPort(spec);
     const factsById = new Map(facts.map((f) => [f.id, f]));
     const routed = (r: ObservedReplica) => this.deps.isRouted?.(app, factsById.get(r.id)!.addresses[port]);
@@ -242,6 +265,24 @@ export class ContainerController implements Reconciler {
     }
     this.deps.onReplicasChanged?.(app);
     return { requeueAfterMs: 500 };
+  }
+
+  /**
+   * A replica this pass just started: seen and probed now, not at the next pass, so that the
+   * first replica of a pass that starts several is routed as soon as it is ready (after an
+   * outage, every app serves again on its first replica).
+   */
+  private async adoptStarted(app: string, loaded: LoadedApp, id: string): Promise<void> {
+    let started: ReplicaFacts | undefined;
+    try {
+      started = await this.deps.runtime.inspect(id);
+    } catch (err) {
+      this.deps.logger.debug({ app, id, err: errorMessage(err) }, 'could not look at a started replica; the next pass will');
+    }
+    if (!started) return;
+    const facts = [...this.containersOf(app).filter((f) => f.id !== id), started];
+    this.observed.set(app, facts);
+    this.syncProbes(app, loaded, facts);
   }
 
   /**

@@ -4,6 +4,7 @@ import { ImagePullFailedError, errorMessage } from '../../errors.js';
 import type { ContainerRuntime } from '../../runtime/runtime.js';
 import type { Drainer } from './drainer.js';
 import type { ContainerAction } from './plan-containers.js';
+import { StartGate } from './start-gate.js';
 
 export interface ExecuteContext {
   instance: string;
@@ -11,6 +12,10 @@ export interface ExecuteContext {
   shape: ContainerShape;
   drainSeconds: number;
   stopTimeoutSeconds: number;
+  /** The app's live replicas when the pass planned: fewer goes first through the start gate. */
+  live: number;
+  /** Each replica as soon as it has started, before the pass ends (so it is probed at once). */
+  onStarted?: (id: string) => void;
   /** Extra labels put on every container (tests mark theirs). */
   labels?: Record<string, string>;
 }
@@ -33,6 +38,8 @@ export class ContainerExecutor {
     private readonly runtime: Pick<ContainerRuntime, 'ensureImage' | 'create' | 'start' | 'remove'>,
     private readonly drainer: Pick<Drainer, 'start'>,
     private readonly logger: Logger,
+    /** Shared by every pass: replica starts across all apps, most needed first. */
+    private readonly startGate = new StartGate(),
   ) {}
 
   async execute(actions: ContainerAction[], ctx: ExecuteContext, signal?: AbortSignal): Promise<ExecuteResult> {
@@ -46,6 +53,7 @@ export class ContainerExecutor {
         if (!signal?.aborted) result.errors.push(err as Error);
       }
     }
+    let startIndex = 0;
     await Promise.all(
       actions.map(async (action) => {
         const started = Date.now();
@@ -53,17 +61,22 @@ export class ContainerExecutor {
           switch (action.kind) {
             case 'create': {
               if (signal?.aborted || result.errors.some((e) => e instanceof ImagePullFailedError)) return;
-              const replica = await this.runtime.create({
-                instance: ctx.instance,
-                app: ctx.app,
-                revision: action.revision,
-                slot: action.slot,
-                shape: ctx.shape,
-                stopTimeoutSeconds: ctx.stopTimeoutSeconds,
-                labels: ctx.labels,
-              });
-              await this.runtime.start(replica.id);
+              const priority = ctx.live + startIndex++;
+              const replica = await this.startGate.run(priority, async () => {
+                const created = await this.runtime.create({
+                  instance: ctx.instance,
+                  app: ctx.app,
+                  revision: action.revision,
+                  slot: action.slot,
+                  shape: ctx.shape,
+                  stopTimeoutSeconds: ctx.stopTimeoutSeconds,
+                  labels: ctx.labels,
+                });
+                await this.runtime.start(created.id);
+                return created;
+              }, signal);
               result.created.push(replica.name);
+              ctx.onStarted?.(replica.id);
               break;
             }
             case 'remove':

@@ -8,6 +8,7 @@ import type { ReplicaFacts } from '../../core/replica.js';
 import type {
   CallOptions,
   ContainerRuntime,
+  EngineFacts,
   LogLine,
   LogQuery,
   ReplicaEventHandlers,
@@ -44,6 +45,11 @@ export class DockerRuntime implements ContainerRuntime {
 
   async ping(options: CallOptions = {}): Promise<void> {
     await untilAborted(this.docker.ping(), options.signal);
+  }
+
+  async engine(options: CallOptions = {}): Promise<EngineFacts> {
+    const info = (await untilAborted(this.docker.info(), options.signal)) as { LiveRestoreEnabled?: boolean };
+    return { replicasSurviveRestart: info.LiveRestoreEnabled === true };
   }
 
   list(scope: ReplicaScope, options: CallOptions = {}): Promise<ReplicaFacts[]> {

@@ -42,8 +42,9 @@ export function runtimeContract(name: string, makeSubject: () => Promise<Contrac
 
     const mine = async (app?: string): Promise<ReplicaFacts[]> => runtime.list({ instance, app });
 
-    it('answers a ping', async () => {
+    it('answers a ping, and says whether replicas survive a restart of the engine', async () => {
       await expect(runtime.ping()).resolves.toBeUndefined();
+      expect(typeof (await runtime.engine()).replicasSurviveRestart).toBe('boolean');
     });
 
     it('creates a replica under its deterministic name, labelled as ours, listed by instance and app', async () => {

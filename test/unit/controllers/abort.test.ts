@@ -28,6 +28,7 @@ describe('abort reaches the work', () => {
         signals.push(options.signal!);
         return untilAborted(never, options.signal);
       },
+      inspect: async () => undefined,
       remove: async () => undefined,
       stop: async () => undefined,
       ensureImage: async () => undefined,
@@ -77,7 +78,7 @@ describe('abort reaches the work', () => {
     const abort = new AbortController();
     const running = executor.execute(
       [{ kind: 'create', revision: 'r', slot: 0, reason: 'scale up to 1' }],
-      { instance: 'i', app: 'web', shape: { image: 'img', env: {}, ports: [8080] }, drainSeconds: 0, stopTimeoutSeconds: 1 },
+      { instance: 'i', app: 'web', shape: { image: 'img', env: {}, ports: [8080] }, drainSeconds: 0, stopTimeoutSeconds: 1, live: 0 },
       abort.signal,
     );
     abort.abort(new Error('stopping'));
