@@ -29,6 +29,13 @@ export class ReplicaExistsError extends ReconcileError {
   }
 }
 
+/** The container engine did not answer within the call's bound (hung, or far too busy). */
+export class RuntimeUnresponsiveError extends ReconcileError {
+  constructor(what: string, timeoutMs: number, cause?: unknown) {
+    super('RuntimeUnresponsive', `the container engine did not answer ${what} within ${timeoutMs / 1000} s`, 'transient', { cause });
+  }
+}
+
 export class EnvMissingError extends ReconcileError {
   constructor(app: string, variable: string, from: string) {
     super(

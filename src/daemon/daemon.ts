@@ -6,6 +6,7 @@ import { closeServer, createApiServer, listen } from '../api/server.js';
 import { ContainerController } from '../controllers/containers/container-controller.js';
 import { ContainerExecutor } from '../controllers/containers/container-executor.js';
 import { Drainer } from '../controllers/containers/drainer.js';
+import { ImagePuller } from '../controllers/containers/image-puller.js';
 import { createLoadBalancer } from '../controllers/routes/create-load-balancer.js';
 import { nginxLogsDir } from '../controllers/routes/nginx-paths.js';
 import { RoutesController } from '../controllers/routes/routes-controller.js';
@@ -139,7 +140,12 @@ async function startParts(options: DaemonOptions, logger: Logger, teardown: Tear
     },
     prober,
     drainer,
-    executor: new ContainerExecutor(runtime, drainer, logger),
+    executor: new ContainerExecutor({
+      runtime,
+      drainer,
+      logger,
+      images: new ImagePuller({ runtime, logger, onPullEnded: (app) => queue.add(app) }),
+    }),
     logger,
     env: process.env,
     instance: options.instance,

@@ -42,6 +42,24 @@ export class NodeDaemon {
     public daemon: CliDaemon,
   ) {}
 
+  get manifestsDir(): string {
+    return join(this.dir, 'manifests');
+  }
+
+  /** Writes (or rewrites) an app's manifest; the expected apps follow it. */
+  async writeApp(app: NodeApp): Promise<void> {
+    await writeFile(join(this.manifestsDir, `${app.name}.yaml`), appManifest(app.name, { replicas: app.replicas, image: app.image }));
+    const i = this.apps.findIndex((a) => a.name === app.name);
+    if (i >= 0) this.apps[i] = app;
+    else this.apps.push(app);
+  }
+
+  async removeApp(name: string): Promise<void> {
+    await rm(join(this.manifestsDir, `${name}.yaml`), { force: true });
+    const i = this.apps.findIndex((a) => a.name === name);
+    if (i >= 0) this.apps.splice(i, 1);
+  }
+
   get address(): string {
     return this.node.address;
   }

@@ -228,6 +228,8 @@ export class ContainerController implements Reconciler {
       this.invalidate(); // the next try observes afresh
       throw transient; // backoff; the status above already says why
     }
+    // Waiting for an image: its pull's end (ImagePuller) or the resync looks again, not a spin.
+    if (result.pullingImage) return {};
     if (plan.actions.length > 0) return { requeueAfterMs: 200 }; // look at what the actions did
     return plan.requeueAfterMs !== undefined ? { requeueAfterMs: plan.requeueAfterMs } : {};
   }

@@ -1,8 +1,9 @@
 import type { Logger } from 'pino';
 import type { ContainerShape } from '../../core/replica.js';
-import { ImagePullFailedError, errorMessage } from '../../errors.js';
+import { errorMessage } from '../../errors.js';
 import type { ContainerRuntime } from '../../runtime/runtime.js';
 import type { Drainer } from './drainer.js';
+import type { ImagePuller } from './image-puller.js';
 import type { ContainerAction } from './plan-containers.js';
 import { StartGate } from './start-gate.js';
 
@@ -25,29 +26,50 @@ export interface ExecuteResult {
   removed: string[];
   draining: string[];
   haltedRevision?: string;
+  /** The image the creates wait for: its pull runs outside the pass, the creates were skipped. */
+  pullingImage?: { image: string; sinceMs: number };
   errors: Error[];
+}
+
+export interface ContainerExecutorDeps {
+  runtime: Pick<ContainerRuntime, 'create' | 'start' | 'remove'>;
+  drainer: Pick<Drainer, 'start'>;
+  /** Whether an image is there to create from (pulls run outside the pass). */
+  images: Pick<ImagePuller, 'ready'>;
+  logger: Logger;
+  /** Shared by every pass: replica starts across all apps, most needed first. */
+  startGate?: StartGate;
 }
 
 /**
  * Runs a container plan through the runtime. Creates run in parallel; every action is attempted and
- * failures are collected, so one bad replica does not stop the others. An aborted signal stops the
- * waiting for an image; a replica being created is still started (never left half-made by us).
+ * failures are collected, so one bad replica does not stop the others. A missing image is not
+ * waited for: its pull runs in the background and the creates wait for a later pass. An aborted
+ * signal stops the waiting; a replica being created is still started (never left half-made by us).
  */
 export class ContainerExecutor {
-  constructor(
-    private readonly runtime: Pick<ContainerRuntime, 'ensureImage' | 'create' | 'start' | 'remove'>,
-    private readonly drainer: Pick<Drainer, 'start'>,
-    private readonly logger: Logger,
-    /** Shared by every pass: replica starts across all apps, most needed first. */
-    private readonly startGate = new StartGate(),
-  ) {}
+  private readonly runtime: ContainerExecutorDeps['runtime'];
+  private readonly drainer: ContainerExecutorDeps['drainer'];
+  private readonly images: ContainerExecutorDeps['images'];
+  private readonly logger: Logger;
+  private readonly startGate: StartGate;
+
+  constructor(deps: ContainerExecutorDeps) {
+    this.runtime = deps.runtime;
+    this.drainer = deps.drainer;
+    this.images = deps.images;
+    this.logger = deps.logger;
+    this.startGate = deps.startGate ?? new StartGate();
+  }
 
   async execute(actions: ContainerAction[], ctx: ExecuteContext, signal?: AbortSignal): Promise<ExecuteResult> {
     const result: ExecuteResult = { created: [], removed: [], draining: [], errors: [] };
-    const creates = actions.filter((a) => a.kind === 'create');
-    if (creates.length > 0) {
+    let canCreate = false;
+    if (actions.some((a) => a.kind === 'create')) {
       try {
-        await this.runtime.ensureImage(ctx.shape.image, { signal });
+        const image = await this.images.ready(ctx.app, ctx.shape.image, signal);
+        if (image.state === 'pulling') result.pullingImage = { image: ctx.shape.image, sinceMs: image.sinceMs };
+        canCreate = image.state === 'present';
       } catch (err) {
         // Aborted (the queue is stopping): no failure to record; the creates below are skipped.
         if (!signal?.aborted) result.errors.push(err as Error);
@@ -60,7 +82,7 @@ export class ContainerExecutor {
         try {
           switch (action.kind) {
             case 'create': {
-              if (signal?.aborted || result.errors.some((e) => e instanceof ImagePullFailedError)) return;
+              if (signal?.aborted || !canCreate) return;
               const priority = ctx.live + startIndex++;
               const replica = await this.startGate.run(priority, async () => {
                 const created = await this.runtime.create({

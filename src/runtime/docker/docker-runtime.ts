@@ -3,7 +3,6 @@
 // that is the address it reports.
 import Docker from 'dockerode';
 import type { Logger } from 'pino';
-import { untilAborted } from '../../core/with-timeout.js';
 import type { ReplicaFacts } from '../../core/replica.js';
 import type {
   CallOptions,
@@ -19,10 +18,11 @@ import type {
 } from '../runtime.js';
 import { ContainerMetricsSampler, type MetricsSource } from './container-metrics.js';
 import { watchContainerEvents } from './events.js';
-import { ensureImage } from './images.js';
+import { DOCKER_CALL_TIMEOUT_MS, dockerCall } from './docker-call.js';
+import { hasImage, pullImage } from './images.js';
 import { createReplica, removeReplica, startReplica, stopReplica } from './lifecycle.js';
 import { readContainerLogs } from './logs.js';
-import { factsOf, listManagedContainers, managedLabelFilter } from './replica-facts.js';
+import { inspectReplica, listManagedContainers, managedLabelFilter } from './replica-facts.js';
 
 export interface DockerRuntimeOptions {
   logger: Logger;
@@ -44,50 +44,53 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async ping(options: CallOptions = {}): Promise<void> {
-    await untilAborted(this.docker.ping(), options.signal);
+    await dockerCall('ping', DOCKER_CALL_TIMEOUT_MS.ping, options.signal, (abortSignal) => withOptions(this.docker.ping).call(this.docker, { abortSignal }));
   }
 
   async engine(options: CallOptions = {}): Promise<EngineFacts> {
-    const info = (await untilAborted(this.docker.info(), options.signal)) as { LiveRestoreEnabled?: boolean };
+    const info = (await dockerCall('info', DOCKER_CALL_TIMEOUT_MS.info, options.signal, (abortSignal) => withOptions(this.docker.info).call(this.docker, { abortSignal }))) as { LiveRestoreEnabled?: boolean };
     return { replicasSurviveRestart: info.LiveRestoreEnabled === true };
   }
 
   list(scope: ReplicaScope, options: CallOptions = {}): Promise<ReplicaFacts[]> {
-    return untilAborted(listManagedContainers(this.docker, scope.instance, scope.app), options.signal);
+    return listManagedContainers(this.docker, scope.instance, scope.app, options.signal);
   }
 
-  async inspect(id: string): Promise<ReplicaFacts | undefined> {
-    // The listing's shape (ports with their published addresses) is what facts are made from.
-    const [info] = await this.docker.listContainers({ all: true, filters: { id: [id] } });
-    return info ? factsOf(info) : undefined;
+  inspect(id: string, options: CallOptions = {}): Promise<ReplicaFacts | undefined> {
+    return inspectReplica(this.docker, id, options.signal);
   }
 
-  ensureImage(image: string, options: CallOptions = {}): Promise<void> {
-    return ensureImage(this.docker, image, this.logger, options.signal);
+  hasImage(image: string, options: CallOptions = {}): Promise<boolean> {
+    return hasImage(this.docker, image, options.signal);
   }
 
-  create(request: ReplicaRequest): Promise<{ id: string; name: string }> {
-    return createReplica(this.docker, request);
+  pullImage(image: string, options: CallOptions = {}): Promise<void> {
+    this.logger.info({ image }, 'pulling image');
+    return pullImage(this.docker, image, options.signal);
   }
 
-  start(id: string): Promise<void> {
-    return startReplica(this.docker, id);
+  create(request: ReplicaRequest, options: CallOptions = {}): Promise<{ id: string; name: string }> {
+    return createReplica(this.docker, request, options.signal);
   }
 
-  stop(id: string, timeoutSeconds: number): Promise<void> {
-    return stopReplica(this.docker, id, timeoutSeconds);
+  start(id: string, options: CallOptions = {}): Promise<void> {
+    return startReplica(this.docker, id, options.signal);
   }
 
-  remove(id: string): Promise<void> {
-    return removeReplica(this.docker, id);
+  stop(id: string, timeoutSeconds: number, options: CallOptions = {}): Promise<void> {
+    return stopReplica(this.docker, id, timeoutSeconds, options.signal);
+  }
+
+  remove(id: string, options: CallOptions = {}): Promise<void> {
+    return removeReplica(this.docker, id, options.signal);
   }
 
   watch(scope: ReplicaScope, handlers: ReplicaEventHandlers): { close(): void } {
     return watchContainerEvents(this.docker, managedLabelFilter(scope.instance, scope.app), handlers, this.logger.child({ component: 'docker-events' }));
   }
 
-  logs(replica: { id: string; name: string }, query: LogQuery): Promise<LogLine[]> {
-    return readContainerLogs(this.docker, replica, query);
+  logs(replica: { id: string; name: string }, query: LogQuery, options: CallOptions = {}): Promise<LogLine[]> {
+    return readContainerLogs(this.docker, replica, query, options.signal);
   }
 
   usage(targets: readonly UsageTarget[]): Promise<Map<string, ReplicaUsage>> {
@@ -101,4 +104,9 @@ export class DockerRuntime implements ContainerRuntime {
   close(): void {
     this.sampler.close();
   }
+}
+
+/** dockerode takes an options argument (abortSignal) on ping and info; its types do not say so. */
+function withOptions(method: (...args: never[]) => unknown): (this: Docker, options: { abortSignal: AbortSignal }) => Promise<unknown> {
+  return method as unknown as (this: Docker, options: { abortSignal: AbortSignal }) => Promise<unknown>;
 }

@@ -3,6 +3,7 @@
 // timestamps:true every line starts with an RFC3339Nano time and a space.
 import type Docker from 'dockerode';
 import type { LogLine, LogQuery } from '../runtime.js';
+import { DOCKER_CALL_TIMEOUT_MS, dockerCall } from './docker-call.js';
 import { isStatus } from './docker-status.js';
 
 const HEADER_BYTES = 8;
@@ -40,7 +41,7 @@ export function logLinesOf(replica: string, buffer: Buffer): LogLine[] {
 }
 
 /** The last `tail` lines of one container (since `sinceMs`), demultiplexed and marked; [] when it is gone. */
-export async function readContainerLogs(docker: Docker, replica: { id: string; name: string }, query: LogQuery): Promise<LogLine[]> {
+export async function readContainerLogs(docker: Docker, replica: { id: string; name: string }, query: LogQuery, signal?: AbortSignal): Promise<LogLine[]> {
   const options: Docker.ContainerLogsOptions & { follow?: false } = {
     follow: false,
     stdout: true,
@@ -52,7 +53,9 @@ export async function readContainerLogs(docker: Docker, replica: { id: string; n
   };
   let buffer: Buffer;
   try {
-    buffer = (await docker.getContainer(replica.id).logs(options)) as unknown as Buffer;
+    buffer = (await dockerCall(`logs of ${replica.name}`, DOCKER_CALL_TIMEOUT_MS.logs, signal, (abortSignal) =>
+      docker.getContainer(replica.id).logs({ ...options, abortSignal } as typeof options),
+    )) as unknown as Buffer;
   } catch (err) {
     if (isStatus(err, 404)) return []; // removed between list and read: no logs any more
     throw err;

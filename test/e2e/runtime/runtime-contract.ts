@@ -133,17 +133,19 @@ export function runtimeContract(name: string, makeSubject: () => Promise<Contrac
       expect(await runtime.inspect(again.id)).toBeUndefined();
     });
 
-    it('ensureImage: a present image resolves; one that cannot be had is ImagePullFailedError, soon', async () => {
-      await runtime.ensureImage(subject.image);
+    it('hasImage says whether an image is present; pullImage of one that cannot be had is ImagePullFailedError, soon', async () => {
+      expect(await runtime.hasImage(subject.image)).toBe(true);
+      expect(await runtime.hasImage('autoserve-no-such-image:contract')).toBe(false);
       const started = Date.now();
-      await expect(runtime.ensureImage('autoserve-no-such-image:contract')).rejects.toBeInstanceOf(ImagePullFailedError);
+      await expect(runtime.pullImage('autoserve-no-such-image:contract')).rejects.toBeInstanceOf(ImagePullFailedError);
       expect(Date.now() - started).toBeLessThan(60_000);
     });
 
-    it('ensureImage: an aborted signal stops the waiting with its reason', async () => {
+    it('pullImage and hasImage: an aborted signal stops the waiting with its reason', async () => {
       const abort = new AbortController();
       abort.abort(new Error('stopping'));
-      await expect(runtime.ensureImage('autoserve-no-such-image:contract', { signal: abort.signal })).rejects.toThrow('stopping');
+      await expect(runtime.pullImage('autoserve-no-such-image:contract', { signal: abort.signal })).rejects.toThrow('stopping');
+      await expect(runtime.hasImage(subject.image, { signal: abort.signal })).rejects.toThrow('stopping');
     });
   });
 }
