@@ -1,7 +1,6 @@
 import { mkdir, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Low } from 'lowdb';
-import { JSONFile } from 'lowdb/node';
 import type { Logger } from 'pino';
 import { stableJson } from '../core/stable-json.js';
 import {
@@ -11,6 +10,7 @@ import {
   type ScalingRecord,
   type StoreData,
 } from './status-model.js';
+import { DurableJsonFile } from './json-file.js';
 
 export interface Retention {
   events: number;
@@ -19,6 +19,9 @@ export interface Retention {
 
 export const DEFAULT_RETENTION: Retention = { events: 2_000, scalingHistory: 1_000 };
 const WRITE_DELAY_MS = 100;
+/** A failed write (a full disk) is retried after this, doubling up to WRITE_RETRY_MAX_MS. */
+const WRITE_RETRY_MIN_MS = 500;
+const WRITE_RETRY_MAX_MS = 30_000;
 
 export interface EventInput {
   app?: string;
@@ -34,13 +37,19 @@ export interface EventQuery {
 }
 
 /**
- * The JSON file store. Built on lowdb's JSONFile adapter (not a preset: presets switch to memory
- * under NODE_ENV=test); lowdb writes through steno, i.e. a temp file and a rename, so a crash never
- * leaves half a file. Writes are coalesced: mutations mark the store dirty, one write follows.
+ * The JSON file store, on lowdb with an explicit adapter (not a preset: presets switch to memory
+ * under NODE_ENV=test) that writes durably: temp file, fsync, rename (json-file.ts), so a crash
+ * never leaves half a file. Writes are coalesced: mutations mark the store dirty, one write
+ * follows. A write that fails (a full disk) is retried with backoff until one succeeds, whether
+ * or not anything changes meanwhile; the outage is logged once when it starts and once when it
+ * ends, not at every attempt. Meanwhile the store in memory is the truth and serves as usual.
  */
 export class Store {
   private writeTimer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
+  /** Consecutive failed writes (0: the file is up to date, or a write is pending). */
+  private failedWrites = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
 
   private constructor(
     private readonly db: Low<StoreData>,
@@ -51,7 +60,7 @@ export class Store {
   /** Opens (or creates) the store. A corrupt file is moved aside and the store starts empty. */
   static async open(path: string, logger: Logger, retention: Retention = DEFAULT_RETENTION): Promise<Store> {
     await mkdir(dirname(path), { recursive: true });
-    const db = new Low<StoreData>(new JSONFile<StoreData>(path), emptyStoreData());
+    const db = new Low<StoreData>(new DurableJsonFile<StoreData>(path), emptyStoreData());
     let movedAside: string | undefined;
     try {
       await db.read();
@@ -165,7 +174,8 @@ export class Store {
   }
 
   private scheduleWrite(): void {
-    if (this.writeTimer) return;
+    // While writes fail, the retry (with its backoff) writes the latest data: no sooner attempts.
+    if (this.writeTimer || this.retryTimer) return;
     this.writeTimer = setTimeout(() => {
       this.writeTimer = undefined;
       void this.write();
@@ -175,19 +185,41 @@ export class Store {
 
   private write(): Promise<void> {
     // Chained so two writes never overlap; each writes the latest data.
-    this.writing = this.writing
-      .then(() => this.db.write())
-      .catch((err: unknown) => this.logger.error({ err: String(err) }, 'store write failed; the next change retries'));
+    this.writing = this.writing.then(() => this.writeOnce());
     return this.writing;
   }
 
-  /** Writes now whatever is pending (shutdown). */
+  private async writeOnce(): Promise<void> {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    try {
+      await this.db.write();
+    } catch (err) {
+      this.failedWrites += 1;
+      const retryInMs = Math.min(WRITE_RETRY_MAX_MS, WRITE_RETRY_MIN_MS * 2 ** (this.failedWrites - 1));
+      if (this.failedWrites === 1) this.logger.error({ err: String(err), retryInMs }, 'store write failed; retrying with backoff until it succeeds (status is kept in memory)');
+      this.retryTimer = setTimeout(() => void this.write(), retryInMs);
+      this.retryTimer.unref();
+      return;
+    }
+    if (this.failedWrites > 0) this.logger.info({ failedAttempts: this.failedWrites }, 'store written again');
+    this.failedWrites = 0;
+  }
+
+  /** Whether the last write failed (the file lags behind; a retry is scheduled). */
+  get writeFailing(): boolean {
+    return this.failedWrites > 0;
+  }
+
+  /** Writes now whatever is pending (shutdown); a failure is logged, and no retry follows. */
   async flush(): Promise<void> {
     if (this.writeTimer) {
       clearTimeout(this.writeTimer);
       this.writeTimer = undefined;
     }
     await this.write();
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
   }
 }
 

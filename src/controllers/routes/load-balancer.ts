@@ -6,6 +6,12 @@ import type { RouteTable } from '../../core/routes.js';
 export interface DegradedRoute {
   app: string;
   message: string;
+  /**
+   * The condition reason: NginxValidationFailed (nginx rejects the app's block: waits for a
+   * change) or NginxConfigWriteFailed (the config could not be written, e.g. a full disk: passes
+   * by itself, and the apply is retried).
+   */
+  reason?: 'NginxValidationFailed' | 'NginxConfigWriteFailed';
 }
 
 export interface ApplyResult {
@@ -19,6 +25,8 @@ export interface ApplyResult {
   durationMs: number;
   /** The config on disk had been changed by hand and was restored. */
   drift?: boolean;
+  /** Changes were held back for a reason that passes by itself (a config write failed): apply again later. */
+  retryLater?: boolean;
 }
 
 export interface LoadBalancer {

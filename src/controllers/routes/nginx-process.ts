@@ -95,7 +95,9 @@ export class NginxProcess implements LoadBalancer {
     });
     this.membershipApplier = new MembershipApplier({
       routes: this.applier,
-      channel: new MembershipEndpoint(this.controlSocket, path.join(this.prefixDir, MEMBERSHIP_FILE)),
+      channel: new MembershipEndpoint(this.controlSocket, path.join(this.prefixDir, MEMBERSHIP_FILE), undefined, (err) =>
+        this.logger.warn({ err: String(err) }, 'membership seed file not written; nginx got the membership anyway'),
+      ),
       logger: this.logger,
     });
   }
