@@ -8,6 +8,7 @@ import { ContainerExecutor } from '../controllers/containers/container-executor.
 import { Drainer } from '../controllers/containers/drainer.js';
 import { ImagePuller } from '../controllers/containers/image-puller.js';
 import { createLoadBalancer } from '../controllers/routes/create-load-balancer.js';
+import { LogRotator } from '../controllers/logs/log-rotator.js';
 import { nginxLogsDir } from '../controllers/routes/nginx-paths.js';
 import { RoutesController } from '../controllers/routes/routes-controller.js';
 import { ScalerController } from '../controllers/scaler/scaler-controller.js';
@@ -59,10 +60,17 @@ export interface Daemon {
  * queue runs the container controller; the controller and health flips ask the routes controller
  * for a sync; routes tell the queue when an app's served replicas change.
  */
-export async function startDaemon(options: DaemonOptions, logger: Logger, signal?: AbortSignal): Promise<Daemon> {
+export interface StartExtras {
+  /** Aborted: the start-up is cut short (and undone). */
+  signal?: AbortSignal;
+  /** The controller's own log file and how to reopen it after rotation. */
+  controllerLog?: { file: string; reopen: () => void };
+}
+
+export async function startDaemon(options: DaemonOptions, logger: Logger, extras: StartExtras = {}): Promise<Daemon> {
   const teardown = new Teardown();
   try {
-    return await startParts(options, logger, teardown, signal ?? new AbortController().signal);
+    return await startParts(options, logger, teardown, extras.signal ?? new AbortController().signal, extras.controllerLog);
   } catch (err) {
     // Cut short (a stop signal, a part that failed to start): undo exactly what was started.
     await teardown.run(logger);
@@ -75,7 +83,7 @@ export async function startDaemon(options: DaemonOptions, logger: Logger, signal
  * steps that wait, an aborted `signal` ends the start-up. A step under way is finished first (an
  * nginx being started comes up whole), so nothing is left half-made.
  */
-async function startParts(options: DaemonOptions, logger: Logger, teardown: Teardown, signal: AbortSignal): Promise<Daemon> {
+async function startParts(options: DaemonOptions, logger: Logger, teardown: Teardown, signal: AbortSignal, controllerLog: StartExtras['controllerLog']): Promise<Daemon> {
   const runtime = new DockerRuntime({ logger });
   teardown.push('runtime', () => runtime.close());
   try {
@@ -172,9 +180,12 @@ async function startParts(options: DaemonOptions, logger: Logger, teardown: Tear
     },
   });
   metrics.setAppMetricsProvider((app) => scaler.current(app));
-  if (!options.disableLb) {
+  const balancer = options.disableLb
+    ? undefined
+    : createLoadBalancer({ stateDir: options.stateDir, listen: { host: options.lbHost, port: options.lbPort }, systemConfDir: options.nginxConfDir }, logger);
+  if (balancer) {
     const routesController = new RoutesController({
-      balancer: createLoadBalancer({ stateDir: options.stateDir, listen: { host: options.lbHost, port: options.lbPort }, systemConfDir: options.nginxConfDir }, logger),
+      balancer,
       store,
       logger: logger.child({ controller: 'routes' }),
       apps: () => desired.all(),
@@ -267,6 +278,16 @@ async function startParts(options: DaemonOptions, logger: Logger, teardown: Tear
   signal.throwIfAborted();
   scaler.start();
   teardown.push('autoscaler', () => scaler.stop());
+  const logs = new LogRotator({
+    capBytes: options.logMaxBytes,
+    logger: logger.child({ component: 'log-rotation' }),
+    groups: [
+      ...(controllerLog ? [{ name: 'controller', files: [controllerLog.file], reopen: controllerLog.reopen }] : []),
+      ...(balancer ? [{ name: 'nginx', dir: nginxLogsDir(options.stateDir, options.nginxConfDir), reopen: () => balancer.reopenLogs() }] : []),
+    ],
+  });
+  logs.start();
+  teardown.push('log rotation', () => logs.stop());
   const resyncTimer = setInterval(() => void resyncAll(), options.resyncMs);
   resyncTimer.unref();
   teardown.push('resync timer', () => clearInterval(resyncTimer));

@@ -19,10 +19,6 @@ export interface ControllerLog {
  * be written (a full disk) never stops the controller: its lines wait in memory (up to
  * MAX_PENDING_LOG_BYTES, then they are dropped) and stdout says so once per outage.
  */
-export function createLogger(level: string, logFile?: string): Logger {
-  return createControllerLog(level, logFile).logger;
-}
-
 export function createControllerLog(level: string, logFile?: string): ControllerLog {
   const stdout = process.stdout.isTTY ? pretty({ colorize: true, sync: true }) : process.stdout;
   const streams: pino.StreamEntry[] = [{ level: level as pino.Level, stream: stdout }];

@@ -5,9 +5,9 @@ import { removePidFile, writePidFile } from '../../daemon/pid-file.js';
 import { lockStateDir } from '../../daemon/state-lock.js';
 import { onStopSignal } from '../stop-signals.js';
 import { redactUrls } from '../../source/git-command.js';
-import { CONTROLLER_LOG_FILE, createLogger } from '../../daemon/logger.js';
+import { CONTROLLER_LOG_FILE, createControllerLog } from '../../daemon/logger.js';
 import { DEFAULT_INSTANCE } from '../../core/labels.js';
-import { DEFAULT_OPTIONS, parseDuration, resolveOptions } from '../../daemon/options.js';
+import { DEFAULT_OPTIONS, parseByteSize, parseDuration, resolveOptions } from '../../daemon/options.js';
 
 export function registerRun(program: Command): void {
   program
@@ -30,6 +30,7 @@ export function registerRun(program: Command): void {
     .option('--git-path <dir>', 'subdirectory of the repository holding the manifests', '')
     .option('--git-interval <duration>', 'how often to poll the repository', '30s')
     .option('--log-level <level>', 'debug, info, warn or error', DEFAULT_OPTIONS.logLevel)
+    .option('--log-max-size <size>', 'cap on all logs in the state dir together (controller log, nginx logs), rotated by size', DEFAULT_OPTIONS.logMaxSize)
     .option('--instance <name>', 'controller instance: only containers with this label value are managed', process.env.AUTOSERVE_INSTANCE ?? DEFAULT_INSTANCE)
     .option('--container-labels <json>', 'extra labels for every container, as a JSON object', process.env.AUTOSERVE_CONTAINER_LABELS)
     .action(async (flags: Record<string, string | boolean | undefined>) => {
@@ -45,6 +46,7 @@ export function registerRun(program: Command): void {
         nginxConfDir: flags.nginxConfDir as string | undefined,
         allowEmptyPrune: flags.allowEmptyPrune === true,
         logLevel: String(flags.logLevel).toLowerCase(),
+        logMaxBytes: parseByteSize(flags.logMaxSize as string),
         instance: flags.instance as string,
         authToken: flags.authToken as string | undefined,
         gitUrl: flags.git as string | undefined,
@@ -59,7 +61,9 @@ export function registerRun(program: Command): void {
       if (options.enableWriteApi && options.gitUrl) throw new Error('--enable-write-api cannot be used with --git: commit to the repository instead');
       // One daemon per state dir: a second one stops here, naming the first (nothing started yet).
       const lock = await lockStateDir(options.stateDir);
-      const logger = createLogger(options.logLevel, join(options.stateDir, CONTROLLER_LOG_FILE));
+      const logFile = join(options.stateDir, CONTROLLER_LOG_FILE);
+      const controllerLog = createControllerLog(options.logLevel, logFile);
+      const logger = controllerLog.logger;
       // A bug in a background loop is logged, never a crash of the controller.
       process.on('unhandledRejection', (err) => logger.error({ err: String(err) }, 'unhandled rejection'));
 
@@ -75,7 +79,7 @@ export function registerRun(program: Command): void {
       let daemon: Daemon | undefined;
       process.on('SIGHUP', () => daemon?.syncNow()); // fetch now (git mode); ignored while starting
       try {
-        daemon = await startDaemon(options, logger, stopping.signal);
+        daemon = await startDaemon(options, logger, { signal: stopping.signal, controllerLog: { file: logFile, reopen: () => controllerLog.file?.reopen() } });
       } catch (err) {
         if (!stopping.signal.aborted) throw err;
         await lock.release();

@@ -39,6 +39,8 @@ export interface LoadBalancer {
   apply(table: RouteTable): Promise<ApplyResult>;
   /** Whether the nginx serving our routes runs. */
   isAlive(): Promise<boolean>;
+  /** Makes nginx reopen its log files (after they were renamed for rotation). */
+  reopenLogs(): Promise<void>;
   /** Stops serving our routes (own master: graceful quit; system nginx: our conf removed). */
   stop(): Promise<void>;
 }

@@ -26,6 +26,8 @@ export const DEFAULT_STOP_TIMEOUT_MS = 10_000;
 const ORPHAN_UNLISTEN_WAIT_MS = 2_000;
 /** How long orphaned workers may finish their requests before SIGKILL. */
 export const ORPHAN_GRACE_MS = 5_000;
+/** How long workers get to reopen their logs after SIGUSR1. */
+const REOPEN_CONFIRM_MS = 1_000;
 
 export interface NginxProcessOptions {
   prefixDir: string;
@@ -75,6 +77,7 @@ export class NginxProcess implements LoadBalancer {
   private readonly membershipApplier: MembershipApplier;
   /** Decided once, at the first ensureRunning(). */
   private membershipMode: MembershipMode | undefined;
+  private reopenFallbackLogged = false;
 
   constructor(opts: NginxProcessOptions) {
     this.opts = opts;
@@ -196,6 +199,40 @@ export class NginxProcess implements LoadBalancer {
 
   async isAlive(): Promise<boolean> {
     return (await this.pid()) !== undefined;
+  }
+
+  /**
+   * SIGUSR1 to our master (same as `nginx -s reopen`): it reopens the logs and has its workers do
+   * so. Workers reopen as the worker user (nobody when we are root), which cannot when a parent of
+   * the logs dir is closed to others (a state dir under /root, a 0700 temp dir): they would write on
+   * into the renamed files. Checked, and then a graceful reload instead, whose new workers inherit
+   * the files the master opened.
+   */
+  async reopenLogs(): Promise<void> {
+    const pid = await this.pid();
+    if (pid === undefined) return;
+    signal(pid, 'SIGUSR1');
+    const deadline = Date.now() + REOPEN_CONFIRM_MS;
+    for (;;) {
+      const stale = await this.workersWritingRotatedLogs(pid);
+      if (stale.length === 0) return;
+      if (Date.now() >= deadline) break;
+      await sleep(20);
+    }
+    if (!this.reopenFallbackLogged) {
+      this.logger.warn({ logsDir: this.logsDir }, 'nginx workers cannot reopen their logs (a parent of the logs dir is closed to the worker user); rotating by graceful reload instead');
+      this.reopenFallbackLogged = true;
+    }
+    signal(pid, 'SIGHUP');
+  }
+
+  /** Workers of the master that still hold a rotated log (`*.log.1`) of ours open. */
+  private async workersWritingRotatedLogs(masterPid: number): Promise<number[]> {
+    const stale: number[] = [];
+    for (const worker of await acceptingWorkerPids(masterPid)) {
+      if (await holdsFileUnder(worker, [this.logsDir], (target) => target.endsWith('.log.1'))) stale.push(worker);
+    }
+    return stale;
   }
 
   /** Graceful quit (SIGQUIT, same as `nginx -s quit`); resolves when the master is gone. */

@@ -40,12 +40,13 @@ export async function processInfo(pid: number): Promise<NginxProcessInfo | undef
 }
 
 /**
- * Whether the process holds an open file under one of `dirs` (its logs: a master opens them and
- * its workers inherit them). That is what makes an nginx ours, master or orphaned worker: another
- * instance's or the system's nginx holds files of its own prefix only. A process we may not
- * inspect (another user's, without root) is not ours.
+ * Whether the process holds an open file under one of `dirs` (and, given its path, `which`
+ * accepts it). Our logs are such files: a master opens them and its workers inherit them. That is
+ * what makes an nginx ours, master or orphaned worker: another instance's or the system's nginx
+ * holds files of its own prefix only. A process we may not inspect (another user's, without root)
+ * is not ours.
  */
-export async function holdsFileUnder(pid: number, dirs: readonly string[]): Promise<boolean> {
+export async function holdsFileUnder(pid: number, dirs: readonly string[], which: (target: string) => boolean = () => true): Promise<boolean> {
   let fds: string[];
   try {
     fds = await readdir(`/proc/${pid}/fd`);
@@ -55,7 +56,7 @@ export async function holdsFileUnder(pid: number, dirs: readonly string[]): Prom
   const prefixes = dirs.map((d) => `${d.replace(/\/+$/, '')}/`);
   for (const fd of fds) {
     const target = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '');
-    if (prefixes.some((p) => target.startsWith(p))) return true;
+    if (prefixes.some((p) => target.startsWith(p)) && which(target)) return true;
   }
   return false;
 }

@@ -40,6 +40,7 @@ describe('RoutesController warm-up and served replicas', () => {
         return { changed: true, reloaded: false, degraded: [], durationMs: 0 };
       },
       isAlive: async () => true,
+      reopenLogs: async () => undefined,
       stop: async () => undefined,
     };
     web = parseManifestFile(join(dir, 'web.yaml'), appManifest('web', { replicas: 3 })).apps[0]!;
