@@ -93,8 +93,13 @@ describe('Store', () => {
     expect(store.writeFailing).toBe(true);
     expect(lines.filter((l) => l.msg.startsWith('store write failed'))).toHaveLength(1);
     await mkdir(stateDir);
-    await eventually(async () => expect(JSON.parse(await readFile(file, 'utf8')).apps.web.replicas.desired).toBe(4), { timeoutMs: 10_000 });
-    expect(store.writeFailing).toBe(false);
+    await eventually(
+      async () => {
+        expect(JSON.parse(await readFile(file, 'utf8')).apps.web.replicas.desired).toBe(4);
+        expect(store.writeFailing).toBe(false); // set once the write is whole (renamed, directory synced)
+      },
+      { timeoutMs: 10_000 },
+    );
     expect(lines.filter((l) => l.msg === 'store written again')).toHaveLength(1);
     expect(await readdir(stateDir)).toEqual(['autoserve.json']);
   });
