@@ -211,9 +211,9 @@ class StaticNginx {
 async function startLuaNginx(prefix: string, port: number, servers: Address[]): Promise<LuaNginx> {
   const logsDir = join(prefix, 'logs');
   const appsConfPath = join(prefix, 'conf', 'apps.conf');
-  const controlSocket = join(prefix, 'control', 'membership.sock');
+  const controlSocket = join(prefix, 'control', 'control.sock');
   // The peers are not rendered in Lua mode, but a route with none answers 503 without an upstream.
-  const apps = renderAppsConf(table([benchRoute(servers)]), { listen: { host: '127.0.0.1', port }, logsDir, luaBalancer: true, controlSocket }).text;
+  const apps = renderAppsConf(table([benchRoute(servers)]), { listen: { host: '127.0.0.1', port }, logsDir, luaBalancer: true, control: { socketPath: controlSocket } }).text;
   const main = renderMainConf({
     prefixDir: prefix,
     logsDir,
@@ -241,7 +241,8 @@ async function startVariantNginx(
 ): Promise<StaticNginx> {
   const logsDir = join(prefix, 'logs');
   const appsConfPath = join(prefix, 'conf', 'apps.conf');
-  const apps = renderAppsConf(table([benchRoute(servers)]), { listen: { host: '127.0.0.1', port }, logsDir }).text;
+  const control = { socketPath: join(prefix, 'control', 'control.sock') };
+  const apps = renderAppsConf(table([benchRoute(servers)]), { listen: { host: '127.0.0.1', port }, logsDir, control }).text;
   const main = renderMainConf({
     prefixDir: prefix,
     logsDir,
@@ -252,7 +253,7 @@ async function startVariantNginx(
   const editedApps = edit.apps ? edit.apps(apps) : apps;
   const editedMain = edit.main ? edit.main(main) : main;
   if (editedApps === apps && editedMain === main && (edit.apps || edit.main)) throw new Error(`variant edit matched nothing in ${prefix}`);
-  await mkdir(join(prefix, 'conf'), { recursive: true });
+  for (const dir of ['conf', 'control']) await mkdir(join(prefix, dir), { recursive: true, mode: 0o700 });
   await writeFile(appsConfPath, editedApps);
   const nginx = new StaticNginx(prefix, port);
   await nginx.start(editedMain);

@@ -2,6 +2,8 @@
 # Builds AutoServe's local images (there is no registry to pull from):
 #   autoserve-demo:v1, autoserve-demo:v2   FROM scratch busybox httpd on :8080 (images/demo/)
 #   autoserve-node-echo:v1                 FROM scratch host node + server.mjs on :8080 (images/node-echo/)
+#   autoserve-queue-app:v1                 FROM scratch host node + a worker-pool server on :8080 (images/queue-app/)
+#   autoserve-busy-cgi:v1                  FROM scratch busybox httpd + a CPU-burning CGI on :8080 (images/busy-cgi/)
 # Each build context is assembled in a temp dir; its content hash is stored in the image label
 # autoserve.context-hash, and an image whose label matches is not rebuilt. FORCE=1 rebuilds.
 set -euo pipefail
@@ -81,6 +83,18 @@ build_demo() {
   build_if_changed "autoserve-demo:$version" "$ctx"
 }
 
+build_busy_cgi() {
+  local ctx="$work/busy-cgi"
+  [[ -x "$BUSYBOX_BIN" ]] || die "$BUSYBOX_BIN not found (apt-get install busybox-static)"
+  mkdir -p "$ctx/bin" "$ctx/www/cgi-bin"
+  cp "$BUSYBOX_BIN" "$ctx/bin/busybox"
+  ln -s busybox "$ctx/bin/sh"   # the CGI's interpreter
+  cp images/busy-cgi/Dockerfile "$ctx/Dockerfile"
+  install -m 0755 images/busy-cgi/busy.cgi "$ctx/www/cgi-bin/busy"
+  printf 'ok\n' >"$ctx/www/healthz"
+  build_if_changed autoserve-busy-cgi:v1 "$ctx"
+}
+
 # Copies FILE (symlinks resolved) into ROOTFS at the same absolute path.
 copy_to_rootfs() {
   local rootfs=$1 src=$2
@@ -88,8 +102,9 @@ copy_to_rootfs() {
   cp -L "$src" "$rootfs$src"
 }
 
-build_node_echo() {
-  local ctx="$work/node-echo" node_bin lib
+# build_node_image DIR TAG: FROM scratch with the host's node binary and images/DIR/server.mjs.
+build_node_image() {
+  local dir=$1 tag=$2 ctx="$work/$1" node_bin lib
   local rootfs="$ctx/rootfs"
   node_bin=$(command -v node) || die "node not found on PATH"
   node_bin=$(readlink -f "$node_bin")
@@ -100,12 +115,14 @@ build_node_echo() {
   while read -r lib; do
     copy_to_rootfs "$rootfs" "$lib"
   done < <(ldd "$node_bin" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' | sort -u)
-  cp images/node-echo/server.mjs "$rootfs/app/server.mjs"
-  cp images/node-echo/Dockerfile "$ctx/Dockerfile"
-  build_if_changed autoserve-node-echo:v1 "$ctx"
+  cp "images/$dir/server.mjs" "$rootfs/app/server.mjs"
+  cp "images/$dir/Dockerfile" "$ctx/Dockerfile"
+  build_if_changed "$tag" "$ctx"
 }
 
 docker info >/dev/null 2>&1 || die "docker is not reachable (run scripts/setup.sh)"
 build_demo v1
 build_demo v2
-build_node_echo
+build_node_image node-echo autoserve-node-echo:v1
+build_node_image queue-app autoserve-queue-app:v1
+build_busy_cgi

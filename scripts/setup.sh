@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prepares a Debian 12 machine (as root) to build, run and test AutoServe. Idempotent: each step
 # checks first and skips what is already done, so a second run takes a few seconds.
-#   1. apt: docker.io nginx busybox-static libnginx-mod-http-lua wrk git (only what is missing)
+#   1. apt: docker.io nginx busybox-static libnginx-mod-http-lua wrk git chromium firefox-esr (only
+#      what is missing; the browsers run the dashboard's browser tests headless)
 #   2. the system nginx service must not hold ports (AutoServe runs its own nginx master)
 #   3. dockerd running (started in the background when `docker info` fails)
 #   4. npm ci when node_modules is missing or older than package-lock.json
@@ -11,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-readonly APT_PACKAGES=(docker.io nginx busybox-static libnginx-mod-http-lua wrk git)
+readonly APT_PACKAGES=(docker.io nginx busybox-static libnginx-mod-http-lua wrk git chromium firefox-esr)
 readonly DOCKERD_START_TIMEOUT_S=60
 readonly DOCKERD_LOG=/var/log/dockerd.log
 readonly BUILD_STAMP=dist/.build-stamp
@@ -119,7 +120,7 @@ fi
 # --- 5. build ------------------------------------------------------------------------------
 needs_build() {
   [[ "${FORCE_BUILD:-0}" == 1 || ! -f "$BUILD_STAMP" ]] && return 0
-  [[ -n "$(find src schema tsconfig.json package.json package-lock.json scripts/copy-assets.mjs \
+  [[ -n "$(find src ui schema tsconfig.json package.json package-lock.json scripts/copy-assets.mjs scripts/build-ui.mjs \
     -newer "$BUILD_STAMP" -print -quit 2>/dev/null)" ]]
 }
 if needs_build; then

@@ -36,13 +36,10 @@ export class RuntimeUnresponsiveError extends ReconcileError {
   }
 }
 
+/** An env `valueFrom` that names nothing the operator opened to apps, or nothing that is set. */
 export class EnvMissingError extends ReconcileError {
-  constructor(app: string, variable: string, from: string) {
-    super(
-      'EnvValueMissing',
-      `app ${app}: env ${variable} takes valueFrom the controller's environment, but ${from} is not set there`,
-      'stalled',
-    );
+  constructor(app: string, variable: string, why: string) {
+    super('EnvValueMissing', `app ${app}: env ${variable}: ${why}`, 'stalled');
   }
 }
 

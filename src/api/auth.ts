@@ -3,6 +3,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { HttpError } from './http-error.js';
+import type { UiSessions } from './ui-session.js';
 
 export function tokenMatches(presented: string, expected: string): boolean {
   const a = createHash('sha256').update(presented).digest();
@@ -19,4 +20,14 @@ export function requireBearer(req: IncomingMessage, token: string): void {
       'WWW-Authenticate': 'Bearer realm="autoserve"',
     });
   }
+}
+
+/**
+ * Lets a request through with the bearer token, or, for reads (GET, HEAD) only, with a valid
+ * dashboard session cookie (see ui-session.ts); throws 401 otherwise.
+ */
+export function requireAuth(req: IncomingMessage, token: string, sessions: UiSessions): void {
+  const read = req.method === 'GET' || req.method === 'HEAD';
+  if (read && !req.headers.authorization && sessions.isValid(req)) return;
+  requireBearer(req, token);
 }

@@ -1,7 +1,7 @@
 // Reads a small request body as JSON (or YAML when the client says so). Bounded: a write call
 // carries a manifest or a number, never megabytes.
 import type { IncomingMessage } from 'node:http';
-import { load } from 'js-yaml';
+import { parseSingleDocument } from '../manifest/parse-file.js';
 import { HttpError } from './http-error.js';
 
 export const MAX_BODY_BYTES = 256 * 1024;
@@ -16,11 +16,12 @@ export async function readBody(req: IncomingMessage): Promise<unknown> {
   }
   const text = Buffer.concat(chunks).toString('utf8');
   if (text.trim() === '') throw new HttpError(400, 'BadBody', 'request body is empty; send a JSON object');
-  const type = req.headers['content-type'] ?? 'application/json';
+  const format = /yaml/i.test(req.headers['content-type'] ?? '') ? 'yaml' : 'json';
   try {
-    return /yaml/i.test(type) ? load(text, { maxAliases: 50 }) : (JSON.parse(text) as unknown);
+    // The manifest limits apply: a body is serialised and validated like a file (no alias bomb).
+    return parseSingleDocument(text, format);
   } catch (err) {
-    throw new HttpError(400, 'BadBody', `request body is not valid ${/yaml/i.test(type) ? 'YAML' : 'JSON'}: ${err instanceof Error ? err.message : String(err)}`);
+    throw new HttpError(400, 'BadBody', `request body is not valid ${format === 'yaml' ? 'YAML' : 'JSON'}: ${err instanceof Error ? err.message : String(err)}`);
   }
 }
 

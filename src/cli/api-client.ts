@@ -1,6 +1,7 @@
 // The CLI's client of the controller's HTTP endpoint. Every failure becomes a CliError with one
 // readable line; the most common one — no daemon — says so and names the fix.
 import type { Command } from 'commander';
+import { AUTH_TOKEN_FILE_VARIABLE, AUTH_TOKEN_VARIABLE, readSecretInput } from '../secrets/credential-input.js';
 import { CliError } from './cli-error.js';
 
 export const DEFAULT_SERVER = 'http://127.0.0.1:8000';
@@ -48,7 +49,7 @@ export class ApiClient {
     const json = parseJson(text);
     if (res.ok) return json as T;
     if (res.status === 401) {
-      throw new CliError('Unauthorized', `the controller at ${this.server} requires a token: pass --token or set AUTOSERVE_TOKEN`);
+      throw new CliError('Unauthorized', `the controller at ${this.server} requires a token: set ${AUTH_TOKEN_VARIABLE}, or pass --token-file`);
     }
     const message = isErrorBody(json) ? json.message : `${res.status} ${res.statusText}`;
     throw new CliError('ApiError', message);
@@ -74,13 +75,20 @@ function isErrorBody(value: unknown): value is { error: string; message: string 
   return typeof value === 'object' && value !== null && typeof (value as { message?: unknown }).message === 'string';
 }
 
-/** Adds --server and --token to a verb that talks to the controller. */
+/** Adds --server and the token flags to a verb that talks to the controller. */
 export function withServerOptions(command: Command): Command {
   return command
     .option('--server <url>', 'controller endpoint (or AUTOSERVE_SERVER)', process.env.AUTOSERVE_SERVER ?? DEFAULT_SERVER)
-    .option('--token <token>', 'bearer token for a controller started with --auth-token (or AUTOSERVE_TOKEN)', process.env.AUTOSERVE_TOKEN);
+    .option('--token-file <file>', `file holding the bearer token of a controller that requires one (or ${AUTH_TOKEN_FILE_VARIABLE}, or the token in ${AUTH_TOKEN_VARIABLE})`)
+    .option('--token <token>', `the token on the command line: visible in \`ps\`; prefer ${AUTH_TOKEN_VARIABLE} or --token-file`);
 }
 
-export function clientFrom(flags: { server?: string; token?: string }): ApiClient {
-  return new ApiClient({ server: flags.server ?? DEFAULT_SERVER, token: flags.token });
+export function clientFrom(flags: { server?: string; token?: string; tokenFile?: string }): ApiClient {
+  let token: string | undefined;
+  try {
+    token = readSecretInput({ file: flags.tokenFile, value: flags.token, variable: AUTH_TOKEN_VARIABLE, fileVariable: AUTH_TOKEN_FILE_VARIABLE }, process.env);
+  } catch (err) {
+    throw new CliError('BadArgument', `cannot read the token: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return new ApiClient({ server: flags.server ?? DEFAULT_SERVER, ...(token !== undefined ? { token } : {}) });
 }

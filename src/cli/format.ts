@@ -27,3 +27,40 @@ export function formatAge(iso: string | undefined, now = Date.now()): string {
 export function formatTime(iso: string): string {
   return iso.replace(/\.\d+Z$/, 'Z');
 }
+
+/** CPU in cores the way kubectl prints it: "250m" below one core, "1.50" above; "-" when unknown. */
+export function formatCores(cores: number | null | undefined): string {
+  if (cores === null || cores === undefined || !Number.isFinite(cores)) return '-';
+  return cores < 1 ? `${Math.round(cores * 1000)}m` : cores.toFixed(2);
+}
+
+/** Bytes in binary units: "512Ki", "12.3Mi", "1.50Gi"; "-" when unknown. */
+export function formatBytes(bytes: number | null | undefined): string {
+  if (bytes === null || bytes === undefined || !Number.isFinite(bytes)) return '-';
+  const units = ['', 'Ki', 'Mi', 'Gi', 'Ti'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${Math.round(value)}` : `${value < 10 ? value.toFixed(1) : Math.round(value)}${units[unit]}`;
+}
+
+/** A ratio as a whole percentage ("42%"); "-" when unknown. */
+export function formatPercent(ratio: number | null | undefined): string {
+  if (ratio === null || ratio === undefined || !Number.isFinite(ratio)) return '-';
+  return `${Math.round(ratio * 100)}%`;
+}
+
+/** A rate or count with at most one decimal ("12.5", "3"); "-" when unknown. */
+export function formatRate(value: number | null | undefined): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '-';
+  return Number.isInteger(value) || value >= 100 ? String(Math.round(value)) : value.toFixed(1);
+}
+
+/** Milliseconds as "85ms" or "1.2s"; "-" when unknown. */
+export function formatMillis(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return '-';
+  return ms < 1000 ? `${Math.round(ms)}ms` : `${(ms / 1000).toFixed(1)}s`;
+}

@@ -13,6 +13,8 @@ import { registerScale } from './commands/scale.js';
 import { registerUp } from './commands/up.js';
 import { registerDown } from './commands/down.js';
 import { registerSync } from './commands/sync.js';
+import { registerTop } from './commands/top.js';
+import { registerRollout } from './commands/rollout-status.js';
 
 const program = new Command()
   .name('autoserve')
@@ -32,6 +34,8 @@ registerScale(program);
 registerUp(program);
 registerDown(program);
 registerSync(program);
+registerTop(program);
+registerRollout(program);
 
 export async function runProgram(argv: string[]): Promise<void> {
   try {

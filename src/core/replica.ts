@@ -7,8 +7,13 @@ export interface Address {
   port: number;
 }
 
-/** starting: not yet passed a check; ready: passed its checks; unhealthy: failed after being ready. */
-export type ReplicaHealth = 'starting' | 'ready' | 'unhealthy';
+/**
+ * starting: not yet passed a check; ready: passed its checks (in the rotation); not-ready: failing
+ * its checks after being ready, out of the rotation but kept running (readiness: a busy replica
+ * comes back when it passes again); unhealthy: failing for the replace-after time without a pass
+ * (liveness: replaced).
+ */
+export type ReplicaHealth = 'starting' | 'ready' | 'not-ready' | 'unhealthy';
 
 /** What the runtime tells about one of our replicas; health and draining are added by the controller. */
 export interface ReplicaFacts {

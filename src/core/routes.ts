@@ -13,3 +13,11 @@ export interface AppRoute {
 export interface RouteTable {
   routes: AppRoute[];
 }
+
+/**
+ * Where nginx serves the controller's own checks (which config is live, stub_status, and in Lua
+ * mode replica membership): a listener no app's server block listens on, so no app host, valid
+ * or not, can take or answer them. A unix socket (the own master) or a loopback address (a system
+ * nginx, whose restarts we do not run, so no socket file of ours may stand in its way).
+ */
+export type ControlListener = { socketPath: string } | Address;

@@ -15,6 +15,9 @@ import { ScalerController } from '../controllers/scaler/scaler-controller.js';
 import { errorMessage } from '../errors.js';
 import { DesiredState } from '../manifest/desired-state.js';
 import type { LoadResult } from '../manifest/types.js';
+import { appLoadOf } from '../history/app-load.js';
+import { HistoryRecorder } from '../history/history-recorder.js';
+import { MetricHistory } from '../history/metric-history.js';
 import { HealthProber } from '../observe/health-prober.js';
 import { AccessLogMetrics } from '../observe/index-metrics.js';
 import { AutoserveMetrics } from '../observe/metrics.js';
@@ -23,6 +26,8 @@ import { DockerRuntime } from '../runtime/docker/docker-runtime.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import { createManifestSource } from '../source/manifest-source.js';
 import { SourceStatusRecorder } from '../source/source-status.js';
+import { loadOrCreateFingerprintKey } from '../secrets/fingerprint-key.js';
+import { openValueSource } from '../secrets/value-source.js';
 import { Store } from '../store/store.js';
 import { ManifestStatusRecorder } from './manifest-status.js';
 import type { DaemonOptions } from './options.js';
@@ -98,16 +103,21 @@ async function startParts(options: DaemonOptions, logger: Logger, teardown: Tear
   signal.throwIfAborted();
   const metrics = new AutoserveMetrics({ apps: () => store.apps() });
   const startup = new Startup();
+  const history = new MetricHistory(options.historyIntervalMs);
+  let recorder: HistoryRecorder | undefined; // the API listens before the recorder exists
   const api = createApiServer({
+    history,
+    replicaLoads: (app) => recorder?.replicaLoads(app) ?? [],
     store,
     runtime,
     instance: options.instance,
     isReady: () => startup.done,
     manifestsDir: options.manifestsDir,
     metrics,
-    appMetrics: (app) => scaler.current(app),
+    appMetrics: (app) => appLoadOf(history, app) ?? null,
     authToken: options.authToken,
     enableWriteApi: options.enableWriteApi,
+    redactEnvValues: options.redactEnvValues,
     logger,
   });
   const apiPort = await listen(api, options.host, options.port); // /healthz answers during start-up
@@ -155,7 +165,12 @@ async function startParts(options: DaemonOptions, logger: Logger, teardown: Tear
       images: new ImagePuller({ runtime, logger, onPullEnded: (app) => queue.add(app) }),
     }),
     logger,
-    env: process.env,
+    values: openValueSource({
+      env: process.env,
+      openEnv: options.openEnv,
+      ...(options.secretsDir ? { secretsDir: options.secretsDir } : {}),
+      fingerprintKey: await loadOrCreateFingerprintKey(options.stateDir),
+    }),
     instance: options.instance,
     labels: options.containerLabels,
     onReplicasChanged: requestRoutes,
@@ -167,6 +182,8 @@ async function startParts(options: DaemonOptions, logger: Logger, teardown: Tear
     windowSeconds: ACCESS_LOG_WINDOW_SECONDS,
     pollIntervalMs: ACCESS_LOG_POLL_MS,
   });
+  const historyUsage = runtime.usageReader(); // its own: the scaler reads the runtime's on another schedule
+  recorder = new HistoryRecorder({ history, apps: () => store.apps(), requests: accessLog, usage: historyUsage, logger: logger.child({ component: 'history' }) });
   const scaler = new ScalerController({
     store,
     logger: logger.child({ controller: 'scaler' }),
@@ -179,7 +196,7 @@ async function startParts(options: DaemonOptions, logger: Logger, teardown: Tear
       queue.add(app);
     },
   });
-  metrics.setAppMetricsProvider((app) => scaler.current(app));
+  metrics.setAppMetricsProvider((app) => appLoadOf(history, app));
   const balancer = options.disableLb
     ? undefined
     : createLoadBalancer({ stateDir: options.stateDir, listen: { host: options.lbHost, port: options.lbPort }, systemConfDir: options.nginxConfDir }, logger);
@@ -278,6 +295,11 @@ async function startParts(options: DaemonOptions, logger: Logger, teardown: Tear
   signal.throwIfAborted();
   scaler.start();
   teardown.push('autoscaler', () => scaler.stop());
+  recorder.start();
+  teardown.push('metric history', () => {
+    recorder?.stop();
+    historyUsage.close();
+  });
   const logs = new LogRotator({
     capBytes: options.logMaxBytes,
     logger: logger.child({ component: 'log-rotation' }),

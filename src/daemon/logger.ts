@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import pino, { type Logger } from 'pino';
 import pretty from 'pino-pretty';
@@ -6,6 +6,7 @@ import pretty from 'pino-pretty';
 export const CONTROLLER_LOG_FILE = 'autoserve-controller.log';
 /** Lines waiting for a log file that cannot be written (a full disk): beyond this they are dropped. */
 const MAX_PENDING_LOG_BYTES = 8 * 1024 * 1024;
+const LOG_FILE_MODE = 0o600;
 
 export interface ControllerLog {
   logger: Logger;
@@ -24,8 +25,10 @@ export function createControllerLog(level: string, logFile?: string): Controller
   const streams: pino.StreamEntry[] = [{ level: level as pino.Level, stream: stdout }];
   let file: ControllerLog['file'];
   if (logFile) {
-    mkdirSync(dirname(logFile), { recursive: true });
-    file = pino.destination({ dest: logFile, mkdir: true, sync: false, maxLength: MAX_PENDING_LOG_BYTES });
+    mkdirSync(dirname(logFile), { recursive: true, mode: 0o700 });
+    // Owner only: a log names apps, files and errors; a file from an older version is narrowed too.
+    if (existsSync(logFile)) chmodSync(logFile, LOG_FILE_MODE);
+    file = pino.destination({ dest: logFile, mkdir: true, sync: false, mode: LOG_FILE_MODE, maxLength: MAX_PENDING_LOG_BYTES });
     reportFileOutages(file, pino({ level: 'warn', base: { name: 'autoserve' } }, stdout), logFile);
     streams.push({ level: level as pino.Level, stream: file });
   }

@@ -1,6 +1,7 @@
 import { join, resolve } from 'node:path';
 import { DEFAULT_INSTANCE } from '../core/labels.js';
 import { parseMemoryBytes } from '../core/memory-quantity.js';
+import type { GitCredentials } from '../source/git-credentials.js';
 
 export interface DaemonOptions {
   manifestsDir: string;
@@ -27,12 +28,22 @@ export interface DaemonOptions {
   containerLabels?: Record<string, string>;
   authToken?: string;
   enableWriteApi: boolean;
+  /** The read endpoint shows literal env values of the manifests as "(redacted)". */
+  redactEnvValues: boolean;
+  /** Controller variables apps may read with valueFrom (names, or prefixes ending in "*"). */
+  openEnv: string[];
+  /** Directory of secret files apps may read with valueFrom: {secret}. */
+  secretsDir?: string;
   /** Git mode: poll this repository instead of watching manifestsDir. */
   gitUrl?: string;
+  /** Git mode, https remote: handed to git by a credential helper, never on its command line. */
+  gitCredentials?: GitCredentials;
   gitBranch?: string;
   /** Subdirectory of the repository that holds the manifests. */
   gitPath?: string;
   gitIntervalMs?: number;
+  /** Metric history sample interval (tests shorten it; default HISTORY_INTERVAL_MS). */
+  historyIntervalMs?: number;
   /** Run without a load balancer (tests of the container side alone). */
   disableLb?: boolean;
   /** Cap on all logs in the state dir together (the controller log, nginx's logs), in bytes. */
@@ -58,6 +69,8 @@ export function resolveOptions(input: Partial<DaemonOptions> & { manifestsDir?: 
     logMaxBytes: parseByteSize(DEFAULT_OPTIONS.logMaxSize),
     allowEmptyPrune: false,
     enableWriteApi: false,
+    redactEnvValues: false,
+    openEnv: [],
     instance: DEFAULT_INSTANCE,
     ...input,
     manifestsDir: resolve(input.manifestsDir ?? 'manifests'),

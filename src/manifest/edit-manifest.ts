@@ -5,16 +5,27 @@
 // manifest validator, and writes it atomically (temp file + rename, so the watcher never reads
 // half a file). The other documents of a multi-document YAML file are kept byte for byte; the
 // edited document is re-serialised, so comments inside it are not kept.
-import { randomBytes } from 'node:crypto';
-import { link, readFile, realpath, rename, unlink, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { dump, load } from 'js-yaml';
 import { isRecord } from './defaults.js';
 import { listManifestFiles } from './list-manifest-files.js';
-import { parseManifestFile } from './parse-file.js';
+import { withManifestEditLock } from './manifest-edit-lock.js';
+import {
+  ConcurrentChangeError,
+  createManifestFile,
+  editableTarget,
+  ManifestWriteRefused,
+  replaceManifestFile,
+} from './manifest-file-write.js';
+import { MAX_ALIASES, parseManifestFile } from './parse-file.js';
+import { readManifestText } from './read-manifest-file.js';
 import type { AppManifest, ManifestError } from './types.js';
 
-export type ManifestEditErrorCode = 'AppNotFound' | 'AppExists' | 'InvalidManifest' | 'NotEditable';
+export type ManifestEditErrorCode = 'AppNotFound' | 'AppExists' | 'InvalidManifest' | 'NotEditable' | 'Conflict';
+
+/** How often an edit is redone on the new text when someone changed the file meanwhile. */
+const MAX_EDIT_ATTEMPTS = 5;
 
 /** A refused edit; `code` is stable (the API maps it to a status), `errors` name bad fields. */
 export class ManifestEditError extends Error {
@@ -42,20 +53,48 @@ export interface EditResult {
 // A YAML document starts after a "---" line (directives end marker) at column 0.
 const DOCUMENT_MARKER = /^---(?=\s|$)/m;
 
-/** Finds the file and document that declare `app` in `dir`, applies `mutate`, validates, writes. */
+/**
+ * Finds the file and document that declare `app` in `dir`, applies `mutate`, validates, writes.
+ * Under the edit lock; redone when the file changed between the read and the write.
+ */
 export async function editAppManifest(dir: string, app: string, mutate: ManifestMutation): Promise<EditResult> {
+  return withManifestEditLock(dir, async () => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await editOnce(dir, app, mutate);
+      } catch (err) {
+        if (!(err instanceof ConcurrentChangeError)) throw err;
+        if (attempt >= MAX_EDIT_ATTEMPTS) {
+          throw new ManifestEditError('Conflict', `${basename(err.file)} kept changing while it was being edited; try again`);
+        }
+      }
+    }
+  });
+}
+
+async function editOnce(dir: string, app: string, mutate: ManifestMutation): Promise<EditResult> {
   for (const file of await listManifestFiles(dir)) {
-    const text = await readFile(file, 'utf8').catch(() => undefined);
-    if (text === undefined) continue;
+    const text = await readManifestText(file);
+    if (typeof text !== 'string' || !isEditable(file, text)) continue;
     const next = file.toLowerCase().endsWith('.json') ? editJson(text, app, mutate) : editYaml(text, app, mutate);
     if (next === undefined) continue;
     const manifest = validated(file, next, app);
     if (next === text) return { file, manifest, changed: false };
-    // A symlinked manifest is edited where it points; renaming over the link would replace it.
-    await writeAtomically(await realpath(file), next);
+    // A symlinked manifest is edited where it points (renaming over the link would replace it),
+    // and only when that is inside the manifests directory.
+    const target = await editableTarget(dir, file).catch(refusedAs('NotEditable'));
+    await replaceManifestFile(target, next, text);
     return { file, manifest, changed: true };
   }
   throw new ManifestEditError('AppNotFound', `no manifest in ${dir} declares an app named ${JSON.stringify(app)}`);
+}
+
+/**
+ * Only a file the loader can read as a whole is rewritten: a syntax error, a document past the size
+ * limits or a non-mapping document is not ours to re-serialise (and must never be expanded).
+ */
+function isEditable(file: string, text: string): boolean {
+  return !parseManifestFile(file, text).errors.some((e) => e.path === '' && e.app === undefined);
 }
 
 /** Writes a new `<name>.yaml`; refuses when any manifest already declares the name or the file exists. */
@@ -67,14 +106,25 @@ export async function registerAppManifest(dir: string, raw: unknown): Promise<Ed
   const file = join(dir, `${name}.yaml`);
   const text = dump(raw, { lineWidth: 120, noRefs: true });
   const manifest = validated(file, text, name);
-  for (const existing of await listManifestFiles(dir)) {
-    const other = await readFile(existing, 'utf8').catch(() => '');
-    if (existing === file || parseManifestFile(existing, other).apps.some((a) => a.manifest.metadata.name === name)) {
-      throw new ManifestEditError('AppExists', `an app named ${JSON.stringify(name)} is already declared (${basename(existing)})`);
+  await mkdir(dir, { recursive: true });
+  return withManifestEditLock(dir, async () => {
+    for (const existing of await listManifestFiles(dir)) {
+      const other = await readManifestText(existing);
+      if (existing === file || (typeof other === 'string' && parseManifestFile(existing, other).apps.some((a) => a.manifest.metadata.name === name))) {
+        throw new ManifestEditError('AppExists', `an app named ${JSON.stringify(name)} is already declared (${basename(existing)})`);
+      }
     }
-  }
-  await writeAtomically(file, text, { exclusive: true });
-  return { file, manifest, changed: true };
+    await createManifestFile(file, text).catch(refusedAs('AppExists'));
+    return { file, manifest, changed: true };
+  });
+}
+
+/** Turns a refused write into the edit error the API and the CLI report. */
+function refusedAs(code: ManifestEditErrorCode): (err: unknown) => never {
+  return (err) => {
+    if (err instanceof ManifestWriteRefused) throw new ManifestEditError(code, err.message);
+    throw err;
+  };
 }
 
 function editYaml(text: string, app: string, mutate: ManifestMutation): string | undefined {
@@ -83,7 +133,7 @@ function editYaml(text: string, app: string, mutate: ManifestMutation): string |
     const part = parts[i]!;
     let doc: unknown;
     try {
-      doc = load(part.body, { maxAliases: 50 });
+      doc = load(part.body, { maxAliases: MAX_ALIASES });
     } catch {
       return undefined; // unreadable file: not ours to rewrite
     }
@@ -151,27 +201,6 @@ function validated(file: string, text: string, app: string): AppManifest {
     throw new ManifestEditError('InvalidManifest', `the edited manifest of ${app} would be invalid: ${detail || 'app missing'}`, errors);
   }
   return loaded.manifest;
-}
-
-async function writeAtomically(file: string, text: string, options: { exclusive?: boolean } = {}): Promise<void> {
-  // A dot-name: the watcher and the loader skip dotfiles, so the temp file is never read as a manifest.
-  const temp = join(dirname(file), `.${basename(file)}.${randomBytes(4).toString('hex')}.tmp`);
-  await writeFile(temp, text, { mode: 0o644 });
-  try {
-    if (options.exclusive) {
-      // link() fails if the target exists: no window where a concurrent register is overwritten.
-      await link(temp, file).catch((err: NodeJS.ErrnoException) => {
-        if (err.code === 'EEXIST') throw new ManifestEditError('AppExists', `${basename(file)} already exists`);
-        throw err;
-      });
-      await unlink(temp);
-    } else {
-      await rename(temp, file);
-    }
-  } catch (err) {
-    await unlink(temp).catch(() => undefined);
-    throw err;
-  }
 }
 
 // ---- the edits the API and the CLI offer ------------------------------------------------------

@@ -1,15 +1,14 @@
 // Loads every manifest under a directory into one LoadResult: valid apps by name, every error.
 // Level-triggered: it always reads the whole tree, so callers never depend on which file changed.
 
-import { readFile, stat } from 'node:fs/promises';
 import type { LoadedApp, LoadResult, ManifestError } from './types.js';
 import { parseManifestFile } from './parse-file.js';
 import { rejectDuplicateNames } from './duplicate-names.js';
 import { compareStrings } from '../core/stable-json.js';
 import { listManifestFiles } from './list-manifest-files.js';
+import { readManifestText } from './read-manifest-file.js';
 
-/** Larger files are refused unread: a manifest is a few KiB; this bounds memory on a bad commit. */
-export const MAX_MANIFEST_BYTES = 1024 * 1024;
+export { MAX_MANIFEST_BYTES } from './read-manifest-file.js';
 
 /** Loads `dir` recursively. A missing or empty directory gives fileCount 0 and no error. */
 export async function loadManifestDirectory(dir: string): Promise<LoadResult> {
@@ -32,19 +31,6 @@ export async function loadManifestFiles(files: string[]): Promise<LoadResult> {
   }
   const checked = rejectDuplicateNames(apps, errors);
   return { apps: checked.apps, errors: sortErrors(checked.errors), fileCount: files.length };
-}
-
-async function readManifestText(file: string): Promise<string | ManifestError> {
-  try {
-    const size = (await stat(file)).size;
-    if (size > MAX_MANIFEST_BYTES) {
-      return { file, path: '', message: `file is ${size} bytes; manifests are limited to ${MAX_MANIFEST_BYTES}` };
-    }
-    return await readFile(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    return { file, path: '', message: `cannot read file${code ? ` (${code})` : ''}: ${err instanceof Error ? err.message : String(err)}` };
-  }
 }
 
 /** By file, then document (file-level errors first); stable within a document. */

@@ -1,33 +1,57 @@
 // Turns one file's text into apps and errors. YAML files may hold several documents ("---");
 // empty ones are skipped. JSON files hold one App object (or a list of them). A syntax error makes
 // the whole file unreadable: it is reported once, without a document index, and yields no apps.
+// A document past the size limits (document-limits.ts) is refused before anything walks it; the
+// other documents of the file still load. Nothing here throws: every failure becomes an error
+// naming the file.
 
-import { loadAll, YAMLException } from 'js-yaml';
+import { constructFromEvents, EVENT_ID, parseEvents, YAMLException, type Event } from 'js-yaml';
+import { cut, printable } from '../core/printable.js';
+import { checkJsonDocument, checkYamlDocuments, MAX_DOCUMENT_DEPTH } from './document-limits.js';
 import type { LoadedApp, ManifestError } from './types.js';
-import { validateManifest } from './validate-manifest.js';
+import { validateManifest, type SourceLookup } from './validate-manifest.js';
+import { plainScalarSources } from './yaml-scalar-sources.js';
 
 // Aliases are shared references: a few nested ones expand exponentially when validated or
-// compared ("billion laughs"). Manifests barely need them, so keep the budget small.
-const MAX_ALIASES = 50;
+// compared ("billion laughs"). Manifests barely need them, so keep the budget small; the
+// expanded size is bounded as well (document-limits.ts).
+export const MAX_ALIASES = 50;
+/** Most documents one file may hold; a file past it is refused whole. */
+export const MAX_DOCUMENTS_PER_FILE = 1_000;
 
 export interface ParsedFile {
   apps: LoadedApp[];
   errors: ManifestError[];
 }
 
+/** One document of a file: its value, or why it was refused unread, and where its scalars came from. */
+interface DocumentInput {
+  value?: unknown;
+  refused?: string;
+  sources?: SourceLookup;
+}
+
 export function parseManifestFile(file: string, text: string): ParsedFile {
-  let documents: unknown[];
+  let documents: DocumentInput[];
   try {
-    documents = file.toLowerCase().endsWith('.json') ? parseJsonDocuments(text) : loadAll(text, { maxAliases: MAX_ALIASES });
+    documents = file.toLowerCase().endsWith('.json') ? parseJsonDocuments(text) : parseYamlDocuments(text);
   } catch (err) {
     return { apps: [], errors: [{ file, path: '', message: syntaxMessage(err, text) }] };
+  }
+  if (documents.length > MAX_DOCUMENTS_PER_FILE) {
+    const message = `file holds ${documents.length} documents; a file may hold at most ${MAX_DOCUMENTS_PER_FILE}`;
+    return { apps: [], errors: [{ file, path: '', message }] };
   }
 
   const apps: LoadedApp[] = [];
   const errors: ManifestError[] = [];
-  documents.forEach((doc, document) => {
-    if (doc === null || doc === undefined) return; // "---" separators, comment-only documents
-    const result = validateManifest(doc);
+  documents.forEach(({ value, refused, sources }, document) => {
+    if (refused !== undefined) {
+      errors.push({ file, path: '', message: `document ${refused}; refused unread`, document });
+      return;
+    }
+    if (value === null || value === undefined) return; // "---" separators, comment-only documents
+    const result = validateManifest(value, sources);
     const app = result.app !== undefined ? { app: result.app } : {};
     for (const error of result.errors) errors.push({ file, ...error, ...app, document });
     if (result.manifest) apps.push({ manifest: result.manifest, file, document });
@@ -35,22 +59,86 @@ export function parseManifestFile(file: string, text: string): ParsedFile {
   return { apps, errors };
 }
 
-function parseJsonDocuments(text: string): unknown[] {
-  const value: unknown = JSON.parse(text);
-  return Array.isArray(value) ? value : [value];
+/**
+ * One document of YAML or JSON text (a request body), within the same limits as a manifest file.
+ * Throws an Error saying what is wrong: a syntax error, more than one document, a document past
+ * the limits. The value is safe to walk, clone and serialise.
+ */
+export function parseSingleDocument(text: string, format: 'yaml' | 'json'): unknown {
+  let documents: DocumentInput[];
+  try {
+    documents = format === 'json' ? [parseJsonValue(text)] : parseYamlDocuments(text);
+  } catch (err) {
+    throw new Error(syntaxMessage(err, text));
+  }
+  if (documents.length !== 1) throw new Error(`expected one document, got ${documents.length}`);
+  const [document] = documents;
+  if (document?.refused !== undefined) throw new Error(`the document ${document.refused}`);
+  return document?.value;
+}
+
+function parseYamlDocuments(text: string): DocumentInput[] {
+  // The parser caps real nesting itself (well above ours, so ours gives the clearer message).
+  const events = parseEvents(text, { maxDepth: MAX_DOCUMENT_DEPTH * 2 });
+  const problems = checkYamlDocuments(events, text);
+  return splitDocuments(events).map((documentEvents, i) => {
+    const refused = problems[i];
+    if (refused !== undefined) return { refused };
+    const [value] = constructFromEvents(documentEvents, { source: text, maxAliases: MAX_ALIASES });
+    let sources: Map<string, string> | undefined;
+    // Built only when an error wants to quote the file's own text.
+    return { value, sources: (pointer: string) => (sources ??= plainScalarSources(documentEvents, text)).get(pointer) };
+  });
+}
+
+/** The events of each document, each run from its DOCUMENT event to the matching POP. */
+function splitDocuments(events: Event[]): Event[][] {
+  const documents: Event[][] = [];
+  let start = 0;
+  let depth = 0;
+  events.forEach((event, i) => {
+    if (event.type === EVENT_ID.DOCUMENT || event.type === EVENT_ID.SEQUENCE || event.type === EVENT_ID.MAPPING) {
+      if (depth === 0) start = i;
+      depth += 1;
+    } else if (event.type === EVENT_ID.POP) {
+      depth -= 1;
+      if (depth === 0) documents.push(events.slice(start, i + 1));
+    }
+  });
+  return documents;
+}
+
+function parseJsonDocuments(text: string): DocumentInput[] {
+  const value = parseJson(text);
+  return (Array.isArray(value) ? value : [value]).map(checkedJson);
+}
+
+function parseJsonValue(text: string): DocumentInput {
+  return checkedJson(parseJson(text));
+}
+
+// A byte order mark is legal at the start of a UTF-8 file and means nothing; JSON.parse refuses it.
+function parseJson(text: string): unknown {
+  return JSON.parse(text.startsWith('\uFEFF') ? text.slice(1) : text);
+}
+
+function checkedJson(value: unknown): DocumentInput {
+  const refused = checkJsonDocument(value);
+  return refused !== undefined ? { refused } : { value };
 }
 
 function syntaxMessage(err: unknown, text: string): string {
   if (err instanceof YAMLException) {
     const at = err.mark ? ` at line ${err.mark.line + 1}, column ${err.mark.column + 1}` : '';
-    return `YAML syntax error${at}: ${err.reason}`;
+    return printable(cut(`YAML syntax error${at}: ${err.reason}`, 300));
   }
   if (err instanceof SyntaxError) {
-    // V8 names a character offset ("at position 12"); editors want a line.
+    // V8 names a character offset ("at position 12"); editors want a line. Its message quotes the
+    // text around the error: cut here, escaped when printed.
     const position = /position (\d+)/.exec(err.message);
     const offset = position ? Number(position[1]) : undefined;
     const at = offset !== undefined ? ` at line ${text.slice(0, offset).split('\n').length}` : '';
-    return `JSON syntax error${at}: ${err.message}`;
+    return printable(cut(`JSON syntax error${at}: ${err.message}`, 300));
   }
-  return `cannot parse: ${err instanceof Error ? err.message : String(err)}`;
+  return printable(cut(`cannot parse: ${err instanceof Error ? err.message : String(err)}`, 300));
 }

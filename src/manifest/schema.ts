@@ -7,18 +7,36 @@
 // nginx config, so anything that could break out of a token (";", "}", quotes, spaces, newlines,
 // "$") is rejected here, at the door.
 
+import {
+  DEFAULT_COOLDOWN_SECONDS,
+  DEFAULT_PANIC_THRESHOLD_PCT,
+  DEFAULT_PANIC_WINDOW_SECONDS,
+  DEFAULT_RECURRING_STABILIZATION_SECONDS,
+  DEFAULT_SCALE_IN_THRESHOLD_PCT,
+  DEFAULT_SCALE_OUT_THRESHOLD_PCT,
+  DEFAULT_STABILIZATION_SECONDS,
+  DEFAULT_WINDOW_SECONDS,
+} from './scaling-defaults.js';
+
+/** A failing replica is replaced after a minute without a pass: longer than a burst keeps it busy. */
+export const DEFAULT_REPLACE_AFTER_SECONDS = 60;
+
 /** DNS label: becomes a container name, a file name and an nginx upstream token. */
 /** The most replicas one app may ask for (spec.replicas, scaling bounds, the write API's scale). */
 export const MAX_REPLICAS = 100;
+/** Docker's smallest CPU limit (NanoCpus 10^7); anything smaller would round to "no limit". */
+export const MIN_CPU = 0.01;
 export const NAME_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 /** Docker image reference characters only (registry/repo:tag@digest). */
 export const IMAGE_PATTERN = '^[a-zA-Z0-9][a-zA-Z0-9._\\-/:@]*$';
 export const MEMORY_PATTERN = '^[0-9]+(\\.[0-9]+)?(Ki|Mi|Gi|K|M|G|k|m|g)?$';
 export const HEALTH_PATH_PATTERN = '^/[A-Za-z0-9._~\\-/%?=&]*$';
-/** Lowercase DNS labels joined by dots; no wildcard, no port, no trailing dot. */
-export const HOST_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
+/** Lowercase DNS labels (1-63 characters each, as DNS and nginx require) joined by dots; no wildcard, no port, no trailing dot. */
+export const HOST_PATTERN = '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$';
 export const PATH_PREFIX_PATTERN = '^/[A-Za-z0-9._~\\-/]*$';
 export const ENV_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';
+/** A secret's file name in the secrets directory: no path, not hidden. */
+export const SECRET_NAME_PATTERN = '^[A-Za-z0-9_][A-Za-z0-9._-]*$';
 /** Kubernetes-like label keys; the "autoserve." prefix is reserved for AutoServe's own labels. */
 export const LABEL_KEY_PATTERN = '^(?!autoserve\\.)[A-Za-z0-9]([A-Za-z0-9._/-]*[A-Za-z0-9])?$';
 export const LABEL_VALUE_PATTERN = '^([A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?)?$';
@@ -29,9 +47,10 @@ export const PATTERN_HINTS: Record<string, string> = {
   [IMAGE_PATTERN]: 'a Docker image reference (letters, digits and . _ - / : @)',
   [MEMORY_PATTERN]: 'a memory quantity such as 512Mi, 1Gi, 256M or 1000000',
   [HEALTH_PATH_PATTERN]: 'a URL path starting with "/" (letters, digits and . _ ~ - / % ? = &)',
-  [HOST_PATTERN]: 'a lowercase hostname such as app.example.com (no wildcard, port or trailing dot)',
+  [HOST_PATTERN]: 'a lowercase hostname such as app.example.com: labels of 1 to 63 letters, digits and "-" joined by dots (no wildcard, port or trailing dot)',
   [PATH_PREFIX_PATTERN]: 'a URL path starting with "/" (letters, digits and . _ ~ - /)',
   [ENV_NAME_PATTERN]: 'an environment variable name: letters, digits and "_", not starting with a digit',
+  [SECRET_NAME_PATTERN]: 'a secret file name: letters, digits and . _ -, not starting with "." or "-"',
   [LABEL_KEY_PATTERN]:
     'a label key: letters, digits and . _ - /, starting and ending with a letter or digit; the "autoserve." prefix is reserved',
   [LABEL_VALUE_PATTERN]: 'a label value: letters, digits and . _ -, starting and ending with a letter or digit',
@@ -135,7 +154,7 @@ export const appManifestSchema = {
           type: 'object',
           additionalProperties: false,
           required: ['httpGet'],
-          description: 'Health probe. A replica gets traffic only after it passes and is replaced after failureThreshold failures in a row; without it, a replica is ready when its first port accepts a connection.',
+          description: 'Health probe. A replica gets traffic only after it passes, leaves the rotation after failureThreshold failures in a row and returns after successThreshold passes (readiness), and is replaced only after replaceAfterSeconds of failures without a pass (liveness); without it, a replica is ready when its first port accepts a connection.',
           properties: {
             httpGet: {
               type: 'object',
@@ -162,11 +181,15 @@ export const appManifestSchema = {
             },
             failureThreshold: {
               type: 'integer', minimum: 1, maximum: 100, default: 3,
-              description: 'Consecutive failures before a replica is marked unhealthy.',
+              description: 'Consecutive failures before a replica leaves the rotation (not ready; it keeps running).',
             },
             successThreshold: {
               type: 'integer', minimum: 1, maximum: 100, default: 1,
-              description: 'Consecutive successes before a replica is marked healthy.',
+              description: 'Consecutive successes before a replica (re)joins the rotation.',
+            },
+            replaceAfterSeconds: {
+              type: 'integer', minimum: 1, maximum: 3600, default: DEFAULT_REPLACE_AFTER_SECONDS,
+              description: 'A replica that fails every check for this long (from its first failure) is replaced. A busy replica that still passes now and then is never replaced for it.',
             },
           },
         },
@@ -176,12 +199,12 @@ export const appManifestSchema = {
           description: 'Per-replica resource limits. Omitted means unlimited.',
           properties: {
             cpu: {
-              type: 'number', exclusiveMinimum: 0, maximum: 64,
-              description: 'CPU limit in cores, e.g. 0.5.',
+              type: 'number', minimum: MIN_CPU, maximum: 64,
+              description: 'CPU limit in cores, e.g. 0.5. At least 0.01 (Docker\'s smallest limit).',
             },
             memory: {
               type: 'string', pattern: MEMORY_PATTERN, maxLength: 32,
-              description: 'Memory limit: Ki/Mi/Gi are powers of 1024, k/K/m/M/g/G powers of 1000, no suffix is bytes. E.g. 512Mi.',
+              description: 'Memory limit: Ki/Mi/Gi are powers of 1024, k/K/m/M/g/G powers of 1000, no suffix is bytes. E.g. 512Mi. At least 6Mi (Docker\'s smallest limit).',
             },
           },
         },
@@ -213,8 +236,48 @@ export const appManifestSchema = {
                   description: '"auto" lets the autoscaler decide within min/max; "manual" holds spec.replicas.',
                 },
                 cooldownSeconds: {
-                  type: 'integer', minimum: 0, maximum: 3600, default: 30,
-                  description: 'Minimum seconds between two scaling actions.',
+                  type: 'integer', minimum: 0, maximum: 3600, default: DEFAULT_COOLDOWN_SECONDS,
+                  description: 'Minimum seconds between two scaling actions (a panic scale out does not wait for it).',
+                },
+                behavior: {
+                  type: 'object',
+                  additionalProperties: false,
+                  default: {},
+                  description: 'How fast the count follows the load. The defaults copy Knative (panic) and the Kubernetes HPA (stabilization).',
+                  properties: {
+                    scaleIn: {
+                      type: 'object',
+                      additionalProperties: false,
+                      default: {},
+                      description: 'Scale-in stabilization: a scale in goes to the highest recommendation over a window.',
+                      properties: {
+                        stabilizationSeconds: {
+                          type: 'integer', minimum: 0, maximum: 3600, default: DEFAULT_STABILIZATION_SECONDS,
+                          description: 'A scale in goes to the highest recommendation over this many seconds (load that has only gone down).',
+                        },
+                        recurringStabilizationSeconds: {
+                          type: 'integer', minimum: 0, maximum: 3600, default: DEFAULT_RECURRING_STABILIZATION_SECONDS,
+                          description: 'The stabilization window once the load came back after a dip in the last 10 minutes (periodic or bursty load). Must be >= stabilizationSeconds.',
+                        },
+                      },
+                    },
+                    panic: {
+                      type: 'object',
+                      additionalProperties: false,
+                      default: {},
+                      description: 'The fast path for sudden load (Knative\'s panic mode).',
+                      properties: {
+                        windowSeconds: {
+                          type: 'integer', minimum: 1, maximum: 600, default: DEFAULT_PANIC_WINDOW_SECONDS,
+                          description: 'The fast path: the load averaged over this many seconds.',
+                        },
+                        thresholdPct: {
+                          type: 'number', minimum: 110, maximum: 10000, default: DEFAULT_PANIC_THRESHOLD_PCT,
+                          description: 'Scale out at once, without waiting for windowSeconds or the cooldown, when the panic window asks for at least this percentage of the ready replicas.',
+                        },
+                      },
+                    },
+                  },
                 },
                 http: {
                   type: 'object',
@@ -230,15 +293,15 @@ export const appManifestSchema = {
                       description: 'Scale out when the 95th percentile latency exceeds this, in milliseconds.',
                     },
                     scaleOutThresholdPct: {
-                      type: 'number', minimum: 1, maximum: 1000, default: 80,
+                      type: 'number', minimum: 1, maximum: 1000, default: DEFAULT_SCALE_OUT_THRESHOLD_PCT,
                       description: 'Scale out when load exceeds this percentage of the target for windowSeconds.',
                     },
                     scaleInThresholdPct: {
-                      type: 'number', minimum: 0, maximum: 1000, default: 30,
+                      type: 'number', minimum: 0, maximum: 1000, default: DEFAULT_SCALE_IN_THRESHOLD_PCT,
                       description: 'Scale in when load stays below this percentage of the target for windowSeconds. Must be < scaleOutThresholdPct.',
                     },
                     windowSeconds: {
-                      type: 'integer', minimum: 1, maximum: 3600, default: 20,
+                      type: 'integer', minimum: 1, maximum: 3600, default: DEFAULT_WINDOW_SECONDS,
                       description: 'How long a threshold must be crossed before acting.',
                     },
                   },
@@ -276,14 +339,25 @@ export const appManifestSchema = {
               value: { type: 'string', maxLength: 32768, description: 'Literal value. Quote numbers and booleans in YAML.' },
               valueFrom: {
                 description:
-                  'Take the value from the controller\'s own environment: "env" or "sdk" read the variable of the same name, {env: OTHER} reads OTHER.',
+                  'Take the value from what the operator opened to apps: "env" or "sdk" read the controller variable of the same name, {env: OTHER} reads OTHER (only variables on the controller\'s --open-env list), {secret: NAME} reads the file NAME of its --secrets-dir.',
                 oneOf: [
                   { enum: ['env', 'sdk'] },
                   {
                     type: 'object',
                     additionalProperties: false,
                     required: ['env'],
-                    properties: { env: { ...envName, description: 'Controller variable to read.' } },
+                    properties: { env: { ...envName, description: 'Controller variable to read (must be opened with --open-env).' } },
+                  },
+                  {
+                    type: 'object',
+                    additionalProperties: false,
+                    required: ['secret'],
+                    properties: {
+                      secret: {
+                        type: 'string', pattern: SECRET_NAME_PATTERN, maxLength: 255,
+                        description: 'File name in the controller\'s --secrets-dir.',
+                      },
+                    },
                   },
                 ],
               },
@@ -314,11 +388,11 @@ export const appManifestSchema = {
           properties: {
             host: {
               type: 'string', pattern: HOST_PATTERN, minLength: 1, maxLength: 253,
-              description: 'Host name to serve. Defaults to <metadata.name>.localhost.',
+              description: 'Host name to serve. Defaults to <metadata.name>.localhost. localhost, autoserve-internal and loopback addresses are reserved.',
             },
             pathPrefix: {
               type: 'string', pattern: PATH_PREFIX_PATTERN, maxLength: 200, default: '/',
-              description: 'URL path prefix to serve.',
+              description: 'URL path prefix to serve. No empty, "." or ".." segment (nginx normalises those away, so the route would never match).',
             },
           },
         },

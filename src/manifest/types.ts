@@ -13,6 +13,8 @@ export interface HealthSpec {
   timeoutSeconds: number;
   failureThreshold: number;
   successThreshold: number;
+  /** Liveness: replaced after this long failing without a pass. Filled by the schema's default. */
+  replaceAfterSeconds?: number;
 }
 
 export interface ResourcesSpec {
@@ -38,9 +40,27 @@ export interface ConnectionsPolicy {
   targetPerReplica: number;
 }
 
+/** How fast the count follows the load (docs/autoscaling.md); every field defaulted. */
+export interface ScalingBehavior {
+  scaleIn: {
+    /** A scale in takes the highest recommendation over this window (load that has only gone down). */
+    stabilizationSeconds: number;
+    /** The same, once the load came back after a dip within the recurrence memory (periodic or bursty load). */
+    recurringStabilizationSeconds: number;
+  };
+  panic: {
+    /** The fast path's window: a mean over this many seconds. */
+    windowSeconds: number;
+    /** Panic when the panic window asks for at least this share of the ready replicas. */
+    thresholdPct: number;
+  };
+}
+
 export interface ScalingPolicy {
   mode: 'auto' | 'manual';
   cooldownSeconds: number;
+  /** Filled by the schema's defaults; a policy built in code may leave it out (the defaults apply). */
+  behavior?: ScalingBehavior;
   http?: HttpPolicy;
   cpu?: UtilizationPolicy;
   memory?: UtilizationPolicy;
@@ -53,8 +73,12 @@ export interface ScalingSpec {
   policy: ScalingPolicy;
 }
 
-/** `valueFrom` reads the controller's own environment: "env"/"sdk" take the variable of the same name. */
-export type EnvValueFrom = 'env' | 'sdk' | { env: string };
+/**
+ * `valueFrom` reads what the operator opened to apps: a controller variable on the open list
+ * ("env"/"sdk" take the variable of the same name, {env} another one) or a file of the secrets
+ * directory ({secret}).
+ */
+export type EnvValueFrom = 'env' | 'sdk' | { env: string } | { secret: string };
 
 export interface EnvVar {
   name: string;

@@ -3,10 +3,20 @@
 // plain words what is wrong, because the reader is someone fixing a YAML file.
 
 import type { ErrorObject } from 'ajv';
+import { cut, printable, quote } from '../core/printable.js';
 import type { AppManifest } from './types.js';
 import { PATTERN_HINTS } from './schema.js';
 import { schemaValidator } from './schema-validator.js';
 import { applyComputedDefaults, isRecord } from './defaults.js';
+import { MAX_MEMORY_BYTES, MIN_MEMORY_BYTES, parseMemoryBytes } from '../core/memory-quantity.js';
+import { reservedHostReason } from './reserved-hosts.js';
+import { escapePointer } from './yaml-scalar-sources.js';
+
+/** JSON pointer -> the text the file has there (YAML plain scalars), for hints that quote it. */
+export type SourceLookup = (pointer: string) => string | undefined;
+
+/** Most errors reported for one document: enough to fix it, never a flood. */
+export const MAX_ERRORS_PER_DOCUMENT = 20;
 
 export interface FieldError {
   /** JSON pointer of the offending field; "" for the whole document. */
@@ -22,7 +32,11 @@ export interface ValidatedDocument {
   errors: FieldError[];
 }
 
-export function validateManifest(raw: unknown): ValidatedDocument {
+/**
+ * Validates one parsed document. Precondition: `raw` is within the document limits
+ * (document-limits.ts); parseManifestFile checks them. Every path and message is printable and cut.
+ */
+export function validateManifest(raw: unknown, sources?: SourceLookup): ValidatedDocument {
   if (!isRecord(raw)) {
     return { errors: [{ path: '', message: `a manifest must be a mapping (an App object), got ${kindOf(raw)}` }] };
   }
@@ -37,11 +51,11 @@ export function validateManifest(raw: unknown): ValidatedDocument {
   const doc: unknown = structuredClone(raw);
   const validate = schemaValidator();
   const errors: FieldError[] = [];
-  if (!validate(doc)) errors.push(...describeSchemaErrors(validate.errors ?? []));
+  if (!validate(doc)) errors.push(...describeSchemaErrors(validate.errors ?? [], sources));
   applyComputedDefaults(doc);
   errors.push(...crossFieldErrors(doc));
 
-  const unique = dedupe(errors);
+  const unique = bounded(dedupe(errors).map((e) => ({ path: printable(boundedPath(e.path)), message: printable(e.message) })));
   return {
     ...(app !== undefined ? { app } : {}),
     ...(unique.length === 0 ? { manifest: doc as AppManifest } : {}),
@@ -56,16 +70,16 @@ function readableName(doc: Record<string, unknown>): string | undefined {
 
 // ---- schema errors -> plain words -------------------------------------------------------------
 
-export function describeSchemaErrors(errors: ErrorObject[]): FieldError[] {
+export function describeSchemaErrors(errors: ErrorObject[], sources?: SourceLookup): FieldError[] {
   const out: FieldError[] = [];
   for (const error of errors) {
-    const described = describeSchemaError(error);
+    const described = describeSchemaError(error, sources);
     if (described) out.push(described);
   }
   return out;
 }
 
-function describeSchemaError(e: ErrorObject): FieldError | undefined {
+function describeSchemaError(e: ErrorObject, sources?: SourceLookup): FieldError | undefined {
   const params = e.params as Record<string, unknown>;
   const schemaPath = e.schemaPath;
 
@@ -75,12 +89,19 @@ function describeSchemaError(e: ErrorObject): FieldError | undefined {
     return { path: e.instancePath, message: both ? 'must set exactly one of value or valueFrom, not both' : 'must set value or valueFrom' };
   }
   if (schemaPath.includes('/env/items/oneOf/')) return undefined;
-  // valueFrom is "env" | "sdk" | {env: NAME}: report the branch that matches the shape written.
+  // valueFrom is "env" | "sdk" | {env: NAME} | {secret: NAME}: report the branch that matches the shape written.
   if (schemaPath.endsWith('/valueFrom/oneOf')) {
-    return isRecord(e.data) ? undefined : { path: e.instancePath, message: `must be "env", "sdk" or {env: NAME}, got ${quote(e.data)}` };
+    return valueFromKey(e.data) !== undefined
+      ? undefined
+      : { path: e.instancePath, message: `must be "env", "sdk", {env: NAME} or {secret: NAME}, got ${quote(e.data)}` };
   }
   if (schemaPath.includes('/valueFrom/oneOf/0/')) return undefined;
-  if (schemaPath.includes('/valueFrom/oneOf/1/') && e.keyword === 'type') return undefined;
+  if (/\/valueFrom\/oneOf\/[12]\//.test(schemaPath)) {
+    // Only the branch the author meant (by the key written) speaks; the others would only say "wrong key".
+    const branch = schemaPath.includes('/valueFrom/oneOf/1/') ? 'env' : 'secret';
+    const written = e.instancePath.endsWith('/valueFrom') ? valueFromKey(e.data) : e.instancePath.split('/').pop();
+    if (e.keyword === 'type' || written !== branch) return undefined;
+  }
 
   // propertyNames: point at the bad key itself; the summary error adds nothing.
   if (e.keyword === 'propertyNames') return undefined;
@@ -95,21 +116,24 @@ function describeSchemaError(e: ErrorObject): FieldError | undefined {
       const known = knownKeys(e.parentSchema);
       const guess = closest(key, known);
       const hint = guess ? ` (did you mean "${guess}"?)` : known.length > 0 ? ` (allowed: ${known.join(', ')})` : '';
-      return { path: `${e.instancePath}/${escapePointer(key)}`, message: `unknown field "${key}"${hint}` };
+      return { path: `${e.instancePath}/${escapePointer(key)}`, message: `unknown field ${quote(key)}${hint}` };
     }
     case 'required':
       return { path: `${e.instancePath}/${escapePointer(String(params.missingProperty))}`, message: 'is required' };
     case 'type': {
       const expected = String(params.type);
       if (expected === 'string' && (typeof e.data === 'number' || typeof e.data === 'boolean')) {
-        return { path: e.instancePath, message: `must be a string; quote it in YAML: "${String(e.data)}"` };
+        // Quote what the author typed (`1.0`, `0x1F`), not the number YAML made of it.
+        const written = sources?.(e.instancePath);
+        if (written !== undefined) return { path: e.instancePath, message: `must be a string; quote it in YAML: ${quote(written)}` };
+        return { path: e.instancePath, message: `must be a string, got ${kindOf(e.data)}` };
       }
       return { path: e.instancePath, message: `must be ${article(expected)}, got ${kindOf(e.data)}` };
     }
     case 'const':
       return { path: e.instancePath, message: `must be ${quote(params.allowedValue)}, got ${quote(e.data)}` };
     case 'enum': {
-      const allowed = Array.isArray(params.allowedValues) ? params.allowedValues.map(quote).join(', ') : '';
+      const allowed = Array.isArray(params.allowedValues) ? params.allowedValues.map((v) => quote(v)).join(', ') : '';
       return { path: e.instancePath, message: `must be one of ${allowed}, got ${quote(e.data)}` };
     }
     case 'pattern': {
@@ -119,7 +143,7 @@ function describeSchemaError(e: ErrorObject): FieldError | undefined {
     case 'minLength':
       return { path: e.instancePath, message: params.limit === 1 ? 'must not be empty' : `must be at least ${String(params.limit)} characters` };
     case 'maxLength':
-      return { path: e.instancePath, message: `must be at most ${String(params.limit)} characters (is ${String(e.data).length})` };
+      return { path: e.instancePath, message: `must be at most ${String(params.limit)} characters (is ${typeof e.data === 'string' ? e.data.length : '?'})` };
     case 'minimum':
     case 'maximum':
     case 'exclusiveMinimum':
@@ -128,6 +152,12 @@ function describeSchemaError(e: ErrorObject): FieldError | undefined {
     default:
       return { path: e.instancePath, message: e.message ?? `fails ${e.keyword}` };
   }
+}
+
+/** Which valueFrom form an object means: the one key of env/secret it has (undefined for none or both). */
+function valueFromKey(data: unknown): 'env' | 'secret' | undefined {
+  if (!isRecord(data) || ('env' in data) === ('secret' in data)) return undefined;
+  return 'env' in data ? 'env' : 'secret';
 }
 
 function keyProblem(e: ErrorObject): string {
@@ -144,6 +174,7 @@ function knownKeys(parentSchema: unknown): string[] {
 
 /** The known key a typo most likely meant: small edit distance or a shared stem. */
 function closest(key: string, known: string[]): string | undefined {
+  if (key.length > 64) return undefined; // no typo is that long, and the distance costs len x len
   let best: { name: string; distance: number } | undefined;
   for (const name of known) {
     const distance = editDistance(key.toLowerCase(), name.toLowerCase());
@@ -204,6 +235,15 @@ function crossFieldErrors(doc: unknown): FieldError[] {
     && scaling.minReplicas > scaling.maxReplicas) {
     errors.push({ path: '/spec/scaling/minReplicas', message: `must be <= maxReplicas (${scaling.maxReplicas}), got ${scaling.minReplicas}` });
   }
+  const scaleIn = scaling && isRecord(scaling.policy) && isRecord(scaling.policy.behavior) && isRecord(scaling.policy.behavior.scaleIn)
+    ? scaling.policy.behavior.scaleIn : undefined;
+  if (scaleIn && typeof scaleIn.stabilizationSeconds === 'number' && typeof scaleIn.recurringStabilizationSeconds === 'number'
+    && scaleIn.recurringStabilizationSeconds < scaleIn.stabilizationSeconds) {
+    errors.push({
+      path: '/spec/scaling/policy/behavior/scaleIn/recurringStabilizationSeconds',
+      message: `must be >= stabilizationSeconds (${scaleIn.stabilizationSeconds}), got ${scaleIn.recurringStabilizationSeconds}`,
+    });
+  }
   const http = scaling && isRecord(scaling.policy) && isRecord(scaling.policy.http) ? scaling.policy.http : undefined;
   if (http) {
     if (typeof http.scaleInThresholdPct === 'number' && typeof http.scaleOutThresholdPct === 'number'
@@ -219,6 +259,8 @@ function crossFieldErrors(doc: unknown): FieldError[] {
     }
   }
 
+  errors.push(...ingressErrors(spec.ingress), ...resourceErrors(spec.resources));
+
   if (Array.isArray(spec.env)) {
     const seen = new Map<string, number>();
     spec.env.forEach((entry: unknown, i) => {
@@ -230,6 +272,45 @@ function crossFieldErrors(doc: unknown): FieldError[] {
     });
   }
   return errors;
+}
+
+/** What nginx would refuse or never match: reserved hosts, empty or dot segments in a prefix. */
+function ingressErrors(ingress: unknown): FieldError[] {
+  if (!isRecord(ingress)) return [];
+  const errors: FieldError[] = [];
+  if (typeof ingress.host === 'string') {
+    const reserved = reservedHostReason(ingress.host);
+    if (reserved) errors.push({ path: '/spec/ingress/host', message: `${reserved}; choose another host` });
+  }
+  if (typeof ingress.pathPrefix === 'string' && ingress.pathPrefix.startsWith('/')) {
+    // nginx merges "//" and resolves "." and ".." before it matches a location.
+    const segments = ingress.pathPrefix.slice(1).split('/');
+    const inner = segments.slice(0, -1); // a trailing "/" leaves one empty last segment: allowed
+    if (inner.includes('')) errors.push({ path: '/spec/ingress/pathPrefix', message: `must not have an empty segment ("//"), got ${quote(ingress.pathPrefix)}` });
+    const dots = segments.find((s) => s === '.' || s === '..');
+    if (dots !== undefined) {
+      errors.push({ path: '/spec/ingress/pathPrefix', message: `must not have a ${quote(dots)} segment (nginx resolves it away, so the route never matches), got ${quote(ingress.pathPrefix)}` });
+    }
+  }
+  return errors;
+}
+
+/** A memory limit Docker would refuse, or one that would silently mean "no limit". */
+function resourceErrors(resources: unknown): FieldError[] {
+  if (!isRecord(resources) || typeof resources.memory !== 'string') return [];
+  let bytes: number;
+  try {
+    bytes = parseMemoryBytes(resources.memory);
+  } catch {
+    return []; // the pattern error says it
+  }
+  if (bytes < MIN_MEMORY_BYTES) {
+    return [{ path: '/spec/resources/memory', message: `must be at least 6Mi (Docker's smallest limit), got ${quote(resources.memory)} (${bytes} bytes)` }];
+  }
+  if (bytes > MAX_MEMORY_BYTES) {
+    return [{ path: '/spec/resources/memory', message: `must be at most ${MAX_MEMORY_BYTES} bytes, got ${quote(resources.memory)}` }];
+  }
+  return [];
 }
 
 // ---- helpers ----------------------------------------------------------------------------------
@@ -244,19 +325,16 @@ function dedupe(errors: FieldError[]): FieldError[] {
   });
 }
 
-function escapePointer(key: string): string {
-  return key.replace(/~/g, '~0').replace(/\//g, '~1');
+/** Cuts each segment of a JSON pointer: a megabyte-long key must not become a megabyte-long path. */
+function boundedPath(pointer: string): string {
+  return pointer.split('/').map((segment) => cut(segment)).join('/');
 }
 
-/** JSON-quotes a value for a message, cut short: hostile input must not flood or break a log line. */
-export function quote(value: unknown): string {
-  let text: string;
-  try {
-    text = JSON.stringify(value) ?? String(value);
-  } catch {
-    text = String(value);
-  }
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+/** At most MAX_ERRORS_PER_DOCUMENT errors, the last one saying how many more there were. */
+function bounded(errors: FieldError[]): FieldError[] {
+  if (errors.length <= MAX_ERRORS_PER_DOCUMENT) return errors;
+  const kept = errors.slice(0, MAX_ERRORS_PER_DOCUMENT - 1);
+  return [...kept, { path: '', message: `and ${errors.length - kept.length} more errors in this document` }];
 }
 
 function kindOf(value: unknown): string {

@@ -3,6 +3,7 @@
 
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
+import { printable } from '../core/printable.js';
 import type { ManifestError } from './types.js';
 import { loadManifestFiles } from './load-directory.js';
 import { isMissing, listManifestFiles } from './list-manifest-files.js';
@@ -24,20 +25,23 @@ export async function validatePaths(paths: string[]): Promise<ManifestError[]> {
       if ((await stat(given)).isDirectory()) (await listManifestFiles(given)).forEach(add);
       else add(given); // named explicitly: parsed even without a manifest extension (as YAML)
     } catch (err) {
-      missing.push({ file: given, path: '', message: isMissing(err) ? 'no such file or directory' : String(err) });
+      missing.push({ file: given, path: '', message: isMissing(err) ? 'no such file or directory' : cannotStat(err) });
     }
   }
   const result = await loadManifestFiles(files);
   return [...missing, ...result.errors];
 }
 
-/** One line per error: `file[doc]: /path: message`; the index is shown for documents after the first. */
+/**
+ * One line per error: `file[doc]: /path: message`; the index is shown for documents after the
+ * first. File names, keys and values are the author's: control characters are escaped, so nothing
+ * in them can forge a second line or drive a terminal.
+ */
 export function formatManifestError(e: ManifestError): string {
   const where = e.document !== undefined && e.document > 0 ? `${e.file}[${e.document}]` : e.file;
-  return `${where}: ${e.path || '(document)'}: ${oneLine(e.message)}`;
+  return printable(`${where}: ${e.path || '(document)'}: ${e.message}`);
 }
 
-// Messages quote user input; a newline in it must not forge a second error line.
-function oneLine(text: string): string {
-  return text.replace(/[\r\n]+/g, ' ');
+function cannotStat(err: unknown): string {
+  return `cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`;
 }

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import { stableJson } from '../core/stable-json.js';
+import { DEFAULT_REPLACE_AFTER_SECONDS } from '../manifest/schema.js';
 import type { HealthSpec } from '../manifest/types.js';
 import type { Address, ReplicaHealth } from '../core/replica.js';
 
@@ -36,19 +37,30 @@ interface ProbeState {
   health: ReplicaHealth;
   successes: number;
   failures: number;
+  /** When the current run of failures began (after the replica was ready once); undefined while passing. */
+  failingSinceMs?: number;
   lastDetail: string;
   timer?: NodeJS.Timeout;
 }
 
 /**
- * Probes every replica it is told about and reports each health flip. `starting` becomes `ready`
- * after successThreshold passes in a row; `ready` becomes `unhealthy` after failureThreshold
- * failures in a row. `unhealthy` is final: the planner replaces that replica.
+ * Probes every replica it is told about and reports each health flip, separating readiness from
+ * liveness the way Kubernetes does:
+ *  - `starting` becomes `ready` after successThreshold passes in a row;
+ *  - `ready` becomes `not-ready` after failureThreshold failures in a row: out of the rotation, still
+ *    running and still probed; back to `ready` after successThreshold passes (a busy replica whose
+ *    checks time out behind its requests comes back once the load is spread);
+ *  - a replica that was ready and then fails every check for `replaceAfterSeconds` (default 60 s)
+ *    becomes `unhealthy`, which is final: the planner replaces it. A process that is gone is
+ *    replaced at once by the planner anyway (the container exited).
  */
 export class HealthProber {
   private readonly states = new Map<string, ProbeState>();
 
-  constructor(private readonly onChange: (change: HealthChange) => void) {}
+  constructor(
+    private readonly onChange: (change: HealthChange) => void,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   health(id: string): ReplicaHealth {
     return this.states.get(id)?.health ?? 'starting';
@@ -104,14 +116,19 @@ export class HealthProber {
     const successThreshold = spec?.successThreshold ?? 1;
     const failureThreshold = spec?.failureThreshold ?? DEFAULT_TCP_FAILURES;
     const before = state.health;
+    const now = this.now();
     if (result.ok) {
       state.successes += 1;
       state.failures = 0;
-      if (before === 'starting' && state.successes >= successThreshold) state.health = 'ready';
+      state.failingSinceMs = undefined;
+      if ((before === 'starting' || before === 'not-ready') && state.successes >= successThreshold) state.health = 'ready';
     } else {
       state.failures += 1;
       state.successes = 0;
-      if (before === 'ready' && state.failures >= failureThreshold) state.health = 'unhealthy';
+      if (before !== 'starting') state.failingSinceMs ??= now;
+      const replaceAfterMs = (spec?.replaceAfterSeconds ?? DEFAULT_REPLACE_AFTER_SECONDS) * 1000;
+      if (before === 'ready' && state.failures >= failureThreshold) state.health = 'not-ready';
+      if (state.health === 'not-ready' && now - (state.failingSinceMs ?? now) >= replaceAfterMs) state.health = 'unhealthy';
     }
     if (state.health !== before) this.onChange({ target, from: before, to: state.health, detail: result.detail });
     if (state.health === 'unhealthy') return;

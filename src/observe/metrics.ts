@@ -1,7 +1,7 @@
 // AutoServe's Prometheus metrics, on a registry of its own (never prom-client's global one, so two
 // daemons in one test process do not collide). Counters and histograms are fed by the controller
 // as things happen; per-app gauges are read at scrape time from the store and from an optional
-// provider of live load (the autoscaler), so they can never go stale.
+// provider of live load (the metric history's newest sample), so they can never go stale.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AppStatus, Phase } from '../store/status-model.js';
 
@@ -10,7 +10,7 @@ const PHASES: Phase[] = ['Pending', 'Progressing', 'Running', 'Degraded', 'Faile
 const RECONCILE_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 const RELOAD_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
-/** Live load of one app, as the autoscaler measures it; absent fields are simply not exported. */
+/** Live load of one app; absent or null fields are simply not exported. */
 export interface AppLoadMetrics {
   requestsPerSecond?: number | null;
   p95LatencySeconds?: number | null;
@@ -21,7 +21,7 @@ export interface AppLoadMetrics {
 }
 
 export type AppLoadProvider = (app: string) => AppLoadMetrics | undefined;
-export type HealthCheckResult = 'ready' | 'unhealthy' | 'starting' | 'success' | 'failure';
+export type HealthCheckResult = 'ready' | 'not-ready' | 'unhealthy' | 'starting' | 'success' | 'failure';
 export type ScaleDirection = 'up' | 'down';
 
 export interface AutoserveMetricsOptions {
@@ -134,7 +134,7 @@ export class AutoserveMetrics {
     this.apps = apps;
   }
 
-  /** Where live request rate, latency, CPU and memory come from (the autoscaler, later). */
+  /** Where live request rate, latency, CPU and memory come from (the metric history). */
   setAppMetricsProvider(provider: AppLoadProvider | undefined): void {
     this.appLoad = provider;
   }

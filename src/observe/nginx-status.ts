@@ -1,6 +1,7 @@
-// nginx's stub_status (served loopback-only at /_autoserve/nginx-status by our default server):
+// nginx's stub_status (served at /_autoserve/nginx-status on our control listener, never to apps):
 // global connection counts. `writing` is the requests nginx is working on right now, across all
 // apps (the status request itself included): the one true in-flight figure nginx offers.
+import type { ControlListener } from '../core/routes.js';
 import { getInternal } from './nginx-internal-get.js';
 
 export const NGINX_STATUS_PATH = '/_autoserve/nginx-status';
@@ -40,7 +41,7 @@ export function parseStubStatus(text: string): NginxStatus | undefined {
 }
 
 /** Fetches and parses stub_status from our nginx; undefined when it does not answer. */
-export async function fetchNginxStatus(listen: { host: string; port: number }, timeoutMs = 2_000): Promise<NginxStatus | undefined> {
-  const body = await getInternal(listen, NGINX_STATUS_PATH, timeoutMs);
+export async function fetchNginxStatus(control: ControlListener, timeoutMs = 2_000): Promise<NginxStatus | undefined> {
+  const body = await getInternal(control, NGINX_STATUS_PATH, timeoutMs);
   return body === undefined ? undefined : parseStubStatus(body);
 }

@@ -1,7 +1,7 @@
 // View model of the own master's main nginx.conf: paths under the prefix, worker settings.
 import path from 'node:path';
 import { UnsafeNginxValueError, assertNonNegativeInteger } from './nginx-quote.js';
-import { absoluteSafePath } from './nginx-view-model.js';
+import { absoluteSafePath, SERVER_NAMES_HASH_BUCKET_SIZE } from './nginx-view-model.js';
 
 export interface MainViewOptions {
   prefixDir: string;
@@ -19,8 +19,6 @@ export interface MainViewOptions {
 }
 
 export const DEFAULT_WORKER_CONNECTIONS = 4096;
-/** Fits the longest valid hostname (253) in one server_names hash bucket. */
-export const SERVER_NAMES_HASH_BUCKET_SIZE = 512;
 
 export interface MainViewModel {
   workerUser?: { user: string; group: string };

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { Address } from '../core/replica.js';
 import { compareStrings } from '../core/stable-json.js';
-import type { AppRoute, RouteTable } from '../core/routes.js';
+import type { AppRoute, ControlListener, RouteTable } from '../core/routes.js';
 import {
   assertHostname,
   assertIpv4,
@@ -31,10 +31,31 @@ export interface AppsViewOptions {
    */
   luaBalancer?: boolean;
   /**
-   * Lua mode: the unix socket that serves the membership endpoint. Not the public listener, where
-   * every local process is "127.0.0.1": only root can connect to a socket the root master creates.
+   * Where the controller's checks (config id, stub_status) and, in Lua mode, the membership
+   * endpoint are served: never the public listener, where any app host could take them. A unix
+   * socket (in a root-only directory: only root reaches it) or a loopback address of its own.
    */
-  controlSocket?: string;
+  control: ControlListener;
+  /**
+   * A system nginx's server_names hash: `own` when the main config sets no bucket size (the apps
+   * conf sets one big enough for any valid host), or the bucket size the main config sets (hosts
+   * longer than it holds are refused per app: nginx -t would refuse the whole config). Unset: our
+   * own master, whose main conf sets it.
+   */
+  serverNamesHash?: { own: true } | { bucketSize: number };
+}
+
+/** Fits the longest valid hostname (253) in one server_names hash bucket. */
+export const SERVER_NAMES_HASH_BUCKET_SIZE = 512;
+
+/**
+ * The longest server name nginx fits in a hash bucket of `bucketSize` bytes (on 64-bit): nginx
+ * rounds the bucket up to a cache line (64) and needs a pointer, 2 length bytes and the name,
+ * pointer-aligned, plus a terminating pointer. 64 -> 46 characters.
+ */
+export function maxServerNameLength(bucketSize: number): number {
+  const bucket = Math.ceil(bucketSize / 64) * 64;
+  return bucket - 8 - 8 - 2;
 }
 
 /** Proxy tuning printed into every location. Loopback upstreams: connect failures are instant. */
@@ -74,8 +95,12 @@ export interface AppsViewModel {
   errorLog: string;
   defaultAccessLog: string;
   proxy: typeof DEFAULT_PROXY_SETTINGS;
-  /** Upstreams pick peers with the Lua balancer; the default server takes membership POSTs. */
+  /** Upstreams pick peers with the Lua balancer; the control server takes membership POSTs. */
   luaBalancer: boolean;
+  /** The control server's listen argument: `unix:/path` or `127.0.0.2:8080`. */
+  controlListen: string;
+  /** Printed as server_names_hash_bucket_size (system nginx whose main config sets none); null: not printed. */
+  serverNamesHashBucketSize: number | null;
   upstreams: UpstreamView[];
   servers: ServerView[];
 }
@@ -102,10 +127,11 @@ export function buildViewModel(table: RouteTable, opts: AppsViewOptions): AppsVi
   const listen = { host: assertIpv4(opts.listen.host), port: assertPort(opts.listen.port) };
   const logsDir = absoluteSafePath(opts.logsDir);
   // Peers are validated in Lua mode too: a hostile one degrades its app just like in reload mode.
-  const routes = [...table.routes].map(validateRoute).sort((a, b) => compareStrings(a.app, b.app));
+  const hash = opts.serverNamesHash;
+  const maxHost = hash && 'bucketSize' in hash ? maxServerNameLength(hash.bucketSize) : undefined;
+  const routes = [...table.routes].map((r) => validateRoute(r, maxHost)).sort((a, b) => compareStrings(a.app, b.app));
   const luaBalancer = opts.luaBalancer ?? false;
-  if (luaBalancer && !opts.controlSocket) throw new Error('the Lua balancer needs a controlSocket for its membership endpoint');
-  const controlListen = luaBalancer ? `unix:${absoluteSafePath(opts.controlSocket!)}` : undefined;
+  const controlListen = controlListenOf(opts.control, listen);
 
   // With the Lua balancer every route proxies, with or without peers (no peer: the pick fails and
   // the location answers 503), so an app going to 0 replicas and back (an outage of the container
@@ -139,6 +165,7 @@ export function buildViewModel(table: RouteTable, opts: AppsViewOptions): AppsVi
     defaultAccessLog: path.join(logsDir, 'access.log'),
     proxy: DEFAULT_PROXY_SETTINGS,
     luaBalancer,
+    serverNamesHashBucketSize: hash && 'own' in hash ? SERVER_NAMES_HASH_BUCKET_SIZE : null,
     controlListen,
     upstreams,
     servers,
@@ -147,10 +174,26 @@ export function buildViewModel(table: RouteTable, opts: AppsViewOptions): AppsVi
   return { configId, ...body };
 }
 
-function validateRoute(route: AppRoute): AppRoute {
+/** The control server's listen argument; refuses the public address, where app hosts are served. */
+function controlListenOf(control: ControlListener, listen: ListenAddress): string {
+  if ('socketPath' in control) return `unix:${absoluteSafePath(control.socketPath)}`;
+  const address = { host: assertLoopbackIpv4(control.host), port: assertPort(control.port) };
+  // Another address on the public port is fine, even under a wildcard public listen: nginx picks
+  // the server blocks of the most specific address a connection came to.
+  if (address.port === listen.port && address.host === listen.host) throw new Error(`the control listener ${address.host}:${address.port} is the public listener, where app hosts would reach it`);
+  return `${address.host}:${address.port}`;
+}
+
+function validateRoute(route: AppRoute, maxHostLength: number | undefined): AppRoute {
   try {
     const app = assertNginxToken(route.app);
     const host = assertHostname(route.host);
+    if (maxHostLength !== undefined && host.length > maxHostLength) {
+      throw new Error(
+        `host is ${host.length} characters; the system nginx's server_names_hash_bucket_size holds at most ${maxHostLength}: `
+        + 'raise it in its main config, or use a shorter host',
+      );
+    }
     const pathPrefix = assertPathPrefix(route.pathPrefix);
     const unique = new Map<string, Address>();
     for (const s of route.servers) {

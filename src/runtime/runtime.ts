@@ -89,7 +89,18 @@ export interface EngineFacts {
   replicasSurviveRestart: boolean;
 }
 
-export interface ContainerRuntime {
+/** Per-replica CPU and memory readings, keeping between calls what a CPU delta needs. */
+export interface UsageReader {
+  /**
+   * One usage reading of each target. A replica that cannot be measured (not running, gone) is
+   * absent from the result; never rejects. The reader may keep state per replica between calls
+   * (open files, the previous reading): `forgetUsage` drops it.
+   */
+  usage(targets: readonly UsageTarget[]): Promise<Map<string, ReplicaUsage>>;
+  forgetUsage(id: string): void;
+}
+
+export interface ContainerRuntime extends UsageReader {
   /** Resolves when the engine answers; rejects with its error otherwise. */
   ping(options?: CallOptions): Promise<void>;
 
@@ -146,12 +157,12 @@ export interface ContainerRuntime {
   logs(replica: { id: string; name: string }, query: LogQuery, options?: CallOptions): Promise<LogLine[]>;
 
   /**
-   * One usage reading of each target. A replica that cannot be measured (not running, gone) is
-   * absent from the result; never rejects. Implementations may keep state per replica between
-   * calls (open files, the previous reading): `forgetUsage` drops it.
+   * A usage reader with state of its own, for a second loop that samples on its own schedule. CPU
+   * is a delta between two readings of one reader: two loops reading through one would each get
+   * the time since the other's last reading. The runtime itself is the first reader; `close()`
+   * releases this one.
    */
-  usage(targets: readonly UsageTarget[]): Promise<Map<string, ReplicaUsage>>;
-  forgetUsage(id: string): void;
+  usageReader(): UsageReader & { close(): void };
 
   /** Releases what the runtime holds (open files, streams). */
   close(): void;

@@ -2,6 +2,8 @@
 // and a per-minute sparkline), and markdown rows for the benchmark.
 
 import type { SimulationResult } from './simulate.js';
+import { describeVerdict, judgeTargets } from './targets.js';
+import { ORACLE_POLICY } from './oracle.js';
 
 const SPARKS = '▁▂▃▄▅▆▇█';
 /** At most this many timeline lines per policy; the rest are summarized. */
@@ -17,16 +19,21 @@ export function formatSummaryTable(results: readonly SimulationResult[]): string
 
 export function formatTimeline(result: SimulationResult): string {
   const lines = [`${result.policy}: replicas per minute (max each minute, peak ${result.maxReplicas}) ${sparkline(result.replicasPerSecond, result.maxReplicas)}`];
+  if (result.policy === ORACLE_POLICY) return `${lines[0]}\n  follows every second's load (${result.changes.length} changes)`;
   const shown = result.changes.slice(0, MAX_TIMELINE_LINES);
   for (const c of shown) lines.push(`  ${clock(c.second)}  ${String(c.from).padStart(3)} -> ${String(c.to).padEnd(3)} ${c.reason}`);
   if (result.changes.length > shown.length) lines.push(`  ... ${result.changes.length - shown.length} more changes (-o json for all)`);
   return lines.join('\n');
 }
 
-export const MARKDOWN_HEADER = '| trace | policy | seconds over SLO | replica-seconds | max replicas | direction changes |\n|---|---|---:|---:|---:|---:|';
+export const MARKDOWN_HEADER = '| trace | policy | seconds over SLO | replica-seconds | max replicas | direction changes | targets |\n|---|---|---:|---:|---:|---:|---|';
 
+/** One markdown row per policy; the autoserve row says whether it met the targets (src/sim/targets.ts). */
 export function formatMarkdownRows(trace: string, results: readonly SimulationResult[]): string {
-  return results.map((r) => `| ${trace} | ${r.policy} | ${r.secondsOverSlo} | ${r.replicaSeconds} | ${r.maxReplicas} | ${r.directionChanges} |`).join('\n');
+  const verdict = judgeTargets(results);
+  return results
+    .map((r) => `| ${trace} | ${r.policy} | ${r.secondsOverSlo} | ${r.replicaSeconds} | ${r.maxReplicas} | ${r.directionChanges} | ${r.policy === 'autoserve' && verdict ? describeVerdict(verdict) : ''} |`)
+    .join('\n');
 }
 
 export function sparkline(perSecond: readonly number[], peak: number): string {

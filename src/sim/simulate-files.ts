@@ -1,11 +1,14 @@
 // `autoserve simulate` as an importable function: read the manifest (through the project's parser,
-// so the same defaults apply) and the trace, run AutoServe's policy and optionally the HPA baseline.
+// so the same defaults apply) and the trace, run AutoServe's policy, the baselines asked for, and
+// the oracle (always: it is the floor every row is read against).
 
 import { readFile } from 'node:fs/promises';
 import { formatManifestError } from '../manifest/validate-paths.js';
 import { parseManifestFile } from '../manifest/parse-file.js';
 import type { AppManifest, ScalingSpec } from '../manifest/types.js';
 import { createHpaBaseline } from './hpa-baseline.js';
+import { createKpaBaseline } from './kpa-baseline.js';
+import { runOracle } from './oracle.js';
 import { createAutoServeScaler } from './sim-scaler.js';
 import { runSimulation, type SimulationResult } from './simulate.js';
 import { parseTraceCsv, type TracePoint } from './trace.js';
@@ -16,18 +19,28 @@ export interface SimulateFilesOptions {
   /** Which app when the manifest file holds several; the first by default. */
   app?: string;
   startupSeconds?: number;
+  metricDelaySeconds?: number;
   capacityRpsPerReplica?: number;
   concurrencyPerReplica?: number;
   /** Latency objective; defaults to policy.http.maxP95LatencyMs. */
   sloMs?: number;
-  baseline?: 'hpa';
+  baselines?: readonly BaselineName[];
 }
+
+export const BASELINES = ['hpa', 'kpa'] as const;
+export type BaselineName = (typeof BASELINES)[number];
+const BASELINE_FACTORIES = { hpa: createHpaBaseline, kpa: createKpaBaseline } as const;
 
 export interface SimulateFilesResult {
   app: string;
   trace: string;
   sloMs: number;
   results: SimulationResult[];
+}
+
+/** The result and the trace it ran, for the HTML report. */
+export interface SimulateFilesRun extends SimulateFilesResult {
+  points: TracePoint[];
 }
 
 export interface LoadedSimulation {
@@ -52,7 +65,7 @@ export async function loadSimulation(options: SimulateFilesOptions): Promise<Loa
   return { manifest, spec, points, sloMs };
 }
 
-export async function simulateFiles(options: SimulateFilesOptions): Promise<SimulateFilesResult> {
+export async function simulateFiles(options: SimulateFilesOptions): Promise<SimulateFilesRun> {
   const { manifest, spec, points, sloMs } = await loadSimulation(options);
   const common = {
     spec,
@@ -60,10 +73,12 @@ export async function simulateFiles(options: SimulateFilesOptions): Promise<Simu
     trace: points,
     sloMs,
     ...(options.startupSeconds !== undefined ? { startupSeconds: options.startupSeconds } : {}),
+    ...(options.metricDelaySeconds !== undefined ? { metricDelaySeconds: options.metricDelaySeconds } : {}),
     ...(options.capacityRpsPerReplica !== undefined ? { capacityRpsPerReplica: options.capacityRpsPerReplica } : {}),
     ...(options.concurrencyPerReplica !== undefined ? { concurrencyPerReplica: options.concurrencyPerReplica } : {}),
   };
   const results = [runSimulation({ ...common, scaler: createAutoServeScaler(spec, manifest.spec.replicas) })];
-  if (options.baseline === 'hpa') results.push(runSimulation({ ...common, scaler: createHpaBaseline(spec) }));
-  return { app: manifest.metadata.name, trace: options.trace, sloMs, results };
+  for (const name of options.baselines ?? []) results.push(runSimulation({ ...common, scaler: BASELINE_FACTORIES[name](spec) }));
+  results.push(runOracle(common));
+  return { app: manifest.metadata.name, trace: options.trace, sloMs, results, points };
 }

@@ -28,6 +28,7 @@ import {
   switchLink,
   type GitLayout,
 } from './checkout-store.js';
+import { credentialHelper, splitUrlCredentials, type GitCredentials } from './git-credentials.js';
 import { DEFAULT_GIT_TIMEOUT_MS, GitSourceError, redactUrls, runGit, type GitErrorKind } from './git-command.js';
 import { changedApps, diffLoadResults, type RevisionDiff } from './revision-diff.js';
 import type { ManifestSource } from './types.js';
@@ -75,6 +76,8 @@ export interface GitSourceFailure {
 
 export interface GitSourceOptions {
   url: string;
+  /** For an https remote; given to git by a credential helper, never on its command line. */
+  credentials?: GitCredentials;
   branch?: string;
   /** Subdirectory of the repository holding the manifests. Relative, inside the repository. */
   path?: string;
@@ -110,9 +113,15 @@ export class GitSource implements ManifestSource {
   private currentCommit: string | undefined;
   private previousCommit: string | undefined;
   private lastLoad: LoadResult | undefined;
+  /** `-c` options and environment that hand the credentials to git (empty without credentials). */
+  private readonly remoteAccess: { args: string[]; env: Record<string, string> };
 
   constructor(private readonly options: GitSourceOptions) {
-    this.url = options.url.trim();
+    // Credentials inside the URL are moved out of it: git's argv is visible to every local user.
+    const split = splitUrlCredentials(options.url.trim());
+    this.url = split.url;
+    const credentials = options.credentials ?? split.credentials;
+    this.remoteAccess = credentials ? credentialHelper(credentials) : { args: [], env: {} };
     if (this.url === '' || this.url.startsWith('-')) throw new Error(`not a git URL: ${JSON.stringify(options.url)}`);
     this.branch = options.branch ?? DEFAULT_GIT_BRANCH;
     if (!isSafeBranchName(this.branch)) throw new Error(`not a branch name: ${JSON.stringify(this.branch)}`);
@@ -225,9 +234,9 @@ export class GitSource implements ManifestSource {
     }
     await ensureMirror(this.layout, step);
     await runGit(
-      ['--git-dir', this.layout.mirror, 'fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--force', this.url, `+refs/heads/${this.branch}:${MIRROR_REF}`],
+      [...this.remoteAccess.args, '--git-dir', this.layout.mirror, 'fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--force', this.url, `+refs/heads/${this.branch}:${MIRROR_REF}`],
       'fetch',
-      { timeoutMs: this.fetchTimeoutMs, signal: this.abort.signal },
+      { timeoutMs: this.fetchTimeoutMs, signal: this.abort.signal, env: this.remoteAccess.env },
     ).catch((err: unknown) => {
       if (err instanceof GitSourceError && /couldn't find remote ref/i.test(err.message)) {
         throw new GitSourceError('missing-branch', `branch ${this.branch} does not exist in ${redactUrls(this.url)}`, { cause: err });
@@ -259,7 +268,8 @@ export class GitSource implements ManifestSource {
 
   /** The commit the branch points to on the remote. A missing branch is an error, not an empty tree. */
   private async lsRemote(): Promise<string> {
-    const result = await runGit(['ls-remote', '--exit-code', this.url, `refs/heads/${this.branch}`], 'fetch', {
+    const result = await runGit([...this.remoteAccess.args, 'ls-remote', '--exit-code', this.url, `refs/heads/${this.branch}`], 'fetch', {
+      env: this.remoteAccess.env,
       timeoutMs: this.timeoutMs,
       signal: this.abort.signal,
       okExitCodes: [2],

@@ -2,6 +2,7 @@
 // whole LoadResult from the one loader (loadManifestDirectory), so the daemon wires one callback
 // and never branches on the mode; git loads also carry the commit they came from.
 
+import type { GitCredentials } from './git-credentials.js';
 import type { Logger } from 'pino';
 import type { LoadResult } from '../manifest/types.js';
 import { watchManifestDirectory, type ManifestWatcher } from '../manifest/watch-directory.js';
@@ -28,6 +29,8 @@ export interface ManifestSourceOptions {
   debounceMs: number;
   /** Set: git mode. Unset: watch manifestsDir. */
   gitUrl?: string;
+  /** For an https remote; never on git's command line. */
+  gitCredentials?: GitCredentials;
   gitBranch?: string;
   gitPath?: string;
   gitIntervalMs?: number;
@@ -37,6 +40,7 @@ export function createManifestSource(options: ManifestSourceOptions, handlers: M
   if (options.gitUrl) {
     return new GitSource({
       url: options.gitUrl,
+      ...(options.gitCredentials ? { credentials: options.gitCredentials } : {}),
       branch: options.gitBranch,
       path: options.gitPath,
       intervalMs: options.gitIntervalMs,
@@ -75,4 +79,4 @@ export class DirectorySource implements ManifestSource {
 }
 
 /** The git fields of DaemonOptions (optional; gitUrl unset means the watched directory). */
-export type GitDaemonOptions = Pick<ManifestSourceOptions, 'gitUrl' | 'gitBranch' | 'gitPath' | 'gitIntervalMs'>;
+export type GitDaemonOptions = Pick<ManifestSourceOptions, 'gitUrl' | 'gitCredentials' | 'gitBranch' | 'gitPath' | 'gitIntervalMs'>;

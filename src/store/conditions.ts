@@ -23,3 +23,15 @@ export function removeCondition(conditions: Condition[], type: string): void {
 export function conditionIsTrue(conditions: Condition[], type: string): boolean {
   return conditions.some((c) => c.type === type && c.status === 'True');
 }
+
+/**
+ * True for a condition a person should look at: Ready that is not True, or any other condition
+ * that is True, except Progressing (news, not trouble) and holding a contested route (this app
+ * keeps serving it).
+ */
+export function needsAttention(c: Condition): boolean {
+  if (c.type === 'Ready') return c.status !== 'True';
+  if (c.type === 'Progressing') return false;
+  if (c.type === 'RouteConflict' && c.reason === 'HoldsContestedRoute') return false;
+  return c.status === 'True';
+}

@@ -9,7 +9,7 @@ import { basename, dirname, join } from 'node:path';
 export async function writeFileDurably(file: string, content: string, mode = 0o644): Promise<void> {
   const temp = join(dirname(file), `.${basename(file)}.tmp-${randomUUID().slice(0, 8)}`);
   try {
-    const handle = await open(temp, 'w', mode);
+    const handle = await open(temp, 'wx', mode); // a fresh file: the mode applies
     try {
       await handle.writeFile(content);
       await handle.sync();

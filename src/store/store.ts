@@ -1,6 +1,7 @@
-import { mkdir, rename } from 'node:fs/promises';
+import { chmod, mkdir, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Low } from 'lowdb';
+import { PrivateJsonFile, STORE_FILE_MODE } from './private-json-file.js';
 import type { Logger } from 'pino';
 import { stableJson } from '../core/stable-json.js';
 import {
@@ -10,7 +11,6 @@ import {
   type ScalingRecord,
   type StoreData,
 } from './status-model.js';
-import { DurableJsonFile } from './json-file.js';
 
 export interface Retention {
   events: number;
@@ -37,12 +37,12 @@ export interface EventQuery {
 }
 
 /**
- * The JSON file store, on lowdb with an explicit adapter (not a preset: presets switch to memory
- * under NODE_ENV=test) that writes durably: temp file, fsync, rename (json-file.ts), so a crash
- * never leaves half a file. Writes are coalesced: mutations mark the store dirty, one write
- * follows. A write that fails (a full disk) is retried with backoff until one succeeds, whether
- * or not anything changes meanwhile; the outage is logged once when it starts and once when it
- * ends, not at every attempt. Meanwhile the store in memory is the truth and serves as usual.
+ * The JSON file store, on lowdb with an explicit file adapter (not a preset: presets switch to
+ * memory under NODE_ENV=test) that writes a 0600 file durably: temp file, fsync, rename
+ * (private-json-file.ts), so a crash never leaves half a file. Writes are coalesced: mutations mark
+ * the store dirty, one write follows. A write that fails (a full disk) is retried with backoff
+ * until one succeeds, whether or not anything changes meanwhile; the outage is logged once when it
+ * starts and once when it ends, not at every attempt. Meanwhile the store in memory is the truth.
  */
 export class Store {
   private writeTimer: NodeJS.Timeout | undefined;
@@ -50,6 +50,7 @@ export class Store {
   /** Consecutive failed writes (0: the file is up to date, or a write is pending). */
   private failedWrites = 0;
   private retryTimer: NodeJS.Timeout | undefined;
+  private changes = 0;
 
   private constructor(
     private readonly db: Low<StoreData>,
@@ -59,8 +60,13 @@ export class Store {
 
   /** Opens (or creates) the store. A corrupt file is moved aside and the store starts empty. */
   static async open(path: string, logger: Logger, retention: Retention = DEFAULT_RETENTION): Promise<Store> {
-    await mkdir(dirname(path), { recursive: true });
-    const db = new Low<StoreData>(new DurableJsonFile<StoreData>(path), emptyStoreData());
+    // Only the owner reads the store (specs, events): its directory is created 0700, and a file
+    // from an older version is narrowed to 0600.
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    await chmod(path, STORE_FILE_MODE).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
+    const db = new Low<StoreData>(new PrivateJsonFile<StoreData>(path), emptyStoreData());
     let movedAside: string | undefined;
     try {
       await db.read();
@@ -173,7 +179,13 @@ export class Store {
     return this.db.data.scalingHistory.filter((r) => r.app === app).slice(-limit);
   }
 
+  /** Bumped by every mutation: a watcher compares it to learn that something changed (the UI's live feed). */
+  get changeCount(): number {
+    return this.changes;
+  }
+
   private scheduleWrite(): void {
+    this.changes++;
     // While writes fail, the retry (with its backoff) writes the latest data: no sooner attempts.
     if (this.writeTimer || this.retryTimer) return;
     this.writeTimer = setTimeout(() => {

@@ -8,6 +8,8 @@ import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { fetchServedConfigId } from '../../src/controllers/routes/config-id-probe.js';
+import { nginxPrefixDir } from '../../src/controllers/routes/nginx-paths.js';
+import { CONTROL_DIR, CONTROL_SOCKET_FILE } from '../../src/controllers/routes/nginx-process.js';
 import type { AppStatus, StoreData } from '../../src/store/status-model.js';
 import { appManifest } from '../support/app-manifest.js';
 import { CliDaemon } from '../support/cli-daemon.js';
@@ -46,7 +48,7 @@ describe('the disk under the state dir fills up (real CLI, tmpfs)', () => {
   /** The status endpoint's apps by name (the daemon's memory, whatever the disk holds). */
   const apps = async (): Promise<Record<string, AppStatus>> =>
     Object.fromEntries((JSON.parse((await httpGet(dirs.apiPort, '127.0.0.1', '/apps', 2_000)).body) as { apps: AppStatus[] }).apps.map((a) => [a.name, a]));
-  const served = () => fetchServedConfigId({ host: '127.0.0.1', port: dirs.lbPort });
+  const served = () => fetchServedConfigId({ socketPath: join(nginxPrefixDir(dirs.stateDir), CONTROL_DIR, CONTROL_SOCKET_FILE) });
   const count = (text: string) => daemon.log.split('\n').filter((l) => l.includes(text)).length;
 
   it('stays up and serving while full, and converges with a valid store once space is back', async () => {

@@ -91,7 +91,7 @@ describe('kill -9 of the nginx master under load', () => {
     // The current config: what is on disk (rendered from the current table) is what is served.
     await eventually(async () => {
       const onDisk = /Config id (\w+)\./.exec(await readFile(ours.appsConfPath, 'utf8'))?.[1];
-      expect(await fetchServedConfigId({ host: '127.0.0.1', port: t.options.lbPort })).toBe(onDisk);
+      expect(await fetchServedConfigId({ socketPath: ours.controlSocket })).toBe(onDisk);
     });
 
     const orphansGone = await eventually(

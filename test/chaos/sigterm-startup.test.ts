@@ -58,7 +58,7 @@ describe('SIGTERM during start-up (real CLI)', () => {
     if (master === undefined) {
       expect(processes, `${when}: no nginx of ours without a master`).toEqual([]);
     } else {
-      expect(await fetchServedConfigId({ host: '127.0.0.1', port: dirs.lbPort }), `${when}: our nginx master ${master} serves`).toBeTruthy();
+      expect(await fetchServedConfigId({ socketPath: nginx.controlSocket }), `${when}: our nginx master ${master} serves`).toBeTruthy();
     }
   }
 

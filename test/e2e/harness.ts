@@ -34,6 +34,8 @@ export interface TestDaemon {
 export async function startTestDaemon(
   name: string,
   overrides: Partial<DaemonOptions> = {},
+  /** Where the controller's log goes (tests that read it); default stdout. */
+  logStream?: NodeJS.WritableStream,
 ): Promise<TestDaemon> {
   const env = createDockerTestEnv(name);
   const root = await mkdtemp(join(tmpdir(), `autoserve-${name}-`));
@@ -52,7 +54,7 @@ export async function startTestDaemon(
     logLevel: process.env.AUTOSERVE_TEST_LOG ?? 'warn',
     ...overrides,
   });
-  const logger = pino({ level: options.logLevel });
+  const logger = logStream ? pino({ level: options.logLevel }, logStream) : pino({ level: options.logLevel });
   const runtime = new DockerRuntime({ logger, docker: env.docker });
   let daemon = await startDaemon(options, logger);
   let stopped = false;

@@ -67,6 +67,11 @@ export interface LoadOptions {
   /** Request path, or a function of the request index. Default "/". */
   path?: string | ((index: number) => string);
   ratePerSec: number;
+  /**
+   * When request `index` is due, in ms after the start (non-decreasing; Infinity: no more). Default
+   * index x 1000 / ratePerSec, evenly spaced; test/support/arrivals.ts has Poisson and trace schedules.
+   */
+  sendAtMs?: (index: number) => number;
   /** Stop sending after this long (default 10 s unless maxRequests is given). */
   durationMs?: number;
   /** Stop sending after this many requests. */
@@ -75,6 +80,8 @@ export interface LoadOptions {
   maxSockets?: number;
   /** Which statuses count as ok. Default: status < 500. */
   isOk?: (status: number) => boolean;
+  /** Called once per request with its outcome: latency (send to last byte) for complete responses, else undefined. */
+  onOutcome?: (index: number, latencyMs: number | undefined, ok: boolean) => void;
   headers?: Record<string, string>;
 }
 
@@ -171,14 +178,17 @@ export class LoadGenerator {
       this.stopped = true;
       return this.maybeFinish();
     }
-    const due = Math.min(Math.floor(elapsed / this.intervalMs) + 1, this.maxRequests);
-    while (this.result.sent < due) this.send(this.result.sent);
-    if (this.result.sent >= this.maxRequests) {
+    while (this.result.sent < this.maxRequests && this.dueAt(this.result.sent) <= elapsed) this.send(this.result.sent);
+    const nextAt = this.dueAt(this.result.sent);
+    if (this.result.sent >= this.maxRequests || !Number.isFinite(nextAt)) {
       this.stopped = true;
       return this.maybeFinish();
     }
-    const nextAt = this.result.sent * this.intervalMs;
     this.timer = setTimeout(() => this.tick(), Math.max(0, nextAt - (performance.now() - this.startedAt)));
+  }
+
+  private dueAt(index: number): number {
+    return this.options.sendAtMs ? this.options.sendAtMs(index) : index * this.intervalMs;
   }
 
   private send(index: number): void {
@@ -192,9 +202,9 @@ export class LoadGenerator {
         if (outcome.keepAliveReset) {
           this.result.keepAliveRetries++;
           const retry = await this.attempt(path, false);
-          this.record(retry, sentAt, atMs, true);
+          this.record(index, retry, sentAt, atMs, true);
         } else {
-          this.record(outcome, sentAt, atMs, false);
+          this.record(index, outcome, sentAt, atMs, false);
         }
       })
       .finally(() => {
@@ -203,11 +213,12 @@ export class LoadGenerator {
       });
   }
 
-  private record(outcome: AttemptOutcome, sentAt: number, atMs: number, afterKeepAliveRetry: boolean): void {
+  private record(index: number, outcome: AttemptOutcome, sentAt: number, atMs: number, afterKeepAliveRetry: boolean): void {
     const r = this.result;
     const fail = (failure: Omit<LoadFailure, 'atMs'>) => {
       r.failed++;
       r.failures.push({ ...failure, atMs, ...(afterKeepAliveRetry ? { afterKeepAliveRetry } : {}) });
+      if (failure.kind !== 'status') this.options.onOutcome?.(index, undefined, false);
     };
     if (outcome.kind === 'timeout') {
       fail({ kind: 'timeout', detail: `no response within ${this.options.timeoutMs} ms` });
@@ -219,7 +230,9 @@ export class LoadGenerator {
       return;
     }
     const status = outcome.status;
-    this.latencies.push(performance.now() - sentAt);
+    const latencyMs = performance.now() - sentAt;
+    this.latencies.push(latencyMs);
+    this.options.onOutcome?.(index, latencyMs, this.options.isOk(status));
     r.statuses[status] = (r.statuses[status] ?? 0) + 1;
     const hostname = upstreamOf(outcome.body);
     if (hostname !== undefined) r.byUpstream[hostname] = (r.byUpstream[hostname] ?? 0) + 1;

@@ -16,14 +16,25 @@ export function statusOnly(app: AppStatus): AppStatusOnly {
   return status;
 }
 
+/** The value shown for a literal env value with --redact-env-values. */
+export const REDACTED = '(redacted)';
+
+/** A copy of `app` whose spec shows names and valueFrom references of env, not literal values. */
+export function withEnvRedacted<T extends { spec?: AppStatus['spec'] }>(app: T): T {
+  if (!app.spec) return app;
+  const env = app.spec.env.map((v) => (v.value !== undefined ? { ...v, value: REDACTED } : v));
+  return { ...app, spec: { ...app.spec, env } };
+}
+
 export function addAppRoutes(router: Router, deps: ApiDeps): void {
   const find = (name: string): AppStatus => {
     const app = deps.store.app(name);
     if (!app) throw appNotFound(name);
     return app;
   };
-  router.get('/apps', () => ({ apps: deps.store.apps() }));
-  router.get('/apps/:name', ({ params }) => find(params.name!));
+  const shown = (app: AppStatus): AppStatus => (deps.redactEnvValues ? withEnvRedacted(app) : app);
+  router.get('/apps', () => ({ apps: deps.store.apps().map(shown) }));
+  router.get('/apps/:name', ({ params }) => shown(find(params.name!)));
   router.get('/apps/:name/status', ({ params }) => statusOnly(find(params.name!)));
   router.get('/apps/:name/metrics', ({ params, query }) => {
     const app = find(params.name!);

@@ -16,6 +16,7 @@ import {
 } from '../../manifest/edit-manifest.js';
 
 import { MAX_REPLICAS } from '../../manifest/schema.js';
+import { withEnvRedacted } from './apps.js';
 
 /**
  * Adds the write routes. Without --enable-write-api they exist only to answer 405 with a clear
@@ -24,12 +25,16 @@ import { MAX_REPLICAS } from '../../manifest/schema.js';
 export function addWriteRoutes(router: Router, deps: ApiDeps): void {
   if (!deps.enableWriteApi) {
     const refuse = () => {
-      throw new HttpError(405, 'WriteApiDisabled', 'write calls are disabled; start `autoserve run` with --enable-write-api and --auth-token', { Allow: '' });
+      throw new HttpError(405, 'WriteApiDisabled', 'write calls are disabled; start `autoserve run` with --enable-write-api and a token (--auth-token-file or AUTOSERVE_AUTH_TOKEN)', { Allow: '' });
     };
     for (const path of ['/apps/register', '/apps/:name/up', '/apps/:name/down', '/apps/:name/scale', '/apps/:name/policy']) router.post(path, refuse);
     return;
   }
   const dir = deps.manifestsDir;
+  const answer = (app: string, result: EditResult) => {
+    const body = { app, file: result.file, changed: result.changed, spec: result.manifest.spec };
+    return deps.redactEnvValues ? withEnvRedacted(body) : body;
+  };
   const edit = async (ctx: RequestContext, mutation: ManifestMutation, what: string) => {
     const name = ctx.params.name!;
     const result = await run(() => editAppManifest(dir, name, mutation));
@@ -67,15 +72,12 @@ export function addWriteRoutes(router: Router, deps: ApiDeps): void {
   });
 }
 
-function answer(app: string, result: EditResult) {
-  return { app, file: result.file, changed: result.changed, spec: result.manifest.spec };
-}
-
 const STATUS_OF: Record<ManifestEditError['code'], number> = {
   AppNotFound: 404,
   AppExists: 409,
   InvalidManifest: 422,
   NotEditable: 409,
+  Conflict: 409,
 };
 
 async function run(edit: () => Promise<EditResult>): Promise<EditResult> {

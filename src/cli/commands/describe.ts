@@ -1,5 +1,6 @@
 // `autoserve describe app NAME`: spec summary, conditions, replicas and their health, recent
 // events and scaling history, in one screen.
+import { printable } from '../../core/printable.js';
 import type { Command } from 'commander';
 import type { AppSpec } from '../../manifest/types.js';
 import type { AppStatus, EventRecord, ScalingRecord } from '../../store/status-model.js';
@@ -18,7 +19,8 @@ export async function describeApp(client: ApiClient, name: string, print: Print,
     client.get<{ events: EventRecord[] }>('/events', { app: name, limit: RECENT_EVENTS }),
     client.get<{ scalingHistory: ScalingRecord[] }>(`${path}/metrics`, { limit: RECENT_SCALING }),
   ]);
-  for (const line of formatDescription(app, events, scalingHistory, now)) print(line);
+  // Conditions, events and commit messages quote what authors wrote: escaped, never raw.
+  for (const line of formatDescription(app, events, scalingHistory, now)) print(printable(line));
 }
 
 export function formatDescription(app: AppStatus, events: EventRecord[], scaling: ScalingRecord[], now = Date.now()): string[] {

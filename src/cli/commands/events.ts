@@ -1,4 +1,5 @@
 // `autoserve events [--app NAME] [--watch]`: the audit log; --watch polls /events?since=.
+import { printable } from '../../core/printable.js';
 import type { Command } from 'commander';
 import type { EventRecord } from '../../store/status-model.js';
 import { clientFrom, withServerOptions, type ApiClient } from '../api-client.js';
@@ -15,9 +16,10 @@ export interface EventsOptions {
   signal?: AbortSignal;
 }
 
+/** One line per event; messages quote manifests, git commits and Docker: escaped, never raw. */
 export function formatEvent(e: EventRecord): string {
   const count = e.count > 1 ? ` (x${e.count})` : '';
-  return `${formatTime(e.time)}  ${e.type.padEnd(7)}  ${e.reason.padEnd(20)}  ${(e.app ?? '-').padEnd(16)}  ${e.message}${count}`;
+  return printable(`${formatTime(e.time)}  ${e.type.padEnd(7)}  ${e.reason.padEnd(20)}  ${(e.app ?? '-').padEnd(16)}  ${e.message}${count}`);
 }
 
 export async function showEvents(client: ApiClient, options: EventsOptions, print: Print): Promise<void> {

@@ -1,5 +1,6 @@
 // `autoserve plan`: what the container controller would do now, straight from the manifests
 // directory and Docker — no daemon needed. One line per action, or "no changes".
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import pino from 'pino';
@@ -7,6 +8,9 @@ import { DEFAULT_INSTANCE } from '../../core/labels.js';
 import type { ContainerAction } from '../../controllers/containers/plan-containers.js';
 import { planFromWorld, type WorldPlan } from '../../controllers/containers/plan-from-world.js';
 import { formatManifestError } from '../../manifest/validate-paths.js';
+import { FINGERPRINT_KEY_BYTES, readFingerprintKey } from '../../secrets/fingerprint-key.js';
+import { openValueSource, type ValueSource } from '../../secrets/value-source.js';
+import { addValueSourceFlags, valueSourceOptionsOf } from '../value-source-flags.js';
 import { DockerRuntime } from '../../runtime/docker/docker-runtime.js';
 import type { ContainerRuntime } from '../../runtime/runtime.js';
 import { CliError } from '../cli-error.js';
@@ -19,7 +23,8 @@ export interface PlanOptions {
   /** The store file (read only); absent is fine. */
   statePath?: string;
   runtime?: ContainerRuntime;
-  env?: NodeJS.ProcessEnv;
+  /** What valueFrom may read; default: nothing opened (as the controller without flags). */
+  values?: ValueSource;
 }
 
 export async function showPlan(options: PlanOptions, print: Print): Promise<WorldPlan> {
@@ -34,7 +39,7 @@ export async function showPlan(options: PlanOptions, print: Print): Promise<Worl
     instance: options.instance,
     manifestsDir: options.manifestsDir,
     statePath: options.statePath,
-    env: options.env ?? process.env,
+    values: options.values ?? openValueSource({ env: process.env, openEnv: [], fingerprintKey: randomBytes(FINGERPRINT_KEY_BYTES) }),
   });
   for (const line of formatPlan(plan)) print(line);
   return plan;
@@ -65,17 +70,20 @@ function targetOf(action: ContainerAction): string {
 }
 
 export function registerPlan(program: Command): void {
-  program
+  const command = program
     .command('plan')
     .description('show what the controller would do now (manifests vs Docker), without doing it; needs no daemon')
     .option('--manifests <dir>', 'directory of App manifests', 'manifests')
     .option('--state <dir>', 'state directory of the controller (its store is read, never written)', 'state')
     .option('--db-path <file>', 'store file (default: <state>/autoserve.json)')
-    .option('--instance <name>', 'controller instance (label scope)', process.env.AUTOSERVE_INSTANCE ?? DEFAULT_INSTANCE)
-    .action(async (flags: { manifests: string; state: string; dbPath?: string; instance: string }) => {
-      await showPlan(
-        { manifestsDir: flags.manifests, instance: flags.instance, statePath: flags.dbPath ?? join(flags.state, 'autoserve.json') },
-        printToStdout,
-      );
-    });
+    .option('--instance <name>', 'controller instance (label scope)', process.env.AUTOSERVE_INSTANCE ?? DEFAULT_INSTANCE);
+  addValueSourceFlags(command).action(async (flags: { manifests: string; state: string; dbPath?: string; instance: string; openEnv?: string; secretsDir?: string }) => {
+    // The controller's key, so revisions match its own; without one no controller ran on this state.
+    const fingerprintKey = (await readFingerprintKey(flags.state)) ?? randomBytes(FINGERPRINT_KEY_BYTES);
+    const values = openValueSource({ env: process.env, ...valueSourceOptionsOf(flags), fingerprintKey });
+    await showPlan(
+      { manifestsDir: flags.manifests, instance: flags.instance, statePath: flags.dbPath ?? join(flags.state, 'autoserve.json'), values },
+      printToStdout,
+    );
+  });
 }

@@ -8,9 +8,22 @@ import { redactUrls } from '../../source/git-command.js';
 import { CONTROLLER_LOG_FILE, createControllerLog } from '../../daemon/logger.js';
 import { DEFAULT_INSTANCE } from '../../core/labels.js';
 import { DEFAULT_OPTIONS, parseByteSize, parseDuration, resolveOptions } from '../../daemon/options.js';
+import { prepareStateDir } from '../../daemon/state-dir.js';
+import { workerUserFor } from '../../render/nginx-main-view-model.js';
+import {
+  AUTH_TOKEN_FILE_VARIABLE,
+  AUTH_TOKEN_VARIABLE,
+  forgetSecretVariables,
+  GIT_PASSWORD_FILE_VARIABLE,
+  GIT_PASSWORD_VARIABLE,
+  GIT_USERNAME_VARIABLE,
+  readSecretInput,
+} from '../../secrets/credential-input.js';
+import { DEFAULT_GIT_USERNAME } from '../../source/git-credentials.js';
+import { addValueSourceFlags, valueSourceOptionsOf } from '../value-source-flags.js';
 
 export function registerRun(program: Command): void {
-  program
+  const command = program
     .command('run')
     .description('run the controller: watch the manifests and make the host match them')
     .option('--manifests <dir>', 'directory of App manifests to watch', 'manifests')
@@ -23,17 +36,37 @@ export function registerRun(program: Command): void {
     .option('--lb-port <port>', 'load balancer listen port', String(DEFAULT_OPTIONS.lbPort))
     .option('--nginx-conf-dir <dir>', 'manage the system nginx through this conf.d directory instead of an own master')
     .option('--allow-empty-prune', 'let an empty or missing manifest directory remove every app', false)
-    .option('--auth-token <token>', 'require Authorization: Bearer <token> on the API (all but /healthz); or AUTOSERVE_AUTH_TOKEN', process.env.AUTOSERVE_AUTH_TOKEN)
-    .option('--enable-write-api', 'enable POST endpoints that edit manifest files (requires --auth-token)', false)
-    .option('--git <url>', 'git mode: clone and poll this repository instead of watching --manifests (https, ssh or file URL)')
+    .option('--auth-token-file <file>', `require Authorization: Bearer <token> on the API (all but /healthz and the dashboard page, whose login sets a read-only session cookie), the token read from this file (or ${AUTH_TOKEN_FILE_VARIABLE}, or the token itself in ${AUTH_TOKEN_VARIABLE})`)
+    .option('--auth-token <token>', `the token on the command line: visible to every local user in \`ps\`; prefer --auth-token-file or ${AUTH_TOKEN_VARIABLE}`)
+    .option('--enable-write-api', 'enable POST endpoints that edit manifest files (requires a token)', false)
+    .option('--redact-env-values', 'the read endpoint shows literal env values of the manifests as "(redacted)"', false)
+    .option('--git <url>', `git mode: clone and poll this repository instead of watching --manifests (https, ssh or file URL); https credentials go in ${GIT_USERNAME_VARIABLE}/${GIT_PASSWORD_VARIABLE} or --git-password-file, not in the URL`)
+    .option('--git-password-file <file>', `git mode: password or token of the https remote, read from this file (or ${GIT_PASSWORD_FILE_VARIABLE})`)
     .option('--git-branch <branch>', 'branch to follow in git mode', 'main')
     .option('--git-path <dir>', 'subdirectory of the repository holding the manifests', '')
     .option('--git-interval <duration>', 'how often to poll the repository', '30s')
     .option('--log-level <level>', 'debug, info, warn or error', DEFAULT_OPTIONS.logLevel)
     .option('--log-max-size <size>', 'cap on all logs in the state dir together (controller log, nginx logs), rotated by size', DEFAULT_OPTIONS.logMaxSize)
     .option('--instance <name>', 'controller instance: only containers with this label value are managed', process.env.AUTOSERVE_INSTANCE ?? DEFAULT_INSTANCE)
-    .option('--container-labels <json>', 'extra labels for every container, as a JSON object', process.env.AUTOSERVE_CONTAINER_LABELS)
+    .option('--container-labels <json>', 'extra labels for every container, as a JSON object', process.env.AUTOSERVE_CONTAINER_LABELS);
+  addValueSourceFlags(command)
     .action(async (flags: Record<string, string | boolean | undefined>) => {
+      const warnings: string[] = [];
+      const authToken = readSecretInput(
+        { file: flags.authTokenFile as string | undefined, value: flags.authToken as string | undefined, variable: AUTH_TOKEN_VARIABLE, fileVariable: AUTH_TOKEN_FILE_VARIABLE },
+        process.env,
+        (message) => warnings.push(`--auth-token: ${message}`),
+      );
+      const gitPassword = readSecretInput(
+        { file: flags.gitPasswordFile as string | undefined, variable: GIT_PASSWORD_VARIABLE, fileVariable: GIT_PASSWORD_FILE_VARIABLE },
+        process.env,
+      );
+      const gitUsername = process.env[GIT_USERNAME_VARIABLE] || DEFAULT_GIT_USERNAME;
+      if (flags.git && /^https?:\/\/[^/]*@/i.test(flags.git as string)) {
+        warnings.push('--git: credentials inside the URL are visible to every local user in the process list; use ' + `${GIT_PASSWORD_VARIABLE} or --git-password-file`);
+      }
+      // Read once; no child process (git, nginx) inherits them.
+      forgetSecretVariables(process.env);
       const options = resolveOptions({
         manifestsDir: flags.manifests as string,
         stateDir: flags.state as string,
@@ -48,22 +81,28 @@ export function registerRun(program: Command): void {
         logLevel: String(flags.logLevel).toLowerCase(),
         logMaxBytes: parseByteSize(flags.logMaxSize as string),
         instance: flags.instance as string,
-        authToken: flags.authToken as string | undefined,
+        authToken,
+        redactEnvValues: flags.redactEnvValues === true,
+        ...valueSourceOptionsOf(flags as { openEnv?: string; secretsDir?: string }),
         gitUrl: flags.git as string | undefined,
+        ...(gitPassword !== undefined ? { gitCredentials: { username: gitUsername, password: gitPassword } } : {}),
         gitBranch: flags.gitBranch as string,
         gitPath: flags.gitPath as string,
         gitIntervalMs: parseDuration(flags.gitInterval as string),
         enableWriteApi: flags.enableWriteApi === true,
         containerLabels: flags.containerLabels ? parseLabels(flags.containerLabels as string) : undefined,
       });
-      if (options.enableWriteApi && !options.authToken) throw new Error('--enable-write-api requires --auth-token');
+      if (options.enableWriteApi && !options.authToken) throw new Error(`--enable-write-api requires a token (--auth-token-file or ${AUTH_TOKEN_VARIABLE})`);
       // The write API edits files in --manifests; in git mode the repository is the source of truth.
       if (options.enableWriteApi && options.gitUrl) throw new Error('--enable-write-api cannot be used with --git: commit to the repository instead');
+      // Before anything writes there: the store, the log and nginx's prefix are the controller's alone.
+      await prepareStateDir(options.stateDir, options.nginxConfDir ? undefined : workerUserFor(process.getuid?.())?.group);
       // One daemon per state dir: a second one stops here, naming the first (nothing started yet).
       const lock = await lockStateDir(options.stateDir);
       const logFile = join(options.stateDir, CONTROLLER_LOG_FILE);
       const controllerLog = createControllerLog(options.logLevel, logFile);
       const logger = controllerLog.logger;
+      for (const warning of warnings) logger.warn(warning);
       // A bug in a background loop is logged, never a crash of the controller.
       process.on('unhandledRejection', (err) => logger.error({ err: String(err) }, 'unhandled rejection'));
 

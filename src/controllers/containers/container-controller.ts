@@ -3,6 +3,7 @@ import { healthPort, isLive, isServing, trafficPort } from '../../core/readiness
 import type { Address, LiveReplica, ObservedReplica, ReplicaFacts } from '../../core/replica.js';
 import { stableJson } from '../../core/stable-json.js';
 import { ReconcileError, errorMessage } from '../../errors.js';
+import type { ValueSource } from '../../secrets/value-source.js';
 import type { LoadedApp } from '../../manifest/types.js';
 import type { ReconcileResult, Reconciler } from '../../reconcile/reconciler.js';
 import type { AppStatus, InstanceStatus } from '../../store/status-model.js';
@@ -36,8 +37,8 @@ export interface ContainerControllerDeps {
   /** Which controller instance's containers these are (label autoserve.instance). */
   instance: string;
   logger: Logger;
-  /** Where `valueFrom` env values come from: the controller's own environment. */
-  env: NodeJS.ProcessEnv;
+  /** Where `valueFrom` env values come from: what the operator opened to apps. */
+  values: ValueSource;
   /** Extra labels on every container this controller creates (tests mark theirs). */
   labels?: Record<string, string>;
   /** Called after every pass that may have changed who should receive traffic. */
@@ -140,12 +141,8 @@ export class ContainerController implements Reconciler {
   healthChanged(change: HealthChange): void {
     const { app, name } = change.target;
     const ready = change.to === 'ready';
-    this.deps.store.addEvent({
-      app,
-      type: ready ? 'Normal' : 'Warning',
-      reason: ready ? 'ReplicaReady' : 'ReplicaUnhealthy',
-      message: `${name}: ${change.from} -> ${change.to} (${change.detail})`,
-    });
+    const reason = ready ? 'ReplicaReady' : change.to === 'not-ready' ? 'ReplicaNotReady' : 'ReplicaUnhealthy';
+    this.deps.store.addEvent({ app, type: ready ? 'Normal' : 'Warning', reason, message: `${name}: ${change.from} -> ${change.to} (${change.detail})` });
     this.deps.onReplicasChanged?.(app); // in or out of the upstream at once, not at the next pass
   }
 
@@ -174,7 +171,7 @@ export class ContainerController implements Reconciler {
     const spec = loaded.manifest.spec;
     let desiredSet: ReturnType<typeof desiredReplicaSetOf>;
     try {
-      desiredSet = desiredReplicaSetOf(loaded, store.app(app), this.deps.env);
+      desiredSet = desiredReplicaSetOf(loaded, store.app(app), this.deps.values);
     } catch (err) {
       if (!(err instanceof ReconcileError)) throw err;
       this.record(app, { kind: 'stalled', loaded, error: err });

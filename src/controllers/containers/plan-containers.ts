@@ -111,8 +111,9 @@ export function planContainers(
     for (const r of surplus) actions.push(remove(r, `scale down to ${wanted}`));
     for (const r of old) actions.push(remove(r, wanted === 0 ? 'scale down to 0' : 'outdated revision'));
   } else {
+    // Stuck: never passed a check. One that passed and is busy now (not-ready) is no failed rollout.
     const stuck = current.filter(
-      (r) => r.health !== 'ready' && now - r.createdAtMs > desired.progressDeadlineMs,
+      (r) => r.health === 'starting' && now - r.createdAtMs > desired.progressDeadlineMs,
     );
     if (stuck.length > 0 && ready(old).length > 0) {
       const seconds = Math.round(desired.progressDeadlineMs / 1000);

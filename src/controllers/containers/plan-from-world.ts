@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { healthPort } from '../../core/readiness.js';
 import type { ReplicaFacts, ReplicaHealth } from '../../core/replica.js';
 import { ReconcileError } from '../../errors.js';
+import type { ValueSource } from '../../secrets/value-source.js';
 import { loadManifestDirectory } from '../../manifest/load-directory.js';
 import type { LoadedApp, ManifestError } from '../../manifest/types.js';
 import { probeHttp, probeTcp } from '../../observe/health-prober.js';
@@ -22,8 +23,8 @@ export interface PlanFromWorldInput {
   manifestsDir: string;
   /** The daemon's store file; read only, and optional (a missing file is fine). */
   statePath?: string;
-  /** Where valueFrom env values come from (the controller's environment). */
-  env: NodeJS.ProcessEnv;
+  /** Where valueFrom env values come from: what the operator opened to apps, as the controller does. */
+  values: ValueSource;
   now?: number;
   /** Probes one replica once; defaults to the controller's own HTTP/TCP probes. */
   probe?: (replica: ReplicaFacts, app: LoadedApp) => Promise<ReplicaHealth>;
@@ -91,7 +92,7 @@ async function planApp(
 ): Promise<AppPlan> {
   let desired: DesiredReplicaSet;
   try {
-    desired = desiredReplicaSetOf(loaded, stored, input.env).desired;
+    desired = desiredReplicaSetOf(loaded, stored, input.values).desired;
   } catch (err) {
     if (!(err instanceof ReconcileError)) throw err;
     const replicas = desiredReplicaCount(loaded.manifest.spec, stored?.autoscaledReplicas);

@@ -3,23 +3,25 @@ import type { LoadedApp } from '../../manifest/types.js';
 import type { AppStatus } from '../../store/status-model.js';
 import { desiredReplicaCount } from './desired-replicas.js';
 import type { DesiredReplicaSet } from './plan-containers.js';
+import type { ValueSource } from '../../secrets/value-source.js';
 import { resolveEnv } from './resolve-env.js';
 import { containerShapeOf, revisionOf } from './revision.js';
 
 /**
  * The planner's desired side of one app, from its manifest and what the store remembers (the
  * autoscaler's count, a halted rollout). Shared by the controller and `autoserve plan`, so both
- * plan from the same input. Throws EnvMissingError when a `valueFrom` variable is missing.
+ * plan from the same input. Throws EnvMissingError when a `valueFrom` value is not opened or not set.
  */
 export function desiredReplicaSetOf(
   loaded: LoadedApp,
   stored: Pick<AppStatus, 'autoscaledReplicas' | 'haltedRevision'> | undefined,
-  env: NodeJS.ProcessEnv,
+  values: ValueSource,
 ): { desired: DesiredReplicaSet; shape: ContainerShape } {
   const app = loaded.manifest.metadata.name;
   const spec = loaded.manifest.spec;
-  const shape = containerShapeOf(spec, resolveEnv(app, spec.env, env));
-  const revision = revisionOf(shape);
+  const env = resolveEnv(app, spec.env, values);
+  const shape = containerShapeOf(spec, env.values);
+  const revision = revisionOf({ ...shape, env: env.revisionInput });
   return {
     shape,
     desired: {

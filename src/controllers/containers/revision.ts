@@ -14,6 +14,10 @@ export function containerShapeOf(spec: AppSpec, env: Record<string, string>): Co
   };
 }
 
+/**
+ * The revision label: a short hash of what shapes a replica. Give it the shape with opened env
+ * values replaced by their fingerprints (resolve-env.ts), so the label says nothing about a secret.
+ */
 export function revisionOf(shape: ContainerShape): string {
   return createHash('sha256').update(stableJson(shape)).digest('hex').slice(0, 10);
 }

@@ -13,7 +13,7 @@ export class MembershipEndpoint {
   private written: string | undefined;
 
   constructor(
-    /** The control server's unix socket (see apps.conf.hbs). */
+    /** The control server's unix socket (see apps.conf.hbs): root only, as membership steers traffic. */
     private readonly socketPath: string,
     /** Absolute path of MEMBERSHIP_FILE. */
     private readonly seedFile: string,
@@ -59,7 +59,7 @@ export class MembershipEndpoint {
   }
 
   private request(method: 'GET' | 'POST', body?: string): Promise<{ status: number; body: string }> {
-    const headers: Record<string, string | number> = { host: 'autoserve-internal' };
+    const headers: Record<string, string | number> = {};
     if (body !== undefined) Object.assign(headers, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
     return new Promise((resolve, reject) => {
       const req = http.request({ socketPath: this.socketPath, path: MEMBERSHIP_PATH, method, agent: false, timeout: this.timeoutMs, headers }, (res) => {

@@ -17,6 +17,12 @@ export async function runNginx(bin: string, args: string[], timeoutMs = DEFAULT_
   return { ok: result.exitCode === 0, stderr };
 }
 
+/** What nginx printed on stdout (e.g. `nginx -T`), or undefined when it failed. */
+export async function runNginxStdout(bin: string, args: string[], timeoutMs = DEFAULT_NGINX_TIMEOUT_MS): Promise<string | undefined> {
+  const result = await execa(bin, args, { reject: false, timeout: timeoutMs, stdin: 'ignore', maxBuffer: 64 * 1024 * 1024 });
+  return result.exitCode === 0 && typeof result.stdout === 'string' ? result.stdout : undefined;
+}
+
 /** The lines of `nginx -t` output that say what is wrong ([emerg]/[alert]/[crit]), or all of it. */
 export function nginxErrorSummary(stderr: string): string {
   const lines = stderr.split('\n').filter((l) => /\[(emerg|alert|crit|error)\]/.test(l));

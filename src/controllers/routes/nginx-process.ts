@@ -19,7 +19,7 @@ import { MEMBERSHIP_FILE, MembershipEndpoint } from './membership-endpoint.js';
 import { NginxApplier, type NginxConfigTarget, type NginxTestResult } from './nginx-applier.js';
 import { nginxErrorSummary, runNginx } from './nginx-cli.js';
 import { acceptingWorkerPids, holdsFileUnder, nginxProcesses, processInfo, waitUntilNotAccepting } from './nginx-workers.js';
-import type { RouteTable } from '../../core/routes.js';
+import type { ControlListener, RouteTable } from '../../core/routes.js';
 
 export const DEFAULT_STOP_TIMEOUT_MS = 10_000;
 /** How long orphaned workers get to stop listening after SIGQUIT before a new master binds anyway. */
@@ -52,16 +52,17 @@ export interface NginxProcessOptions {
 export type MembershipMode = 'lua' | 'reload';
 
 /**
- * nginx makes every unix socket it listens on 0666, so the socket alone protects nothing: it lives in
- * a 0700 directory, and only root can reach it.
+ * The control server's unix socket (config id, stub_status, Lua membership): no app host reaches a
+ * socket. nginx makes every unix socket it listens on 0666, so the socket alone protects nothing:
+ * it lives in a 0700 directory, and only root can reach it.
  */
 export const CONTROL_DIR = 'control';
-export const CONTROL_SOCKET_FILE = 'membership.sock';
+export const CONTROL_SOCKET_FILE = 'control.sock';
 const MAX_UNIX_SOCKET_PATH = 107;
 
 export class NginxProcess implements LoadBalancer {
   readonly prefixDir: string;
-  /** Lua mode: the membership endpoint's unix socket (root only). */
+  /** The control server's unix socket (root only). */
   readonly controlSocket: string;
   private adoptedPid: number | undefined;
   readonly confDir: string;
@@ -110,6 +111,10 @@ export class NginxProcess implements LoadBalancer {
     return this.membershipMode;
   }
 
+  private get control(): ControlListener {
+    return { socketPath: this.controlSocket };
+  }
+
   private get luaModulesDir(): string {
     return path.resolve(this.opts.nginxModulesDir ?? DEFAULT_NGINX_MODULES_DIR);
   }
@@ -155,7 +160,8 @@ export class NginxProcess implements LoadBalancer {
     }
     // Orphans serve until the last moment: from their SIGQUIT to the new master's bind, nothing listens.
     await this.quitOrphanedWorkers();
-    // A master killed with -9 leaves its unix socket file, and nginx will not bind over one.
+    // A master killed with SIGKILL leaves its socket file behind, and nginx will not bind over it.
+    // No master of ours runs, and the directory is ours: the file is stale.
     await rm(this.controlSocket, { force: true });
     const started = await runNginx(this.bin, this.baseArgs());
     if (!started.ok) throw new Error(`nginx failed to start: ${nginxErrorSummary(started.stderr)}`);
@@ -193,7 +199,7 @@ export class NginxProcess implements LoadBalancer {
     if (pid === undefined) throw new Error(`no nginx master of ours runs in ${this.prefixDir}`);
     const oldWorkers = await acceptingWorkerPids(pid);
     process.kill(pid, 'SIGHUP');
-    await waitForConfigId(this.listen, configId, timeoutMs);
+    await waitForConfigId(this.control, configId, timeoutMs);
     await waitUntilNotAccepting(pid, oldWorkers, timeoutMs);
   }
 
@@ -332,13 +338,17 @@ export class NginxProcess implements LoadBalancer {
       await mkdir(dir, { recursive: true });
     }
     await chmod(this.prefixDir, 0o755);
+    // A unix socket path is limited to 107 bytes (sockaddr_un): a deep state dir cannot host one.
+    if (Buffer.byteLength(this.controlSocket) > MAX_UNIX_SOCKET_PATH) {
+      throw new Error(`nginx's control socket ${this.controlSocket} is longer than ${MAX_UNIX_SOCKET_PATH} bytes: use a shorter --state path`);
+    }
     await mkdir(path.join(this.prefixDir, CONTROL_DIR), { recursive: true, mode: 0o700 });
     await chmod(path.join(this.prefixDir, CONTROL_DIR), 0o700);
     await chmod(path.join(this.prefixDir, 'temp'), 0o755);
   }
 
   private renderApps(table: RouteTable): { text: string; configId: string } {
-    return renderAppsConf(table, { listen: this.listen, logsDir: this.logsDir, luaBalancer: this.membershipMode === 'lua', controlSocket: this.controlSocket });
+    return renderAppsConf(table, { listen: this.listen, logsDir: this.logsDir, luaBalancer: this.membershipMode === 'lua', control: this.control });
   }
 
   /** Writes <prefix>/lua/autoserve_balancer.lua when it differs; returns whether it did. */
@@ -361,11 +371,7 @@ export class NginxProcess implements LoadBalancer {
       this.logger.info({ membership: 'reload' }, 'nginx membership by reload (configured)');
       return 'reload';
     }
-    // A unix socket path is limited to 107 bytes (sockaddr_un): a deep state dir cannot host one.
-    const reason =
-      Buffer.byteLength(this.controlSocket) > MAX_UNIX_SOCKET_PATH
-        ? `control socket path longer than ${MAX_UNIX_SOCKET_PATH} bytes: ${this.controlSocket}`
-        : await this.luaUnavailableReason();
+    const reason = await this.luaUnavailableReason();
     if (reason === undefined) {
       this.logger.info({ membership: 'lua', modulesDir: this.luaModulesDir }, 'nginx membership through the Lua balancer (no reload for replica changes)');
       return 'lua';
@@ -420,7 +426,7 @@ export class NginxProcess implements LoadBalancer {
   private configTarget(): NginxConfigTarget {
     return {
       render: (table) => this.renderApps(table),
-      servedConfigId: () => fetchServedConfigId(this.listen),
+      servedConfigId: () => fetchServedConfigId(this.control),
       // The candidate is tested as a full config: a candidate main conf including the candidate apps conf.
       test: async (appsConf) => {
         const candidateApps = path.join(this.confDir, `apps.conf.candidate-${randomUUID().slice(0, 8)}`);

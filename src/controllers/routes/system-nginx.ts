@@ -9,14 +9,15 @@
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { ListenAddress } from '../../render/nginx-view-model.js';
+import type { AppsViewOptions, ListenAddress } from '../../render/nginx-view-model.js';
 import { renderAppsConf } from '../../render/render-nginx-config.js';
 import { readFileIfExists, writeFileAtomic } from './conf-files.js';
 import { DEFAULT_RELOAD_CONFIRM_TIMEOUT_MS, fetchServedConfigId, waitForConfigId } from './config-id-probe.js';
 import type { ApplyResult, LoadBalancer } from './load-balancer.js';
 import { NginxApplier, type NginxConfigTarget, type NginxTestResult } from './nginx-applier.js';
-import { nginxErrorSummary, runNginx } from './nginx-cli.js';
+import { nginxErrorSummary, runNginx, runNginxStdout } from './nginx-cli.js';
 import { acceptingWorkerPids, waitUntilNotAccepting } from './nginx-workers.js';
+import type { Address } from '../../core/replica.js';
 import type { RouteTable } from '../../core/routes.js';
 
 export const SYSTEM_CONF_FILE_NAME = 'autoserve.conf';
@@ -35,18 +36,31 @@ export interface SystemNginxOptions {
   /** Pid file of the system master (default /run/nginx.pid): lets a reload wait for old workers to stop accepting. */
   pidFile?: string;
   reloadConfirmTimeoutMs?: number;
+  /** Where the controller's checks are served; default: systemControlListener(listen). */
+  control?: Address;
 }
 
 export const DEFAULT_SYSTEM_PID_FILE = '/run/nginx.pid';
+
+/**
+ * The system nginx's control listener: a loopback address of its own on the public port, which no
+ * app's server block listens on. Not a unix socket: a system master that dies by SIGKILL would leave
+ * the socket file behind, and nginx refuses to start while it is there; we do not run its restarts.
+ */
+export function systemControlListener(listen: ListenAddress): Address {
+  return { host: listen.host === '127.0.0.2' ? '127.0.0.3' : '127.0.0.2', port: listen.port };
+}
 
 export class SystemNginx implements LoadBalancer {
   readonly confPath: string;
   private readonly bin: string;
   private readonly opts: SystemNginxOptions;
   private readonly applier: NginxApplier;
+  readonly control: Address;
 
   constructor(opts: SystemNginxOptions) {
     this.opts = opts;
+    this.control = opts.control ?? systemControlListener(opts.listen);
     this.confPath = path.join(path.resolve(opts.confDir), SYSTEM_CONF_FILE_NAME);
     this.bin = opts.nginxBin ?? 'nginx';
     this.applier = new NginxApplier({
@@ -58,7 +72,21 @@ export class SystemNginx implements LoadBalancer {
 
   async apply(table: RouteTable): Promise<ApplyResult> {
     await mkdir(this.opts.logsDir, { recursive: true });
+    this.serverNamesHash ??= await this.findServerNamesHash();
     return this.applier.apply(table);
+  }
+
+  private serverNamesHash: AppsViewOptions['serverNamesHash'];
+
+  /**
+   * Whether the system config sets server_names_hash_bucket_size outside our file (read once from
+   * `nginx -T`). If not, our file sets one that fits every valid host; if so, setting it again would
+   * be a "duplicate directive" error, so we keep to its size and refuse longer hosts per app.
+   */
+  private async findServerNamesHash(): Promise<NonNullable<AppsViewOptions['serverNamesHash']>> {
+    const dump = await runNginxStdout(this.bin, ['-T', ...this.confArgs()]);
+    const bucketSize = dump === undefined ? undefined : bucketSizeSetOutside(dump, this.confPath);
+    return bucketSize === undefined ? { own: true } : { bucketSize };
   }
 
   /** `nginx -t` of the whole system config as it is on disk now. */
@@ -78,9 +106,9 @@ export class SystemNginx implements LoadBalancer {
     if (!result.ok) throw new Error(`nginx -s reopen failed: ${nginxErrorSummary(result.stderr)}`);
   }
 
-  /** The system nginx serves our listen address (our default server answers). */
+  /** The system nginx serves our config (our control server answers). */
   async isAlive(): Promise<boolean> {
-    return (await fetchServedConfigId(this.opts.listen)) !== undefined;
+    return (await fetchServedConfigId(this.control)) !== undefined;
   }
 
   /** Removes our routes from the system nginx (the master keeps running: it is not ours). */
@@ -102,8 +130,13 @@ export class SystemNginx implements LoadBalancer {
 
   private configTarget(): NginxConfigTarget {
     return {
-      render: (table) => renderAppsConf(table, { listen: this.opts.listen, logsDir: this.opts.logsDir }),
-      servedConfigId: () => fetchServedConfigId(this.opts.listen),
+      render: (table) => renderAppsConf(table, {
+        listen: this.opts.listen,
+        logsDir: this.opts.logsDir,
+        control: this.control,
+        ...(this.serverNamesHash ? { serverNamesHash: this.serverNamesHash } : {}),
+      }),
+      servedConfigId: () => fetchServedConfigId(this.control),
       test: async (appsConf) => {
         const previous = await readFileIfExists(this.confPath);
         try {
@@ -121,9 +154,21 @@ export class SystemNginx implements LoadBalancer {
         const masterPid = await this.masterPid();
         const oldWorkers = masterPid === undefined ? [] : await acceptingWorkerPids(masterPid);
         await this.reload();
-        await waitForConfigId(this.opts.listen, configId, timeoutMs);
+        await waitForConfigId(this.control, configId, timeoutMs);
         if (masterPid !== undefined) await waitUntilNotAccepting(masterPid, oldWorkers, timeoutMs);
       },
     };
   }
+}
+
+/** The server_names_hash_bucket_size that `nginx -T` output sets in any file but `ownFile`. */
+export function bucketSizeSetOutside(dump: string, ownFile: string): number | undefined {
+  // -T prints each file after a "# configuration file PATH:" line.
+  const sections = dump.split(/^# configuration file (.+):$/m);
+  for (let i = 1; i + 1 < sections.length; i += 2) {
+    if (path.resolve(sections[i]!) === ownFile) continue;
+    const match = /^[ \t]*server_names_hash_bucket_size[ \t]+(\d+)[ \t]*;/m.exec(sections[i + 1]!);
+    if (match) return Number(match[1]);
+  }
+  return undefined;
 }

@@ -1,14 +1,25 @@
 // The autoscaling decision: a pure function from metric windows and the app's scaling state to a
-// replica count and the reason for it. The daemon and `autoserve simulate` call the same function.
+// replica count, the reason for it, and why every other rule did not decide. The daemon and
+// `autoserve simulate` call the same function.
 //
-// Order of rules: manual mode, the min/max clamp, then scale out (any metric above its threshold for
-// a full window; the largest ask wins), then scale in (every load metric below its threshold for a
-// full window), otherwise hold and say what holds. docs/autoscaling.md explains each rule.
+// Rules, in order (docs/autoscaling.md explains each):
+//  1. manual mode holds spec.replicas;
+//  2. bounds: a count outside [minReplicas, maxReplicas] is corrected at once;
+//  3. panic (the fast path): a metric's panic window asks for >= panicThreshold of the ready
+//     replicas -> scale out at once to what it asks for, no window, no cooldown;
+//  4. scale out: a metric past its scale-out line for the whole window -> the count that carries
+//     the load at its target (latency: Little's law, at most doubling); cooldown applies;
+//  5. scale in: the highest recommendation over the stabilization window (60 s; 300 s once the
+//     load has come back after a dip) is below the count, or every load metric stayed under its
+//     scale-in line for the window while the load is not recurring; never on missing or partial
+//     data, while replicas start, or within the cooldown;
+//  6. otherwise hold, and say why.
 
 import type { ScalingRecord } from '../../store/status-model.js';
-import { evaluateMetrics, resolveThresholds, fmt, type MetricEvaluation, type Thresholds } from './evaluate-metrics.js';
+import { evaluateMetrics, fmt, MAX_LATENCY_STEP_FACTOR, RECENT_SPAN_MS, resolveThresholds, TOLERANCE, type MetricSignal, type Thresholds } from './evaluate-metrics.js';
 import { hostReplicaLimit } from './host-capacity.js';
-import type { HoldReason, MetricReading, ScalingDecision, ScalingDirection, ScalingInput } from './types.js';
+import { combineHistories, highestSince, loadRecurred } from './stabilization.js';
+import type { HoldReason, MetricReading, RuleOutcome, ScalingDecision, ScalingDirection, ScalingInput, ScalingRule } from './types.js';
 
 /** The status reason for a scale out cut short by the host's CPU or memory. */
 export const SCALING_LIMITED = 'ScalingLimited';
@@ -17,126 +28,192 @@ export const SCALING_LIMITED = 'ScalingLimited';
  * Decides how many replicas the app should run now.
  *
  * Promises: never returns a count outside [minReplicas, maxReplicas] in auto mode; never scales in
- * while replicas are starting, on missing data, within `windowSeconds` of the controller starting,
- * or within `cooldownSeconds` of the last change; never scales out within the cooldown either
- * (clamping to min/max is not subject to cooldown). Does not throw for any well-typed input.
+ * on missing, stale or partial data, while replicas are starting, within the controller's first
+ * window, within `cooldownSeconds` of the last change, or below the highest recommendation of the
+ * stabilization window; scales out within the cooldown only on the panic path. The same input
+ * always gives the same decision. Does not throw for any well-typed input.
  */
 export function decideReplicas(input: ScalingInput): ScalingDecision {
-  const { policy: spec, current, now } = input;
+  const { policy: spec, current } = input;
+  const explanation: RuleOutcome[] = [];
+  const note = (rule: ScalingRule, fired: boolean, detail: string) => explanation.push({ rule, fired, detail });
+
   if (spec.policy.mode === 'manual') {
     const replicas = input.specReplicas ?? current;
-    return { replicas, direction: directionOf(current, replicas), reason: `manual: holding spec.replicas (${replicas})`, metrics: {}, recommendation: replicas };
+    const reason = `manual: holding spec.replicas (${replicas})`;
+    note('manual', true, reason);
+    return { replicas, direction: directionOf(current, replicas), reason, explanation, metrics: {}, recommendation: replicas };
   }
+  note('manual', false, 'mode is auto');
 
   const th = resolveThresholds(spec.policy);
-  const evaluations = evaluateMetrics(input, th);
-  const metrics: Record<string, MetricReading> = Object.fromEntries(evaluations.map((e) => [e.key, e.reading]));
-  const plains = evaluations.map((e) => e.plain).filter((p): p is number => p !== null);
-  const recommendation = clamp(plains.length > 0 ? Math.max(...plains) : current, spec.minReplicas, spec.maxReplicas);
-  const base = { metrics, recommendation };
-
-  if (current < spec.minReplicas) {
-    return { ...base, replicas: spec.minReplicas, direction: 'out', reason: `below minReplicas: ${current} -> ${spec.minReplicas}` };
-  }
-  if (current > spec.maxReplicas) {
-    return { ...base, replicas: spec.maxReplicas, direction: 'in', reason: `above maxReplicas: ${current} -> ${spec.maxReplicas}` };
-  }
-  if (evaluations.length === 0) {
-    return { ...base, replicas: current, direction: 'none', reason: 'no scaling metric configured (set http, cpu, memory or connections)' };
-  }
-
+  const signals = evaluateMetrics(input, th);
+  const metrics: Record<string, MetricReading> = Object.fromEntries(signals.map((s) => [s.key, s.reading]));
+  const asks = signals.map((s) => s.wants).filter((n): n is number => n !== null);
+  const recommendation = clamp(asks.length > 0 ? Math.max(...asks) : current, spec.minReplicas, spec.maxReplicas);
+  const decide = (rule: ScalingRule, replicas: number, reason: string, extra: Partial<ScalingDecision> = {}): ScalingDecision => {
+    note(rule, true, reason);
+    return { replicas, direction: directionOf(current, replicas), reason, explanation, metrics, recommendation, ...extra };
+  };
   const hold = (heldBy: HoldReason | undefined, reason: string): ScalingDecision => ({
-    ...base,
-    replicas: current,
-    direction: 'none',
-    reason,
-    ...(heldBy !== undefined ? { heldBy } : {}),
+    replicas: current, direction: 'none', reason, explanation, metrics, recommendation, ...(heldBy !== undefined ? { heldBy } : {}),
   });
-  const cooldownLeftMs = spec.policy.cooldownSeconds * 1000 - (now - (lastScaleAt(input) ?? -Infinity));
 
-  // ---- scale out ----
-  const triggered = evaluations.filter((e) => e.triggersOut);
-  if (triggered.length > 0) {
-    // Latency reflects the replicas serving now; while new ones start it is stale, rate metrics are not.
-    // Its window must also start after the last change, or it still describes the old count.
-    const lastAt = lastScaleAt(input);
-    const latencyStale = lastAt !== undefined && lastAt > now - th.windowMs;
-    const usable = input.starting > 0 || latencyStale ? triggered.filter((e) => e.role !== 'latency') : triggered;
-    if (usable.length === 0) {
-      if (input.starting > 0) {
-        return hold('starting', `${describe(triggered)} above the limit, waiting for ${input.starting} starting replica(s) before adding more`);
-      }
-      return hold('window', `${describe(triggered)} above the limit, waiting for a full ${th.windowSeconds} s window after the last change`);
-    }
-    const driver = largest(usable, (e) => e.outReplicas);
-    const wanted = driver.outReplicas;
-    if (current >= spec.maxReplicas) {
-      return hold('clamp', `at maxReplicas ${spec.maxReplicas}: ${driver.label} asks for ${wanted}`);
-    }
-    if (cooldownLeftMs > 0) {
-      return hold('cooldown', `scale out to ${Math.min(wanted, spec.maxReplicas)} (${driver.label}) waits for cooldown: ${seconds(cooldownLeftMs)} s left`);
-    }
+  if (current < spec.minReplicas) return decide('bounds', spec.minReplicas, `below minReplicas: ${current} -> ${spec.minReplicas}`);
+  if (current > spec.maxReplicas) return decide('bounds', spec.maxReplicas, `above maxReplicas: ${current} -> ${spec.maxReplicas}`);
+  note('bounds', false, `${current} is within [${spec.minReplicas}, ${spec.maxReplicas}]`);
+  if (signals.length === 0) return hold(undefined, 'no scaling metric configured (set http, cpu, memory or connections)');
+
+  const cooldownLeftMs = spec.policy.cooldownSeconds * 1000 - (input.now - (lastScaleAt(input) ?? -Infinity));
+  const out = (rule: 'panic' | 'scale-out', driver: MetricSignal, wanted: number, why: string): ScalingDecision => {
     const target = Math.min(wanted, spec.maxReplicas);
+    const capped = wanted > target ? ` (capped by maxReplicas ${spec.maxReplicas})` : '';
     const limit = input.hostCapacity ? hostReplicaLimit(input.hostCapacity) : undefined;
     if (limit !== undefined && target > limit.replicas) {
       const limited = `${SCALING_LIMITED}: host ${limit.resource} holds ${limit.replicas} replica(s) of this app, ${driver.label} asks for ${target}`;
-      if (limit.replicas <= current) return { ...hold('host-capacity', limited), limitedBy: limit.resource };
-      return { ...base, replicas: limit.replicas, direction: 'out', reason: limited, heldBy: 'host-capacity', limitedBy: limit.resource };
+      if (limit.replicas <= current) {
+        note(rule, false, limited);
+        return { ...hold('host-capacity', limited), limitedBy: limit.resource };
+      }
+      return decide(rule, limit.replicas, limited, { heldBy: 'host-capacity', limitedBy: limit.resource });
     }
-    return {
-      ...base,
-      replicas: target,
-      direction: 'out',
-      reason: `scale out ${current} -> ${target}: ${driver.label} above ${driver.role === 'latency' ? 'the limit' : `${th.outPct}% of target`} for ${th.windowSeconds} s${wanted > target ? ` (capped by maxReplicas ${spec.maxReplicas})` : ''}`,
-      ...(wanted > target ? { heldBy: 'clamp' as const } : {}),
-    };
+    return decide(rule, target, `${rule === 'panic' ? 'panic: ' : ''}scale out ${current} -> ${target}: ${why}${capped}`, wanted > target ? { heldBy: 'clamp' } : {});
+  };
+
+  // ---- saturation: every replica out of the rotation while requests arrive ----
+  // A busy replica fails its checks and leaves the rotation (readiness); when that is every
+  // replica, the app serves nothing and no metric of its replicas can be trusted: scale out.
+  const failing = input.notReady ?? 0;
+  const arriving = recentRequests(input);
+  if (input.ready === 0 && input.starting === 0 && failing > 0 && arriving > 0 && current < spec.maxReplicas) {
+    const wanted = Math.max(current + 1, Math.ceil(current * MAX_LATENCY_STEP_FACTOR));
+    const reason = `${failing} replica(s) failing their checks and none ready while ${fmt(arriving)} requests/s arrive`;
+    const target = Math.min(wanted, spec.maxReplicas);
+    return decide('panic', target, `panic: scale out ${current} -> ${target}: ${reason}`);
   }
+
+  // ---- panic: the fast path ----
+  // Latency sizes only what the rate cannot see (slower requests): while a load metric asks for more
+  // replicas than run, the overload is the load's, and its own rules size it.
+  const loadAsksMore = signals.some((s) => s.role === 'load' && (s.wants ?? 0) > current);
+  const latencyUsable = input.starting === 0 && !loadAsksMore;
+  const panicking = signals.filter((s) => s.panic?.crossed && (s.role !== 'latency' || latencyUsable));
+  if (panicking.length > 0) {
+    const driver = largest(panicking, (s) => s.panic?.replicas ?? 0);
+    const wanted = driver.panic?.replicas ?? current;
+    const why = `${driver.label} over the last ${th.panicWindowMs / 1000} s asks for ${wanted}, at least ${fmt(th.panicRatio * 100)}% of ${input.ready} ready`;
+    if (wanted > current && current < spec.maxReplicas) return out('panic', driver, wanted, why);
+    const reason = `${why}; ${current >= spec.maxReplicas ? `at maxReplicas ${spec.maxReplicas}` : `${current} already asked for, ${input.starting} starting`}`;
+    note('panic', false, reason);
+    // Waiting for what it asked for holds; a panic whose count is already running lets the other rules speak.
+    if (current >= spec.maxReplicas || input.starting > 0) return hold(current >= spec.maxReplicas ? 'clamp' : 'starting', reason);
+  } else {
+    note('panic', false, `no metric's ${th.panicWindowMs / 1000} s mean asks for ${fmt(th.panicRatio * 100)}% of the ${input.ready} ready replica(s)`);
+  }
+
+  // ---- scale out over the window ----
+  const gated = signals.filter((s) => s.outGate && s.outReplicas > current);
+  const latencyWaits = gated.some((s) => s.role === 'latency') && input.starting > 0;
+  const usable = gated.filter((s) => s.role !== 'latency' || latencyUsable);
+  if (usable.length > 0) {
+    const driver = largest(usable, (s) => s.outReplicas);
+    const line = driver.role === 'latency' ? 'the limit' : `${th.outPct}% of target`;
+    if (current >= spec.maxReplicas) {
+      note('scale-out', false, `at maxReplicas ${spec.maxReplicas}: ${driver.label} asks for ${driver.outReplicas}`);
+      return hold('clamp', `at maxReplicas ${spec.maxReplicas}: ${driver.label} asks for ${driver.outReplicas}`);
+    }
+    if (cooldownLeftMs > 0) {
+      const reason = `scale out to ${Math.min(driver.outReplicas, spec.maxReplicas)} (${driver.label}) waits for cooldown: ${seconds(cooldownLeftMs)} s left`;
+      note('scale-out', false, reason);
+      return hold('cooldown', reason);
+    }
+    return out('scale-out', driver, driver.outReplicas, `${driver.label} above ${line} for ${th.windowSeconds} s`);
+  }
+  if (latencyWaits) {
+    const reason = `p95 above the limit, waiting for ${input.starting} starting replica(s) before adding more`;
+    note('scale-out', false, reason);
+    return hold('starting', reason);
+  }
+  const rising = signals.filter((s) => s.aboveForMs > 0 && !s.outGate);
+  const withinTarget = signals.filter((s) => s.outGate && s.outReplicas <= current);
+  if (rising.length > 0) {
+    const s = largest(rising, (x) => x.aboveForMs);
+    const latencyStarting = s.role === 'latency' && input.starting > 0;
+    const why = s.role === 'latency' && s.outBlocked ? `: ${s.outBlocked}` : '';
+    const reason = latencyStarting
+      ? `${s.label} above the limit, waiting for ${input.starting} starting replica(s) before adding more`
+      : `${s.label} above ${s.role === 'latency' ? 'the limit' : `${th.outPct}% of target`} for ${seconds(s.aboveForMs)} s of the ${th.windowSeconds} s window${why}`;
+    note('scale-out', false, reason);
+    return hold(latencyStarting ? 'starting' : 'window', reason);
+  }
+  note('scale-out', false, withinTarget.length > 0
+    ? `${describe(withinTarget)} above ${th.outPct}% of target for the window, but ${current} carry it within ${fmt(100 * (1 + TOLERANCE))}% of target`
+    : `no metric above its scale-out line (${describe(signals)})`);
+  if (withinTarget.length > 0) return hold(undefined, `holding ${current}: ${describe(withinTarget)} is within target`);
 
   // ---- scale in ----
-  // The metrics that decide a scale in: the load metrics, or latency when it is the only one.
-  // Memory never does (a guard cannot hold replicas up once the load is low).
-  const hasLoad = evaluations.some((e) => e.role === 'load');
-  const loads = evaluations.filter((e) => e.role === (hasLoad ? 'load' : 'latency'));
-  const vetoing = evaluations.find((e) => e.vetoesIn);
-  const waitingOut = evaluations.filter((e) => e.aboveForMs > 0 && !e.triggersOut && (e.reading.value ?? 0) > outLine(e, th));
-  if (waitingOut.length > 0) {
-    const e = largest(waitingOut, (x) => x.aboveForMs);
-    return hold('window', `${e.label} above ${e.role === 'latency' ? 'the limit' : `${th.outPct}% of target`} for ${seconds(e.aboveForMs)} s of the ${th.windowSeconds} s window`);
-  }
-  if (loads.length === 0) {
-    return hold(undefined, `holding ${current}: memory is a guard metric and cannot scale in; add a load metric (http, cpu, connections)`);
-  }
-  if (loads.some((e) => e.inState === 'not-below') || vetoing) {
-    return hold(undefined, `holding ${current}: ${vetoing ? `${vetoing.label} too close to the limit to scale in` : `load within thresholds (${describe(evaluations)})`}`);
-  }
-  const missing = loads.find((e) => e.inState === 'missing');
-  if (missing) return hold('missing-data', `no scale in on missing data: no ${missing.key} samples in the last ${th.windowSeconds} s`);
-  const warming = loads.find((e) => e.inState === 'warmup');
-  if (warming) return hold('warmup', `no scale in: some replicas are warming up or lack ${warming.key} samples for the full window`);
-  const filling = loads.find((e) => e.inState === 'filling');
-  if (filling) return hold('window', `${filling.label} below ${th.inPct}% of target, but the ${th.windowSeconds} s window is not full yet`);
+  return scaleIn(input, th, signals, cooldownLeftMs, note, decide, hold);
+}
 
-  // Every load metric is below its scale-in threshold for a full window.
-  const wanted = Math.max(spec.minReplicas, ...loads.map((e) => e.inReplicas));
+function scaleIn(
+  input: ScalingInput,
+  th: Thresholds,
+  signals: readonly MetricSignal[],
+  cooldownLeftMs: number,
+  note: (rule: ScalingRule, fired: boolean, detail: string) => void,
+  decide: (rule: ScalingRule, replicas: number, reason: string) => ScalingDecision,
+  hold: (heldBy: HoldReason | undefined, reason: string) => ScalingDecision,
+): ScalingDecision {
+  const { policy: spec, current, now } = input;
+  const refuse = (heldBy: HoldReason | undefined, reason: string) => {
+    note('scale-in', false, reason);
+    return hold(heldBy, reason);
+  };
+  // The metrics that size a scale in: the load metrics, or latency when it is the only one.
+  // Memory never does (a guard cannot hold replicas up once the load is low).
+  const hasLoad = signals.some((s) => s.role === 'load');
+  const sizing = signals.filter((s) => s.role === (hasLoad ? 'load' : 'latency'));
+  if (sizing.length === 0) return refuse(undefined, `holding ${current}: memory is a guard metric and cannot scale in; add a load metric (http, cpu, connections)`);
+  if (current <= spec.minReplicas) return refuse('clamp', `at minReplicas ${spec.minReplicas}`);
+  const missing = sizing.find((s) => s.data === 'missing');
+  if (missing) return refuse('missing-data', `no scale in on missing data: no fresh ${missing.key} samples`);
+  const warming = sizing.find((s) => s.data === 'warmup');
+  if (warming) return refuse('warmup', `no scale in: some replicas are warming up or lack ${warming.key} samples for the window`);
+  const partial = sizing.find((s) => s.data === 'partial');
+  if (partial) return refuse('missing-data', `no scale in: ${partial.key} samples do not cover the last ${Math.max(th.windowMs, th.stabilizationMs) / 1000} s`);
+
+  // Latency near the objective holds the count too (its history asks for it), so it joins the histories.
+  const history = combineHistories(signals.filter((s) => s.role !== 'guard').map((s) => s.history));
+  const shortMs = th.stabilizationMs;
+  const recurrence = loadRecurred(history, now, shortMs, th.recurrenceMemoryMs);
+  const recurring = recurrence !== null;
+  // Recurring load: hold at least over the recurring window, and over the longest dip it came back from.
+  const windowMs = recurrence === null
+    ? th.stabilizationMs
+    : Math.min(th.recurrenceMemoryMs, Math.max(th.recurringStabilizationMs, Math.ceil((recurrence.longestDipMs + shortMs) / 1000) * 1000));
+  const windowName = `${windowMs / 1000} s ${recurring ? `window (the load came back after a dip within the last ${th.recurrenceMemoryMs / 60_000} min)` : 'window'}`;
+  const stabilized = highestSince(history, now, windowMs) ?? current;
+  const wanted = Math.max(spec.minReplicas, stabilized);
   if (wanted >= current) {
-    return hold(current <= spec.minReplicas ? 'clamp' : undefined, current <= spec.minReplicas ? `at minReplicas ${spec.minReplicas}` : `holding ${current}: load is low but ${current} replicas are still needed (${describe(loads)})`);
+    const lowNow = Math.max(...sizing.map((s) => s.wants ?? current)) < current;
+    return refuse(lowNow ? 'stabilization' : undefined, `holding ${current}: the highest recommendation over the ${windowName} is ${stabilized} (${describe(sizing)})`);
   }
   if (input.starting > 0 || input.ready < current) {
-    return hold('starting', `no scale in while replicas are not ready (${input.ready} of ${current} ready, ${input.starting} starting)`);
+    return refuse('starting', `no scale in while replicas are not ready (${input.ready} of ${current} ready, ${input.starting} starting)`);
   }
   const sinceStartMs = now - input.controllerStartedAtMs;
-  if (sinceStartMs < th.windowMs) {
-    return hold('window', `controller started ${seconds(sinceStartMs)} s ago: no scale in until a full ${th.windowSeconds} s window of fresh data`);
+  const settleMs = Math.max(th.windowMs, th.stabilizationMs);
+  if (sinceStartMs < settleMs) {
+    return refuse('window', `controller started ${seconds(sinceStartMs)} s ago: no scale in until ${settleMs / 1000} s of fresh data`);
   }
-  if (cooldownLeftMs > 0) {
-    return hold('cooldown', `scale in to ${wanted} waits for cooldown: ${seconds(cooldownLeftMs)} s left`);
-  }
-  return {
-    ...base,
-    replicas: wanted,
-    direction: 'in',
-    reason: `scale in ${current} -> ${wanted}: ${describe(loads)} below ${th.inPct}% of target for ${th.windowSeconds} s`,
-  };
+  if (cooldownLeftMs > 0) return refuse('cooldown', `scale in to ${wanted} waits for cooldown: ${seconds(cooldownLeftMs)} s left`);
+  return decide('scale-in', wanted, `scale in ${current} -> ${wanted}: the highest recommendation over the ${windowName} is ${stabilized}`);
+}
+
+/** Mean requests per second over the last RECENT_SPAN_MS, from the rps window (collected whatever the policy); 0 without data. */
+function recentRequests(input: ScalingInput): number {
+  const samples = input.windows.rps?.samplesBetween(input.now - RECENT_SPAN_MS, input.now) ?? [];
+  return samples.length === 0 ? 0 : samples.reduce((sum, s) => sum + s.v, 0) / samples.length;
 }
 
 /** The time of the last change: `lastScaleAtMs`, else the newest history record. */
@@ -150,12 +227,8 @@ export function lastScaleAt(input: Pick<ScalingInput, 'lastScaleAtMs' | 'history
   return newest;
 }
 
-function outLine(e: MetricEvaluation, th: Thresholds): number {
-  return e.role === 'latency' ? e.reading.target : (e.reading.target * th.outPct) / 100;
-}
-
-function describe(evaluations: readonly MetricEvaluation[]): string {
-  return evaluations.map((e) => e.label).join(', ');
+function describe(signals: readonly MetricSignal[]): string {
+  return signals.map((s) => s.label).join(', ');
 }
 
 function largest<T>(items: readonly T[], by: (item: T) => number): T {

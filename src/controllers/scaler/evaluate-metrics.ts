@@ -1,91 +1,123 @@
-// Turns each configured metric's window into a verdict the decision can combine: does it ask for a
-// scale out (and to how many), does it allow a scale in (and to how many), or what is missing.
-// Pure: reads the windows, never prunes or mutates them.
+// Turns each configured metric's windows into the signals the decision combines: what it asks for
+// now, whether its scale-out gate held for the window, what its panic window asks for, and what it
+// asked for over time (for scale-in stabilization). Pure: reads the windows, never mutates them.
 
 import type { ScalingPolicy } from '../../manifest/types.js';
+import {
+  DEFAULT_PANIC_THRESHOLD_PCT,
+  DEFAULT_PANIC_WINDOW_SECONDS,
+  DEFAULT_RECURRING_STABILIZATION_SECONDS,
+  DEFAULT_SCALE_IN_THRESHOLD_PCT,
+  DEFAULT_SCALE_OUT_THRESHOLD_PCT,
+  DEFAULT_STABILIZATION_SECONDS,
+  DEFAULT_WINDOW_SECONDS,
+} from '../../manifest/scaling-defaults.js';
 import { coversWindow, DEFAULT_MAX_SAMPLE_GAP_MS, type Sample, type SampleWindow } from './metric-window.js';
 import type { MetricReading, ReplicaSeries, ScalingInput } from './types.js';
 
+export { DEFAULT_SCALE_IN_THRESHOLD_PCT, DEFAULT_SCALE_OUT_THRESHOLD_PCT, DEFAULT_WINDOW_SECONDS };
+
 /** New replicas' CPU is ignored this long after they start: boot, JIT and cache warm-up are not load. */
 export const CPU_WARMUP_MS = 30_000;
-/** Thresholds and window for cpu/memory/connections when the policy has no `http` block (the schema's http defaults). */
-export const DEFAULT_SCALE_OUT_THRESHOLD_PCT = 80;
-export const DEFAULT_SCALE_IN_THRESHOLD_PCT = 30;
-export const DEFAULT_WINDOW_SECONDS = 20;
 /** The "observed" value used for sizing is the mean of this most recent span, not one noisy sample. */
 export const RECENT_SPAN_MS = 5_000;
-/** A latency breach adds replicas in proportion to the breach, at most this many times current (1 = doubling). */
-export const MAX_LATENCY_STEP_FACTOR = 1;
+/**
+ * A rate metric within 10 % of its target holds the count (the Kubernetes HPA's tolerance): noise
+ * around a multiple of the target must not add a replica.
+ */
+export const TOLERANCE = 0.1;
+/** A step sized from latency at most doubles the count (the HPA's default scale-up limit). */
+export const MAX_LATENCY_STEP_FACTOR = 2;
+
+/**
+ * Recurrence is remembered over 4 recurring windows (20 min by default): long enough to see a dip
+ * and a return of load that repeats every 10 minutes, plus the window the dip must outlast.
+ */
+export const RECURRENCE_MEMORY_FACTOR = 4;
 
 export interface Thresholds {
   outPct: number;
   inPct: number;
   windowSeconds: number;
   windowMs: number;
+  panicWindowMs: number;
+  /** The panic threshold as a ratio (2 = 200 %). */
+  panicRatio: number;
+  stabilizationMs: number;
+  recurringStabilizationMs: number;
+  /** How far back a dip and a return of the load count as recurring (RECURRENCE_MEMORY_FACTOR x the recurring window). */
+  recurrenceMemoryMs: number;
 }
 
-/** The policy's thresholds: http's when set, else the schema's defaults. They apply to every metric. */
+/** The policy's thresholds and windows: the manifest's, or the defaults for a policy built in code. */
 export function resolveThresholds(policy: ScalingPolicy): Thresholds {
   const windowSeconds = policy.http?.windowSeconds ?? DEFAULT_WINDOW_SECONDS;
+  const scaleIn = policy.behavior?.scaleIn;
+  const panic = policy.behavior?.panic;
+  const recurringStabilizationMs = (scaleIn?.recurringStabilizationSeconds ?? DEFAULT_RECURRING_STABILIZATION_SECONDS) * 1000;
   return {
     outPct: policy.http?.scaleOutThresholdPct ?? DEFAULT_SCALE_OUT_THRESHOLD_PCT,
     inPct: policy.http?.scaleInThresholdPct ?? DEFAULT_SCALE_IN_THRESHOLD_PCT,
     windowSeconds,
     windowMs: windowSeconds * 1000,
+    panicWindowMs: (panic?.windowSeconds ?? DEFAULT_PANIC_WINDOW_SECONDS) * 1000,
+    panicRatio: (panic?.thresholdPct ?? DEFAULT_PANIC_THRESHOLD_PCT) / 100,
+    stabilizationMs: (scaleIn?.stabilizationSeconds ?? DEFAULT_STABILIZATION_SECONDS) * 1000,
+    recurringStabilizationMs,
+    recurrenceMemoryMs: RECURRENCE_MEMORY_FACTOR * recurringStabilizationMs,
   };
 }
 
-/** Whether a metric allows a scale in, and if not, why. */
-export type InState = 'below' | 'not-below' | 'filling' | 'missing' | 'warmup';
+/** Whether a metric's data allows a scale in, and if not, why. */
+export type DataState = 'ok' | 'missing' | 'partial' | 'warmup';
 
-export interface MetricEvaluation {
+export interface MetricSignal {
   key: string;
   /** For reasons: "rps/replica 62.0 (target 50)". */
   label: string;
-  /** load: may scale out and in; latency: scales out on breach; guard (memory): scale out only. */
+  /** load: sizes both ways; latency: scales out on breach, holds near the objective; guard (memory): scale out only. */
   role: 'load' | 'latency' | 'guard';
   reading: MetricReading;
-  /** Window full and every sample above the scale-out threshold (for latency: above the limit). */
-  triggersOut: boolean;
-  /** Replicas asked for when `triggersOut`. */
-  outReplicas: number;
-  inState: InState;
-  /** Replicas the metric can live with when `inState` is "below". */
-  inReplicas: number;
-  /** ceil(current x observed / target), for the recommendation; null without data. */
-  plain: number | null;
-  /** Latency only: a sample in the window is near the limit, so no scale in. */
-  vetoesIn: boolean;
-  /** How long the newest run of samples has stayed above the scale-out threshold (ms), for "window" holds. */
+  /** What the metric asks for now (rate metrics: ceil(load / target)); null without data. */
+  wants: number | null;
+  /** The scale-out gate: the window is full and every sample in it is past the scale-out line. */
+  outGate: boolean;
+  /** How long the newest run of samples has stayed past the scale-out line (ms), for "window" holds. */
   aboveForMs: number;
+  /** The count asked for once the gate holds (or in panic); `current` when within tolerance. */
+  outReplicas: number;
+  /** The fast path: what the panic window asks for and whether that crosses the panic threshold. */
+  panic: { replicas: number; crossed: boolean } | null;
+  /** Latency only: why a breach does not size a scale out now (the queue drains, or the count is not measured yet). */
+  outBlocked?: string;
+  /** What the metric asked for over time, for stabilization (empty for guards). */
+  history: Sample[];
+  data: DataState;
 }
 
 interface Context {
   input: ScalingInput;
   th: Thresholds;
-  /** The window's start. */
-  fromMs: number;
-  /** Where to read from so coverage can see the sample just before the window. */
+  /** The oldest time any rule reads (history for recurrence, plus one sample before it). */
   lookbackMs: number;
 }
 
-export function evaluateMetrics(input: ScalingInput, th: Thresholds): MetricEvaluation[] {
-  const ctx: Context = { input, th, fromMs: input.now - th.windowMs, lookbackMs: input.now - th.windowMs - DEFAULT_MAX_SAMPLE_GAP_MS };
+export function evaluateMetrics(input: ScalingInput, th: Thresholds): MetricSignal[] {
+  const ctx: Context = { input, th, lookbackMs: input.now - Math.max(th.recurrenceMemoryMs, th.windowMs) - DEFAULT_MAX_SAMPLE_GAP_MS };
   const { policy } = input.policy;
-  const out: MetricEvaluation[] = [];
+  const out: MetricSignal[] = [];
   const http = policy.http;
   if (http?.targetRPSPerReplica !== undefined) {
-    out.push(evaluateTotal(ctx, 'rpsPerReplica', 'rps/replica', input.windows.rps, http.targetRPSPerReplica));
+    out.push(evaluateRate(ctx, 'rpsPerReplica', 'rps/replica', input.windows.rps, http.targetRPSPerReplica));
   }
   if (policy.connections) {
-    out.push(evaluateTotal(ctx, 'connectionsPerReplica', 'connections/replica', input.windows.concurrency, policy.connections.targetPerReplica));
+    out.push(evaluateRate(ctx, 'connectionsPerReplica', 'connections/replica', input.windows.concurrency, policy.connections.targetPerReplica));
   }
   if (policy.cpu) {
-    const warmupMs = input.cpuWarmupMs ?? CPU_WARMUP_MS;
-    out.push(evaluateUtilization(ctx, 'cpuPct', 'cpu %', 'load', input.windows.cpu, policy.cpu.targetUtilizationPct, warmupMs));
+    out.push(evaluateUtilization(ctx, 'cpuPct', 'cpu %', 'load', input.windows.cpu, policy.cpu.targetUtilizationPct, input.cpuWarmupMs ?? CPU_WARMUP_MS));
   }
   if (http?.maxP95LatencyMs !== undefined) {
-    out.push(evaluateLatency(ctx, input.windows.p95LatencyMs, http.maxP95LatencyMs, out.length === 0));
+    out.push(evaluateLatency(ctx, http.maxP95LatencyMs, out.length === 0));
   }
   if (policy.memory) {
     out.push(evaluateUtilization(ctx, 'memoryPct', 'memory %', 'guard', input.windows.memory, policy.memory.targetUtilizationPct, 0));
@@ -94,62 +126,48 @@ export function evaluateMetrics(input: ScalingInput, th: Thresholds): MetricEval
 }
 
 /**
- * The issue's formula: ceil(current x observed / target). `load` is current x observed (the app
- * total for rps/connections, utilization x replicas for cpu/memory), so this is ceil(load / target).
- * A tiny epsilon keeps float noise (e.g. 4 x 0.6 x 100 / 60) from adding a replica.
+ * The fewest replicas that carry `load` with none more than the tolerance past its target:
+ * ceil(load / (target x 1.1)). `load` is the app total (rps, connections) or utilization x replicas.
  */
 export function formulaReplicas(load: number, target: number): number {
-  return Math.max(0, Math.ceil(load / target - 1e-9));
+  // A tiny epsilon keeps float noise (4 x 0.66 x 100 / 60) from adding a replica.
+  return Math.max(0, Math.ceil(load / (target * (1 + TOLERANCE)) - 1e-9));
 }
 
-/**
- * Scale out once the gate (every sample above outPct % of target for a full window) has held:
- * the formula gives the size, and a held gate adds at least one replica, because with an 80 % gate
- * a load between 80 % and 100 % of target gives ceil(...) == current.
- */
-function outReplicas(current: number, load: number, target: number): number {
-  return Math.max(current + 1, formulaReplicas(load, target));
-}
+// ---- app totals divided per replica (rps, connections) -------------------------------------------
 
-/**
- * Scale in (the gate: every sample below inPct % of target for a full window) to the formula applied
- * to the window's highest sample, but never below the count at which that load would re-cross the
- * scale-out gate (hysteresis guard: ceil(load / (target x outPct %))), so a scale in cannot flap.
- */
-function inReplicas(maxLoad: number, target: number, th: Thresholds): number {
-  return Math.max(formulaReplicas(maxLoad, target), formulaReplicas(maxLoad, (target * th.outPct) / 100));
-}
-
-// ---- app totals divided per replica (rps, connections) -----------------------------------------
-
-function evaluateTotal(ctx: Context, key: string, label: string, window: SampleWindow | undefined, target: number): MetricEvaluation {
+function evaluateRate(ctx: Context, key: string, label: string, window: SampleWindow | undefined, target: number): MetricSignal {
   const { input, th } = ctx;
-  const current = input.current;
+  const current = Math.max(input.current, 1);
   const read = window?.samplesBetween(ctx.lookbackMs, input.now) ?? [];
-  const full = coversWindow(read, input.now, th.windowSeconds);
-  const totals = read.filter((s) => s.t >= ctx.fromMs);
-  const perReplica = totals.map((s) => ({ t: s.t, v: s.v / Math.max(current, 1) }));
-  const recentTotal = recentMean(totals, input.now);
+  const inWindow = read.filter((s) => s.t >= input.now - th.windowMs);
+  const recentTotal = recentMean(read, input.now);
+  const value = recentTotal === null ? null : recentTotal / current;
   const outLine = (target * th.outPct) / 100;
-  const inLine = (target * th.inPct) / 100;
-  const value = recentTotal === null ? null : recentTotal / Math.max(current, 1);
-  const maxTotal = Math.max(0, ...totals.map((s) => s.v));
+  const perReplica = inWindow.map((s) => ({ t: s.t, v: s.v / current }));
+  const full = coversWindow(read.filter((s) => s.t >= input.now - th.windowMs - DEFAULT_MAX_SAMPLE_GAP_MS), input.now, th.windowSeconds);
+  const panicMean = panicWindowMean(read, input.now, th.panicWindowMs);
   return {
     key,
     label: `${label} ${fmt(value)} (target ${fmt(target)})`,
     role: 'load',
     reading: { value, target },
-    triggersOut: full && perReplica.every((s) => s.v > outLine),
-    outReplicas: outReplicas(current, recentTotal ?? 0, target),
-    inState: inStateOf(perReplica, full, inLine),
-    inReplicas: inReplicas(maxTotal, target, th),
-    plain: recentTotal === null ? null : formulaReplicas(recentTotal, target),
-    vetoesIn: false,
+    wants: recentTotal === null ? null : formulaReplicas(recentTotal, target),
+    outGate: full && perReplica.every((s) => s.v > outLine),
     aboveForMs: aboveForMs(perReplica, input.now, outLine),
+    outReplicas: sizeOut(recentTotal ?? 0, target, input.current),
+    panic: panicMean === null ? null : panicOf(panicMean, target, input, th),
+    history: trailingMeans(read, RECENT_SPAN_MS).map((s) => ({ t: s.t, v: formulaReplicas(s.v, target) })),
+    data: dataState(read, input.now, th),
   };
 }
 
-// ---- per-replica utilization (cpu, memory) --------------------------------------------------------
+/** The formula's count when it is above current (the load is past the target by more than the tolerance), else current. */
+function sizeOut(load: number, target: number, current: number): number {
+  return Math.max(current, formulaReplicas(load, target));
+}
+
+// ---- per-replica utilization (cpu, memory) ---------------------------------------------------------
 
 interface UtilizationPoint extends Sample {
   /** Replicas that contributed to this point (warmed up, with a fresh sample). */
@@ -192,78 +210,193 @@ function evaluateUtilization(
   replicas: readonly ReplicaSeries[] | undefined,
   targetPct: number,
   warmupMs: number,
-): MetricEvaluation {
+): MetricSignal {
   const { input, th } = ctx;
-  const current = input.current;
-  const read = aggregateUtilization(replicas ?? [], ctx.lookbackMs, input.now, warmupMs).map((p) => ({ ...p, v: p.v * 100 }));
-  const full = coversWindow(read, input.now, th.windowSeconds);
-  const points = read.filter((p) => p.t >= ctx.fromMs);
-  const recent = recentMean(points, input.now);
-  const contributors = points[points.length - 1]?.n ?? 0;
+  const points = aggregateUtilization(replicas ?? [], ctx.lookbackMs, input.now, warmupMs);
+  const inWindow = points.filter((p) => p.t >= input.now - th.windowMs);
+  const recentPct = recentMean(points.map((p) => ({ t: p.t, v: p.v * 100 })), input.now);
+  // Sizing counts replicas without a warmed-up sample as idle (as the HPA does): right after a
+  // scale out the old replicas are still hot and would otherwise ask for the same step again.
+  // `load` is utilization x contributing replicas, in percent: busy "replica-percent".
+  const loads = points.map((p) => ({ t: p.t, v: p.v * p.n * 100 }));
+  const recentLoad = recentMean(loads, input.now);
+  const full = coversWindow(points.filter((p) => p.t >= input.now - th.windowMs - DEFAULT_MAX_SAMPLE_GAP_MS), input.now, th.windowSeconds);
   const outLine = (targetPct * th.outPct) / 100;
-  const inLine = (targetPct * th.inPct) / 100;
-  // Sizing counts replicas without a warmed-up sample as idle (as Kubernetes' HPA does): right after a
-  // scale out, the old replicas are still hot and would otherwise ask for the same step again.
-  const loadUnits = (recent ?? 0) * contributors;
-  let inState = inStateOf(points, full, inLine);
-  if (inState === 'below' && (points.some((p) => p.n < current) || contributors < current)) {
-    const warming = (replicas ?? []).some((r) => r.startedAtMs + warmupMs > ctx.fromMs);
-    inState = warming ? 'warmup' : 'missing';
+  const pct = inWindow.map((p) => ({ t: p.t, v: p.v * 100 }));
+  const panicLoad = panicWindowMean(loads, input.now, th.panicWindowMs);
+  let data = dataState(points, input.now, th);
+  if (data === 'ok' && points.some((p) => p.t >= input.now - th.stabilizationMs && p.n < input.current)) {
+    const warming = (replicas ?? []).some((r) => r.startedAtMs + warmupMs > input.now - th.stabilizationMs);
+    data = warming ? 'warmup' : 'partial';
   }
   return {
     key,
-    label: `${label} ${fmt(recent)} (target ${targetPct})`,
+    label: `${label} ${fmt(recentPct)} (target ${targetPct})`,
     role,
-    reading: { value: recent, target: targetPct },
-    triggersOut: full && points.every((p) => p.v > outLine),
-    outReplicas: outReplicas(current, loadUnits, targetPct),
-    inState,
-    inReplicas: inReplicas(Math.max(0, ...points.map((p) => p.v)) * current, targetPct, th),
-    plain: recent === null ? null : formulaReplicas(loadUnits, targetPct),
-    vetoesIn: false,
-    aboveForMs: aboveForMs(points, input.now, outLine),
+    reading: { value: recentPct, target: targetPct },
+    wants: recentLoad === null ? null : formulaReplicas(recentLoad, targetPct),
+    outGate: full && pct.every((p) => p.v > outLine),
+    aboveForMs: aboveForMs(pct, input.now, outLine),
+    outReplicas: sizeOut(recentLoad ?? 0, targetPct, input.current),
+    panic: role === 'guard' || panicLoad === null ? null : panicOf(panicLoad, targetPct, input, th),
+    history: role === 'guard' ? [] : trailingMeans(loads, RECENT_SPAN_MS).map((s) => ({ t: s.t, v: formulaReplicas(s.v, targetPct) })),
+    data,
   };
 }
 
-// ---- latency ------------------------------------------------------------------------------------------
+// ---- latency ---------------------------------------------------------------------------------------
 
-function evaluateLatency(ctx: Context, window: SampleWindow | undefined, maxMs: number, only: boolean): MetricEvaluation {
+/**
+ * Latency describes the replicas that served the requests, so only samples taken while every
+ * replica of the current count was ready count for a scale out. As a sizing signal it uses
+ * Little's law: in-flight = rate x mean latency. A replica count n holding `inFlight` requests at
+ * the current rate would hold them at the objective with n x meanLatency / objective replicas;
+ * the step is at least one replica and at most doubles the count (an overload's queue inflates the
+ * latency without bound). Beside a load metric it never sizes a scale in, but a recent p95 near
+ * the objective holds the count the app runs (its history asks for that count).
+ */
+function evaluateLatency(ctx: Context, maxMs: number, only: boolean): MetricSignal {
   const { input, th } = ctx;
-  const current = input.current;
-  const read = window?.samplesBetween(ctx.lookbackMs, input.now) ?? [];
-  const full = coversWindow(read, input.now, th.windowSeconds);
-  const samples = read.filter((s) => s.t >= ctx.fromMs);
-  const recent = recentMean(samples, input.now);
-  const breach = recent === null ? 0 : recent / maxMs - 1;
-  const step = Math.min(Math.max(1, Math.ceil(current * breach)), Math.max(1, Math.ceil(current * MAX_LATENCY_STEP_FACTOR)));
-  // As the only metric, latency also scales in (one replica at a time: latency says nothing about
-  // how many replicas the load needs). Beside a load metric it only vetoes a scale in.
-  const inState: InState = only ? inStateOf(samples, full, (maxMs * th.inPct) / 100) : 'below';
+  const windows = input.windows;
+  const read = windows.p95LatencyMs?.samplesBetween(ctx.lookbackMs, input.now) ?? [];
+  const readyAt = readyCountAt(windows.readyReplicas, input);
+  const settled = read.filter((s) => readyAt(s.t) >= input.current && input.starting === 0);
+  const recent = recentMean(read, input.now);
+  const meanLatency = meanLatencyAt(windows.rps, windows.concurrency, ctx.lookbackMs, input.now);
+  const step = (n: number, t: number, p95: number) => {
+    const mean = meanLatency(t) ?? p95;
+    return Math.min(Math.ceil(n * MAX_LATENCY_STEP_FACTOR), Math.max(n + 1, Math.ceil((n * mean) / maxMs - 1e-9)));
+  };
+  const nearLine = (maxMs * Math.min(th.outPct, 100)) / 100;
+  const inLine = (maxMs * th.inPct) / 100;
+  const askAt = (s: Sample): number => {
+    const n = Math.max(1, readyAt(s.t));
+    if (s.v > maxMs) return step(n, s.t, s.v);
+    if (!only) return s.v >= nearLine ? n : 0;
+    return s.v < inLine ? n - 1 : n; // as the only metric: one replica at a time
+  };
+  const full = coversWindow(settled.filter((s) => s.t >= input.now - th.windowMs - DEFAULT_MAX_SAMPLE_GAP_MS), input.now, th.windowSeconds);
+  const settledInWindow = settled.filter((s) => s.t >= input.now - th.windowMs);
+  const settledRecent = recentMean(settled, input.now);
+  const current = Math.max(input.current, 1);
+  // A queue that drains (fewer requests in flight than a moment ago) already has the capacity it
+  // needs: its latency comes down on its own, so it asks for no more replicas. Latency panics only
+  // while the queue keeps growing over the panic window: a burst's queue that drains is no emergency.
+  const inFlight = windows.concurrency?.samplesBetween(input.now - Math.max(2 * RECENT_SPAN_MS, th.panicWindowMs), input.now) ?? [];
+  const draining = trend(inFlight, input.now, RECENT_SPAN_MS) < 0;
+  const growing = windows.concurrency === undefined || trend(inFlight, input.now, th.panicWindowMs / 2) > 0;
+  // A relative step compounds, so it needs a whole panic window measured at the current count.
+  const panicCovered = coversWindow(settled.filter((s) => s.t >= input.now - th.panicWindowMs - DEFAULT_MAX_SAMPLE_GAP_MS), input.now, th.panicWindowMs / 1000);
+  const panicMean = draining || !growing || !panicCovered ? null : panicWindowMean(settled, input.now, th.panicWindowMs);
   return {
     key: 'p95LatencyMs',
     label: `p95 ${fmt(recent)} ms (max ${fmt(maxMs)})`,
     role: 'latency',
     reading: { value: recent, target: maxMs },
-    triggersOut: full && samples.every((s) => s.v > maxMs),
-    outReplicas: current + step,
-    inState,
-    inReplicas: Math.max(0, current - 1),
-    plain: recent === null ? null : recent > maxMs ? current + step : null,
-    vetoesIn: !only && samples.some((s) => s.v >= (maxMs * Math.min(th.outPct, 100)) / 100),
-    aboveForMs: aboveForMs(samples, input.now, maxMs),
+    wants: recent === null ? null : recent > maxMs ? step(current, input.now, recent) : null,
+    outGate: !draining && full && settledInWindow.every((s) => s.v > maxMs),
+    aboveForMs: aboveForMs(read.filter((s) => s.t >= input.now - th.windowMs), input.now, maxMs),
+    outReplicas: settledRecent === null ? input.current : step(current, input.now, settledRecent),
+    panic: panicMean === null ? null : { replicas: step(current, input.now, panicMean), crossed: panicMean >= th.panicRatio * maxMs },
+    ...(draining ? { outBlocked: 'the queue drains' } : !full ? { outBlocked: 'not measured at the current count for a whole window yet' } : {}),
+    history: read.map((s) => ({ t: s.t, v: askAt(s) })),
+    data: only ? dataState(read, input.now, th) : 'ok',
   };
 }
 
-// ---- helpers ----------------------------------------------------------------------------------------------
+/** The ready count at time t: from the readyReplicas series when collected, else the current ready count. */
+function readyCountAt(series: SampleWindow | undefined, input: ScalingInput): (t: number) => number {
+  const samples = series?.samplesBetween(-Infinity, input.now) ?? [];
+  if (samples.length === 0) {
+    const after = input.lastScaleAtMs;
+    // Without a series: samples from before the last change describe another count.
+    return (t) => (after !== undefined && t <= after ? -1 : input.ready);
+  }
+  return (t) => latestAt(samples, t)?.v ?? -1;
+}
 
-function inStateOf(samples: readonly Sample[], full: boolean, inLine: number): InState {
-  if (samples.length === 0) return 'missing';
-  if (!samples.every((s) => s.v < inLine)) return 'not-below';
-  return full ? 'below' : 'filling';
+/** Mean latency (ms) at time t by Little's law (in flight / rate), from both series' recent means. */
+function meanLatencyAt(rps: SampleWindow | undefined, concurrency: SampleWindow | undefined, fromMs: number, now: number): (t: number) => number | undefined {
+  const rate = trailingMeans(rps?.samplesBetween(fromMs, now) ?? [], RECENT_SPAN_MS);
+  const inFlight = trailingMeans(concurrency?.samplesBetween(fromMs, now) ?? [], RECENT_SPAN_MS);
+  return (t) => {
+    const r = latestAt(rate, t);
+    const c = latestAt(inFlight, t);
+    if (r === undefined || c === undefined || r.v <= 0 || t - r.t > DEFAULT_MAX_SAMPLE_GAP_MS || t - c.t > DEFAULT_MAX_SAMPLE_GAP_MS) return undefined;
+    return (c.v / r.v) * 1000;
+  };
+}
+
+/** The newest sample at or before t (binary search; samples sorted by time). */
+function latestAt(samples: readonly Sample[], t: number): Sample | undefined {
+  let lo = 0;
+  let hi = samples.length - 1;
+  let found: Sample | undefined;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const s = samples[mid] as Sample;
+    if (s.t <= t) {
+      found = s;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return found;
+}
+
+// ---- helpers ---------------------------------------------------------------------------------------
+
+/** The mean of the last `spanMs` minus the mean of the span before it (0 when either is empty). */
+function trend(samples: readonly Sample[], now: number, spanMs: number): number {
+  const newer = samples.filter((s) => s.t > now - spanMs);
+  const older = samples.filter((s) => s.t <= now - spanMs && s.t > now - 2 * spanMs);
+  if (newer.length === 0 || older.length === 0) return 0;
+  const mean = (xs: readonly Sample[]) => xs.reduce((a, s) => a + s.v, 0) / xs.length;
+  return mean(newer) - mean(older);
+}
+
+/**
+ * Knative's panic rule: panic when the panic window's load, at the target, asks for at least
+ * panicRatio x the ready replicas. The count it scales to is the one formula's (with the
+ * tolerance), so a count reached in panic is one the stable path keeps (no panic, scale in, panic
+ * again).
+ */
+function panicOf(load: number, target: number, input: ScalingInput, th: Thresholds): { replicas: number; crossed: boolean } {
+  const atTarget = Math.ceil(load / target - 1e-9);
+  return { replicas: formulaReplicas(load, target), crossed: atTarget >= th.panicRatio * Math.max(input.ready, 1) };
+}
+
+/** The mean over the panic window, once it holds two samples and the newest is fresh; else null. */
+function panicWindowMean(samples: readonly Sample[], now: number, windowMs: number): number | null {
+  const recent = samples.filter((s) => s.t > now - windowMs);
+  const newest = recent[recent.length - 1];
+  if (recent.length < 2 || newest === undefined || now - newest.t > DEFAULT_MAX_SAMPLE_GAP_MS) return null;
+  return recent.reduce((sum, s) => sum + s.v, 0) / recent.length;
+}
+
+/** Missing: nothing fresh; partial: the data does not cover the stabilization window; else ok. */
+function dataState(samples: readonly Sample[], now: number, th: Thresholds): DataState {
+  const newest = samples[samples.length - 1];
+  if (newest === undefined || now - newest.t > DEFAULT_MAX_SAMPLE_GAP_MS) return 'missing';
+  const spanSeconds = Math.max(th.windowMs, th.stabilizationMs) / 1000;
+  return coversWindow(samples.filter((s) => s.t >= now - spanSeconds * 1000 - DEFAULT_MAX_SAMPLE_GAP_MS), now, spanSeconds) ? 'ok' : 'partial';
+}
+
+/** Each sample replaced by the mean of the samples in (t - spanMs, t]. */
+function trailingMeans(samples: readonly Sample[], spanMs: number): Sample[] {
+  const out: Sample[] = [];
+  let start = 0;
+  let sum = 0;
+  for (let i = 0; i < samples.length; i++) {
+    const s = samples[i] as Sample;
+    sum += s.v;
+    while ((samples[start]?.t ?? Infinity) <= s.t - spanMs) sum -= (samples[start++] as Sample).v;
+    out.push({ t: s.t, v: sum / (i - start + 1) });
+  }
+  return out;
 }
 
 function recentMean(samples: readonly Sample[], now: number): number | null {
-  const recent = samples.filter((s) => s.t > now - RECENT_SPAN_MS);
+  const recent = samples.filter((s) => s.t > now - RECENT_SPAN_MS && s.t <= now);
   const used = recent.length > 0 ? recent : samples.slice(-1);
   if (used.length === 0) return null;
   return used.reduce((sum, s) => sum + s.v, 0) / used.length;

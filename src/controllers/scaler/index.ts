@@ -11,8 +11,10 @@ export {
   MAX_LATENCY_STEP_FACTOR,
   RECENT_SPAN_MS,
   resolveThresholds,
+  TOLERANCE,
   type Thresholds,
 } from './evaluate-metrics.js';
+export { combineHistories, highestSince, loadRecurred } from './stabilization.js';
 export { hostReplicaLimit, type HostReplicaLimit } from './host-capacity.js';
 export {
   coveredMs,
@@ -29,6 +31,8 @@ export type {
   MetricReading,
   MetricWindows,
   ReplicaSeries,
+  RuleOutcome,
+  ScalingRule,
   ScalingDecision,
   ScalingDirection,
   ScalingInput,

@@ -7,12 +7,12 @@ import type { LoadedApp } from '../../manifest/types.js';
 import { isLive, isReady } from '../../core/readiness.js';
 import type { LiveReplica } from '../../core/replica.js';
 import { stableJson } from '../../core/stable-json.js';
-import type { AppLoadMetrics } from '../../observe/metrics.js';
 import type { AccessLogMetrics } from '../../observe/index-metrics.js';
 import type { ContainerRuntime } from '../../runtime/runtime.js';
 import { removeCondition, setCondition } from '../../store/conditions.js';
 import type { Store } from '../../store/store.js';
 import { decideReplicas } from './decide-replicas.js';
+import { AppLoadWindows } from './app-load-windows.js';
 import { MetricWindow } from './metric-window.js';
 import type { HostCapacity, ReplicaSeries, ScalingDecision } from './types.js';
 
@@ -52,7 +52,8 @@ interface ReplicaWindows {
 export class ScalerController {
   private readonly startedAtMs = Date.now();
   private readonly replicas = new Map<string, ReplicaWindows>();
-  private readonly latest = new Map<string, AppLoadMetrics>();
+  /** Per app, for as long as the app is autoscaled: its load history survives every replica replacement. */
+  private readonly load = new Map<string, AppLoadWindows>();
   private timer: NodeJS.Timeout | undefined;
   private ticking = false;
 
@@ -67,16 +68,13 @@ export class ScalerController {
     if (this.timer) clearInterval(this.timer);
   }
 
-  /** Current load of an app, for the endpoint and Prometheus. */
-  current(app: string): AppLoadMetrics | undefined {
-    return this.latest.get(app);
-  }
-
   async tick(now = Date.now()): Promise<void> {
     if (this.ticking) return; // a slow tick is skipped, never stacked
     this.ticking = true;
     try {
       const autoscaled = this.deps.apps().filter((a) => a.manifest.spec.scaling?.policy.mode === 'auto' && a.manifest.spec.state === 'up');
+      const names = new Set(autoscaled.map((a) => a.manifest.metadata.name));
+      for (const app of this.load.keys()) if (!names.has(app)) this.load.delete(app);
       await this.sampleReplicas(autoscaled, now);
       const host = hostTotals();
       for (const app of autoscaled) {
@@ -133,29 +131,29 @@ export class ScalerController {
     const scaling = spec.scaling!;
     const status = store.app(name);
     const current = desiredReplicaCount(spec, status?.autoscaledReplicas);
-    const windowMs = (scaling.policy.http?.windowSeconds ?? 20) * 1000;
-    const since = now - windowMs - 10_000;
-    const series = (metric: 'rps' | 'p95' | 'concurrency') =>
-      MetricWindow.of(accessLog.series(name, metric, since).flatMap((s) => (s.value === null ? [] : [{ t: s.t, v: s.value }])));
     const mine = [...this.replicas.entries()].filter(([, r]) => r.app === name);
     const replicaSeries = (pick: 'cpu' | 'memory'): ReplicaSeries[] =>
       mine.map(([id, r]) => ({ replicaId: id, startedAtMs: r.startedAtMs, samples: r[pick] }));
     const running = this.deps.replicasOf(name).filter(isLive);
     const ready = running.filter(isReady).length;
 
+    let load = this.load.get(name);
+    if (!load) this.load.set(name, (load = new AppLoadWindows()));
+    load.update((metric, sinceMs) => accessLog.series(name, metric, sinceMs), ready, now, scaling.policy);
+
     const decision = decideReplicas({
       policy: scaling,
       specReplicas: spec.replicas,
-      windows: { rps: series('rps'), p95LatencyMs: series('p95'), concurrency: series('concurrency'), cpu: replicaSeries('cpu'), memory: replicaSeries('memory') },
+      windows: { ...load.windows(), cpu: replicaSeries('cpu'), memory: replicaSeries('memory') },
       current,
       ready,
-      starting: Math.max(0, running.length - ready),
+      starting: running.filter((r) => r.health === 'starting').length,
+      notReady: running.filter((r) => r.health === 'not-ready').length,
       history: store.scalingHistory(name),
       now,
       controllerStartedAtMs: this.startedAtMs,
       hostCapacity: this.hostCapacity(app, host),
     });
-    this.latest.set(name, loadOf(accessLog, name, mine));
     this.record(name, current, decision, now);
   }
 
@@ -203,15 +201,4 @@ export class ScalerController {
 
 function hostTotals(): { cpuCores: number; memoryBytes: number } {
   return { cpuCores: os.cpus().length, memoryBytes: os.totalmem() };
-}
-
-function loadOf(accessLog: AccessLogMetrics, app: string, replicas: [string, ReplicaWindows][]): AppLoadMetrics {
-  const mean = (values: number[]) => (values.length ? values.reduce((a, b) => a + b, 0) / values.length : null);
-  const p95 = accessLog.p95Ms(app, 10);
-  return {
-    requestsPerSecond: accessLog.rps(app, 10),
-    p95LatencySeconds: p95 === null ? undefined : p95 / 1000,
-    cpuUtilizationRatio: mean(replicas.flatMap(([, r]) => (r.cpu.latest() ? [r.cpu.latest()!.v] : []))) ?? undefined,
-    memoryUtilizationRatio: mean(replicas.flatMap(([, r]) => (r.memory.latest() ? [r.memory.latest()!.v] : []))) ?? undefined,
-  };
 }

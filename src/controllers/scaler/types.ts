@@ -27,6 +27,11 @@ export interface MetricWindows {
   cpu?: readonly ReplicaSeries[];
   /** Per-replica memory utilization, 0..1 of the replica's memory limit. */
   memory?: readonly ReplicaSeries[];
+  /**
+   * Ready replicas over time, one sample per scrape. Lets latency samples be read against the count
+   * that produced them; without it, the current `ready` count stands for the past.
+   */
+  readyReplicas?: SampleWindow;
 }
 
 /** What the host can hold, for capping scale out. Without it, scale out is capped by maxReplicas only. */
@@ -48,8 +53,13 @@ export interface ScalingInput {
   current: number;
   /** Replicas passing their readiness probe. */
   ready: number;
-  /** Replicas created but not ready yet. */
+  /** Replicas created but not ready yet (never passed a check). */
   starting: number;
+  /**
+   * Replicas that passed their checks and fail them now (out of the rotation, still running): busy
+   * or broken. Counted neither as ready nor as starting. Default 0.
+   */
+  notReady?: number;
   /** When the count last changed (epoch ms). Takes precedence over `history`. */
   lastScaleAtMs?: number;
   /** This app's scaling history; the newest record's time is the last scale time. */
@@ -65,7 +75,18 @@ export interface ScalingInput {
 export type ScalingDirection = 'out' | 'in' | 'none';
 
 /** What holds the count back right now. */
-export type HoldReason = 'window' | 'cooldown' | 'clamp' | 'missing-data' | 'starting' | 'host-capacity' | 'warmup';
+export type HoldReason = 'window' | 'cooldown' | 'clamp' | 'missing-data' | 'starting' | 'host-capacity' | 'warmup' | 'stabilization';
+
+/** The rules of a decision, in the order they are consulted. */
+export type ScalingRule = 'manual' | 'bounds' | 'panic' | 'scale-out' | 'scale-in';
+
+/** Why a rule decided, or why not: one line each, in rule order (the "why / why not" of a decision). */
+export interface RuleOutcome {
+  rule: ScalingRule;
+  /** True for the rule that chose the count. */
+  fired: boolean;
+  detail: string;
+}
 
 export interface MetricReading {
   /** The recent observed value (per replica for rps and connections, percent for cpu and memory); null without data. */
@@ -79,14 +100,17 @@ export interface ScalingDecision {
   direction: ScalingDirection;
   /** One line for humans: what was decided, or what holds the count back now. */
   reason: string;
+  /** Every rule consulted, whether it fired and why (not). */
+  explanation: RuleOutcome[];
   heldBy?: HoldReason;
   /** Set with heldBy "host-capacity": the resource that ran out (status reason ScalingLimited). */
   limitedBy?: 'cpu' | 'memory';
   /** Keys: rpsPerReplica, p95LatencyMs, connectionsPerReplica, cpuPct, memoryPct (those configured). */
   metrics: Record<string, MetricReading>;
   /**
-   * The plain recommendation, max over metrics of ceil(current x observed / target) clamped to
-   * min/max, before windows, thresholds, cooldown and guards. Informational (status, `simulate`).
+   * The plain recommendation now: the most replicas any metric asks for (rate metrics:
+   * ceil(load / target)), clamped to min/max, before windows, gates, stabilization, cooldown and
+   * guards. Informational (status, `simulate`).
    */
   recommendation: number;
 }

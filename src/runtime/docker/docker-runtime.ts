@@ -14,6 +14,7 @@ import type {
   ReplicaRequest,
   ReplicaScope,
   ReplicaUsage,
+  UsageReader,
   UsageTarget,
 } from '../runtime.js';
 import { ContainerMetricsSampler, type MetricsSource } from './container-metrics.js';
@@ -35,12 +36,18 @@ export interface DockerRuntimeOptions {
 export class DockerRuntime implements ContainerRuntime {
   readonly docker: Docker;
   private readonly logger: Logger;
+  private readonly metricsSource: MetricsSource | undefined;
   private readonly sampler: ContainerMetricsSampler;
 
   constructor(options: DockerRuntimeOptions) {
     this.docker = options.docker ?? new Docker();
     this.logger = options.logger;
-    this.sampler = new ContainerMetricsSampler({ docker: this.docker, logger: options.logger, source: options.metricsSource });
+    this.metricsSource = options.metricsSource;
+    this.sampler = this.newSampler();
+  }
+
+  private newSampler(): ContainerMetricsSampler {
+    return new ContainerMetricsSampler({ docker: this.docker, logger: this.logger, source: this.metricsSource });
   }
 
   async ping(options: CallOptions = {}): Promise<void> {
@@ -99,6 +106,11 @@ export class DockerRuntime implements ContainerRuntime {
 
   forgetUsage(id: string): void {
     this.sampler.forget(id);
+  }
+
+  usageReader(): UsageReader & { close(): void } {
+    const sampler = this.newSampler();
+    return { usage: (targets) => sampler.sample(targets), forgetUsage: (id) => sampler.forget(id), close: () => sampler.close() };
   }
 
   close(): void {

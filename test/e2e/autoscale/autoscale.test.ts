@@ -43,7 +43,8 @@ describe('autoscaling', () => {
   });
 
   it('scales out on requests per second under 40 rps and back to 1 when the load stops, with zero failed requests', async () => {
-    await t.writeManifest('rps.yaml', manifest('rps', '      http:\n        targetRPSPerReplica: 10\n        windowSeconds: 5'));
+    // A short scale-in stabilization (default 60 s) keeps the test short; the knob reaches the decision.
+    await t.writeManifest('rps.yaml', manifest('rps', '      behavior:\n        scaleIn: { stabilizationSeconds: 15 }\n      http:\n        targetRPSPerReplica: 10\n        windowSeconds: 5'));
     await eventually(async () => expect((await httpGet(t.options.lbPort, 'rps.localhost', '/healthz')).status).toBe(200), { timeoutMs: 30_000 });
     const load = new LoadGenerator({ port: t.options.lbPort, hostHeader: 'rps.localhost', ratePerSec: 40, durationMs: 90_000, isOk: (s) => s === 200 });
     const running = load.run();

@@ -120,13 +120,13 @@ describe('own nginx master, lua membership mode (real nginx + Lua module)', () =
   it('a membership change does not reload: same workers, same config id, traffic over the new peers', async () => {
     const [one, two, three] = ups as [Upstream, Upstream, Upstream];
     const workersBefore = await workers();
-    const idBefore = await fetchServedConfigId({ host: '127.0.0.1', port });
+    const idBefore = await fetchServedConfigId(control());
     const confBefore = await readFile(nginx.appsConfPath, 'utf8');
 
     const result = await nginx.apply(table(route('web', [one, two, three]), route('empty', [])));
     expect(result).toMatchObject({ changed: true, reloaded: false, membershipChanged: true, degraded: [] });
     expect(await workers()).toEqual(workersBefore);
-    expect(await fetchServedConfigId({ host: '127.0.0.1', port })).toBe(idBefore);
+    expect(await fetchServedConfigId(control())).toBe(idBefore);
     expect(await readFile(nginx.appsConfPath, 'utf8')).toBe(confBefore);
     const seen = await names('web.localhost', 30);
     expect([...seen.keys()].sort()).toEqual(['one', 'three', 'two']);

@@ -2,15 +2,19 @@
 // HTTP upstreams on loopback, requests through nginx with a Host header. Reload mode: the Lua
 // module is made unavailable (a modules dir without it), so this is also the fallback's test.
 // Lua membership mode: lua-membership.test.ts.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fetchServedConfigId } from '../../../src/controllers/routes/config-id-probe.js';
 import { NginxProcess } from '../../../src/controllers/routes/nginx-process.js';
+import { acceptingWorkerPids } from '../../../src/controllers/routes/nginx-workers.js';
+import { fetchNginxStatus } from '../../../src/observe/nginx-status.js';
 import type { AppRoute, RouteTable } from '../../../src/core/routes.js';
+import { eventually } from '../../support/eventually.js';
 import { freePort } from '../../support/free-port.js';
 
 const logger = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
@@ -167,10 +171,40 @@ describe('own nginx master (real nginx), reload mode (Lua unavailable)', () => {
     for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
   });
 
-  it('serves stub_status on the loopback-only internal path', async () => {
-    const reply = await get(listenPort, 'anything', '/_autoserve/nginx-status');
-    expect(reply.status).toBe(200);
-    expect(reply.body).toMatch(/Active connections: \d+/);
+  it('serves its checks on the root-only control socket (reload mode too), never on the public listener', async () => {
+    expect((await fetchNginxStatus({ socketPath: nginx.controlSocket }))?.active).toBeGreaterThanOrEqual(1);
+    expect(await fetchServedConfigId({ socketPath: nginx.controlSocket })).toMatch(/^[0-9a-f]{16}$/);
+    expect((await stat(path.dirname(nginx.controlSocket))).mode & 0o777).toBe(0o700);
+    for (const host of ['anything', 'autoserve-internal', 'localhost', 'web.localhost']) {
+      for (const internal of ['/_autoserve/nginx-status', '/_autoserve/config-id']) {
+        const reply = await get(listenPort, host, internal);
+        expect(reply.body).not.toMatch(/Active connections|^[0-9a-f]{16}$/);
+      }
+    }
+  });
+
+  it('apps on any host, reserved ones included, leave reloads confirmed and other apps served', async () => {
+    const squatters = ['autoserve-internal', 'localhost', '127.0.0.1'].map((host, i) => route(`squat${i}`, [up2], { host }));
+    const started = Date.now();
+    expect(await nginx.apply(table(route('web', [up1]), ...squatters))).toMatchObject({ changed: true, reloaded: true, degraded: [] });
+    expect(await nginx.apply(table(route('web', [up1, up2]), ...squatters))).toMatchObject({ changed: true, reloaded: true, degraded: [] });
+    expect(Date.now() - started).toBeLessThan(5_000); // confirmed, not timed out
+    expect(await namesSeen(listenPort, 'web.localhost')).toEqual(new Set(['one', 'two']));
+    expect(JSON.parse((await get(listenPort, 'autoserve-internal')).body)).toMatchObject({ name: 'two' });
+  });
+
+  it('starts again over the socket file a SIGKILLed master leaves behind', async () => {
+    const pid = (await nginx.pid())!;
+    const workers = await acceptingWorkerPids(pid);
+    expect(workers.length).toBeGreaterThan(0);
+    for (const victim of [pid, ...workers]) process.kill(victim, 'SIGKILL'); // our own test master
+    await eventually(async () => expect(await nginx.isAlive()).toBe(false), { timeoutMs: 5_000 });
+    await eventually(async () => expect(await get(listenPort, 'web.localhost').catch(() => 'down')).toBe('down'), { timeoutMs: 5_000 });
+    await stat(nginx.controlSocket); // left behind: nginx would refuse to bind over it
+    await nginx.apply(table(route('web', [up1])));
+    expect(await nginx.pid()).not.toBe(pid);
+    expect((await get(listenPort, 'web.localhost')).status).toBe(200);
+    expect(await fetchServedConfigId({ socketPath: nginx.controlSocket })).toMatch(/^[0-9a-f]{16}$/);
   });
 
   it('stops the master', async () => {

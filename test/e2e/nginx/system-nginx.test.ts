@@ -1,22 +1,21 @@
 // SystemNginx against a real nginx standing in for the system one: a master of the test's own
 // whose main config includes conf.d/*.conf at http level, like Debian's.
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import { execa } from 'execa';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppRoute } from '../../../src/core/routes.js';
+import { fetchServedConfigId } from '../../../src/controllers/routes/config-id-probe.js';
 import { SystemNginx } from '../../../src/controllers/routes/system-nginx.js';
+import { fetchNginxStatus } from '../../../src/observe/nginx-status.js';
 import { freePort } from '../../support/free-port.js';
+import { NGINX, startSystemLikeNginx, type SystemLikeNginx } from '../../support/system-like-nginx.js';
 
-const NGINX = '/usr/sbin/nginx';
-
-function get(port: number, host: string): Promise<{ status: number; body: string }> {
+function get(port: number, host: string, urlPath = '/'): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path: '/', agent: false, headers: { host } }, (res) => {
+    const req = http.request({ host: '127.0.0.1', port, path: urlPath, agent: false, headers: { host } }, (res) => {
       let body = '';
       res.on('data', (c: Buffer) => (body += c.toString()));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
@@ -27,10 +26,8 @@ function get(port: number, host: string): Promise<{ status: number; body: string
 }
 
 describe('SystemNginx (include mode, real nginx)', () => {
-  let dir: string;
-  let mainConf: string;
+  let system: SystemLikeNginx;
   let confDir: string;
-  let pidFile: string;
   let listenPort: number;
   let upstream: http.Server;
   let lb: SystemNginx;
@@ -44,48 +41,28 @@ describe('SystemNginx (include mode, real nginx)', () => {
   });
 
   beforeAll(async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'autoserve-sysnginx-e2e-'));
-    confDir = path.join(dir, 'conf.d');
-    pidFile = path.join(dir, 'nginx.pid');
-    mainConf = path.join(dir, 'nginx.conf');
-    await mkdir(confDir);
-    await mkdir(path.join(dir, 'temp'));
-    const temp = (n: string) => `${n}_temp_path ${path.join(dir, 'temp', n)};`;
-    await writeFile(
-      mainConf,
-      [
-        `pid ${pidFile};`,
-        `error_log ${path.join(dir, 'error.log')};`,
-        'worker_processes 1;',
-        'events {}',
-        'http {',
-        ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map(temp),
-        `  include ${confDir}/*.conf;`,
-        '}',
-      ].join('\n'),
-    );
-    await execa(NGINX, ['-c', mainConf, '-p', `${dir}/`, '-e', 'stderr'], { stdout: 'ignore' });
+    system = await startSystemLikeNginx('autoserve-sysnginx-e2e-');
+    ({ confDir } = system);
     listenPort = await freePort();
     upstream = http.createServer((_req, res) => res.end('system-upstream'));
     await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
     lb = new SystemNginx({
       confDir,
-      mainConf,
-      pidFile,
+      mainConf: system.mainConf,
+      pidFile: system.pidFile,
       nginxBin: NGINX,
       listen: { host: '127.0.0.1', port: listenPort },
-      logsDir: path.join(dir, 'logs'),
-      stateDir: dir,
+      logsDir: path.join(system.dir, 'logs'),
+      stateDir: system.dir,
       logger: pino({ level: 'silent' }),
     });
   });
 
   afterAll(async () => {
     try {
-      await execa(NGINX, ['-c', mainConf, '-e', 'stderr', '-s', 'quit'], { reject: false });
+      await system?.stop();
     } finally {
       await new Promise((resolve) => upstream?.close(resolve));
-      if (dir) await rm(dir, { recursive: true, force: true });
     }
   });
 
@@ -106,8 +83,60 @@ describe('SystemNginx (include mode, real nginx)', () => {
     expect(await lb.isAlive()).toBe(true);
   });
 
+  it('serves a host of 253 characters: the apps conf sizes the server_names hash the main config leaves unset', async () => {
+    const host = `${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(61)}`;
+    const result = await lb.apply({ routes: [route('sys'), route('long', { host })] });
+    expect(result.degraded).toEqual([]);
+    expect(await get(listenPort, host)).toEqual({ status: 200, body: 'system-upstream' });
+  });
+
+  it('serves its checks on a loopback address of its own: apps on any host, reserved ones included, leave reloads confirmed', async () => {
+    const squatters = ['autoserve-internal', 'localhost', '127.0.0.1'].map((host, i) => route(`squat${i}`, { host }));
+    const started = Date.now();
+    const result = await lb.apply({ routes: [route('sys'), ...squatters] });
+    expect(result).toMatchObject({ changed: true, reloaded: true, degraded: [] });
+    expect(Date.now() - started).toBeLessThan(5_000); // confirmed, not timed out
+    expect(lb.control).toEqual({ host: '127.0.0.2', port: listenPort });
+    expect(await fetchServedConfigId(lb.control)).toMatch(/^[0-9a-f]{16}$/);
+    expect((await fetchNginxStatus(lb.control))?.active).toBeGreaterThanOrEqual(1);
+    expect(await lb.isAlive()).toBe(true);
+    for (const host of ['anything', 'autoserve-internal', 'localhost', 'sys.localhost']) {
+      for (const internal of ['/_autoserve/config-id', '/_autoserve/nginx-status']) {
+        expect((await get(listenPort, host, internal)).body).not.toMatch(/Active connections|^[0-9a-f]{16}$/);
+      }
+    }
+    expect(await get(listenPort, 'autoserve-internal')).toEqual({ status: 200, body: 'system-upstream' });
+  });
+
   it('stop removes our routes from the system nginx', async () => {
     await lb.stop();
     await expect(readFile(path.join(confDir, 'autoserve.conf'))).rejects.toThrow();
+  });
+});
+
+describe('SystemNginx whose main config sets server_names_hash_bucket_size', () => {
+  it('refuses only the app whose host the bucket cannot hold, naming the setting', async () => {
+    const system = await startSystemLikeNginx('autoserve-sysnginx-bucket-', ['server_names_hash_bucket_size 64;']);
+    const { dir, confDir, mainConf } = system;
+    const upstream = http.createServer((_req, res) => res.end('bucket-upstream'));
+    try {
+      await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+      const port = await freePort();
+      const lb = new SystemNginx({
+        confDir, mainConf, pidFile: path.join(dir, 'nginx.pid'), nginxBin: NGINX,
+        listen: { host: '127.0.0.1', port }, logsDir: path.join(dir, 'logs'), stateDir: dir, logger: pino({ level: 'silent' }),
+      });
+      const servers = [{ host: '127.0.0.1', port: (upstream.address() as AddressInfo).port }];
+      const result = await lb.apply({ routes: [
+        { app: 'short', host: 'short.localhost', pathPrefix: '/', servers },
+        { app: 'long', host: `${'a'.repeat(47)}.localhost`, pathPrefix: '/', servers },
+      ] });
+      expect(result.degraded.map((d) => d.app)).toEqual(['long']);
+      expect(result.degraded[0]?.message).toMatch(/server_names_hash_bucket_size holds at most 46/);
+      expect(await get(port, 'short.localhost')).toEqual({ status: 200, body: 'bucket-upstream' });
+    } finally {
+      await system.stop();
+      await new Promise((resolve) => upstream.close(resolve));
+    }
   });
 });

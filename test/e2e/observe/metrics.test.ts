@@ -194,7 +194,7 @@ describe('metrics of a real replica', () => {
     });
 
     it('reads global connection counts from stub_status', async () => {
-      const status = await fetchNginxStatus({ host: '127.0.0.1', port: listenPort });
+      const status = await fetchNginxStatus({ socketPath: nginx.controlSocket });
       expect(status?.active).toBeGreaterThanOrEqual(1);
       expect(status?.writing).toBeGreaterThanOrEqual(1); // this request
       expect(status?.requests).toBeGreaterThanOrEqual(150);

@@ -100,6 +100,21 @@ export function runtimeContract(name: string, makeSubject: () => Promise<Contrac
       runtime.forgetUsage(replica.id);
     });
 
+    it('a second usage reader keeps readings of its own: forgetting there leaves the runtime\'s CPU delta intact', async () => {
+      const reader = runtime.usageReader();
+      try {
+        await runtime.usage([{ id: replica.id }]); // the runtime's first reading: the start of its CPU delta
+        await new Promise((r) => setTimeout(r, 100));
+        expect((await reader.usage([{ id: replica.id }])).get(replica.id)?.memoryBytes).toBeGreaterThan(0);
+        reader.forgetUsage(replica.id);
+        const again = (await runtime.usage([{ id: replica.id }])).get(replica.id);
+        expect(again?.cpu).toEqual(expect.any(Number));
+      } finally {
+        reader.close();
+        runtime.forgetUsage(replica.id);
+      }
+    });
+
     it('names the app of each event about its replicas', async () => {
       const seen: string[] = [];
       const watcher = runtime.watch({ instance }, { onApp: (app, action) => seen.push(`${app}:${action}`), onReconnect: () => {} });

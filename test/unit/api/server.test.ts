@@ -157,8 +157,35 @@ describe('API auth token', () => {
   });
 });
 
+describe('API with --redact-env-values', () => {
+  it('shows env names and valueFrom references, never literal values, on every read of a spec', async () => {
+    for (const redactEnvValues of [false, true]) {
+      const f = await startApiFixture({ redactEnvValues });
+      try {
+        f.store.updateApp('web', (s) => {
+          s.spec = {
+            type: 'http', image: 'x:1', ports: [{ containerPort: 80 }], replicas: 1, state: 'up',
+            env: [{ name: 'MODE', value: 'literal-value-123' }, { name: 'DB', valueFrom: { secret: 'db' } }],
+            termination: { drainSeconds: 1, stopTimeoutSeconds: 1 }, ingress: { host: 'web.localhost', pathPrefix: '/' },
+            rollout: { maxSurge: 1, progressDeadlineSeconds: 60 },
+          };
+        });
+        const texts = [(await f.request('/apps')).text, (await f.request('/apps/web')).text];
+        for (const text of texts) {
+          expect(text.includes('literal-value-123')).toBe(!redactEnvValues);
+          expect(text).toContain('"valueFrom":{"secret":"db"}');
+        }
+        if (redactEnvValues) expect((await f.request('/apps/web')).body.spec.env[0]).toEqual({ name: 'MODE', value: '(redacted)' });
+        expect(f.store.app('web')?.spec?.env[0]?.value).toBe('literal-value-123'); // the store keeps it
+      } finally {
+        await f.close();
+      }
+    }
+  });
+});
+
 describe('createApiServer', () => {
   it('refuses the write API without a token', async () => {
-    await expect(startApiFixture({ enableWriteApi: true })).rejects.toThrow(/--enable-write-api requires --auth-token/);
+    await expect(startApiFixture({ enableWriteApi: true })).rejects.toThrow(/--enable-write-api requires a token/);
   });
 });

@@ -13,25 +13,13 @@ import { formatAge, formatTable } from '../../../src/cli/format.js';
 import { collectLines } from '../../../src/cli/output.js';
 import { splitDocuments } from '../../../src/manifest/edit-manifest.js';
 import type { AppStatus } from '../../../src/store/status-model.js';
+import { appStatus } from '../../support/app-status.js';
 import { appManifest } from '../../support/app-manifest.js';
 import { freePort } from '../../support/free-port.js';
 
 const NOW = Date.parse('2024-05-01T12:00:00Z');
 
-function app(name: string, extra: Partial<AppStatus> = {}): AppStatus {
-  return {
-    name,
-    generation: 1,
-    observedGeneration: 1,
-    phase: 'Running',
-    conditions: [],
-    replicas: { desired: 2, ready: 1, updated: 2 },
-    instances: [],
-    createdAt: '2024-05-01T11:00:00Z',
-    updatedAt: '2024-05-01T11:00:00Z',
-    ...extra,
-  };
-}
+const app = appStatus;
 
 describe('formatting', () => {
   it('aligns table columns without trailing spaces', () => {

@@ -13,7 +13,11 @@ import { untilAborted } from '../../../src/core/with-timeout.js';
 import { HealthProber } from '../../../src/observe/health-prober.js';
 import { WorkQueue } from '../../../src/reconcile/work-queue.js';
 import type { CallOptions } from '../../../src/runtime/runtime.js';
+import { openValueSource } from '../../../src/secrets/value-source.js';
 import { Store } from '../../../src/store/store.js';
+
+/** A fixed fingerprint key: tests compare revisions across sources. */
+const TEST_KEY = Buffer.alloc(32, 7);
 
 const logger = pino({ level: 'silent' });
 const never = new Promise<never>(() => {});
@@ -48,7 +52,7 @@ describe('abort reaches the work', () => {
       executor: new ContainerExecutor({ runtime, drainer, logger, images: new ImagePuller({ runtime, logger, onPullEnded: () => {} }) }),
       instance: 'abort-test',
       logger,
-      env: {},
+      values: openValueSource({ env: {}, openEnv: [], fingerprintKey: TEST_KEY }),
     });
     const errors: unknown[] = [];
     const queue = new WorkQueue({ worker: (app, signal) => controller.reconcile(app, signal), onError: ({ error }) => errors.push(error) });

@@ -66,6 +66,28 @@ describe('planContainers', () => {
     expect(plan.actions[0]).toMatchObject({ skipDrainWait: true });
   });
 
+  it('keeps a replica that is only not ready (busy, out of the rotation): readiness never replaces', () => {
+    const observed = [replica({ slot: 0 }), replica({ id: 'busy', name: 'busy', slot: 1, health: 'not-ready' }), replica({ slot: 2 })];
+    const plan = planContainers(desired(), observed, NOW);
+    expect(plan.actions).toEqual([]);
+    expect(plan.converged).toBe(false); // it is watched until it is ready again
+  });
+
+  it('scale down removes a not-ready replica before ready ones, without a drain (it is out of the rotation)', () => {
+    const observed = [replica({ slot: 0 }), replica({ id: 'busy', name: 'busy', slot: 1, health: 'not-ready' }), replica({ slot: 2 })];
+    const plan = planContainers(desired({ replicas: 2 }), observed, NOW);
+    expect(summary(plan.actions)).toEqual(['remove:busy']);
+  });
+
+  it('a new-revision replica that passed once and is busy now does not halt a rollout past its deadline', () => {
+    const observed = [
+      replica({ revision: 'old', slot: 0 }), replica({ revision: 'old', slot: 1 }), replica({ revision: 'old', slot: 2 }),
+      replica({ id: 'n', name: 'n', slot: 3, health: 'not-ready', createdAtMs: NOW - 120_000 }),
+    ];
+    const plan = planContainers(desired(), observed, NOW);
+    expect(plan.actions.some((a) => a.kind === 'haltRollout')).toBe(false);
+  });
+
   it('ignores draining replicas: they count nowhere and are not removed twice', () => {
     const observed = [replica({ slot: 0 }), replica({ slot: 1 }), replica({ slot: 2 }), replica({ slot: 3, draining: true })];
     const plan = planContainers(desired(), observed, NOW);

@@ -29,7 +29,8 @@ describe('readiness', () => {
   const rows: { name: string; running: boolean; health: ReplicaHealth; draining: boolean; live: boolean; ready: boolean }[] = [
     { name: 'running, passed its checks', running: true, health: 'ready', draining: false, live: true, ready: true },
     { name: 'running, not checked yet', running: true, health: 'starting', draining: false, live: true, ready: false },
-    { name: 'running, failed after being ready', running: true, health: 'unhealthy', draining: false, live: true, ready: false },
+    { name: 'running, failing its checks after being ready (busy: out of the rotation, kept)', running: true, health: 'not-ready', draining: false, live: true, ready: false },
+    { name: 'running, failed every check for replaceAfterSeconds', running: true, health: 'unhealthy', draining: false, live: true, ready: false },
     { name: 'ready but draining (leaving)', running: true, health: 'ready', draining: true, live: false, ready: false },
     { name: 'exited (health is stale)', running: false, health: 'ready', draining: false, live: false, ready: false },
   ];

@@ -6,6 +6,9 @@ import { FULL_EXAMPLE, minimal } from './fixtures.js';
 
 type Doc = Record<string, any>;
 
+/** The scaling behavior every policy gets by default (Knative's panic, the stabilization windows). */
+const BEHAVIOR_DEFAULTS = { scaleIn: { stabilizationSeconds: 60, recurringStabilizationSeconds: 300 }, panic: { windowSeconds: 6, thresholdPct: 200 } };
+
 function withSpec(patch: (doc: Doc) => void, name = 'web'): Doc {
   const doc = minimal(name) as Doc;
   patch(doc);
@@ -13,12 +16,17 @@ function withSpec(patch: (doc: Doc) => void, name = 'web'): Doc {
 }
 
 describe('validateManifest', () => {
-  it('accepts the seed example with every field, unchanged by defaults', () => {
+  it('accepts the seed example with every field, unchanged by defaults but for the fields it predates', () => {
     const raw = load(FULL_EXAMPLE) as Doc;
     const result = validateManifest(raw);
     expect(result.errors).toEqual([]);
     expect(result.app).toBe('my-app');
-    expect(result.manifest).toEqual(raw);
+    const spec = result.manifest!.spec;
+    const { behavior, ...policy } = spec.scaling!.policy;
+    const { replaceAfterSeconds, ...health } = spec.health!;
+    expect(behavior).toEqual(BEHAVIOR_DEFAULTS);
+    expect(replaceAfterSeconds).toBe(60);
+    expect({ ...result.manifest, spec: { ...spec, health, scaling: { ...spec.scaling, policy } } }).toEqual(raw);
   });
 
   it('applies every default', () => {
@@ -44,11 +52,11 @@ describe('validateManifest', () => {
       d.spec.ingress = { host: 'a.example.com' };
     }));
     expect(m.spec.health).toEqual({
-      httpGet: { path: '/healthz', port: 80 }, intervalSeconds: 5, timeoutSeconds: 2, failureThreshold: 3, successThreshold: 1,
+      httpGet: { path: '/healthz', port: 80 }, intervalSeconds: 5, timeoutSeconds: 2, failureThreshold: 3, successThreshold: 1, replaceAfterSeconds: 60,
     });
     expect(m.spec.scaling).toEqual({
       minReplicas: 1, maxReplicas: 10,
-      policy: { mode: 'auto', cooldownSeconds: 30, http: { targetRPSPerReplica: 10, scaleOutThresholdPct: 80, scaleInThresholdPct: 30, windowSeconds: 20 } },
+      policy: { mode: 'auto', cooldownSeconds: 30, behavior: BEHAVIOR_DEFAULTS, http: { targetRPSPerReplica: 10, scaleOutThresholdPct: 80, scaleInThresholdPct: 30, windowSeconds: 20 } },
     });
     expect(m.spec.ingress).toEqual({ host: 'a.example.com', pathPrefix: '/' });
   });
@@ -79,7 +87,7 @@ describe('validateManifest', () => {
     ['nine ports', withSpec((d) => { d.spec.ports = Array.from({ length: 9 }, (_, i) => ({ containerPort: 80 + i })); }), '/spec/ports'],
     ['duplicate port', withSpec((d) => { d.spec.ports = [{ containerPort: 80 }, { containerPort: 80 }]; }), '/spec/ports/1/containerPort', /duplicate/],
     ['bad memory', withSpec((d) => { d.spec.resources = { memory: '512MB' }; }), '/spec/resources/memory', /memory quantity/],
-    ['memory as number', withSpec((d) => { d.spec.resources = { memory: 512 }; }), '/spec/resources/memory', /quote it/],
+    ['memory as number', withSpec((d) => { d.spec.resources = { memory: 512 }; }), '/spec/resources/memory', /must be a string, got a number 512/],
     ['zero cpu', withSpec((d) => { d.spec.resources = { cpu: 0 }; }), '/spec/resources/cpu'],
     ['uppercase name', minimal('MyApp'), '/metadata/name', /DNS label/],
     ['underscore name', minimal('my_app'), '/metadata/name', /DNS label/],
@@ -92,7 +100,9 @@ describe('validateManifest', () => {
     ['env with neither', withSpec((d) => { d.spec.env = [{ name: 'A' }]; }), '/spec/env/0', /value or valueFrom/],
     ['env bad valueFrom', withSpec((d) => { d.spec.env = [{ name: 'A', valueFrom: 'vault' }]; }), '/spec/env/0/valueFrom', /"env", "sdk"/],
     ['env bad valueFrom.env', withSpec((d) => { d.spec.env = [{ name: 'A', valueFrom: { env: 'X-Y' } }]; }), '/spec/env/0/valueFrom/env'],
-    ['env numeric value', withSpec((d) => { d.spec.env = [{ name: 'PORT', value: 8080 }]; }), '/spec/env/0/value', /quote it in YAML: "8080"/],
+    ['env valueFrom secret with a path', withSpec((d) => { d.spec.env = [{ name: 'A', valueFrom: { secret: '../etc/shadow' } }]; }), '/spec/env/0/valueFrom/secret', /secret file name/],
+    ['env valueFrom env and secret', withSpec((d) => { d.spec.env = [{ name: 'A', valueFrom: { env: 'X', secret: 'y' } }]; }), '/spec/env/0/valueFrom', /\{secret: NAME\}/],
+    ['env numeric value', withSpec((d) => { d.spec.env = [{ name: 'PORT', value: 8080 }]; }), '/spec/env/0/value', /must be a string, got a number 8080/],
     ['env bad name', withSpec((d) => { d.spec.env = [{ name: '1A', value: 'x' }]; }), '/spec/env/0/name'],
     ['env duplicate name', withSpec((d) => { d.spec.env = [{ name: 'A', value: 'x' }, { name: 'A', value: 'y' }]; }), '/spec/env/1/name', /duplicate env name "A"/],
     ['health port not declared', withSpec((d) => { d.spec.health = { httpGet: { path: '/h', port: 9090 } }; }), '/spec/health/httpGet/port', /declared containerPorts \(80\)/],
@@ -101,6 +111,9 @@ describe('validateManifest', () => {
     ['minReplicas > maxReplicas', withSpec((d) => { d.spec.scaling = { minReplicas: 5, maxReplicas: 2 }; }), '/spec/scaling/minReplicas', /<= maxReplicas \(2\)/],
     ['minReplicas > default max', withSpec((d) => { d.spec.scaling = { minReplicas: 20 }; }), '/spec/scaling/minReplicas'],
     ['scaleIn >= scaleOut', withSpec((d) => { d.spec.scaling = { policy: { http: { targetRPSPerReplica: 5, scaleInThresholdPct: 80, scaleOutThresholdPct: 50 } } }; }), '/spec/scaling/policy/http/scaleInThresholdPct'],
+    ['recurring stabilization shorter than the plain one', withSpec((d) => { d.spec.scaling = { policy: { behavior: { scaleIn: { stabilizationSeconds: 120, recurringStabilizationSeconds: 60 } } } }; }), '/spec/scaling/policy/behavior/scaleIn/recurringStabilizationSeconds', /must be >= stabilizationSeconds \(120\), got 60/],
+    ['recurring stabilization shorter than the default plain one', withSpec((d) => { d.spec.scaling = { policy: { behavior: { scaleIn: { recurringStabilizationSeconds: 30 } } } }; }), '/spec/scaling/policy/behavior/scaleIn/recurringStabilizationSeconds', /must be >= stabilizationSeconds \(60\)/],
+    ['panic threshold at or under 100 %', withSpec((d) => { d.spec.scaling = { policy: { behavior: { panic: { thresholdPct: 100 } } } }; }), '/spec/scaling/policy/behavior/panic/thresholdPct'],
     ['http policy without target', withSpec((d) => { d.spec.scaling = { policy: { http: {} } }; }), '/spec/scaling/policy/http', /targetRPSPerReplica/],
     ['bad mode', withSpec((d) => { d.spec.scaling = { policy: { mode: 'magic' } }; }), '/spec/scaling/policy/mode', /"auto", "manual"/],
     ['cpu policy without target', withSpec((d) => { d.spec.scaling = { policy: { cpu: {} } }; }), '/spec/scaling/policy/cpu/targetUtilizationPct'],
@@ -113,7 +126,41 @@ describe('validateManifest', () => {
     ['empty command', withSpec((d) => { d.spec.command = []; }), '/spec/command'],
     ['command not strings', withSpec((d) => { d.spec.command = ['run', 3]; }), '/spec/command/1'],
     ['metadata typo', { ...minimal(), metadata: { name: 'web', lables: {} } }, '/metadata/lables', /did you mean "labels"/],
+    // What nginx or Docker would refuse later, said at validate time (issue 11, items 1-3).
+    ['host label of 64', withSpec((d) => { d.spec.ingress = { host: `${long(64)}.example.com` }; }), '/spec/ingress/host', /63/],
+    ['empty path segment', withSpec((d) => { d.spec.ingress = { pathPrefix: '/api//v1' }; }), '/spec/ingress/pathPrefix', /empty segment/],
+    ['dot-dot path segment', withSpec((d) => { d.spec.ingress = { pathPrefix: '/api/../admin' }; }), '/spec/ingress/pathPrefix', /"\.\."/],
+    ['host autoserve-internal', withSpec((d) => { d.spec.ingress = { host: 'autoserve-internal' }; }), '/spec/ingress/host', /reserved/],
+    ['host localhost', withSpec((d) => { d.spec.ingress = { host: 'localhost' }; }), '/spec/ingress/host', /reserved/],
+    ['host 127.0.0.1', withSpec((d) => { d.spec.ingress = { host: '127.0.0.1' }; }), '/spec/ingress/host', /reserved/],
+    ['host 127.3.2.1', withSpec((d) => { d.spec.ingress = { host: '127.3.2.1' }; }), '/spec/ingress/host', /reserved/],
+    ['host 0.0.0.0', withSpec((d) => { d.spec.ingress = { host: '0.0.0.0' }; }), '/spec/ingress/host', /reserved/],
+    ['host under autoserve-internal', withSpec((d) => { d.spec.ingress = { host: 'x.autoserve-internal' }; }), '/spec/ingress/host', /reserved/],
+    ['cpu that rounds to zero', withSpec((d) => { d.spec.resources = { cpu: 1e-12 }; }), '/spec/resources/cpu', /0\.01/],
+    ['cpu under Docker minimum', withSpec((d) => { d.spec.resources = { cpu: 0.001 }; }), '/spec/resources/cpu', /0\.01/],
+    ['memory "0"', withSpec((d) => { d.spec.resources = { memory: '0' }; }), '/spec/resources/memory', /6Mi/],
+    ['memory "1"', withSpec((d) => { d.spec.resources = { memory: '1' }; }), '/spec/resources/memory', /6Mi/],
+    ['memory "0.4"', withSpec((d) => { d.spec.resources = { memory: '0.4' }; }), '/spec/resources/memory', /6Mi/],
+    ['memory 5Mi', withSpec((d) => { d.spec.resources = { memory: '5Mi' }; }), '/spec/resources/memory', /6Mi/],
+    ['memory past a safe integer', withSpec((d) => { d.spec.resources = { memory: '99999999999999999999Gi' }; }), '/spec/resources/memory', /at most/],
   ];
+
+  it.each([
+    ['a host of 63-character labels', { host: `${long(63)}.${long(63)}.example.com` }],
+    ['a <name>.localhost host', { host: 'web.localhost' }],
+    ['a prefix with a trailing slash', { pathPrefix: '/api/' }],
+    ['a prefix with dots inside a segment', { pathPrefix: '/v1.2/a..b' }],
+  ])('accepts %s', (_label, ingress) => {
+    expect(validateManifest(withSpec((d) => { d.spec.ingress = ingress; })).errors).toEqual([]);
+  });
+
+  it('accepts a valueFrom secret, and says nothing about the env branch', () => {
+    expect(validateManifest(withSpec((d) => { d.spec.env = [{ name: 'A', valueFrom: { secret: 'db-password' } }]; })).errors).toEqual([]);
+  });
+
+  it('accepts Docker\'s minimum cpu and memory', () => {
+    expect(validateManifest(withSpec((d) => { d.spec.resources = { cpu: 0.01, memory: '6Mi' }; })).errors).toEqual([]);
+  });
 
   it.each(rejections)('rejects %s at its path', (_label, doc, path, message) => {
     const result = validateManifest(doc);

@@ -43,6 +43,6 @@ describe('formatManifestError', () => {
     expect(formatManifestError({ file: 'a.yaml', path: '/spec/image', message: 'bad', document: 0 })).toBe('a.yaml: /spec/image: bad');
     expect(formatManifestError({ file: 'a.yaml', path: '/spec/image', message: 'bad', document: 1 })).toBe('a.yaml[1]: /spec/image: bad');
     expect(formatManifestError({ file: 'a.yaml', path: '', message: 'YAML syntax error' })).toBe('a.yaml: (document): YAML syntax error');
-    expect(formatManifestError({ file: 'a.yaml', path: '', message: 'x\ny' })).toBe('a.yaml: (document): x y');
+    expect(formatManifestError({ file: 'a.yaml', path: '', message: 'x\ny' })).toBe('a.yaml: (document): x\\ny');
   });
 });

@@ -58,19 +58,46 @@ describe('HealthProber', () => {
     expect(changes).toEqual([]);
   });
 
-  it('a ready replica turns unhealthy after failureThreshold failures in a row, and probing stops', async () => {
+  it('readiness: after failureThreshold failures a ready replica leaves the rotation (not-ready), is still probed, and comes back on a pass', async () => {
     prober.sync('web', [{ id: 'a', app: 'web', name: 'web-a', address: { host: '127.0.0.1', port }, health: health({ failureThreshold: 2 }) }]);
     await eventually(() => expect(prober.health('a')).toBe('ready'), { timeoutMs: 3_000 });
     status = 500;
-    await eventually(() => expect(prober.health('a')).toBe('unhealthy'), { timeoutMs: 5_000 });
-    expect(changes.at(-1)).toMatchObject({ from: 'ready', to: 'unhealthy' });
+    await eventually(() => expect(prober.health('a')).toBe('not-ready'), { timeoutMs: 5_000 });
+    expect(changes.at(-1)).toMatchObject({ from: 'ready', to: 'not-ready' });
     expect(changes.at(-1)!.detail).toContain('500');
+    const after = hits;
+    await eventually(() => expect(hits).toBeGreaterThan(after), { timeoutMs: 3_000 });
+    status = 200;
+    await eventually(() => expect(prober.health('a')).toBe('ready'), { timeoutMs: 3_000 });
+    expect(changes.map((c) => c.to)).toEqual(['ready', 'not-ready', 'ready']);
+  });
+
+  it('liveness: failing every check for replaceAfterSeconds makes it unhealthy (replaced), and probing stops', async () => {
+    prober.sync('web', [{ id: 'a', app: 'web', name: 'web-a', address: { host: '127.0.0.1', port }, health: health({ failureThreshold: 1, replaceAfterSeconds: 2 }) }]);
+    await eventually(() => expect(prober.health('a')).toBe('ready'), { timeoutMs: 3_000 });
+    status = 500;
+    const failedAt = Date.now();
+    await eventually(() => expect(prober.health('a')).toBe('unhealthy'), { timeoutMs: 6_000 });
+    expect(Date.now() - failedAt).toBeGreaterThanOrEqual(1_900);
+    expect(changes.map((c) => c.to)).toEqual(['ready', 'not-ready', 'unhealthy']);
     const after = hits;
     await new Promise((r) => setTimeout(r, 1_500));
     expect(hits).toBe(after);
   });
 
-  it('one failure between passes does not make a replica unhealthy', async () => {
+  it('a pass now and then resets the replace-after clock: a busy replica is never replaced for being busy', async () => {
+    prober.sync('web', [{ id: 'a', app: 'web', name: 'web-a', address: { host: '127.0.0.1', port }, health: health({ failureThreshold: 1, replaceAfterSeconds: 3 }) }]);
+    await eventually(() => expect(prober.health('a')).toBe('ready'), { timeoutMs: 3_000 });
+    for (let round = 0; round < 2; round++) {
+      status = 500;
+      await new Promise((r) => setTimeout(r, 2_200));
+      status = 200;
+      await eventually(() => expect(prober.health('a')).toBe('ready'), { timeoutMs: 3_000 });
+    }
+    expect(changes.some((c) => c.to === 'unhealthy')).toBe(false);
+  });
+
+  it('one failure between passes does not take a replica out of the rotation', async () => {
     prober.sync('web', [{ id: 'a', app: 'web', name: 'web-a', address: { host: '127.0.0.1', port }, health: health({ failureThreshold: 2 }) }]);
     await eventually(() => expect(prober.health('a')).toBe('ready'), { timeoutMs: 3_000 });
     status = 500;

@@ -4,8 +4,8 @@ import { buildMembership, membershipBody, sameMembership } from '../../../src/re
 import { InvalidRouteError, buildViewModel } from '../../../src/render/nginx-view-model.js';
 import { defaultAppsConfPath, luaBalancerSource, renderAppsConf, renderMainConf } from '../../../src/render/render-nginx-config.js';
 
-const opts = { listen: { host: '127.0.0.1', port: 8080 }, logsDir: '/srv/autoserve/logs' };
-const lua = { ...opts, luaBalancer: true, controlSocket: '/srv/autoserve/nginx/control.sock' };
+const opts = { listen: { host: '127.0.0.1', port: 8080 }, logsDir: '/srv/autoserve/logs', control: { socketPath: '/srv/autoserve/nginx/control/control.sock' } };
+const lua = { ...opts, luaBalancer: true };
 const s = (port: number) => ({ host: '127.0.0.1', port });
 const route = (over: Partial<AppRoute>): AppRoute => ({ app: 'web', host: 'web.localhost', pathPrefix: '/', servers: [s(9000)], ...over });
 const table = (...routes: AppRoute[]): RouteTable => ({ routes });
@@ -38,7 +38,7 @@ describe('apps conf in lua membership mode', () => {
   });
 
   it('serves the membership endpoint only on the control socket, not on the public listener', () => {
-    expect(rendered.text).toContain('listen "unix:/srv/autoserve/nginx/control.sock";');
+    expect(rendered.text).toContain('listen "unix:/srv/autoserve/nginx/control/control.sock";');
     const controlServer = rendered.text.slice(rendered.text.indexOf('listen "unix:'));
     expect(controlServer).toMatch(/location = \/_autoserve\/membership \{/);
     expect(rendered.text.slice(0, rendered.text.indexOf('listen "unix:'))).not.toContain('_autoserve/membership');

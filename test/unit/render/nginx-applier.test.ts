@@ -5,7 +5,7 @@ import type { AppRoute, RouteTable } from '../../../src/core/routes.js';
 import { renderAppsConf } from '../../../src/render/render-nginx-config.js';
 
 const logger = pino({ level: 'silent' });
-const renderOpts = { listen: { host: '127.0.0.1', port: 8080 }, logsDir: '/tmp/as-logs' };
+const renderOpts = { listen: { host: '127.0.0.1', port: 8080 }, logsDir: '/tmp/as-logs', control: { socketPath: '/tmp/as-control/control.sock' } };
 const route = (app: string, ports: number[], host = `${app}.localhost`): AppRoute => ({
   app,
   host,

@@ -10,6 +10,7 @@ const opts = {
   prefixDir: '/srv/autoserve/nginx',
   logsDir: '/srv/autoserve/logs',
   pidFile: '/srv/autoserve/nginx/nginx.pid',
+  control: { socketPath: '/srv/autoserve/nginx/control/control.sock' },
 };
 const mainOpts = { ...opts, appsConfPath: defaultAppsConfPath(opts.prefixDir) };
 const s = (port: number) => ({ host: '127.0.0.1', port });
@@ -138,6 +139,41 @@ describe('renderAppsConf and renderMainConf', () => {
     const empty = renderAppsConf(table(), opts).text;
     expect(empty).not.toMatch(/^upstream /m);
     expect(empty).toContain('default_server');
+  });
+});
+
+describe("the controller's checks live on the control listener only", () => {
+  /** Top-level server blocks of an apps conf: their listen arguments and whether they serve /_autoserve/. */
+  function serverBlocks(text: string): { listens: string[]; internal: boolean }[] {
+    return text.split(/^server \{$/m).slice(1).map((block) => {
+      const body = block.slice(0, block.search(/^\}$/m));
+      return { listens: [...body.matchAll(/^ {4}listen (.+?)( default_server)?;$/gm)].map((m) => m[1]!), internal: body.includes('/_autoserve/') };
+    });
+  }
+  const controls = [
+    { control: { socketPath: '/srv/autoserve/nginx/control/control.sock' }, listen: '"unix:/srv/autoserve/nginx/control/control.sock"' },
+    { control: { host: '127.0.0.2', port: 8080 }, listen: '"127.0.0.2:8080"' },
+  ];
+  const hosts = ['localhost', 'autoserve-internal', 'x.autoserve-internal', '127.0.0.1', 'web.localhost', 'a.b'];
+
+  for (const { control, listen } of controls) {
+    for (const luaBalancer of [false, true]) {
+      it(`${listen}, lua ${luaBalancer}: whatever hosts apps take, only the control server serves /_autoserve/ and no app listens there`, () => {
+        const routes = hosts.map((host, i) => route({ app: `app${i}`, host, servers: [s(9000 + i)] }));
+        const blocks = serverBlocks(renderAppsConf(table(...routes), { ...opts, control, luaBalancer }).text);
+        const internal = blocks.filter((b) => b.internal);
+        expect(internal).toEqual([{ listens: [listen], internal: true }]);
+        for (const block of blocks.filter((b) => !b.internal)) expect(block.listens).toEqual(['127.0.0.1:8080']);
+        expect(blocks.length).toBe(hosts.length + 2); // one per host, the default server, the control server
+      });
+    }
+  }
+
+  it('refuses the public address as the control listener, and a control address off loopback', () => {
+    expect(() => renderAppsConf(table(), { ...opts, control: { host: '127.0.0.1', port: 8080 } })).toThrow(/is the public listener/);
+    expect(() => renderAppsConf(table(), { ...opts, control: { host: '10.0.0.1', port: 9000 } })).toThrow(/127\.0\.0\.0\/8/);
+    // Another loopback address on the public port is its own listener (nginx picks the most specific address).
+    expect(() => renderAppsConf(table(), { ...opts, listen: { host: '0.0.0.0', port: 8080 }, control: { host: '127.0.0.2', port: 8080 } })).not.toThrow();
   });
 });
 
