@@ -1,33 +1,32 @@
-// Cluster figures on private test nodes (issue 16 groundwork), never the shared dockerd:
+// Cluster figures on private test nodes, never the shared dockerd (docs/benchmarks.md):
 //   1. how long a test node takes to start (one node; a 3-node swarm), images copied in;
-//   2. the cost of the hop from a manager to a task over the overlay (through the gateway
-//      container, docs/cluster.md "Routing"), beside a container on the manager's own bridge;
-//   3. scale-out to 10 tasks on 3 nodes: one service scaled to 10 vs ten 1-replica services;
-//   4. node failure: seconds until Swarm marks a node down (dockerd SIGKILL) and until its tasks
-//      run elsewhere (agent heartbeat 1 s, restart delay 0);
-//   5. leader lease takeover with the default timing after the leader stops renewing.
+//   2. the cost of the hop from a manager to a task over the overlay (through the Swarm runtime's
+//      gateway container, docs/cluster.md "Routing"), beside a container on the manager's bridge;
+//   3. AutoServe --runtime swarm on the 3 nodes (test/e2e/cluster/cluster-scenarios.ts, the same
+//      scenarios the cluster test checks): scale-out to 10 replicas beside raw `docker service
+//      scale`, failed requests during a rollout across nodes, recovery after a node's dockerd is
+//      killed, and a standby controller taking over from a leader killed with SIGKILL.
 //
-//   npx tsx bench/cluster.bench.ts --runs 3 [--requests 2000] [--lease 1]
+//   npm run build && npx tsx bench/cluster.bench.ts --runs 3 [--requests 2000] [--takeover 1]
 //
 // Every request goes to addresses of namespaces and containers this script makes; every loop is
 // bounded. Run alone on a quiet machine for figures worth writing down.
-import { writeFile, rm } from 'node:fs/promises';
-import { performance } from 'node:perf_hooks';
-import Docker from 'dockerode';
-import { SwarmConfigLeaseStore } from '../src/runtime/swarm/config-lease-store.js';
-import { DEFAULT_LEASE_TIMING, LeaderLease } from '../src/runtime/swarm/leader-lease.js';
-import { attachOverlayGateway } from '../test/support/test-node/overlay-gateway.js';
-import { NODE_INDEX_LABEL } from '../test/support/test-node/swarm.js';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { ensureOverlayNetwork, OverlayGateway } from '../src/runtime/swarm/overlay-gateway.js';
+import { leaderTakeover, nodeFailure, rolloutUnderLoad, scaleOut, waitFor, webManifest } from '../test/e2e/cluster/cluster-scenarios.js';
+import { startTestDaemon } from '../test/e2e/harness.js';
+import { GATEWAY_TEST_IMAGE, SWARM_TEST_IMAGES, swarmTargetOn } from '../test/e2e/swarm-target.js';
 import { createTestCluster, type TestCluster, type TestNode } from '../test/support/test-node/test-cluster.js';
 import { arg, median, printTable } from './bench-util.js';
 
 const RUNS = Number(arg('runs', '3'));
 const REQUESTS = Number(arg('requests', '2000'));
-const LEASE = arg('lease', '1') === '1';
+const TAKEOVER = arg('takeover', '1') === '1';
 const DEMO = 'autoserve-demo:v1';
 const ECHO = 'autoserve-node-echo:v1';
-const POLL_MS = 100;
-const WAIT_LIMIT_MS = 120_000;
 
 interface Task {
   ID: string;
@@ -42,11 +41,22 @@ const results = {
   swarmStart: [] as number[],
   hop: new Map<string, number[]>(),
   hopRate: new Map<string, number[]>(),
-  scaleOne: [] as number[],
-  scaleTen: [] as number[],
-  nodeDown: [] as number[],
-  rescheduled: [] as number[],
-  takeover: [] as number[],
+  scaleAutoserveRunning: [] as number[],
+  scaleAutoserveReady: [] as number[],
+  scaleRaw: [] as number[],
+  spread: [] as string[],
+  rolloutSeconds: [] as number[],
+  rolloutFailed: [] as string[],
+  nodeMarkedDown: [] as number[],
+  nodeLeftNginx: [] as number[],
+  nodeRescheduled: [] as number[],
+  nodeReady: [] as number[],
+  nodeReadyAfterReschedule: [] as number[],
+  nodeFailed: [] as string[],
+  takeoverLeads: [] as number[],
+  takeoverApplied: [] as number[],
+  takeoverFailed: [] as string[],
+  twoLeaders: [] as string[],
 };
 
 async function main(): Promise<void> {
@@ -57,26 +67,25 @@ async function main(): Promise<void> {
     results.nodeImages.push(single.timings.imagesMs);
     await single.destroy();
 
-    const cluster = await createTestCluster({ nodes: 3, images: [DEMO, ECHO], swarm: { managers: 3, heartbeatMs: 1_000 }, purpose: 'bench cluster' });
+    const cluster = await createTestCluster({ nodes: 3, images: SWARM_TEST_IMAGES, swarm: { managers: 3, heartbeatMs: 1_000 }, purpose: 'bench cluster' });
     try {
       results.swarmStart.push(cluster.timings.totalMs);
       await measureHop(cluster, run);
-      await measureScaleOut(cluster);
-      if (LEASE) results.takeover.push(await measureTakeover(cluster));
-      await measureNodeFailure(cluster);
+      await measureAutoserve(cluster);
     } finally {
       await cluster.destroy();
     }
   }
 
   const s = (ms: number) => (ms / 1000).toFixed(2);
+  const secs = (values: number[]) => [values.map((v) => v.toFixed(1)).join(', '), median(values).toFixed(1)];
   console.log('\n### Test nodes\n');
   printTable(
     ['what', 'median (s)', 'runs'],
     [
       ['one node: namespace + containerd + dockerd answering', s(median(results.nodeStart)), results.nodeStart.map(s).join(', ')],
       ['one node: copy the demo image in (save + load)', s(median(results.nodeImages)), results.nodeImages.map(s).join(', ')],
-      ['3-node swarm (3 managers), 2 images, all Ready', s(median(results.swarmStart)), results.swarmStart.map(s).join(', ')],
+      [`3-node swarm (3 managers), ${SWARM_TEST_IMAGES.length} images, all Ready`, s(median(results.swarmStart)), results.swarmStart.map(s).join(', ')],
     ],
   );
   console.log(`\n### Hop from the manager (sequential keep-alive GETs, ${REQUESTS} per target per run)\n`);
@@ -84,32 +93,86 @@ async function main(): Promise<void> {
     ['target', 'p50 latency (ms, median of runs)', 'requests/s (median)'],
     [...results.hop.keys()].map((k) => [k, median(results.hop.get(k)!).toFixed(3), median(results.hopRate.get(k)!).toFixed(0)]),
   );
-  console.log('\n### Scale-out to 10 tasks on 3 nodes (until all running)\n');
+  console.log('\n### AutoServe --runtime swarm on 3 nodes (40 requests/s through nginx during each change)\n');
+  const row = (what: string, values: number[], target: string) => {
+    const [runs, med] = secs(values);
+    return [what, med!, runs!, target];
+  };
   printTable(
-    ['how', 'median (s)', 'runs'],
+    ['what', 'median (s)', 'runs (s)', 'target'],
     [
-      ['one service, replicas 10', s(median(results.scaleOne)), results.scaleOne.map(s).join(', ')],
-      ['ten services, replicas 1 each (created in parallel)', s(median(results.scaleTen)), results.scaleTen.map(s).join(', ')],
+      row('scale-out 1 -> 10 replicas: every task running (AutoServe)', results.scaleAutoserveRunning, '-'),
+      row('scale-out 1 -> 10 replicas: every replica ready and routed (AutoServe)', results.scaleAutoserveReady, '-'),
+      row('raw `docker service scale` 0 -> 10 of one service: every task running', results.scaleRaw, '-'),
+      row('rollout of 4 replicas across the nodes to a new image', results.rolloutSeconds, '-'),
+      row("node's dockerd killed -> Swarm marks the node down", results.nodeMarkedDown, '-'),
+      row("node's dockerd killed -> its tasks out of nginx", results.nodeLeftNginx, 'marked down + one health interval (1 s)'),
+      row("node's dockerd killed -> every replica running on other nodes", results.nodeRescheduled, '-'),
+      row("node's dockerd killed -> back at the full ready count", results.nodeReady, '-'),
+      row('rescheduled -> back at the full ready count', results.nodeReadyAfterReschedule, '< 15 s'),
+      ...(TAKEOVER
+        ? [row('leader killed (SIGKILL) -> the standby leads', results.takeoverLeads, '< 15 s'), row('leader killed -> a change written at the kill is applied', results.takeoverApplied, '-')]
+        : []),
     ],
   );
-  console.log('\n### Node failure (dockerd SIGKILL, heartbeat 1 s, restart delay 0)\n');
+  console.log('');
   printTable(
-    ['what', 'median (s)', 'runs'],
+    ['what', 'per run'],
     [
-      ['node marked down', s(median(results.nodeDown)), results.nodeDown.map(s).join(', ')],
-      ['its tasks running on other nodes', s(median(results.rescheduled)), results.rescheduled.map(s).join(', ')],
+      ['replicas per node after the scale-out (spread)', results.spread.join('; ')],
+      ['failed requests during the rollout (target 0)', results.rolloutFailed.join(', ')],
+      ['failed requests while a node died', results.nodeFailed.join(', ')],
+      ...(TAKEOVER
+        ? [
+            ['failed requests through the standby during the takeover (target 0)', results.takeoverFailed.join(', ')],
+            ['samples of both /leader endpoints that saw two leaders (target 0)', results.twoLeaders.join(', ')],
+          ]
+        : []),
     ],
   );
-  if (LEASE) {
-    const t = DEFAULT_LEASE_TIMING;
-    console.log(`\n### Leader lease takeover (lease ${t.leaseDurationMs} ms, renew deadline ${t.renewDeadlineMs} ms, retry ${t.retryPeriodMs} ms)\n`);
-    printTable(['what', 'median (s)', 'runs'], [['leader stops renewing -> standby leads', s(median(results.takeover)), results.takeover.map(s).join(', ')]]);
+}
+
+/** The scenarios of the cluster test, with an in-process controller on the first manager. */
+async function measureAutoserve(cluster: TestCluster): Promise<void> {
+  const t = await startTestDaemon('bench-cluster', { logLevel: 'error' }, { target: () => swarmTargetOn(cluster, false) });
+  try {
+    const scale = await scaleOut(t, cluster, 10);
+    results.scaleAutoserveRunning.push(scale.autoserveRunningS);
+    results.scaleAutoserveReady.push(scale.autoserveReadyS);
+    results.scaleRaw.push(scale.rawRunningS);
+    results.spread.push(Object.values(scale.perNode).sort().reverse().join('/'));
+    const rollout = await rolloutUnderLoad(t, 4);
+    results.rolloutSeconds.push(rollout.seconds);
+    results.rolloutFailed.push(`${rollout.load.failed}/${rollout.load.sent}`);
+    const failure = await nodeFailure(t, cluster, 2, 4);
+    results.nodeMarkedDown.push(failure.markedDownS);
+    results.nodeLeftNginx.push(failure.leftNginxS);
+    results.nodeRescheduled.push(failure.rescheduledS);
+    results.nodeReady.push(failure.readyS);
+    results.nodeReadyAfterReschedule.push(failure.readyS - failure.rescheduledS);
+    results.nodeFailed.push(`${failure.load.failed}/${failure.load.sent}`);
+    await cluster.node(2).startDockerd();
+    await t.writeManifest('web.yaml', webManifest(0));
+    await waitFor('app at 0', async () => ((await t.containers('web')).length === 0 ? true : undefined));
+  } finally {
+    await t.cleanup();
+  }
+  if (!TAKEOVER) return;
+  const root = await mkdtemp(join(tmpdir(), 'autoserve-bench-takeover-'));
+  try {
+    const takeover = await leaderTakeover(cluster, root, 3);
+    results.takeoverLeads.push(takeover.leadsS);
+    results.takeoverApplied.push(takeover.appliedS);
+    results.takeoverFailed.push(`${takeover.load.failed}/${takeover.load.sent}`);
+    results.twoLeaders.push(`${takeover.twoLeaders}/${takeover.samples}`);
+  } finally {
+    await rm(root, { recursive: true, force: true });
   }
 }
 
 async function measureHop(cluster: TestCluster, run: number): Promise<void> {
   const manager = cluster.node(0);
-  await manager.docker.createNetwork({ Name: 'bench', Driver: 'overlay', Attachable: true });
+  const network = await ensureOverlayNetwork(manager.docker, 'bench', 'bench');
   await manager.docker.createService({
     Name: 'echo',
     TaskTemplate: { ContainerSpec: { Image: ECHO }, Networks: [{ Target: 'bench' }] },
@@ -119,18 +182,33 @@ async function measureHop(cluster: TestCluster, run: number): Promise<void> {
   const bridge = await manager.docker.createContainer({ Image: ECHO, name: 'echo-bridge' });
   await bridge.start();
   const bridgeIp = (await bridge.inspect()).NetworkSettings.Networks.bridge!.IPAddress;
-  const tasks = await waitForTasks(manager, 'echo', 3);
-  await attachOverlayGateway(manager, 'bench', DEMO);
+  const tasks = await waitFor('3 echo tasks', async () => {
+    const list = (await manager.docker.listTasks({ filters: { service: ['echo'], 'desired-state': ['running'] } })) as Task[];
+    const running = list.filter((t) => t.Status.State === 'running');
+    return running.length === 3 ? running : undefined;
+  });
+  const gateway = new OverlayGateway({
+    docker: manager.docker,
+    network,
+    name: 'bench-gateway',
+    image: GATEWAY_TEST_IMAGE,
+    instance: 'bench',
+    installRoute: async (subnet, nextHop) => void (await manager.exec(['ip', 'route', 'replace', subnet, 'via', nextHop])),
+    logger: pino({ level: 'silent' }),
+  });
+  await gateway.ensure();
   const managerId = cluster.swarm!.nodeIds[0]!;
   const overlayIp = (t: Task) => t.NetworksAttachments!.find((a) => a.Network.Spec.Name === 'bench')!.Addresses[0]!.split('/')[0]!;
   const local = tasks.find((t) => t.NodeID === managerId)!;
   const remote = tasks.find((t) => t.NodeID !== managerId)!;
-  const targets = { 'container on the manager bridge (today)': bridgeIp, 'task on the manager, via gateway': overlayIp(local), 'task on another node, via gateway + VXLAN': overlayIp(remote) };
+  const targets = { 'container on the manager bridge (one host today)': bridgeIp, 'task on the manager, via gateway': overlayIp(local), 'task on another node, via gateway + VXLAN': overlayIp(remote) };
   const out = await runInNode(manager, hopScript, [String(REQUESTS), JSON.stringify(targets)], `/tmp/autoserve-bench-hop-${process.pid}-${run}.mjs`);
   for (const [label, { p50, rate }] of Object.entries(JSON.parse(out) as Record<string, { p50: number; rate: number }>)) {
     results.hop.set(label, [...(results.hop.get(label) ?? []), p50]);
     results.hopRate.set(label, [...(results.hopRate.get(label) ?? []), rate]);
   }
+  await manager.docker.getService('echo').remove();
+  await bridge.remove({ force: true });
 }
 
 /** Alternates targets in rounds so that load changes hit all of them alike. */
@@ -156,92 +234,6 @@ for (const [label] of targets) { const l = lat.get(label).sort((a, b) => a - b);
 console.log(JSON.stringify(out));
 process.exit(0);
 `;
-
-async function measureScaleOut(cluster: TestCluster): Promise<void> {
-  const manager = cluster.node(0);
-  const spec = (name: string, replicas: number) =>
-    ({
-      Name: name,
-      TaskTemplate: { ContainerSpec: { Image: DEMO }, Networks: [{ Target: 'bench' }], RestartPolicy: { Condition: 'any', Delay: 0 } },
-      Mode: { Replicated: { Replicas: replicas } },
-      EndpointSpec: { Mode: 'dnsrr' },
-    }) as never;
-  let start = performance.now();
-  await manager.docker.createService(spec('scale-one', 10));
-  await waitForTasks(manager, 'scale-one', 10);
-  results.scaleOne.push(performance.now() - start);
-  start = performance.now();
-  const names = Array.from({ length: 10 }, (_, i) => `scale-ten-${i}`);
-  await Promise.all(names.map((n) => manager.docker.createService(spec(n, 1))));
-  await Promise.all(names.map((n) => waitForTasks(manager, n, 1)));
-  results.scaleTen.push(performance.now() - start);
-  for (const name of ['scale-one', ...names]) await manager.docker.getService(name).remove();
-}
-
-async function measureNodeFailure(cluster: TestCluster): Promise<void> {
-  const manager = cluster.node(0);
-  const victim = cluster.node(2);
-  // One task per node (spread over the nodes' index labels), so one sits on the victim.
-  await manager.docker.createService({
-    Name: 'web',
-    TaskTemplate: {
-      ContainerSpec: { Image: DEMO },
-      Networks: [{ Target: 'bench' }],
-      Placement: { Preferences: [{ Spread: { SpreadDescriptor: `node.labels.${NODE_INDEX_LABEL}` } }] },
-      RestartPolicy: { Condition: 'any', Delay: 0 },
-    },
-    Mode: { Replicated: { Replicas: 3 } },
-    EndpointSpec: { Mode: 'dnsrr' },
-  } as never);
-  const victimId = cluster.swarm!.nodeIds[2]!;
-  await waitForTasks(manager, 'web', 3);
-  const start = performance.now();
-  await victim.stopDockerd('SIGKILL');
-  await waitFor(async () => ((await manager.docker.getNode(victimId).inspect()) as { Status: { State: string } }).Status.State === 'down' || undefined);
-  results.nodeDown.push(performance.now() - start);
-  await waitFor(async () => {
-    const list = await runningTasks(manager, 'web');
-    return list.length === 3 && list.every((t) => t.NodeID !== victimId) ? list : undefined;
-  });
-  results.rescheduled.push(performance.now() - start);
-}
-
-async function measureTakeover(cluster: TestCluster): Promise<number> {
-  const name = `bench-lease-${Date.now()}`;
-  const contenders = [0, 1].map(
-    (i) => new LeaderLease({ store: new SwarmConfigLeaseStore(new Docker({ socketPath: cluster.node(i).plan.dockerSocket }), name), identity: `node-${i}` }),
-  );
-  const [first, second] = contenders as [LeaderLease, LeaderLease];
-  if (!(await first.tryAcquireOrRenew())) throw new Error('first contender did not get a fresh lease');
-  await second.tryAcquireOrRenew(); // starts its clock on the current version
-  // The leader renews once more and then "dies" (stops renewing, no release).
-  await first.tryAcquireOrRenew();
-  const start = performance.now();
-  await waitFor(async () => ((await second.tryAcquireOrRenew()) ? true : undefined), DEFAULT_LEASE_TIMING.retryPeriodMs);
-  return performance.now() - start;
-}
-
-async function runningTasks(node: TestNode, service: string): Promise<Task[]> {
-  const list = (await node.docker.listTasks({ filters: { service: [service], 'desired-state': ['running'] } })) as Task[];
-  return list.filter((t) => t.Status.State === 'running');
-}
-
-async function waitForTasks(node: TestNode, service: string, count: number): Promise<Task[]> {
-  return waitFor(async () => {
-    const list = await runningTasks(node, service);
-    return list.length === count ? list : undefined;
-  });
-}
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, intervalMs = POLL_MS): Promise<T> {
-  const deadline = performance.now() + WAIT_LIMIT_MS;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (performance.now() > deadline) throw new Error(`not done within ${WAIT_LIMIT_MS} ms`);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-}
 
 async function runInNode(node: TestNode, script: string, args: string[], file: string): Promise<string> {
   await writeFile(file, script);

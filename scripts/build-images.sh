@@ -4,6 +4,7 @@
 #   autoserve-node-echo:v1                 FROM scratch host node + server.mjs on :8080 (images/node-echo/)
 #   autoserve-queue-app:v1                 FROM scratch host node + a worker-pool server on :8080 (images/queue-app/)
 #   autoserve-busy-cgi:v1                  FROM scratch busybox httpd + a CPU-burning CGI on :8080 (images/busy-cgi/)
+#   autoserve-gateway:v1                   FROM scratch busybox sleep: the Swarm runtime's overlay gateway
 # Each build context is assembled in a temp dir; its content hash is stored in the image label
 # autoserve.context-hash, and an image whose label matches is not rebuilt. FORCE=1 rebuilds.
 set -euo pipefail
@@ -28,9 +29,9 @@ context_hash() {
   ) | sha256sum | cut -c1-64
 }
 
-# build_if_changed TAG CONTEXT_DIR
+# build_if_changed TAG CONTEXT_DIR [smoke]   (smoke: GET /healthz after the build; "none" skips it)
 build_if_changed() {
-  local tag=$1 ctx=$2 hash current
+  local tag=$1 ctx=$2 smoke=${3:-smoke} hash current
   hash=$(context_hash "$ctx")
   current=$(docker image inspect -f "{{ index .Config.Labels \"$HASH_LABEL\" }}" "$tag" 2>/dev/null || true)
   if [[ "$FORCE" != 1 && "$current" == "$hash" ]]; then
@@ -43,7 +44,7 @@ build_if_changed() {
     cat "$work/build.log" >&2
     die "docker build of $tag failed"
   fi
-  [[ "${SKIP_SMOKE:-0}" == 1 ]] || smoke_test "$tag"
+  [[ "${SKIP_SMOKE:-0}" == 1 || "$smoke" == none ]] || smoke_test "$tag"
   log "built $tag"
 }
 
@@ -120,9 +121,19 @@ build_node_image() {
   build_if_changed "$tag" "$ctx"
 }
 
+# Nothing to smoke-test: it serves nothing (test/e2e/runtime/swarm-runtime.test.ts uses it).
+build_gateway() {
+  local ctx="$work/gateway"
+  mkdir -p "$ctx/bin"
+  cp "$BUSYBOX_BIN" "$ctx/bin/sleep" # busybox runs the applet its file is named after
+  cp images/overlay-gateway/Dockerfile "$ctx/Dockerfile"
+  build_if_changed autoserve-gateway:v1 "$ctx" none
+}
+
 docker info >/dev/null 2>&1 || die "docker is not reachable (run scripts/setup.sh)"
 build_demo v1
 build_demo v2
 build_node_image node-echo autoserve-node-echo:v1
 build_node_image queue-app autoserve-queue-app:v1
 build_busy_cgi
+build_gateway

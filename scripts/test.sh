@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
 # The project's test command (README, .ci/run): prepare the machine, then run every vitest suite.
 # Extra arguments go to vitest (e.g. `bash scripts/test.sh test/unit`); its exit code is ours.
+# `--cluster` runs the multi-node swarm tests instead (test/**/*.cluster.test.ts: three test-node
+# engines and two controllers on this machine; several minutes, run alone; docs/cluster.md).
 # Ends with one plain line "tests: N passed, N failed" from vitest's JSON report.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [[ "${1:-}" == --cluster ]]; then
+  shift
+  export AUTOSERVE_CLUSTER=1
+fi
 bash scripts/setup.sh
 report=$(mktemp /tmp/autoserve-vitest.XXXXXX.json)
 trap 'rm -f "$report"' EXIT

@@ -36,6 +36,13 @@ export class RuntimeUnresponsiveError extends ReconcileError {
   }
 }
 
+/** An action was refused because this controller does not lead (another one acts on the swarm). */
+export class NotLeaderError extends ReconcileError {
+  constructor(action: string) {
+    super('NotLeader', `${action} refused: this controller does not hold the leader lease`, 'transient');
+  }
+}
+
 /** An env `valueFrom` that names nothing the operator opened to apps, or nothing that is set. */
 export class EnvMissingError extends ReconcileError {
   constructor(app: string, variable: string, why: string) {

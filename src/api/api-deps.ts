@@ -1,5 +1,6 @@
 // What the API server needs from the daemon, passed in (no singletons).
 import type { Logger } from 'pino';
+import type { Leadership } from '../core/leadership.js';
 import type { ReplicaLoad } from '../history/history-views.js';
 import type { MetricHistory } from '../history/metric-history.js';
 import type { AutoserveMetrics } from '../observe/metrics.js';
@@ -10,6 +11,8 @@ import type { HttpLimits } from './http-limits.js';
 export interface ApiDeps {
   store: Store;
   runtime: ContainerRuntime;
+  /** Who leads (GET /leader); absent: a single controller. */
+  leadership?: Pick<Leadership, 'status'>;
   /** Controller instance: the label scope of the containers whose logs are served. */
   instance: string;
   /** True once the first manifest load has been applied (readyz also pings Docker). */

@@ -13,6 +13,7 @@ import { registerScale } from './commands/scale.js';
 import { registerUp } from './commands/up.js';
 import { registerDown } from './commands/down.js';
 import { registerSync } from './commands/sync.js';
+import { registerLeader } from './commands/leader.js';
 import { registerTop } from './commands/top.js';
 import { registerRollout } from './commands/rollout-status.js';
 
@@ -34,6 +35,7 @@ registerScale(program);
 registerUp(program);
 registerDown(program);
 registerSync(program);
+registerLeader(program);
 registerTop(program);
 registerRollout(program);
 

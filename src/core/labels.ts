@@ -9,10 +9,15 @@ export const LABEL_REVISION = 'autoserve.revision';
 export const LABEL_SLOT = 'autoserve.slot';
 export const DEFAULT_INSTANCE = 'default';
 
+/** The name of something AutoServe makes for one controller instance: `autoserve-[<instance>-]<what>`. */
+export function instanceObjectName(instance: string, what: string): string {
+  const scope = instance === DEFAULT_INSTANCE ? '' : `${instance}-`;
+  return `autoserve-${scope}${what}`;
+}
+
 /** Deterministic names make a duplicate create fail loudly instead of doubling a replica. */
 export function containerName(instance: string, app: string, revision: string, slot: number): string {
-  const scope = instance === DEFAULT_INSTANCE ? '' : `${instance}-`;
-  return `autoserve-${scope}${app}-${revision}-${slot}`;
+  return instanceObjectName(instance, `${app}-${revision}-${slot}`);
 }
 
 /** The labels that mark one replica as ours: instance, app, revision and slot. */

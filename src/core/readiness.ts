@@ -32,6 +32,19 @@ export function isReady(replica: Pick<ObservedReplica, 'running' | 'health' | 'd
 }
 
 /**
+ * Of these replicas: how many are live, and of those ready, still starting, and not ready (passed
+ * before, failing now: out of the rotation but not replaced until liveness runs out; under load,
+ * the saturation signal).
+ */
+export function readinessCounts(
+  replicas: readonly Pick<ObservedReplica, 'running' | 'health' | 'draining'>[],
+): { live: number; ready: number; starting: number; notReady: number } {
+  const live = replicas.filter(isLive);
+  const count = (health: ObservedReplica['health']) => live.filter((r) => r.health === health).length;
+  return { live: live.length, ready: count('ready'), starting: count('starting'), notReady: count('not-ready') };
+}
+
+/**
  * Serving: ready, and the load balancer routes to it. `routed` is undefined when there is no load
  * balancer: then ready alone decides.
  */

@@ -23,13 +23,28 @@ export interface ReplicaFacts {
   revision: string;
   slot: number;
   image: string;
-  /** The runtime's own word: created, running, exited, dead, ... */
+  /** The runtime's own word: created, running, paused, exited, dead, pending, ... */
   state: string;
+  /**
+   * Its process is there (running or paused: health checks say whether it answers), or the runtime
+   * itself is bringing it up (a Swarm task that is starting or restarting). False once it has ended
+   * and nothing but the controller will replace it.
+   */
   running: boolean;
   createdAtMs: number;
   /** containerPort -> where that port is reached; reported by the runtime, never computed by callers. */
   addresses: Record<number, Address>;
   labels: Record<string, string>;
+  /** The machine it runs on, where the runtime spans several (Swarm); absent on a single host. */
+  node?: NodeRef;
+  /** A task of this replica that was still running on a node that is now down (Swarm). */
+  lostWith?: NodeRef & { taskId: string };
+}
+
+/** A machine of a cluster runtime: its id and the name people know it by. */
+export interface NodeRef {
+  nodeId: string;
+  node: string;
 }
 
 /** The controller's view of one replica: the planner's input and what readiness is decided on. */
@@ -41,6 +56,8 @@ export interface ObservedReplica {
   running: boolean;
   createdAtMs: number;
   health: ReplicaHealth;
+  /** Since when it has been ready without a break (set while health is 'ready'; minReadySeconds). */
+  readySinceMs?: number;
   /** Already leaving: out of the upstream, waiting out its drain. Counted nowhere. */
   draining: boolean;
 }
@@ -56,4 +73,6 @@ export interface ContainerShape {
   resources?: { cpu?: number; memory?: string };
   /** Container ports; the first one takes the traffic. */
   ports: number[];
+  /** Where it may run on a cluster; absent (not empty) when the manifest says nothing, so revisions stay. */
+  placement?: { constraints?: string[]; spread?: 'node' | 'none' };
 }

@@ -30,3 +30,17 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, message: string,
     if (onAbort) signal?.removeEventListener('abort', onAbort);
   });
 }
+
+/** Resolves after `ms`, or at once when the signal aborts; its listener goes either way (long-lived signals). */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

@@ -14,7 +14,6 @@ import { RoutesController } from '../controllers/routes/routes-controller.js';
 import { ScalerController } from '../controllers/scaler/scaler-controller.js';
 import { errorMessage } from '../errors.js';
 import { DesiredState } from '../manifest/desired-state.js';
-import type { LoadResult } from '../manifest/types.js';
 import { appLoadOf } from '../history/app-load.js';
 import { HistoryRecorder } from '../history/history-recorder.js';
 import { MetricHistory } from '../history/metric-history.js';
@@ -22,15 +21,18 @@ import { HealthProber } from '../observe/health-prober.js';
 import { AccessLogMetrics } from '../observe/index-metrics.js';
 import { AutoserveMetrics } from '../observe/metrics.js';
 import { WorkQueue } from '../reconcile/work-queue.js';
-import { DockerRuntime } from '../runtime/docker/docker-runtime.js';
+import type { Leadership } from '../core/leadership.js';
+import { fencedRuntime } from '../runtime/fenced-runtime.js';
 import type { ContainerRuntime } from '../runtime/runtime.js';
 import { createManifestSource } from '../source/manifest-source.js';
 import { SourceStatusRecorder } from '../source/source-status.js';
 import { loadOrCreateFingerprintKey } from '../secrets/fingerprint-key.js';
 import { openValueSource } from '../secrets/value-source.js';
+import { lastGoodApps } from '../store/last-good-apps.js';
 import { Store } from '../store/store.js';
 import { ManifestStatusRecorder } from './manifest-status.js';
 import type { DaemonOptions } from './options.js';
+import { createRuntimeParts, type RuntimePartsOverrides } from './runtime-parts.js';
 import { Teardown } from './teardown.js';
 
 /** Seconds of per-second request buckets kept per app: the longest policy window we serve well. */
@@ -49,6 +51,8 @@ export interface Daemon {
   apiPort: number;
   queue: WorkQueue;
   runtime: ContainerRuntime;
+  /** Whether this controller acts (always on one host; while it holds the lease on a Swarm). */
+  leadership: Leadership;
   /** Resolves once the first manifest load has been applied. */
   ready: Promise<void>;
   /** Git mode: fetch now instead of waiting for the interval (SIGHUP, `autoserve sync`). */
@@ -59,23 +63,24 @@ export interface Daemon {
 }
 
 /**
- * Parts: runtime, store, API, desired state (fed by the manifest source), health prober, drainer,
+ * Parts: runtime and leadership (runtime-parts: Docker, or Swarm with a leader lease), store, API, desired state (fed by the manifest source), health prober, drainer,
  * container controller, routes controller (nginx), autoscaler, work queue. Connections: the source,
  * runtime events, health flips, the autoscaler and a periodic resync each only enqueue apps; the
  * queue runs the container controller; the controller and health flips ask the routes controller
  * for a sync; routes tell the queue when an app's served replicas change.
  */
-export interface StartExtras {
+/** How a start-up is run: the runtime's overrides, an abort signal and the controller's own log. */
+export interface StartOptions extends RuntimePartsOverrides {
   /** Aborted: the start-up is cut short (and undone). */
   signal?: AbortSignal;
   /** The controller's own log file and how to reopen it after rotation. */
   controllerLog?: { file: string; reopen: () => void };
 }
 
-export async function startDaemon(options: DaemonOptions, logger: Logger, extras: StartExtras = {}): Promise<Daemon> {
+export async function startDaemon(options: DaemonOptions, logger: Logger, start: StartOptions = {}): Promise<Daemon> {
   const teardown = new Teardown();
   try {
-    return await startParts(options, logger, teardown, extras.signal ?? new AbortController().signal, extras.controllerLog);
+    return await startParts(options, logger, teardown, { ...start, signal: start.signal ?? new AbortController().signal });
   } catch (err) {
     // Cut short (a stop signal, a part that failed to start): undo exactly what was started.
     await teardown.run(logger);
@@ -88,16 +93,13 @@ export async function startDaemon(options: DaemonOptions, logger: Logger, extras
  * steps that wait, an aborted `signal` ends the start-up. A step under way is finished first (an
  * nginx being started comes up whole), so nothing is left half-made.
  */
-async function startParts(options: DaemonOptions, logger: Logger, teardown: Teardown, signal: AbortSignal, controllerLog: StartExtras['controllerLog']): Promise<Daemon> {
-  const runtime = new DockerRuntime({ logger });
-  teardown.push('runtime', () => runtime.close());
-  try {
-    await runtime.ping({ signal });
-  } catch (err) {
-    signal.throwIfAborted();
-    throw new Error(`cannot reach the Docker engine (${errorMessage(err)}); is dockerd running?`);
-  }
-  await warnUnlessReplicasSurviveRestart(runtime, logger, signal);
+async function startParts(options: DaemonOptions, logger: Logger, teardown: Teardown, start: StartOptions & { signal: AbortSignal }): Promise<Daemon> {
+  const { signal, controllerLog } = start;
+  const parts = await createRuntimeParts(options, logger, start);
+  teardown.push('runtime', () => parts.close()); // releases a held lease: a standby leads at its next retry
+  const { runtime, leadership } = parts;
+  // Only the leader changes replicas: a follower observes, probes, routes and reports.
+  const acting = fencedRuntime(runtime, leadership);
   const store = await Store.open(options.dbPath, logger);
   teardown.push('store', () => store.flush());
   signal.throwIfAborted();
@@ -110,6 +112,7 @@ async function startParts(options: DaemonOptions, logger: Logger, teardown: Tear
     replicaLoads: (app) => recorder?.replicaLoads(app) ?? [],
     store,
     runtime,
+    leadership,
     instance: options.instance,
     isReady: () => startup.done,
     manifestsDir: options.manifestsDir,
@@ -124,23 +127,29 @@ async function startParts(options: DaemonOptions, logger: Logger, teardown: Tear
   teardown.push('status endpoint', () => closeServer(api));
   signal.throwIfAborted();
   const desired = new DesiredState({ allowEmptyPrune: options.allowEmptyPrune });
+  desired.remember(lastGoodApps(store.data)); // a restart keeps what the last good manifests said
   const manifestStatus = new ManifestStatusRecorder(store);
   const sourceStatus = new SourceStatusRecorder(store);
-  let lastLoad: LoadResult | undefined;
 
   // Late-bound: the parts below call each other through these.
   let queue!: WorkQueue;
   let routes: RoutesController | undefined;
   const requestRoutes = () => routes?.requestSoon();
 
-  const prober = new HealthProber((change) => {
-    metrics.healthCheck(change.to);
-    controller.healthChanged(change);
-    queue.add(change.target.app);
+  const prober = new HealthProber({
+    onChange: (change) => {
+      metrics.healthCheck(change.to);
+      controller.healthChanged(change);
+      queue.add(change.target.app);
+    },
+    onFailure: (failure) => {
+      controller.probeFailed(failure);
+      queue.add(failure.target.app); // the status shows the replica's last check
+    },
   });
   teardown.push('health probes', () => prober.close());
   const drainer = new Drainer({
-    runtime,
+    runtime: acting,
     logger,
     leaveUpstream: async () => void (await routes?.request()),
     onGone: (app, id) => {
@@ -149,20 +158,17 @@ async function startParts(options: DaemonOptions, logger: Logger, teardown: Tear
     },
   });
   const controller = new ContainerController({
-    runtime,
+    runtime: acting,
+    mayAct: () => leadership.isLeader(),
     store,
-    desired: {
-      get: (name) => desired.get(name),
-      // Prune guard: an empty or missing manifest directory never removes apps by itself.
-      mayPrune: () => options.allowEmptyPrune || (lastLoad !== undefined && lastLoad.fileCount > 0),
-    },
+    desired,
     prober,
     drainer,
     executor: new ContainerExecutor({
-      runtime,
+      runtime: acting,
       drainer,
       logger,
-      images: new ImagePuller({ runtime, logger, onPullEnded: (app) => queue.add(app) }),
+      images: new ImagePuller({ runtime: acting, logger, onPullEnded: (app) => queue.add(app) }),
     }),
     logger,
     values: openValueSource({
@@ -191,6 +197,7 @@ async function startParts(options: DaemonOptions, logger: Logger, teardown: Tear
     replicasOf: (app) => controller.replicasOf(app),
     accessLog,
     usage: runtime,
+    isActive: () => leadership.isLeader(),
     onScaled: (app, from, to) => {
       metrics.scaleEvent(app, to > from ? 'up' : 'down');
       queue.add(app);
@@ -230,8 +237,9 @@ async function startParts(options: DaemonOptions, logger: Logger, teardown: Tear
 
   /** The apps the manifests or the store know. */
   const knownApps = () => new Set([...desired.all().map((a) => a.manifest.metadata.name), ...store.apps().map((s) => s.name)]);
-  /** Enqueues every app the manifests, the runtime or the store know. */
+  /** Re-reads the manifests (directory mode) and enqueues every app the manifests, the runtime or the store know. */
   const resyncAll = async () => {
+    source.reread?.();
     const apps = knownApps();
     for (const app of await controller.observeAll()) apps.add(app);
     queue.resync(apps);
@@ -249,11 +257,12 @@ async function startParts(options: DaemonOptions, logger: Logger, teardown: Tear
     options,
     {
       onLoad: (result, revision) => {
-        lastLoad = result;
         const applied = desired.apply(result);
         manifestStatus.record(result, desired);
         if (revision) sourceStatus.recordRevision(revision, applied, desired);
-        logger.info(
+        // A resync's re-read that changed nothing is not news.
+        const news = revision || !startup.done || applied.changed.length + applied.removed.length > 0;
+        logger[news ? 'info' : 'debug'](
           { files: result.fileCount, apps: result.apps.size, errors: result.errors.length, commit: revision?.commit.slice(0, 12), ...applied },
           'manifests loaded',
         );
@@ -264,6 +273,7 @@ async function startParts(options: DaemonOptions, logger: Logger, teardown: Tear
       onSourceError: (failure) => sourceStatus.recordFailure(failure, desired),
       onSourceRecovered: () => sourceStatus.recordRecovered(),
       onWatchError: (err) => logger.error({ err: errorMessage(err) }, 'manifest watcher error'),
+      confirmLoad: (result) => desired.wouldRemove(result).length > 0,
     },
     logger,
   );
@@ -290,6 +300,9 @@ async function startParts(options: DaemonOptions, logger: Logger, teardown: Tear
     },
   );
   teardown.push('runtime events', () => events.close());
+  parts.startLeading((leading) => {
+    if (leading) void resyncAll(); // act on everything at once, not at the next resync
+  });
   teardown.push('access logs', () => accessLog.stop());
   await accessLog.start();
   signal.throwIfAborted();
@@ -324,23 +337,12 @@ async function startParts(options: DaemonOptions, logger: Logger, teardown: Tear
     apiPort,
     queue,
     runtime,
+    leadership,
     ready: startup.promise,
     resyncAll,
     syncNow: () => source.syncNow?.(),
     stop: () => teardown.run(logger),
   };
-}
-
-/** Without live-restore a dockerd restart stops every replica (docs/operations.md, "Failure modes"). */
-async function warnUnlessReplicasSurviveRestart(runtime: ContainerRuntime, logger: Logger, signal: AbortSignal): Promise<void> {
-  const facts = await runtime.engine({ signal }).catch(() => undefined);
-  signal.throwIfAborted();
-  if (facts && !facts.replicasSurviveRestart) {
-    logger.warn(
-      'dockerd live-restore is off: a restart of dockerd stops every app replica (AutoServe starts new ones once it answers). ' +
-        'Set "live-restore": true in /etc/docker/daemon.json to keep them running (docs/operations.md, "Failure modes")',
-    );
-  }
 }
 
 /** Start-up: runs its step once, then counts as done (readyz, `ready`). */

@@ -17,16 +17,18 @@ export class ManifestStatusRecorder {
   record(result: LoadResult, desired: DesiredState): void {
     const { store } = this;
     const byApp = new Map<string, ManifestError[]>();
-    const orphanErrors: ManifestError[] = [];
-    for (const error of result.errors) {
-      // An error that names no app (a file that cannot be read, a document without a readable
-      // name) concerns every app its file declared last time.
-      const apps = error.app !== undefined
-        ? [error.app]
-        : desired.all().filter((a) => a.file === error.file).map((a) => a.manifest.metadata.name);
-      if (apps.length === 0) orphanErrors.push(error);
-      for (const app of apps) byApp.set(app, [...(byApp.get(app) ?? []), error]);
+    // An app kept at its last good spec: the errors that keep it (its own, or its file's).
+    for (const app of desired.all()) {
+      const name = app.manifest.metadata.name;
+      const errors = result.apps.has(name) ? [] : desired.errorsFor(name);
+      if (errors.length > 0) byApp.set(name, errors);
     }
+    // An app that never had a good spec: its own errors.
+    for (const error of result.errors) {
+      if (error.app !== undefined && !desired.get(error.app)) byApp.set(error.app, [...(byApp.get(error.app) ?? []), error]);
+    }
+    const claimed = new Set([...byApp.values()].flat());
+    const orphanErrors = result.errors.filter((e) => !claimed.has(e));
 
     const reported = new Map<string, string>();
     for (const [app, errors] of byApp) {

@@ -48,7 +48,14 @@ export interface DaemonOptions {
   disableLb?: boolean;
   /** Cap on all logs in the state dir together (the controller log, nginx's logs), in bytes. */
   logMaxBytes: number;
+  /** docker: this host's engine; swarm: a Swarm, from one of its managers (docs/cluster.md). */
+  runtime: RuntimeKind;
+  /** Swarm: the image of the overlay gateway container (anything with `sleep`). */
+  swarmGatewayImage?: string;
 }
+
+export const RUNTIME_KINDS = ['docker', 'swarm'] as const;
+export type RuntimeKind = (typeof RUNTIME_KINDS)[number];
 
 export const DEFAULT_OPTIONS = {
   host: '127.0.0.1',
@@ -69,6 +76,7 @@ export function resolveOptions(input: Partial<DaemonOptions> & { manifestsDir?: 
     logMaxBytes: parseByteSize(DEFAULT_OPTIONS.logMaxSize),
     allowEmptyPrune: false,
     enableWriteApi: false,
+    runtime: 'docker',
     redactEnvValues: false,
     openEnv: [],
     instance: DEFAULT_INSTANCE,

@@ -17,10 +17,22 @@ export async function loadManifestDirectory(dir: string): Promise<LoadResult> {
 
 /** Loads the given files as one set (duplicate names are checked across all of them). */
 export async function loadManifestFiles(files: string[]): Promise<LoadResult> {
+  const read: FileText[] = [];
+  for (const file of files) read.push({ file, text: await readManifestText(file) });
+  return loadManifestTexts(read);
+}
+
+/** One file as read: its text, or why it could not be read. */
+export interface FileText {
+  file: string;
+  text: string | ManifestError;
+}
+
+/** The pure part of a load: files already read, parsed and checked as one set. */
+export function loadManifestTexts(files: readonly FileText[]): LoadResult {
   const apps: LoadedApp[] = [];
   const errors: ManifestError[] = [];
-  for (const file of files) {
-    const text = await readManifestText(file);
+  for (const { file, text } of files) {
     if (typeof text !== 'string') {
       errors.push(text);
       continue;

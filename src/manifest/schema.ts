@@ -40,6 +40,9 @@ export const SECRET_NAME_PATTERN = '^[A-Za-z0-9_][A-Za-z0-9._-]*$';
 /** Kubernetes-like label keys; the "autoserve." prefix is reserved for AutoServe's own labels. */
 export const LABEL_KEY_PATTERN = '^(?!autoserve\\.)[A-Za-z0-9]([A-Za-z0-9._/-]*[A-Za-z0-9])?$';
 export const LABEL_VALUE_PATTERN = '^([A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?)?$';
+/** A Swarm placement constraint: a node attribute, == or !=, and a value (docs/manifest.md, placement). */
+export const CONSTRAINT_PATTERN =
+  '^(node\\.(id|hostname|role|platform\\.os|platform\\.arch)|(node|engine)\\.labels\\.[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?) ?(==|!=) ?[A-Za-z0-9]([A-Za-z0-9._:-]*[A-Za-z0-9])?$';
 
 /** Plain-words explanation of each pattern, used in error messages instead of the regex. */
 export const PATTERN_HINTS: Record<string, string> = {
@@ -54,6 +57,8 @@ export const PATTERN_HINTS: Record<string, string> = {
   [LABEL_KEY_PATTERN]:
     'a label key: letters, digits and . _ - /, starting and ending with a letter or digit; the "autoserve." prefix is reserved',
   [LABEL_VALUE_PATTERN]: 'a label value: letters, digits and . _ -, starting and ending with a letter or digit',
+  [CONSTRAINT_PATTERN]:
+    'a placement constraint such as node.role==worker or node.labels.zone!=b: node.id, node.hostname, node.role, node.platform.os, node.platform.arch, node.labels.<key> or engine.labels.<key>, then == or !=, then a value (letters, digits and . _ : -)',
 };
 
 const port = (description: string) => ({
@@ -205,6 +210,22 @@ export const appManifestSchema = {
             memory: {
               type: 'string', pattern: MEMORY_PATTERN, maxLength: 32,
               description: 'Memory limit: Ki/Mi/Gi are powers of 1024, k/K/m/M/g/G powers of 1000, no suffix is bytes. E.g. 512Mi. At least 6Mi (Docker\'s smallest limit).',
+            },
+          },
+        },
+        placement: {
+          type: 'object',
+          additionalProperties: false,
+          description: 'Where replicas may run on a Docker Swarm (--runtime swarm); a single Docker host ignores it.',
+          properties: {
+            constraints: {
+              type: 'array', maxItems: 16,
+              items: { type: 'string', pattern: CONSTRAINT_PATTERN, maxLength: 256 },
+              description: 'Swarm placement constraints; a replica runs only on nodes that satisfy all of them.',
+            },
+            spread: {
+              enum: ['node', 'none'],
+              description: '"node" (the default): each new replica goes to an eligible node with the fewest replicas of this app; "none": Swarm alone picks (fewest tasks of any service).',
             },
           },
         },
@@ -408,7 +429,11 @@ export const appManifestSchema = {
             },
             progressDeadlineSeconds: {
               type: 'integer', minimum: 5, maximum: 3600, default: 120,
-              description: 'A rollout that makes no progress for this long is marked failed and the old revision keeps serving.',
+              description: 'A rollout that makes no progress for this long (counted from its start, and again from each time more new replicas were available than ever before in it) is marked failed; the old revision keeps serving at full count. The failed revision is not retried until the spec changes.',
+            },
+            minReadySeconds: {
+              type: 'integer', minimum: 0, maximum: 3600,
+              description: 'A new replica must stay ready this long before it retires an old one and counts as progress. Default: health.failureThreshold x health.intervalSeconds (0 without a health block).',
             },
           },
         },

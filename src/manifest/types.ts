@@ -24,6 +24,14 @@ export interface ResourcesSpec {
   memory?: string;
 }
 
+/** Where replicas may run on a Swarm (runtime swarm only). No defaults here: absent keeps revisions stable. */
+export interface PlacementSpec {
+  /** Swarm constraint expressions, e.g. "node.labels.zone!=b"; all must hold. */
+  constraints?: string[];
+  /** "node" (default): new replicas go to the eligible nodes with the fewest replicas of the app. */
+  spread?: 'node' | 'none';
+}
+
 export interface HttpPolicy {
   targetRPSPerReplica?: number;
   maxP95LatencyMs?: number;
@@ -94,6 +102,11 @@ export interface IngressSpec {
 export interface RolloutSpec {
   maxSurge: number;
   progressDeadlineSeconds: number;
+  /**
+   * A new replica must stay ready this long before it retires an old one and counts as progress.
+   * Unset: failureThreshold x intervalSeconds of the health block (0 without one).
+   */
+  minReadySeconds?: number;
 }
 
 export interface AppSpec {
@@ -103,6 +116,7 @@ export interface AppSpec {
   ports: { containerPort: number }[];
   health?: HealthSpec;
   resources?: ResourcesSpec;
+  placement?: PlacementSpec;
   /** Fixed replica count (manual mode, or no scaling block). */
   replicas: number;
   scaling?: ScalingSpec;

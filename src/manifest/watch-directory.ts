@@ -2,12 +2,18 @@
 // Level-triggered: an event only says "something changed"; the whole tree is re-read, so a lost
 // or reordered event cannot leave a stale app behind. Debounced: a `git pull` touching 50 files
 // is one load, not 50. An initial load is delivered once the watcher is ready, so the caller needs
-// no separate start-up load.
+// no separate start-up load. `reload()` re-reads the tree without an event (the periodic resync),
+// so a missed inotify event or an exhausted watch limit costs one resync period at most.
+//
+// A file caught mid-write (empty, or cut short) can read as "this app is gone". A load that
+// `confirm` flags (it would remove an app) is therefore read again after the debounce and
+// delivered only once two reads in a row agree.
 
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import type { LoadResult } from './types.js';
+import { stableJson } from '../core/stable-json.js';
 import { loadManifestDirectory } from './load-directory.js';
 import { isHiddenPath, isManifestFileName } from './list-manifest-files.js';
 
@@ -20,11 +26,18 @@ export interface WatchOptions {
   missingPollMs?: number;
   /** Called when a load or onLoad throws, or the watcher reports an error. Default: ignored. */
   onError?: (err: unknown) => void;
+  /** True for a load that must be read again before it is delivered (it would remove an app). */
+  confirm?: (result: LoadResult) => boolean;
 }
+
+/** Reads of a load that keeps changing before it is delivered anyway. */
+const MAX_CONFIRM_READS = 10;
 
 export interface ManifestWatcher {
   /** Resolves after the watcher is ready and the initial load has been delivered. */
   ready: Promise<void>;
+  /** Re-reads the whole tree now, as a change would (a resync); resolves once it was delivered. */
+  reload(): Promise<void>;
   /** Stops watching; no onLoad call starts after it resolves. */
   close(): Promise<void>;
 }
@@ -53,6 +66,19 @@ export function watchManifestDirectory(
     return stats?.isFile() === true && !isManifestFileName(file);
   };
 
+  /** A load; one that `confirm` flags is re-read after the debounce until two reads agree. */
+  const confirmedLoad = async (): Promise<LoadResult | undefined> => {
+    let result = await loadManifestDirectory(root);
+    for (let reads = 1; opts.confirm?.(result) && reads < MAX_CONFIRM_READS && !closed; reads++) {
+      await new Promise((resolve) => setTimeout(resolve, debounceMs));
+      const again = await loadManifestDirectory(root);
+      const agreed = sameLoad(result, again);
+      result = again;
+      if (agreed) break;
+    }
+    return closed ? undefined : result;
+  };
+
   // One load at a time; changes during a load trigger exactly one more.
   const load = (): Promise<void> => {
     if (running) {
@@ -63,8 +89,8 @@ export function watchManifestDirectory(
       do {
         rerun = false;
         try {
-          const result = await loadManifestDirectory(root);
-          if (!closed) onLoad(result);
+          const result = await confirmedLoad();
+          if (result && !closed) onLoad(result);
         } catch (err) {
           if (!closed) onError(err);
         }
@@ -124,6 +150,10 @@ export function watchManifestDirectory(
 
   return {
     ready,
+    reload: async () => {
+      await ready;
+      if (!closed) await load();
+    },
     async close() {
       closed = true;
       openGate(); // a close before 'ready' must not leave `ready` pending forever
@@ -134,4 +164,10 @@ export function watchManifestDirectory(
       await running;
     },
   };
+}
+
+/** Two reads of the tree that say the same (apps with their files, errors, file count). */
+function sameLoad(a: LoadResult, b: LoadResult): boolean {
+  const key = (r: LoadResult) => stableJson({ apps: [...r.apps.values()], errors: r.errors, fileCount: r.fileCount });
+  return key(a) === key(b);
 }

@@ -21,6 +21,30 @@ export interface HealthChange {
   detail: string;
 }
 
+/** A failed check worth telling the operator about (at most one per probe interval per replica). */
+export interface ProbeFailure {
+  target: ProbeTarget;
+  health: ReplicaHealth;
+  /** The probe's result, e.g. "GET /healthz -> 404", "GET /healthz: connection refused". */
+  detail: string;
+  /** Failures in a row so far. */
+  failures: number;
+}
+
+/** The last check of one replica, as the status shows it. */
+export interface ProbeResult {
+  ok: boolean;
+  detail: string;
+  atMs: number;
+}
+
+export interface HealthProberHandlers {
+  /** The replica's health flipped (into or out of rotation, or replaced). */
+  onChange(change: HealthChange): void;
+  /** A check failed and is reportable (see ProbeFailure). */
+  onFailure?(failure: ProbeFailure): void;
+}
+
 // A replica that has not passed yet is probed more often than its interval so it enters the
 // upstream quickly; once ready it is probed at its own interval.
 const STARTING_PROBE_MS = 250;
@@ -34,46 +58,70 @@ const DEFAULT_TCP_FAILURES = 3;
 
 interface ProbeState {
   target: ProbeTarget;
+  /** When probing began. */
+  sinceMs: number;
   health: ReplicaHealth;
   successes: number;
   failures: number;
-  /** When the current run of failures began (after the replica was ready once); undefined while passing. */
+  /** When the current run of failures began. */
   failingSinceMs?: number;
-  lastDetail: string;
+  /** When the current run of passed checks began (undefined after a failed one). */
+  passingSinceMs?: number;
+  firstProbeAtMs?: number;
+  lastReportAtMs?: number;
+  last?: ProbeResult;
   timer?: NodeJS.Timeout;
 }
 
 /**
- * Probes every replica it is told about and reports each health flip, separating readiness from
- * liveness the way Kubernetes does:
- *  - `starting` becomes `ready` after successThreshold passes in a row;
- *  - `ready` becomes `not-ready` after failureThreshold failures in a row: out of the rotation, still
- *    running and still probed; back to `ready` after successThreshold passes (a busy replica whose
- *    checks time out behind its requests comes back once the load is spread);
- *  - a replica that was ready and then fails every check for `replaceAfterSeconds` (default 60 s)
- *    becomes `unhealthy`, which is final: the planner replaces it. A process that is gone is
- *    replaced at once by the planner anyway (the container exited).
+ * Probes every replica it is told about and reports each health flip. Readiness and liveness are
+ * one check read two ways, as Kubernetes' separate probes would be:
+ * - `starting` becomes `ready` after successThreshold passes in a row;
+ * - `ready` becomes `not-ready` after failureThreshold failures in a row: out of rotation, not killed;
+ * - `not-ready` becomes `ready` again after successThreshold passes;
+ * - `not-ready` becomes `unhealthy` once its failures have lasted replaceAfterSeconds: the planner
+ *   replaces it. `unhealthy` is final.
+ * A replica that never passed stays `starting`: the rollout's progress deadline gives up on it.
  */
 export class HealthProber {
   private readonly states = new Map<string, ProbeState>();
+  private readonly handlers: HealthProberHandlers;
 
-  constructor(
-    private readonly onChange: (change: HealthChange) => void,
-    private readonly now: () => number = Date.now,
-  ) {}
+  constructor(handlers: HealthProberHandlers | ((change: HealthChange) => void), private readonly clock: () => number = Date.now) {
+    this.handlers = typeof handlers === 'function' ? { onChange: handlers } : handlers;
+  }
 
   health(id: string): ReplicaHealth {
     return this.states.get(id)?.health ?? 'starting';
   }
 
-  /** Whether this replica has been probed at least once (its health is known, not assumed). */
-  hasResult(id: string): boolean {
+  /**
+   * Since when the replica has been ready and passed every check (undefined unless it is ready and
+   * its last check passed): a failed check below failureThreshold keeps it in rotation, but breaks
+   * this run, so a replica that flaps never counts as available (rollout.minReadySeconds).
+   */
+  readySince(id: string): number | undefined {
     const state = this.states.get(id);
-    return !!state && (state.health !== 'starting' || state.successes + state.failures > 0);
+    return state?.health === 'ready' ? state.passingSinceMs : undefined;
   }
 
-  lastDetail(id: string): string | undefined {
-    return this.states.get(id)?.lastDetail;
+  /** Whether this replica has been probed at least once (its health is known, not assumed). */
+  hasResult(id: string): boolean {
+    return this.states.get(id)?.last !== undefined;
+  }
+
+  /**
+   * Whether this replica is probed but its first check has not answered yet, for at most `maxMs`
+   * since probing began: until then "starting" may only mean "not known yet".
+   */
+  awaitingFirstResult(id: string, maxMs: number): boolean {
+    const state = this.states.get(id);
+    return !!state && state.last === undefined && this.clock() - state.sinceMs < maxMs;
+  }
+
+  /** The replica's last check, if it had one. */
+  lastResult(id: string): ProbeResult | undefined {
+    return this.states.get(id)?.last;
   }
 
   /** Makes the probed set of one app equal `targets`: new replicas start probing, gone ones stop. */
@@ -86,7 +134,7 @@ export class HealthProber {
       const existing = this.states.get(target.id);
       if (existing && sameAddress(existing.target.address, target.address) && sameHealth(existing.target.health, target.health)) continue;
       if (existing) this.forget(target.id);
-      const state: ProbeState = { target, health: 'starting', successes: 0, failures: 0, lastDetail: 'not probed yet' };
+      const state: ProbeState = { target, sinceMs: this.clock(), health: 'starting', successes: 0, failures: 0 };
       this.states.set(target.id, state);
       this.schedule(state, 0);
     }
@@ -111,30 +159,74 @@ export class HealthProber {
     const { target } = state;
     const result = target.health ? await probeHttp(target.address, target.health) : await probeTcp(target.address);
     if (this.states.get(target.id) !== state) return; // forgotten while probing
-    state.lastDetail = result.detail;
-    const spec = target.health;
-    const successThreshold = spec?.successThreshold ?? 1;
-    const failureThreshold = spec?.failureThreshold ?? DEFAULT_TCP_FAILURES;
+    const now = this.clock();
+    state.firstProbeAtMs ??= now;
+    state.last = { ok: result.ok, detail: result.detail, atMs: now };
+    state.passingSinceMs = result.ok ? (state.passingSinceMs ?? now) : undefined;
     const before = state.health;
-    const now = this.now();
-    if (result.ok) {
-      state.successes += 1;
-      state.failures = 0;
-      state.failingSinceMs = undefined;
-      if ((before === 'starting' || before === 'not-ready') && state.successes >= successThreshold) state.health = 'ready';
-    } else {
-      state.failures += 1;
-      state.successes = 0;
-      if (before !== 'starting') state.failingSinceMs ??= now;
-      const replaceAfterMs = (spec?.replaceAfterSeconds ?? DEFAULT_REPLACE_AFTER_SECONDS) * 1000;
-      if (before === 'ready' && state.failures >= failureThreshold) state.health = 'not-ready';
-      if (state.health === 'not-ready' && now - (state.failingSinceMs ?? now) >= replaceAfterMs) state.health = 'unhealthy';
-    }
-    if (state.health !== before) this.onChange({ target, from: before, to: state.health, detail: result.detail });
+    state.health = nextHealth(state, result.ok, now, thresholdsOf(target.health));
+    if (state.health !== before) this.handlers.onChange({ target, from: before, to: state.health, detail: result.detail });
+    if (!result.ok) this.reportFailure(state, now);
     if (state.health === 'unhealthy') return;
-    const interval = spec ? spec.intervalSeconds * 1000 : DEFAULT_TCP_INTERVAL_MS;
+    const interval = intervalMsOf(target.health);
     this.schedule(state, state.health === 'starting' ? Math.min(interval, STARTING_PROBE_MS) : interval);
   }
+
+  /**
+   * Failed checks are reported at the probe interval at most. A replica that never passed is
+   * reported once its checks have failed failureThreshold times in a row over a whole interval
+   * (a replica still booting refuses connections for a moment; that is not news).
+   */
+  private reportFailure(state: ProbeState, now: number): void {
+    const interval = intervalMsOf(state.target.health);
+    if (state.lastReportAtMs !== undefined && now - state.lastReportAtMs < interval) return;
+    if (state.health === 'starting') {
+      const { failureThreshold } = thresholdsOf(state.target.health);
+      if (state.failures < failureThreshold || now - (state.failingSinceMs ?? now) < interval) return;
+    }
+    state.lastReportAtMs = now;
+    this.handlers.onFailure?.({ target: state.target, health: state.health, detail: state.last!.detail, failures: state.failures });
+  }
+}
+
+export interface Thresholds {
+  successThreshold: number;
+  failureThreshold: number;
+  replaceAfterMs: number;
+}
+
+function thresholdsOf(health: HealthSpec | undefined): Thresholds {
+  return {
+    successThreshold: health?.successThreshold ?? 1,
+    failureThreshold: health?.failureThreshold ?? DEFAULT_TCP_FAILURES,
+    replaceAfterMs: (health?.replaceAfterSeconds ?? DEFAULT_REPLACE_AFTER_SECONDS) * 1000,
+  };
+}
+
+function intervalMsOf(health: HealthSpec | undefined): number {
+  return health ? health.intervalSeconds * 1000 : DEFAULT_TCP_INTERVAL_MS;
+}
+
+/** One check's effect on a replica's health (the state machine in the class comment). */
+export function nextHealth(
+  state: Pick<ProbeState, 'health' | 'successes' | 'failures' | 'failingSinceMs'>,
+  ok: boolean,
+  now: number,
+  t: Thresholds,
+): ReplicaHealth {
+  if (ok) {
+    state.successes += 1;
+    state.failures = 0;
+    state.failingSinceMs = undefined;
+    return state.health !== 'ready' && state.health !== 'unhealthy' && state.successes >= t.successThreshold ? 'ready' : state.health;
+  }
+  state.failures += 1;
+  state.successes = 0;
+  state.failingSinceMs ??= now;
+  let health = state.health;
+  if (health === 'ready' && state.failures >= t.failureThreshold) health = 'not-ready';
+  if (health === 'not-ready' && now - state.failingSinceMs >= t.replaceAfterMs) health = 'unhealthy';
+  return health;
 }
 
 function sameHealth(a?: HealthSpec, b?: HealthSpec): boolean {
@@ -145,27 +237,50 @@ function sameAddress(a: Address, b: Address): boolean {
   return a.host === b.host && a.port === b.port;
 }
 
-interface ProbeResult {
+interface CheckResult {
   ok: boolean;
   detail: string;
 }
 
-export function probeHttp(address: Address, spec: HealthSpec): Promise<ProbeResult> {
+export function probeHttp(address: Address, spec: HealthSpec): Promise<CheckResult> {
+  const what = `GET ${spec.httpGet.path}`;
   return new Promise((resolve) => {
     const req = http.get(
       { host: address.host, port: address.port, path: spec.httpGet.path, timeout: spec.timeoutSeconds * 1000, agent: false },
       (res) => {
         res.resume();
         const status = res.statusCode ?? 0;
-        resolve({ ok: status >= 200 && status < 400, detail: `GET ${spec.httpGet.path} -> ${status}` });
+        resolve({ ok: status >= 200 && status < 400, detail: `${what} -> ${status}` });
       },
     );
-    req.on('timeout', () => req.destroy(new Error(`timed out after ${spec.timeoutSeconds}s`)));
-    req.on('error', (err) => resolve({ ok: false, detail: `GET ${spec.httpGet.path}: ${err.message}` }));
+    req.on('timeout', () => req.destroy(new ProbeTimeoutError(spec.timeoutSeconds)));
+    req.on('error', (err) => resolve({ ok: false, detail: `${what}: ${describeFailure(err)}` }));
   });
 }
 
-export function probeTcp(address: Address): Promise<ProbeResult> {
+class ProbeTimeoutError extends Error {
+  constructor(seconds: number) {
+    super(`timeout after ${seconds}s`);
+  }
+}
+
+/** A probe error in the words an operator searches for ("connection refused", "timeout after 2s"). */
+function describeFailure(err: NodeJS.ErrnoException): string {
+  if (err instanceof ProbeTimeoutError) return err.message;
+  switch (err.code) {
+    case 'ECONNREFUSED':
+      return 'connection refused';
+    case 'ECONNRESET':
+      return 'connection reset';
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return 'host unreachable';
+    default:
+      return err.message === 'socket hang up' ? 'connection closed before an answer' : err.message;
+  }
+}
+
+export function probeTcp(address: Address): Promise<CheckResult> {
   return new Promise((resolve) => {
     const socket = net.connect({ host: address.host, port: address.port });
     let settled = false;
@@ -175,9 +290,9 @@ export function probeTcp(address: Address): Promise<ProbeResult> {
       socket.destroy();
       resolve({ ok, detail });
     };
-    socket.setTimeout(TCP_TIMEOUT_MS, () => finish(false, 'tcp connect timed out'));
+    socket.setTimeout(TCP_TIMEOUT_MS, () => finish(false, `tcp: timeout after ${TCP_TIMEOUT_MS / 1000}s`));
     socket.on('connect', () => setTimeout(() => finish(true, 'tcp port open'), TCP_SETTLE_MS));
-    socket.on('close', () => finish(false, 'connection closed at once (nothing listening behind the port)'));
-    socket.on('error', (err) => finish(false, `tcp: ${err.message}`));
+    socket.on('close', () => finish(false, 'tcp: connection closed at once (nothing listening behind the port)'));
+    socket.on('error', (err: NodeJS.ErrnoException) => finish(false, `tcp: ${describeFailure(err)}`));
   });
 }

@@ -1,10 +1,10 @@
 // The replica membership the controller POSTs to the Lua balancer (lua membership mode): per app,
-// its unique peers as sorted "127.x.y.z:port" strings. Validated with the same rules as the
+// its unique peers as sorted "a.b.c.d:port" strings. Validated with the same rules as the
 // rendered config (the Lua side validates again); it is the part of the table that is NOT rendered.
 import type { RouteTable } from '../core/routes.js';
-import { assertLoopbackIpv4, assertNginxToken, assertPort } from './nginx-quote.js';
+import { assertPeerIpv4, assertNginxToken, assertPort } from './nginx-quote.js';
 
-/** app -> sorted unique peers ("127.0.0.1:PORT"); [] = routed, no ready replica. */
+/** app -> sorted unique peers ("172.18.0.2:8080"); [] = routed, no ready replica. */
 export type Membership = Record<string, string[]>;
 
 /**
@@ -17,7 +17,7 @@ export function buildMembership(table: RouteTable): { apps: Membership; invalid:
   for (const route of table.routes) {
     try {
       const app = assertNginxToken(route.app);
-      const peers = new Set(route.servers.map((s) => `${assertLoopbackIpv4(s.host)}:${assertPort(s.port)}`));
+      const peers = new Set(route.servers.map((s) => `${assertPeerIpv4(s.host)}:${assertPort(s.port)}`));
       apps[app] = [...peers].sort();
     } catch {
       invalid.push(String(route.app));

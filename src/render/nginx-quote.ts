@@ -3,6 +3,7 @@
 // syntax or as a variable: `$` has no escape in every nginx context, and `;`, `{`, `}` or a newline
 // are harmless inside quotes only as long as the quoting is right. The manifest schema already
 // restricts these values; this is the second line of defence.
+import { isPeerIpv4, PEER_RANGES } from '../core/peer-address.js';
 
 /** Thrown when a value is not safe to print into an nginx config. Stable `code` for callers. */
 export class UnsafeNginxValueError extends Error {
@@ -96,10 +97,20 @@ export function assertIpv4(value: unknown): string {
   return value;
 }
 
-/** Asserts an upstream server address: IPv4 in 127.0.0.0/8, where every replica publishes here. */
+/** Asserts a loopback IPv4 address (127.0.0.0/8): where nginx's control listener may be. */
 export function assertLoopbackIpv4(value: unknown): string {
   const ip = assertIpv4(value);
-  if (!ip.startsWith('127.')) throw new UnsafeNginxValueError('upstream host', value, 'not in 127.0.0.0/8');
+  if (!ip.startsWith('127.')) throw new UnsafeNginxValueError('loopback address', value, 'not in 127.0.0.0/8');
+  return ip;
+}
+
+/**
+ * Asserts an upstream server address: an IPv4 address in a peer range (core/peer-address:
+ * loopback for a published port, a private range for a replica on a Docker network of ours).
+ */
+export function assertPeerIpv4(value: unknown): string {
+  const ip = assertIpv4(value);
+  if (!isPeerIpv4(ip)) throw new UnsafeNginxValueError('upstream host', value, `not in ${PEER_RANGES.join(', ')}`);
   return ip;
 }
 

@@ -10,6 +10,7 @@ import {
   assertHostname,
   assertIpv4,
   assertLoopbackIpv4,
+  assertPeerIpv4,
   assertNginxToken,
   assertPathPrefix,
   assertPort,
@@ -197,7 +198,7 @@ function validateRoute(route: AppRoute, maxHostLength: number | undefined): AppR
     const pathPrefix = assertPathPrefix(route.pathPrefix);
     const unique = new Map<string, Address>();
     for (const s of route.servers) {
-      const server = { host: assertLoopbackIpv4(s.host), port: assertPort(s.port) };
+      const server = { host: assertPeerIpv4(s.host), port: assertPort(s.port) };
       unique.set(`${server.host}:${server.port}`, server);
     }
     // Sorted so that the same membership in another order renders the same text (no reload).

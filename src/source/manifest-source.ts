@@ -20,6 +20,11 @@ export interface ManifestSourceHandlers {
   onSourceRecovered?: () => void;
   /** Directory mode: a load or the watcher failed. */
   onWatchError?: (err: unknown) => void;
+  /**
+   * Directory mode: true for a load that must be read again after the debounce before it is
+   * delivered (it would remove an app: the file may be caught mid-write).
+   */
+  confirmLoad?: (result: LoadResult) => boolean;
 }
 
 /** The DaemonOptions fields the sources read (DaemonOptions satisfies it once the git fields are added). */
@@ -69,8 +74,13 @@ export class DirectorySource implements ManifestSource {
     this.watcher = watchManifestDirectory(this.dir, (result) => this.handlers.onLoad(result), {
       debounceMs: this.debounceMs,
       onError: (err) => this.handlers.onWatchError?.(err),
+      confirm: this.handlers.confirmLoad,
     });
     await this.watcher.ready;
+  }
+
+  reread(): void {
+    this.watcher?.reload().catch((err: unknown) => this.handlers.onWatchError?.(err));
   }
 
   async stop(): Promise<void> {

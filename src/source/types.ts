@@ -10,4 +10,9 @@ export interface ManifestSource {
   stop(): Promise<void>;
   /** Look for changes now instead of at the next poll (git only: SIGHUP, `autoserve sync`). */
   syncNow?(): void;
+  /**
+   * Read the manifests again although no change was reported (directory mode, at every resync:
+   * a missed inotify event or an exhausted watch limit must not leave desired state stale).
+   */
+  reread?(): void;
 }

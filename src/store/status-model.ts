@@ -21,7 +21,11 @@ export interface InstanceStatus {
   health: string;
   draining: boolean;
   hostPort?: number;
+  /** The machine it runs on (Swarm); absent on a single host. */
+  node?: string;
   startedAt: string;
+  /** The replica's last health check: its result as the probe saw it, e.g. "GET /healthz -> 404". */
+  lastProbe?: { ok: boolean; detail: string; at: string };
 }
 
 export interface SourceRevision {
@@ -48,6 +52,10 @@ export interface AppStatus {
   containerRevision?: string;
   /** A rollout to this container revision failed; it is not retried until the spec changes. */
   haltedRevision?: string;
+  /** The rollout under way: when it started and last made progress (its deadline counts from there). */
+  rollout?: RolloutProgress;
+  /** The last revision every wanted replica ran and was ready on: it serves while a later rollout is halted. */
+  stable?: StableRevision;
   /** The source commit applied (git mode). */
   revision?: SourceRevision;
   /** Replica count chosen by the autoscaler (never written to the manifest). */
@@ -56,6 +64,25 @@ export interface AppStatus {
   scaling?: ScalingView;
   createdAt: string;
   updatedAt: string;
+}
+
+/**
+ * One rollout's clock. The progress deadline is per rollout: it runs from the start and restarts
+ * only when more new replicas are available than ever before in this rollout, so a revision that
+ * crash-loops or flaps (replicas replaced again and again) fails like one that never gets ready.
+ */
+export interface RolloutProgress {
+  revision: string;
+  startedAtMs: number;
+  progressAtMs: number;
+  /** The most new replicas available at once so far. */
+  available: number;
+}
+
+export interface StableRevision {
+  revision: string;
+  /** The spec it came from (env as written: valueFrom references, never their values). */
+  spec: AppSpec;
 }
 
 export interface ScalingView {

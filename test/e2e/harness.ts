@@ -1,17 +1,50 @@
 // Starts an in-process AutoServe daemon on temp manifests/state dirs, scoped to a unique controller
-// instance and test label so it never sees or prunes another run's containers.
+// instance and test label so it never sees or prunes another run's containers. By default it runs
+// against the shared dockerd (runtime docker); a target can point it at a private engine instead
+// (a single-node swarm on a test node: test/e2e/swarm-target.ts).
 import { mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { startDaemon, type Daemon } from '../../src/daemon/daemon.js';
 import { resolveOptions, type DaemonOptions } from '../../src/daemon/options.js';
+import type { RuntimePartsOverrides } from '../../src/daemon/runtime-parts.js';
 import type { ReplicaFacts } from '../../src/core/replica.js';
-import { DockerRuntime } from '../../src/runtime/docker/docker-runtime.js';
+import { splitHaltMarkers } from '../../src/controllers/containers/halt-marker.js';
 import { createDockerTestEnv, type DockerTestEnv } from '../support/docker-test-env.js';
 import { freePort } from '../support/free-port.js';
 import { stopTestNginx } from '../support/daemon-dirs.js';
 
+
+/** Where the daemon under test runs its replicas, and how a test reaches behind AutoServe's back. */
+export interface DaemonTarget {
+  /** Options the target needs (e.g. runtime swarm). */
+  options: Partial<DaemonOptions>;
+  /** The engine (and, for a swarm, the overlay route) the daemon uses. */
+  parts: RuntimePartsOverrides;
+  /** Kills the process of one replica as `docker kill` does; resolves with the killed container's id. */
+  kill(replica: ReplicaFacts): Promise<string>;
+  /** The ids of the containers that run an app's replicas now. */
+  containerIds(instance: string, app: string): Promise<string[]>;
+  cleanup(): Promise<void>;
+}
+
+/** The shared host dockerd, containers marked with the test's label. */
+export function dockerTarget(env: DockerTestEnv): DaemonTarget {
+  return {
+    options: {},
+    parts: { docker: env.docker },
+    async kill(replica) {
+      await env.docker.getContainer(replica.id).kill();
+      return replica.id;
+    },
+    async containerIds(instance, app) {
+      const running = await env.docker.listContainers({ filters: { label: [`autoserve.instance=${instance}`, `autoserve.app=${app}`] } });
+      return running.map((c) => c.Id);
+    },
+    cleanup: async () => void (await env.cleanup()),
+  };
+}
 
 export interface TestDaemon {
   daemon: Daemon;
@@ -21,8 +54,15 @@ export interface TestDaemon {
   stateDir: string;
   writeManifest(file: string, text: string): Promise<void>;
   removeManifest(file: string): Promise<void>;
+  /** The app's replicas (not the marker of a halted rollout). */
   containers(app: string): Promise<ReplicaFacts[]>;
   running(app: string): Promise<ReplicaFacts[]>;
+  /** Kills one replica's process behind AutoServe's back (docker kill); resolves with the container id. */
+  kill(replica: ReplicaFacts): Promise<string>;
+  /** The containers running an app's replicas now (on a swarm: its tasks' containers). */
+  containerIds(app: string): Promise<string[]>;
+  /** The never-started containers that record a halted rollout in the runtime. */
+  haltMarkers(app: string): Promise<ReplicaFacts[]>;
   /** Stops the daemon only (containers stay), like a controller restart. */
   stop(): Promise<void>;
   /** Starts a fresh daemon on the same dirs and instance. */
@@ -34,10 +74,15 @@ export interface TestDaemon {
 export async function startTestDaemon(
   name: string,
   overrides: Partial<DaemonOptions> = {},
-  /** Where the controller's log goes (tests that read it); default stdout. */
-  logStream?: NodeJS.WritableStream,
+  how: {
+    /** Where the controller's log goes (tests that read it); default stdout. */
+    logStream?: NodeJS.WritableStream;
+    /** Where its replicas run; default the shared dockerd. */
+    target?: (env: DockerTestEnv) => DaemonTarget | Promise<DaemonTarget>;
+  } = {},
 ): Promise<TestDaemon> {
   const env = createDockerTestEnv(name);
+  const target = await (how.target ?? dockerTarget)(env);
   const root = await mkdtemp(join(tmpdir(), `autoserve-${name}-`));
   const manifestsDir = join(root, 'manifests');
   const stateDir = join(root, 'state');
@@ -52,11 +97,19 @@ export async function startTestDaemon(
     lbPort: await freePort(),
     port: 0,
     logLevel: process.env.AUTOSERVE_TEST_LOG ?? 'warn',
+    ...target.options,
     ...overrides,
   });
-  const logger = logStream ? pino({ level: options.logLevel }, logStream) : pino({ level: options.logLevel });
-  const runtime = new DockerRuntime({ logger, docker: env.docker });
-  let daemon = await startDaemon(options, logger);
+  const logger = how.logStream ? pino({ level: options.logLevel }, how.logStream) : pino({ level: options.logLevel });
+  const start = () => startDaemon(options, logger, target.parts);
+  let daemon: Daemon;
+  try {
+    daemon = await start();
+  } catch (err) {
+    await target.cleanup();
+    throw err;
+  }
+  const list = (app: string) => daemon.runtime.list({ instance: options.instance, app });
   let stopped = false;
   const harness: TestDaemon = {
     get daemon() {
@@ -68,21 +121,24 @@ export async function startTestDaemon(
     stateDir,
     writeManifest: (file, text) => writeFile(join(manifestsDir, file), text),
     removeManifest: (file) => unlink(join(manifestsDir, file)),
-    containers: (app) => runtime.list({ instance: options.instance, app }),
-    running: async (app) => (await runtime.list({ instance: options.instance, app })).filter((c) => c.running),
+    containers: async (app) => splitHaltMarkers(await list(app)).replicas,
+    running: async (app) => splitHaltMarkers(await list(app)).replicas.filter((c) => c.running),
+    haltMarkers: async (app) => splitHaltMarkers(await list(app)).markers,
+    kill: (replica) => target.kill(replica),
+    containerIds: (app) => target.containerIds(options.instance, app),
     async stop() {
       if (!stopped) await daemon.stop();
       stopped = true;
     },
     async restart() {
       await harness.stop();
-      daemon = await startDaemon(options, logger);
+      daemon = await start();
       stopped = false;
       await daemon.ready;
     },
     async cleanup() {
       await harness.stop().catch(() => undefined);
-      await env.cleanup();
+      await target.cleanup();
       await stopTestNginx(stateDir, options.lbPort);
       await rm(root, { recursive: true, force: true });
     },

@@ -1,5 +1,6 @@
 // Liveness and readiness. /healthz: the process answers. /readyz: the first manifest load is
 // applied and Docker answers a ping (bounded, so a hung dockerd makes readyz fail, not hang).
+// /leader: whether this controller acts, and who does.
 import { withTimeout } from '../../core/with-timeout.js';
 import type { ApiDeps } from '../api-deps.js';
 import { HttpError } from '../http-error.js';
@@ -18,4 +19,6 @@ export function addHealthRoutes(router: Router, deps: ApiDeps): void {
     }
     return { status: 'ready' };
   });
+  // On a Swarm the standby answers too: it names the leader (docs/cluster.md).
+  router.get('/leader', () => deps.leadership?.status() ?? { mode: 'single', leading: true });
 }

@@ -45,6 +45,8 @@ export function formatDescription(app: AppStatus, events: EventRecord[], scaling
   field('Replicas', `${app.replicas.desired} desired | ${app.replicas.ready} ready | ${app.replicas.updated} up-to-date`);
   field('Generation', `${app.generation} (observed ${app.observedGeneration})`);
   if (app.containerRevision) field('Container rev', app.containerRevision + (app.haltedRevision ? ` (rollout to ${app.haltedRevision} halted)` : ''));
+  if (app.haltedRevision && app.stable) field('Serving rev', `${app.stable.revision} (${app.stable.spec.image})`);
+  if (app.rollout) field('Rollout', `to ${app.rollout.revision} since ${formatTime(new Date(app.rollout.startedAtMs).toISOString())}, ${app.rollout.available} available at best`);
   if (app.revision) field('Source commit', `${app.revision.commit.slice(0, 12)} ${app.revision.message.split('\n')[0] ?? ''}`);
   field('Created', `${formatTime(app.createdAt)} (${formatAge(app.createdAt, now)} ago)`);
 
@@ -58,10 +60,7 @@ export function formatDescription(app: AppStatus, events: EventRecord[], scaling
   );
   section(
     'Replicas',
-    app.instances.length === 0 ? [] : formatTable(
-      ['NAME', 'STATE', 'HEALTH', 'REVISION', 'PORT', 'AGE'],
-      app.instances.map((i) => [i.name, i.state, i.draining ? `${i.health} (draining)` : i.health, i.revision, i.hostPort ? String(i.hostPort) : '-', formatAge(i.startedAt, now)]),
-    ),
+    app.instances.length === 0 ? [] : replicaTable(app, now),
     '<none>',
   );
   section(
@@ -81,6 +80,23 @@ export function formatDescription(app: AppStatus, events: EventRecord[], scaling
     '<none>',
   );
   return out;
+}
+
+/** One row per replica; a NODE column when the replicas run on a cluster (Swarm). */
+function replicaTable(app: AppStatus, now: number): string[] {
+  const onNodes = app.instances.some((i) => i.node !== undefined);
+  return formatTable(
+    ['NAME', 'STATE', 'HEALTH', 'REVISION', ...(onNodes ? ['NODE'] : ['PORT']), 'AGE', 'LAST CHECK'],
+    app.instances.map((i) => [
+      i.name,
+      i.state,
+      i.draining ? `${i.health} (draining)` : i.health,
+      i.revision,
+      onNodes ? (i.node ?? '-') : i.hostPort ? String(i.hostPort) : '-',
+      formatAge(i.startedAt, now),
+      i.lastProbe ? `${i.lastProbe.detail} (${formatAge(i.lastProbe.at, now)} ago)` : '-',
+    ]),
+  );
 }
 
 function scalingSummary(spec: AppSpec, autoscaled?: number): string {

@@ -7,7 +7,8 @@ import { onStopSignal } from '../stop-signals.js';
 import { redactUrls } from '../../source/git-command.js';
 import { CONTROLLER_LOG_FILE, createControllerLog } from '../../daemon/logger.js';
 import { DEFAULT_INSTANCE } from '../../core/labels.js';
-import { DEFAULT_OPTIONS, parseByteSize, parseDuration, resolveOptions } from '../../daemon/options.js';
+import { DEFAULT_GATEWAY_IMAGE } from '../../runtime/swarm/overlay-gateway.js';
+import { DEFAULT_OPTIONS, RUNTIME_KINDS, parseByteSize, parseDuration, resolveOptions, type RuntimeKind } from '../../daemon/options.js';
 import { prepareStateDir } from '../../daemon/state-dir.js';
 import { workerUserFor } from '../../render/nginx-main-view-model.js';
 import {
@@ -48,7 +49,9 @@ export function registerRun(program: Command): void {
     .option('--log-level <level>', 'debug, info, warn or error', DEFAULT_OPTIONS.logLevel)
     .option('--log-max-size <size>', 'cap on all logs in the state dir together (controller log, nginx logs), rotated by size', DEFAULT_OPTIONS.logMaxSize)
     .option('--instance <name>', 'controller instance: only containers with this label value are managed', process.env.AUTOSERVE_INSTANCE ?? DEFAULT_INSTANCE)
-    .option('--container-labels <json>', 'extra labels for every container, as a JSON object', process.env.AUTOSERVE_CONTAINER_LABELS);
+    .option('--container-labels <json>', 'extra labels for every container, as a JSON object', process.env.AUTOSERVE_CONTAINER_LABELS)
+    .option('--runtime <kind>', 'docker: this host\'s engine; swarm: a Docker Swarm, run on a manager (docs/cluster.md)', 'docker')
+    .option('--swarm-gateway-image <image>', 'swarm: image of the overlay gateway container (anything with sleep)', DEFAULT_GATEWAY_IMAGE);
   addValueSourceFlags(command)
     .action(async (flags: Record<string, string | boolean | undefined>) => {
       const warnings: string[] = [];
@@ -91,6 +94,8 @@ export function registerRun(program: Command): void {
         gitIntervalMs: parseDuration(flags.gitInterval as string),
         enableWriteApi: flags.enableWriteApi === true,
         containerLabels: flags.containerLabels ? parseLabels(flags.containerLabels as string) : undefined,
+        runtime: parseRuntime(flags.runtime as string),
+        swarmGatewayImage: flags.swarmGatewayImage as string,
       });
       if (options.enableWriteApi && !options.authToken) throw new Error(`--enable-write-api requires a token (--auth-token-file or ${AUTH_TOKEN_VARIABLE})`);
       // The write API edits files in --manifests; in git mode the repository is the source of truth.
@@ -144,6 +149,11 @@ export function registerRun(program: Command): void {
 
 function untilAborted(signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
+}
+
+function parseRuntime(kind: string): RuntimeKind {
+  if (!(RUNTIME_KINDS as readonly string[]).includes(kind)) throw new Error(`--runtime must be one of ${RUNTIME_KINDS.join(', ')} (got ${JSON.stringify(kind)})`);
+  return kind as RuntimeKind;
 }
 
 function parseLabels(json: string): Record<string, string> {

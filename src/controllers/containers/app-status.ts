@@ -5,20 +5,39 @@ import { stableJson } from '../../core/stable-json.js';
 import { ReconcileError, errorMessage } from '../../errors.js';
 import type { LoadedApp } from '../../manifest/types.js';
 import { conditionIsTrue, removeCondition, setCondition } from '../../store/conditions.js';
-import type { AppStatus, InstanceStatus } from '../../store/status-model.js';
+import type { AppStatus, InstanceStatus, ScalingRecord } from '../../store/status-model.js';
 import type { EventInput } from '../../store/store.js';
 import type { ExecuteResult } from './container-executor.js';
 import type { ContainerPlan } from './plan-containers.js';
 
+/** A replica whose task was still running on a node that is now down (Swarm). */
+export interface LostReplica {
+  replica: string;
+  node: string;
+  nodeId: string;
+  taskId: string;
+}
+
+/** What a pass saw of the app's replicas. */
+export interface ObservedCounts {
+  instances: InstanceStatus[];
+  /** Replicas running and not draining (core/readiness isLive). */
+  live: number;
+  /** Of those, serving (core/readiness isServing). */
+  serving: number;
+  /** Of those, on the desired revision (0 when it is not known: a stalled pass). */
+  updated: number;
+}
+
 /** What one pass saw and did. */
 export type PassOutcome =
-  | {
+  | ({
       kind: 'stalled';
       loaded: LoadedApp;
       /** Why nothing can be planned until the input changes (e.g. a missing env value). */
       error: ReconcileError;
-    }
-  | {
+    } & ObservedCounts)
+  | ({
       kind: 'executed';
       loaded: LoadedApp;
       revision: string;
@@ -26,16 +45,17 @@ export type PassOutcome =
       replicas: number;
       plan: ContainerPlan;
       result: ExecuteResult;
-      instances: InstanceStatus[];
-      /** Replicas running and not draining (core/readiness isLive). */
-      live: number;
-      /** Of those, serving (core/readiness isServing). */
-      serving: number;
-      /** Of those, on the desired revision. */
-      updated: number;
+      /** The revision whose rollout is halted after this pass, if any. */
+      halted?: string;
       /** Replicas were changed outside AutoServe since the app last converged. */
       drift?: { created: number; removed: number };
-    };
+      /** A standby's pass: it planned but acted on nothing; the leader acts. */
+      following?: boolean;
+      /** Replicas that lost their task with a node that is down. */
+      lost?: LostReplica[];
+      /** Of those, the ones not reported by an earlier pass. */
+      newlyLost?: LostReplica[];
+    } & ObservedCounts);
 
 /** The status after the pass. `before` is not changed. */
 export function statusAfterPass(before: AppStatus, outcome: PassOutcome, now = new Date()): AppStatus {
@@ -43,19 +63,44 @@ export function statusAfterPass(before: AppStatus, outcome: PassOutcome, now = n
   adoptSpec(status, outcome.loaded);
   status.observedGeneration = status.generation;
   if (outcome.kind === 'stalled') {
-    const { error } = outcome;
+    // Nothing is planned, nothing is touched: what runs keeps serving, and the status says so.
+    const { error, serving, instances } = outcome;
     setCondition(status.conditions, { type: error.reason, status: 'True', reason: error.reason, message: error.message }, now);
-    setCondition(status.conditions, { type: 'Ready', status: 'False', reason: error.reason, message: error.message }, now);
-    status.phase = 'Failed';
+    setCondition(status.conditions, { type: 'Ready', status: 'False', reason: error.reason, message: `${error.message}; ${serving} replica(s) of the last good revision still serve` }, now);
+    status.replicas = { desired: status.replicas.desired, ready: serving, updated: 0 };
+    status.instances = instances;
+    status.phase = serving > 0 ? 'Degraded' : 'Failed';
     return status;
   }
 
   const { plan, result, revision, replicas, serving: ready, updated, live } = outcome;
+  const spec = outcome.loaded.manifest.spec;
   status.containerRevision = revision;
-  if (result.haltedRevision) status.haltedRevision = result.haltedRevision;
-  else if (status.haltedRevision && status.haltedRevision !== revision) delete status.haltedRevision;
+  const haltedNow = result.haltedRevision ?? outcome.halted ?? (status.haltedRevision === revision ? revision : undefined);
+  if (haltedNow) status.haltedRevision = haltedNow;
+  else delete status.haltedRevision;
+  if (plan.rollout) status.rollout = plan.rollout;
+  else delete status.rollout;
+  if (plan.converged && status.haltedRevision !== revision && replicas > 0) status.stable = { revision, spec };
+  // The autoscaler's count lives only while the app is autoscaled: back in auto mode after manual,
+  // it starts from the count that runs (never from a stale one), and a count lost with the store is
+  // taken from what runs.
+  if (spec.scaling?.policy.mode === 'auto') {
+    if (status.autoscaledReplicas === undefined && spec.state === 'up') status.autoscaledReplicas = replicas;
+  } else {
+    delete status.autoscaledReplicas;
+  }
   status.replicas = { desired: replicas, ready, updated };
   status.instances = outcome.instances;
+  // A standby remembers the count the leader runs, so a takeover goes on from it instead of from
+  // the manifest's (too many rather than too few: a surge or a drain counts in).
+  if (outcome.following && outcome.loaded.manifest.spec.scaling?.policy.mode === 'auto') status.autoscaledReplicas = live;
+  const lost = outcome.lost ?? [];
+  if (lost.length > 0) {
+    setCondition(status.conditions, { type: 'NodeLost', status: 'True', reason: 'NodeDown', message: lostMessage(lost) }, now);
+  } else {
+    removeCondition(status.conditions, 'NodeLost');
+  }
 
   const pullError = result.errors.find((e) => e instanceof ReconcileError && e.reason === 'ImagePullFailed');
   if (pullError) setCondition(status.conditions, { type: 'ImagePullFailed', status: 'True', reason: 'ImagePullFailed', message: pullError.message }, now);
@@ -65,6 +110,9 @@ export function statusAfterPass(before: AppStatus, outcome: PassOutcome, now = n
   const haltAction = plan.actions.find((a) => a.kind === 'haltRollout');
   if (haltAction) {
     setCondition(status.conditions, { type: 'RolloutFailed', status: 'True', reason: 'ProgressDeadlineExceeded', message: haltAction.reason }, now);
+  } else if (halted && !conditionIsTrue(status.conditions, 'RolloutFailed')) {
+    // A halt the store forgot (it was rebuilt) and the runtime's marker remembers.
+    setCondition(status.conditions, { type: 'RolloutFailed', status: 'True', reason: 'ProgressDeadlineExceeded', message: `the rollout to revision ${revision} was halted earlier (recorded in the runtime); it is not retried until the spec changes` }, now);
   } else if (!halted) {
     removeCondition(status.conditions, 'RolloutFailed'); // a new revision resumes
   }
@@ -102,6 +150,9 @@ export function statusAfterPass(before: AppStatus, outcome: PassOutcome, now = n
 export function passEvents(app: string, outcome: PassOutcome): EventInput[] {
   if (outcome.kind === 'stalled') return [{ app, type: 'Warning', reason: outcome.error.reason, message: outcome.error.message }];
   const events: EventInput[] = [];
+  for (const group of byNode(outcome.newlyLost ?? [])) {
+    events.push({ app, type: 'Warning', reason: 'ReplicasLostWithNode', message: `${lostMessage(group)}; Swarm runs them elsewhere` });
+  }
   const { drift, plan, result } = outcome;
   if (drift) {
     const what = drift.created ? `recreating ${drift.created} missing` : `removing ${drift.removed} extra`;
@@ -127,6 +178,29 @@ export function passEvents(app: string, outcome: PassOutcome): EventInput[] {
     events.push({ app, type: 'Warning', reason: err instanceof ReconcileError ? err.reason : 'ActionFailed', message: errorMessage(err) });
   }
   return events;
+}
+
+/** "node n1 is down: replica(s) a, b ran there", one clause per node. */
+function lostMessage(lost: readonly LostReplica[]): string {
+  return byNode(lost)
+    .map((group) => `node ${group[0]!.node} (${group[0]!.nodeId.slice(0, 12)}) is down: ${group.map((l) => l.replica).join(', ')} ran there`)
+    .join('; ');
+}
+
+function byNode(lost: readonly LostReplica[]): LostReplica[][] {
+  const groups = new Map<string, LostReplica[]>();
+  for (const l of lost) groups.set(l.nodeId, [...(groups.get(l.nodeId) ?? []), l]);
+  return [...groups.values()];
+}
+
+/**
+ * The scaling record of a pass that gave an app running replicas its autoscaled count (back in auto
+ * mode after manual, or a store that lost the count): a change of who sets the count, so the
+ * autoscaler's cooldown runs from it. A new app (nothing runs yet) starts without one.
+ */
+export function autoscalingStart(app: string, before: number | undefined, after: number | undefined, live: number, now = new Date()): ScalingRecord | undefined {
+  if (before !== undefined || after === undefined || live === 0) return undefined;
+  return { time: now.toISOString(), app, from: after, to: after, reason: `autoscaling starts from the ${after} replica(s) that run`, metrics: {} };
 }
 
 /** Takes the loaded spec as the applied one, bumping the generation when it changed. */

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { healthPort, isLive, isServing, trafficPort } from '../../core/readiness.js';
-import type { Address, LiveReplica, ObservedReplica, ReplicaFacts } from '../../core/replica.js';
+import type { Address, LiveReplica, ObservedReplica, ReplicaFacts, ReplicaHealth } from '../../core/replica.js';
 import { stableJson } from '../../core/stable-json.js';
 import { ReconcileError, errorMessage } from '../../errors.js';
 import type { ValueSource } from '../../secrets/value-source.js';
@@ -8,27 +8,30 @@ import type { LoadedApp } from '../../manifest/types.js';
 import type { ReconcileResult, Reconciler } from '../../reconcile/reconciler.js';
 import type { AppStatus, InstanceStatus } from '../../store/status-model.js';
 import type { Store } from '../../store/store.js';
-import type { HealthChange, HealthProber } from '../../observe/health-prober.js';
+import type { HealthChange, HealthProber, ProbeFailure } from '../../observe/health-prober.js';
 import type { ContainerRuntime } from '../../runtime/runtime.js';
-import { passEvents, statusAfterPass, type PassOutcome } from './app-status.js';
+import { autoscalingStart, passEvents, statusAfterPass, type ObservedCounts, type PassOutcome } from './app-status.js';
 import type { ContainerExecutor } from './container-executor.js';
 import type { Drainer } from './drainer.js';
+import { splitHaltMarkers, syncHaltMarker, withMarkedHalt } from './halt-marker.js';
 import { planContainers, type ContainerPlan, type CrashRecord } from './plan-containers.js';
 import { desiredReplicaSetOf, observedReplicaOf } from './replica-sets.js';
 
 /** How long a whole-host listing taken at resync may stand in for each app's own listing. */
 const SNAPSHOT_TTL_MS = 1_000;
+/** How long a pass waits for a replica's first health check before planning without it. */
+const FIRST_CHECK_WAIT_MS = 3_000;
 /** A replica that dies sooner than this after creation counts toward crash-loop backoff. */
 const CRASH_WINDOW_MS = 30_000;
 
 export interface DesiredSource {
   get(name: string): LoadedApp | undefined;
-  /** False while the manifest source is empty or missing: undeclared apps are then left alone. */
-  mayPrune(): boolean;
+  /** Whether replicas of an app the source does not hold may be removed now (manifest/desired-state). */
+  mayPrune(name: string): boolean;
 }
 
 export interface ContainerControllerDeps {
-  runtime: Pick<ContainerRuntime, 'list' | 'inspect' | 'remove'>;
+  runtime: Pick<ContainerRuntime, 'list' | 'inspect' | 'remove' | 'create'>;
   store: Store;
   desired: DesiredSource;
   prober: HealthProber;
@@ -41,6 +44,11 @@ export interface ContainerControllerDeps {
   values: ValueSource;
   /** Extra labels on every container this controller creates (tests mark theirs). */
   labels?: Record<string, string>;
+  /**
+   * Whether this controller may act now. A controller that may not (a standby on a Swarm) still
+   * observes, plans and records what it sees, and carries nothing out. Absent: always.
+   */
+  mayAct?: () => boolean;
   /** Called after every pass that may have changed who should receive traffic. */
   onReplicasChanged?: (app: string) => void;
   /**
@@ -49,6 +57,14 @@ export interface ContainerControllerDeps {
    */
   isRouted?: (app: string, address: Address | undefined) => boolean;
 }
+
+/** The event of each health flip, by the health it flipped to. */
+const HEALTH_EVENTS: Record<ReplicaHealth, { reason: string; type: 'Normal' | 'Warning'; what: string }> = {
+  ready: { reason: 'ReplicaReady', type: 'Normal', what: 'in rotation' },
+  'not-ready': { reason: 'ReplicaNotReady', type: 'Warning', what: 'out of rotation until it passes again' },
+  unhealthy: { reason: 'ReplicaUnhealthy', type: 'Warning', what: 'replacing it' },
+  starting: { reason: 'ReplicaStarting', type: 'Normal', what: 'waiting for its first pass' },
+};
 
 /**
  * Reconciles one app's containers: observe (runtime + health + drains), plan, execute, record status.
@@ -65,6 +81,8 @@ export class ContainerController implements Reconciler {
   private readonly outageSeen = new Set<string>();
   /** What each app last converged to (spec, count, revision), to tell drift from a requested change. */
   private readonly convergedAt = new Map<string, string>();
+  /** Per app, the tasks already reported as lost with their node (one event each). */
+  private readonly reportedLost = new Map<string, Set<string>>();
 
   constructor(private readonly deps: ContainerControllerDeps) {}
 
@@ -140,10 +158,15 @@ export class ContainerController implements Reconciler {
   /** A replica's health flipped: recorded as an event, and who receives traffic may change now. */
   healthChanged(change: HealthChange): void {
     const { app, name } = change.target;
-    const ready = change.to === 'ready';
-    const reason = ready ? 'ReplicaReady' : change.to === 'not-ready' ? 'ReplicaNotReady' : 'ReplicaUnhealthy';
-    this.deps.store.addEvent({ app, type: ready ? 'Normal' : 'Warning', reason, message: `${name}: ${change.from} -> ${change.to} (${change.detail})` });
+    const { reason, type, what } = HEALTH_EVENTS[change.to];
+    this.deps.store.addEvent({ app, type, reason, message: `${name}: ${change.from} -> ${change.to} (${change.detail}); ${what}` });
     this.deps.onReplicasChanged?.(app); // in or out of the upstream at once, not at the next pass
+  }
+
+  /** A failed check, reported at once with the probe's result (repeats collapse into a count). */
+  probeFailed(failure: ProbeFailure): void {
+    const { app, name } = failure.target;
+    this.deps.store.addEvent({ app, type: 'Warning', reason: 'ProbeFailed', message: `${name}: health check failed: ${failure.detail}` });
   }
 
   /** The containers last seen for an app (for routes and the status endpoint). */
@@ -160,36 +183,45 @@ export class ContainerController implements Reconciler {
     const { store, desired, logger } = this.deps;
     const started = Date.now();
     const log = logger.child({ controller: 'containers', app });
-    const facts = await this.observe(app, signal);
+    const listed = await this.observe(app, signal);
+    const { replicas: facts, markers } = splitHaltMarkers(listed);
     this.observed.set(app, facts);
     const loaded = desired.get(app);
     if (!loaded) {
-      if (!desired.mayPrune()) return {};
-      return this.reconcileRemoved(app, facts, log);
+      if (!desired.mayPrune(app) || (listed.length > 0 && !this.mayAct())) return {};
+      return this.reconcileRemoved(app, listed, log);
     }
 
     const spec = loaded.manifest.spec;
+    // Probed whatever happens next: replicas of a stalled app keep serving, also after a restart.
+    this.syncProbes(app, loaded, facts);
     let desiredSet: ReturnType<typeof desiredReplicaSetOf>;
     try {
-      desiredSet = desiredReplicaSetOf(loaded, store.app(app), this.deps.values);
+      desiredSet = desiredReplicaSetOf(loaded, withMarkedHalt(store.app(app), markers), this.deps.values, facts);
     } catch (err) {
       if (!(err instanceof ReconcileError)) throw err;
-      this.record(app, { kind: 'stalled', loaded, error: err });
+      this.record(app, { kind: 'stalled', loaded, error: err, ...this.counts(app, spec, facts) });
+      this.deps.onReplicasChanged?.(app);
       return {};
     }
-    const { shape, desired: wanted } = desiredSet;
+    const { shapes, desired: wanted } = desiredSet;
     const { revision, replicas } = wanted;
+    // Adopted after a restart, or just created: a replica whose first check has not answered is
+    // not known to be "starting". Plan once it is (bounded: a check that hangs counts as failed).
+    if (facts.some((f) => f.running && this.deps.prober.awaitingFirstResult(f.id, FIRST_CHECK_WAIT_MS))) return { requeueAfterMs: 100 };
 
-    this.syncProbes(app, loaded, facts);
-    const observed = facts.map((f) => observedReplicaOf(f, this.deps.prober.health(f.id), this.deps.drainer.isDraining(f.id)));
+    const observed = facts.map((f) => observedReplicaOf(f, this.deps.prober.health(f.id), this.deps.drainer.isDraining(f.id), this.deps.prober.readySince(f.id)));
     const now = Date.now();
-    if (!this.outageSeen.delete(app)) this.noteCrashes(app, revision, facts, now);
-    const plan = planContainers(wanted, observed, now, this.crashes.get(app));
+    if (!this.outageSeen.delete(app)) this.noteCrashes(app, wanted.haltedRevision, facts, now);
+    const planned = planContainers(wanted, observed, now, this.crashes.get(app));
+    const acting = this.mayAct();
+    // A follower's status says what it sees and what the leader is about; it carries nothing out.
+    const plan = acting ? planned : { ...planned, actions: [] };
     const live = observed.filter(isLive);
     const result = await this.deps.executor.execute(plan.actions, {
       instance: this.deps.instance,
       app,
-      shape,
+      shapes,
       drainSeconds: spec.termination.drainSeconds,
       stopTimeoutSeconds: spec.termination.stopTimeoutSeconds,
       labels: this.deps.labels,
@@ -197,14 +229,15 @@ export class ContainerController implements Reconciler {
       onStarted: (id) => void this.adoptStarted(app, loaded, id),
     }, signal);
     if (plan.converged) this.crashes.delete(app);
+    const halted = result.haltedRevision ?? wanted.haltedRevision;
+    // Only the leader records a halt in the runtime; a follower reads the markers the leader wrote.
+    const markerErrors = !acting ? [] : await syncHaltMarker(this.deps.runtime, markers, halted, { instance: this.deps.instance, app, image: shapes.get(revision)!.image, labels: this.deps.labels });
+    for (const err of markerErrors) log.warn({ err: errorMessage(err) }, 'could not record the halted rollout in the runtime (the store still holds it)');
     if (plan.actions.length > 0) {
       this.invalidate();
       this.deps.onReplicasChanged?.(app);
     }
 
-    const port = trafficPort(spec);
-    const factsById = new Map(facts.map((f) => [f.id, f]));
-    const routed = (r: ObservedReplica) => this.deps.isRouted?.(app, factsById.get(r.id)!.addresses[port]);
     this.record(app, {
       kind: 'executed',
       loaded,
@@ -212,11 +245,11 @@ export class ContainerController implements Reconciler {
       replicas,
       plan,
       result,
-      instances: facts.map((f) => this.instanceOf(f, port)), // after the actions: drains just begun show
-      live: live.length,
-      serving: live.filter((r) => isServing(r, routed(r))).length,
-      updated: live.filter((r) => r.revision === revision).length,
+      halted,
+      ...this.counts(app, spec, facts, revision), // after the actions: drains just begun show
       drift: this.drift(app, `${stableJson(spec)}/${replicas}/${revision}`, plan),
+      following: !acting,
+      ...this.lostWithNodes(app, facts),
     });
     log.debug({ actions: plan.actions.length, converged: plan.converged, durationMs: Date.now() - started }, 'reconciled');
 
@@ -299,11 +332,44 @@ export class ContainerController implements Reconciler {
     return { created, removed: changes.length - created };
   }
 
+  private mayAct(): boolean {
+    return this.deps.mayAct?.() ?? true;
+  }
+
+  /** Replicas whose task was lost with a node that is down, and which of them are new since the last pass. */
+  private lostWithNodes(app: string, facts: ReplicaFacts[]): Pick<PassOutcome & { kind: 'executed' }, 'lost' | 'newlyLost'> {
+    const lost = facts.flatMap((f) => (f.lostWith ? [{ replica: f.name, node: f.lostWith.node, nodeId: f.lostWith.nodeId, taskId: f.lostWith.taskId }] : []));
+    const reported = this.reportedLost.get(app) ?? new Set<string>();
+    const newlyLost = lost.filter((l) => !reported.has(l.taskId));
+    this.reportedLost.set(app, new Set(lost.map((l) => l.taskId)));
+    return { lost, newlyLost };
+  }
+
   /** The one write of a pass: the status computed from what it saw and did, then its events. */
   private record(app: string, outcome: PassOutcome): void {
     const { store } = this.deps;
-    store.updateApp(app, (status) => replaceContents(status, statusAfterPass(status, outcome)));
+    const counted = store.app(app)?.autoscaledReplicas;
+    const status = store.updateApp(app, (s) => replaceContents(s, statusAfterPass(s, outcome)));
     for (const event of passEvents(app, outcome)) store.addEvent(event);
+    const start = autoscalingStart(app, counted, status.autoscaledReplicas, outcome.live);
+    if (start) {
+      store.addScaling(start);
+      store.addEvent({ app, type: 'Normal', reason: 'AutoscalingResumed', message: `${start.reason}; the cooldown runs from now` });
+    }
+  }
+
+  /** What a pass saw, for the status: each replica, and how many are live, serving, up to date. */
+  private counts(app: string, spec: LoadedApp['manifest']['spec'], facts: ReplicaFacts[], revision?: string): ObservedCounts {
+    const port = trafficPort(spec);
+    const live = facts
+      .map((f) => ({ f, r: { running: f.running, health: this.deps.prober.health(f.id), draining: this.deps.drainer.isDraining(f.id) } }))
+      .filter(({ r }) => isLive(r));
+    return {
+      instances: facts.map((f) => this.instanceOf(f, port)),
+      live: live.length,
+      serving: live.filter(({ f, r }) => isServing(r, this.deps.isRouted?.(app, f.addresses[port]))).length,
+      updated: live.filter(({ f }) => f.revision === revision).length,
+    };
   }
 
   private syncProbes(app: string, loaded: LoadedApp, facts: ReplicaFacts[]): void {
@@ -317,10 +383,13 @@ export class ContainerController implements Reconciler {
     );
   }
 
-  /** A replica of the current revision that exited young is a crash: back off before replacing it. */
-  private noteCrashes(app: string, revision: string, facts: ReplicaFacts[], now: number): void {
+  /**
+   * A replica that exited young is a crash: back off before replacing it. Replicas of a halted
+   * revision are not replaced, so their deaths hold nothing back.
+   */
+  private noteCrashes(app: string, haltedRevision: string | undefined, facts: ReplicaFacts[], now: number): void {
     const young = facts.filter(
-      (f) => !f.running && f.revision === revision && !this.deps.drainer.isDraining(f.id) && now - f.createdAtMs < CRASH_WINDOW_MS,
+      (f) => !f.running && f.revision !== haltedRevision && !this.deps.drainer.isDraining(f.id) && now - f.createdAtMs < CRASH_WINDOW_MS,
     );
     if (young.length === 0) return;
     const record = this.crashes.get(app) ?? { failures: 0, lastFailureAtMs: 0 };
@@ -328,6 +397,7 @@ export class ContainerController implements Reconciler {
   }
 
   private instanceOf(f: ReplicaFacts, port: number): InstanceStatus {
+    const probe = this.deps.prober.lastResult(f.id);
     return {
       id: f.id.slice(0, 12),
       name: f.name,
@@ -337,7 +407,9 @@ export class ContainerController implements Reconciler {
       health: f.running ? this.deps.prober.health(f.id) : 'exited',
       draining: this.deps.drainer.isDraining(f.id),
       hostPort: f.addresses[port]?.port,
+      ...(f.node ? { node: f.node.node } : {}),
       startedAt: new Date(f.createdAtMs).toISOString(),
+      ...(probe && f.running ? { lastProbe: { ok: probe.ok, detail: probe.detail, at: new Date(probe.atMs).toISOString() } } : {}),
     };
   }
 }

@@ -10,7 +10,8 @@ import { StartGate } from './start-gate.js';
 export interface ExecuteContext {
   instance: string;
   app: string;
-  shape: ContainerShape;
+  /** What a replica of each revision the plan may create looks like. */
+  shapes: ReadonlyMap<string, ContainerShape>;
   drainSeconds: number;
   stopTimeoutSeconds: number;
   /** The app's live replicas when the pass planned: fewer goes first through the start gate. */
@@ -64,12 +65,15 @@ export class ContainerExecutor {
 
   async execute(actions: ContainerAction[], ctx: ExecuteContext, signal?: AbortSignal): Promise<ExecuteResult> {
     const result: ExecuteResult = { created: [], removed: [], draining: [], errors: [] };
-    let canCreate = false;
-    if (actions.some((a) => a.kind === 'create')) {
+    const creates = actions.filter((a) => a.kind === 'create');
+    const images = new Set(creates.flatMap((a) => ctx.shapes.get(a.revision)?.image ?? []));
+    /** Images there to create from; a missing one is being pulled outside the pass. */
+    const present = new Set<string>();
+    for (const image of images) {
       try {
-        const image = await this.images.ready(ctx.app, ctx.shape.image, signal);
-        if (image.state === 'pulling') result.pullingImage = { image: ctx.shape.image, sinceMs: image.sinceMs };
-        canCreate = image.state === 'present';
+        const readiness = await this.images.ready(ctx.app, image, signal);
+        if (readiness.state === 'pulling') result.pullingImage ??= { image, sinceMs: readiness.sinceMs };
+        else present.add(image);
       } catch (err) {
         // Aborted (the queue is stopping): no failure to record; the creates below are skipped.
         if (!signal?.aborted) result.errors.push(err as Error);
@@ -82,7 +86,9 @@ export class ContainerExecutor {
         try {
           switch (action.kind) {
             case 'create': {
-              if (signal?.aborted || !canCreate) return;
+              const shape = ctx.shapes.get(action.revision);
+              if (!shape) throw new Error(`no spec known for revision ${action.revision}`);
+              if (signal?.aborted || !present.has(shape.image)) return;
               const priority = ctx.live + startIndex++;
               const replica = await this.startGate.run(priority, async () => {
                 const created = await this.runtime.create({
@@ -90,7 +96,7 @@ export class ContainerExecutor {
                   app: ctx.app,
                   revision: action.revision,
                   slot: action.slot,
-                  shape: ctx.shape,
+                  shape,
                   stopTimeoutSeconds: ctx.stopTimeoutSeconds,
                   labels: ctx.labels,
                 });

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { ContainerRuntime } from '../../runtime/runtime.js';
+import { sleep } from '../../core/with-timeout.js';
 
 /** Longest a shutdown waits for drains in flight (a second SIGTERM exits at once anyway). */
 export const DEFAULT_CLOSE_TIMEOUT_MS = 60_000;
@@ -80,14 +81,4 @@ export class Drainer {
       this.deps.onGone(request.app, request.id, `drain failed: ${String(err)}`);
     }
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
-  });
 }

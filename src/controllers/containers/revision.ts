@@ -11,6 +11,7 @@ export function containerShapeOf(spec: AppSpec, env: Record<string, string>): Co
     env,
     resources: spec.resources,
     ports: spec.ports.map((p) => p.containerPort),
+    placement: spec.placement,
   };
 }
 

@@ -4,7 +4,7 @@ import { parseMemoryBytes } from '../../core/memory-quantity.js';
 import { desiredReplicaCount } from '../containers/desired-replicas.js';
 import { errorMessage } from '../../errors.js';
 import type { LoadedApp } from '../../manifest/types.js';
-import { isLive, isReady } from '../../core/readiness.js';
+import { isLive, readinessCounts } from '../../core/readiness.js';
 import type { LiveReplica } from '../../core/replica.js';
 import { stableJson } from '../../core/stable-json.js';
 import type { AccessLogMetrics } from '../../observe/index-metrics.js';
@@ -30,6 +30,8 @@ export interface ScalerControllerDeps {
   accessLog: AccessLogMetrics;
   /** Per-replica CPU and memory readings. */
   usage: Pick<ContainerRuntime, 'usage' | 'forgetUsage'>;
+  /** Decides only while this returns true (the leader on a Swarm); absent: always. */
+  isActive?: () => boolean;
   /** A decision changed an app's count: reconcile it now. */
   onScaled: (app: string, from: number, to: number) => void;
   tickMs?: number;
@@ -70,6 +72,7 @@ export class ScalerController {
 
   async tick(now = Date.now()): Promise<void> {
     if (this.ticking) return; // a slow tick is skipped, never stacked
+    if (this.deps.isActive && !this.deps.isActive()) return; // a standby decides nothing
     this.ticking = true;
     try {
       const autoscaled = this.deps.apps().filter((a) => a.manifest.spec.scaling?.policy.mode === 'auto' && a.manifest.spec.state === 'up');
@@ -130,12 +133,11 @@ export class ScalerController {
     const spec = app.manifest.spec;
     const scaling = spec.scaling!;
     const status = store.app(name);
-    const current = desiredReplicaCount(spec, status?.autoscaledReplicas);
+    const current = desiredReplicaCount(spec, status?.autoscaledReplicas, this.deps.replicasOf(name));
     const mine = [...this.replicas.entries()].filter(([, r]) => r.app === name);
     const replicaSeries = (pick: 'cpu' | 'memory'): ReplicaSeries[] =>
       mine.map(([id, r]) => ({ replicaId: id, startedAtMs: r.startedAtMs, samples: r[pick] }));
-    const running = this.deps.replicasOf(name).filter(isLive);
-    const ready = running.filter(isReady).length;
+    const { ready, starting, notReady } = readinessCounts(this.deps.replicasOf(name));
 
     let load = this.load.get(name);
     if (!load) this.load.set(name, (load = new AppLoadWindows()));
@@ -147,8 +149,8 @@ export class ScalerController {
       windows: { ...load.windows(), cpu: replicaSeries('cpu'), memory: replicaSeries('memory') },
       current,
       ready,
-      starting: running.filter((r) => r.health === 'starting').length,
-      notReady: running.filter((r) => r.health === 'not-ready').length,
+      starting,
+      notReady,
       history: store.scalingHistory(name),
       now,
       controllerStartedAtMs: this.startedAtMs,

@@ -3,7 +3,7 @@
 -- Written by the controller to <prefix>/lua/autoserve_balancer.lua; do not edit there.
 --
 -- Every app's upstream calls balance(app) from balancer_by_lua. The peers live in the
--- lua_shared_dict autoserve_peers (app -> "127.0.0.1:P1 127.0.0.1:P2", sorted; "" = no peer), which
+-- lua_shared_dict autoserve_peers (app -> "172.18.0.2:8080 172.18.0.3:8080", sorted; "" = no peer), which
 -- every worker reads on each pick, so a membership change needs no reload: no worker restarts, no
 -- keep-alive connection is closed. The controller replaces the whole membership with a loopback
 -- POST to /_autoserve/membership (membership()); init() seeds the dict at every (re)start from the
@@ -23,7 +23,7 @@ local rr = {}    -- per worker: app -> index of the last first-attempt pick
 
 local function split_peers(raw)
   local peers = {}
-  for host, port in raw:gmatch("(127%.%d+%.%d+%.%d+):(%d+)") do
+  for host, port in raw:gmatch("(%d+%.%d+%.%d+%.%d+):(%d+)") do
     peers[#peers + 1] = { host, tonumber(port) }
   end
   return peers
@@ -69,16 +69,31 @@ function M.balance(app)
   end
 end
 
--- Strict parser of {"apps": {"<app>": ["127.0.0.1:PORT", ...], ...}} (no lua-cjson on Debian's
+-- Strict parser of {"apps": {"<app>": ["172.18.0.2:8080", ...], ...}} (no lua-cjson on Debian's
 -- nginx). Strings may not contain escapes; every app must be a DNS label and every peer a
--- canonical 127.x.y.z:port. Returns { app = "sorted peers" } or nil, error.
-local function canonical_peer(s)
-  local a, b, c, d, port = s:match("^(%d+)%.(%d+)%.(%d+)%.(%d+):(%d+)$")
-  if a ~= "127" then return nil end
-  for _, octet in ipairs({ b, c, d }) do
-    local v = tonumber(octet)
-    if v > 255 or tostring(v) ~= octet then return nil end
+-- canonical a.b.c.d:port in a peer range. Returns { app = "sorted peers" } or nil, error.
+
+-- Where replicas are reached: loopback (a published port) or a private range (a Docker network of
+-- ours). The same list as PEER_RANGES in src/core/peer-address.ts: { first octet, second octet
+-- from, second octet to }.
+local PEER_RANGES = { { 127, 0, 255 }, { 10, 0, 255 }, { 172, 16, 31 }, { 192, 168, 168 } }
+
+local function in_peer_range(a, b)
+  for _, r in ipairs(PEER_RANGES) do
+    if a == r[1] and b >= r[2] and b <= r[3] then return true end
   end
+  return false
+end
+
+local function canonical_peer(s)
+  local octets = { s:match("^(%d+)%.(%d+)%.(%d+)%.(%d+):(%d+)$") }
+  if #octets ~= 5 then return nil end
+  for i = 1, 4 do
+    local v = tonumber(octets[i])
+    if v > 255 or tostring(v) ~= octets[i] then return nil end
+  end
+  if not in_peer_range(tonumber(octets[1]), tonumber(octets[2])) then return nil end
+  local port = octets[5]
   local p = tonumber(port)
   if p < 1 or p > 65535 or tostring(p) ~= port then return nil end
   return s
@@ -137,7 +152,7 @@ local function parse_membership(body)
     local seen, list = {}, {}
     items("]", function()
       local peer = canonical_peer(str())
-      if not peer then fail("peer is not 127.x.y.z:port") end
+      if not peer then fail("peer is not a.b.c.d:port in a loopback or private range") end
       if not seen[peer] then
         seen[peer] = true
         list[#list + 1] = peer

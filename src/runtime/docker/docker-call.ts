@@ -15,6 +15,8 @@ export const DOCKER_CALL_TIMEOUT_MS = {
   imageInspect: 15_000,
   create: 30_000,
   start: 30_000,
+  /** A Swarm service's spec (its task count, its placement). */
+  update: 30_000,
   /** Plus the stop's own grace (SIGTERM to SIGKILL). */
   stop: 15_000,
   remove: 30_000,

@@ -19,7 +19,7 @@ import type {
 } from '../runtime.js';
 import { ContainerMetricsSampler, type MetricsSource } from './container-metrics.js';
 import { watchContainerEvents } from './events.js';
-import { DOCKER_CALL_TIMEOUT_MS, dockerCall } from './docker-call.js';
+import { engineInfo, pingEngine } from './engine-calls.js';
 import { hasImage, pullImage } from './images.js';
 import { createReplica, removeReplica, startReplica, stopReplica } from './lifecycle.js';
 import { readContainerLogs } from './logs.js';
@@ -50,12 +50,12 @@ export class DockerRuntime implements ContainerRuntime {
     return new ContainerMetricsSampler({ docker: this.docker, logger: this.logger, source: this.metricsSource });
   }
 
-  async ping(options: CallOptions = {}): Promise<void> {
-    await dockerCall('ping', DOCKER_CALL_TIMEOUT_MS.ping, options.signal, (abortSignal) => withOptions(this.docker.ping).call(this.docker, { abortSignal }));
+  ping(options: CallOptions = {}): Promise<void> {
+    return pingEngine(this.docker, options.signal);
   }
 
   async engine(options: CallOptions = {}): Promise<EngineFacts> {
-    const info = (await dockerCall('info', DOCKER_CALL_TIMEOUT_MS.info, options.signal, (abortSignal) => withOptions(this.docker.info).call(this.docker, { abortSignal }))) as { LiveRestoreEnabled?: boolean };
+    const info = await engineInfo<{ LiveRestoreEnabled?: boolean }>(this.docker, options.signal);
     return { replicasSurviveRestart: info.LiveRestoreEnabled === true };
   }
 
@@ -118,7 +118,3 @@ export class DockerRuntime implements ContainerRuntime {
   }
 }
 
-/** dockerode takes an options argument (abortSignal) on ping and info; its types do not say so. */
-function withOptions(method: (...args: never[]) => unknown): (this: Docker, options: { abortSignal: AbortSignal }) => Promise<unknown> {
-  return method as unknown as (this: Docker, options: { abortSignal: AbortSignal }) => Promise<unknown>;
-}

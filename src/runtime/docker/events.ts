@@ -8,6 +8,19 @@ import type { ReplicaEventHandlers } from '../runtime.js';
 export const RECONNECT_MIN_MS = 250;
 export const RECONNECT_MAX_MS = 1_000;
 
+/** One event of Docker's stream, as far as AutoServe reads it. */
+export interface EngineEvent {
+  Type?: string;
+  Action?: string;
+  Actor?: { ID?: string; Attributes?: Record<string, string> };
+}
+
+export interface EngineEventHandlers {
+  onEvent(event: EngineEvent): void;
+  /** The stream was lost and is open again: events may have been missed meanwhile. */
+  onReconnect(): void;
+}
+
 /**
  * Follows Docker's event stream for our containers and names the app each event concerns. Events
  * only say where to look (level-triggered); the stream is re-opened when dockerd restarts, and
@@ -20,6 +33,22 @@ export function watchContainerEvents(
   handlers: ReplicaEventHandlers,
   logger: Logger,
 ): { close(): void } {
+  return followEngineEvents(
+    docker,
+    { type: ['container'], event: ['start', 'die', 'destroy', 'oom', 'stop'], label: labelFilter },
+    {
+      onEvent: (event) => {
+        const app = event.Actor?.Attributes?.[LABEL_APP];
+        if (app) handlers.onApp(app, event.Action ?? '');
+      },
+      onReconnect: handlers.onReconnect,
+    },
+    logger,
+  );
+}
+
+/** Follows Docker's event stream with these filters, re-opening it with backoff whenever it is lost. */
+export function followEngineEvents(docker: Docker, filters: Record<string, string[]>, handlers: EngineEventHandlers, logger: Logger): { close(): void } {
   let closed = false;
   let stream: NodeJS.ReadableStream | undefined;
   let delay = RECONNECT_MIN_MS;
@@ -40,9 +69,7 @@ export function watchContainerEvents(
   async function open(): Promise<void> {
     if (closed) return;
     try {
-      const s = (await docker.getEvents({
-        filters: { type: ['container'], event: ['start', 'die', 'destroy', 'oom', 'stop'], label: labelFilter },
-      })) as NodeJS.ReadableStream;
+      const s = (await docker.getEvents({ filters })) as NodeJS.ReadableStream;
       if (closed) return void (s as unknown as { destroy?: () => void }).destroy?.();
       stream = s;
       delay = RECONNECT_MIN_MS;
@@ -59,13 +86,14 @@ export function watchContainerEvents(
           const line = buffered.slice(0, newline).trim();
           buffered = buffered.slice(newline + 1);
           if (!line) continue;
+          let event: EngineEvent;
           try {
-            const event = JSON.parse(line) as { Action?: string; Actor?: { Attributes?: Record<string, string> } };
-            const app = event.Actor?.Attributes?.[LABEL_APP];
-            if (app) handlers.onApp(app, event.Action ?? '');
+            event = JSON.parse(line) as EngineEvent;
           } catch {
             logger.debug({ line }, 'unparsable docker event');
+            continue;
           }
+          handlers.onEvent(event);
         }
       });
       // 'end' and 'error' can both fire for one loss: reconnect once per stream.

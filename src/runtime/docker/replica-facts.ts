@@ -25,7 +25,9 @@ export function factsOf(info: Docker.ContainerInfo): ReplicaFacts {
     slot: Number(labels[LABEL_SLOT] ?? -1),
     image: info.Image,
     state: info.State,
-    running: info.State === 'running',
+    // A paused replica's process is still there: its health checks, not its state, decide (a
+    // paused one fails them, leaves the rotation, and is replaced only once liveness runs out).
+    running: info.State === 'running' || info.State === 'paused',
     createdAtMs: info.Created * 1000,
     addresses,
     labels,

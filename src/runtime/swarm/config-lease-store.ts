@@ -8,7 +8,9 @@
 // unlike the swarm spec, no operator command rewrites it. Creation is atomic by name (409).
 // Only managers serve the config API: contenders run on managers.
 import type Docker from 'dockerode';
+import { isStatus } from '../docker/docker-status.js';
 import type { LeaseRecord, LeaseStore, VersionedLease } from './leader-lease.js';
+import { isOutOfSequence } from './swarm-errors.js';
 
 export const DEFAULT_LEASE_NAME = 'autoserve-leader';
 /** Swarm requires config data (1 byte to 1000 KB); the lease lives in the labels. */
@@ -51,7 +53,7 @@ export class SwarmConfigLeaseStore implements LeaseStore {
       this.last = info;
       return { version: info.Version.Index, record: toRecord(info.Spec.Labels ?? {}) };
     } catch (err) {
-      if (statusOf(err) === 404) {
+      if (isStatus(err, 404)) {
         this.last = undefined;
         return undefined;
       }
@@ -64,7 +66,7 @@ export class SwarmConfigLeaseStore implements LeaseStore {
       await this.docker.createConfig({ Name: this.name, Data: LEASE_DATA, Labels: toLabels(record), abortSignal: this.signal() } as never);
       return true;
     } catch (err) {
-      if (statusOf(err) === 409) return false;
+      if (isStatus(err, 409)) return false;
       throw err;
     }
   }
@@ -80,7 +82,7 @@ export class SwarmConfigLeaseStore implements LeaseStore {
       } as never);
       return true;
     } catch (err) {
-      if (statusOf(err) === 404 || isOutOfSequence(err)) return false;
+      if (isStatus(err, 404) || isOutOfSequence(err)) return false;
       throw err;
     }
   }
@@ -111,14 +113,4 @@ function toRecord(labels: Record<string, string>): LeaseRecord {
     leaseDurationMs: int(labels[LABEL.leaseDurationMs]),
     transitions: int(labels[LABEL.transitions]),
   };
-}
-
-function statusOf(err: unknown): number | undefined {
-  return (err as { statusCode?: number }).statusCode;
-}
-
-/** Swarm's answer to a write with a stale version (engine 20.10: HTTP 500; newer engines may say 409). */
-function isOutOfSequence(err: unknown): boolean {
-  const text = `${(err as { message?: string }).message ?? ''} ${JSON.stringify((err as { json?: unknown }).json ?? '')}`;
-  return statusOf(err) === 409 || /update out of sequence/i.test(text);
 }

@@ -19,6 +19,7 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { sleep } from '../../core/with-timeout.js';
 
 /** What the store holds. Times are wall-clock ISO strings for people (status); the logic ignores them. */
 export interface LeaseRecord {
@@ -237,17 +238,4 @@ export class LeaderLease {
 
 export function defaultIdentity(): string {
   return `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-  });
 }

@@ -33,7 +33,7 @@ describe('hostile manifests, end to end', () => {
     t = await startTestDaemon(
       'hostile',
       { disableLb: true, authToken: TOKEN, enableWriteApi: true, openEnv: [OPENED_VARIABLE], secretsDir, logLevel: 'debug' },
-      logStream,
+      { logStream },
     );
     const env = [
       '  env:',

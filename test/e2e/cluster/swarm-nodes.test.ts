@@ -1,15 +1,17 @@
 // Test nodes joined into one Swarm: a service's tasks spread over several nodes, reached by
-// address over an attachable overlay from the first manager (through a gateway container) and
-// from the host (routed through that manager).
+// address over an attachable overlay from the first manager (through the Swarm runtime's gateway
+// container) and from the host (routed through that manager).
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureOverlayNetwork, OverlayGateway } from '../../../src/runtime/swarm/overlay-gateway.js';
 import { eventually } from '../../support/eventually.js';
 import { httpGet } from '../../support/http-get.js';
-import { attachOverlayGateway } from '../../support/test-node/overlay-gateway.js';
-import { runCommand } from '../../support/test-node/netns.js';
+import { routeFromHostThrough } from '../../support/test-node/host-route.js';
 import { NODE_INDEX_LABEL } from '../../support/test-node/swarm.js';
 import { createTestCluster, testNodesUnsupported, type TestCluster } from '../../support/test-node/test-cluster.js';
 
 const IMAGE = 'autoserve-demo:v1';
+const GATEWAY_IMAGE = 'autoserve-gateway:v1';
 const NODES = 3;
 const unsupported = await testNodesUnsupported();
 
@@ -23,7 +25,7 @@ describe.skipIf(unsupported)(`swarm of ${NODES} test nodes`, () => {
   let cluster: TestCluster;
 
   beforeAll(async () => {
-    cluster = await createTestCluster({ nodes: NODES, images: [IMAGE], swarm: { managers: 1 }, purpose: 'e2e swarm-nodes' });
+    cluster = await createTestCluster({ nodes: NODES, images: [IMAGE, GATEWAY_IMAGE], swarm: { managers: 1 }, purpose: 'e2e swarm-nodes' });
     console.log(`swarm of ${NODES} up: ${JSON.stringify(cluster.timings)}`);
   });
   afterAll(async () => {
@@ -38,7 +40,7 @@ describe.skipIf(unsupported)(`swarm of ${NODES} test nodes`, () => {
 
   it('a service spreads its tasks over the nodes, and each task answers by its overlay address from the manager and the host', async () => {
     const manager = cluster.node(0);
-    await manager.docker.createNetwork({ Name: 'apps', Driver: 'overlay', Attachable: true });
+    const network = await ensureOverlayNetwork(manager.docker, 'apps', 'test');
     await manager.docker.createService({
       Name: 'web',
       TaskTemplate: {
@@ -59,15 +61,15 @@ describe.skipIf(unsupported)(`swarm of ${NODES} test nodes`, () => {
     expect(new Set(tasks.map((t) => t.NodeID)).size).toBe(NODES);
     const addresses = tasks.map((t) => t.NetworksAttachments!.find((a) => a.Network.Spec.Name === 'apps')!.Addresses[0]!.split('/')[0]!);
 
-    const gateway = await attachOverlayGateway(manager, 'apps', IMAGE);
+    // The route goes into the manager's namespace (what the controller there does) and, for this
+    // test, from the host to the manager.
+    const gateway = new OverlayGateway({ docker: manager.docker, network, name: 'gw-apps', image: GATEWAY_IMAGE, instance: 'test', installRoute: routeFromHostThrough(manager), logger: pino({ level: 'silent' }) });
+    await gateway.ensure();
     for (const address of addresses) {
       const out = await manager.exec(['node', '-e', `fetch('http://${address}:8080/version').then(r => r.text()).then(t => process.stdout.write(t))`]);
       expect(out.trim()).toBe('v1');
     }
 
-    // The host reaches the overlay through the manager (a route in the host's table for our own
-    // range; it goes away with the slot's host link).
-    for (const subnet of gateway.subnets) await runCommand(['ip', 'route', 'replace', subnet, 'via', manager.address]);
     for (const address of addresses) {
       const res = await httpGet(8080, address, '/version', 3000, address);
       expect([res.status, res.body.trim()]).toEqual([200, 'v1']);

@@ -28,7 +28,7 @@ describe('drift is reverted', () => {
 
   it('recreates a replica removed by hand and records it', async () => {
     const [victim, survivor] = await t.running('web');
-    const eventsBefore = t.daemon.store.events({ app: 'web' }).length;
+    const since = Date.now(); // by time: a repeat collapses into an earlier row (count, time), it adds none
     execFileSync('docker', ['rm', '--force', victim!.id]);
     const after = await eventually(async () => {
       const list = await t.running('web');
@@ -37,7 +37,7 @@ describe('drift is reverted', () => {
       return list;
     }, { timeoutMs: 30_000, message: 'a replacement replica' });
     expect(after.map((c) => c.id)).toContain(survivor!.id); // the healthy one was left alone
-    const recent = t.daemon.store.events({ app: 'web' }).slice(eventsBefore);
+    const recent = t.daemon.store.events({ app: 'web', sinceMs: since });
     expect(recent.some((e) => e.reason === 'Created')).toBe(true);
     expect(recent.some((e) => e.reason === 'DriftCorrected' && e.message.includes('recreating 1 missing'))).toBe(true);
     await eventually(async () => {
@@ -48,7 +48,7 @@ describe('drift is reverted', () => {
 
   it('removes an extra container started by hand with our labels, and records it', async () => {
     const [model] = await t.running('web');
-    const eventsBefore = t.daemon.store.events({ app: 'web' }).length;
+    const since = Date.now(); // by time: a repeat collapses into an earlier row (count, time), it adds none
     const labels = {
       ...t.env.labels,
       [LABEL_MANAGED]: 'true',
@@ -68,7 +68,7 @@ describe('drift is reverted', () => {
       expect(all.map((c) => c.id)).not.toContain(extraId);
       expect(all.filter((c) => c.running)).toHaveLength(2);
     }, { timeoutMs: 30_000, message: 'the extra container removed' });
-    const recent = t.daemon.store.events({ app: 'web' }).slice(eventsBefore);
+    const recent = t.daemon.store.events({ app: 'web', sinceMs: since });
     expect(recent.some((e) => (e.reason === 'Removed' || e.reason === 'Draining') && e.message.includes(extraName))).toBe(true);
     expect(recent.some((e) => e.reason === 'DriftCorrected' && e.message.includes('removing 1 extra'))).toBe(true);
   });

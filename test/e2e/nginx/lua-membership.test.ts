@@ -13,6 +13,7 @@ import { fetchServedConfigId } from '../../../src/controllers/routes/config-id-p
 import { MEMBERSHIP_FILE, MEMBERSHIP_PATH } from '../../../src/controllers/routes/membership-endpoint.js';
 import { NginxProcess } from '../../../src/controllers/routes/nginx-process.js';
 import { acceptingWorkerPids } from '../../../src/controllers/routes/nginx-workers.js';
+import { isPeerIpv4 } from '../../../src/core/peer-address.js';
 import type { AppRoute, RouteTable } from '../../../src/core/routes.js';
 import { freePort } from '../../support/free-port.js';
 
@@ -182,7 +183,8 @@ describe('own nginx master, lua membership mode (real nginx + Lua module)', () =
   it('rejects hostile membership POSTs and keeps the current membership', async () => {
     const before = await served();
     for (const body of [
-      '{"apps":{"web":["10.0.0.1:80"]}}',
+      '{"apps":{"web":["8.8.8.8:80"]}}',
+      '{"apps":{"web":["172.32.0.1:80"]}}',
       '{"apps":{"web":["127.0.0.1:0"]}}',
       '{"apps":{"web":["127.0.0.1:080"]}}',
       '{"apps":{"Web;":[]}}',
@@ -193,6 +195,23 @@ describe('own nginx master, lua membership mode (real nginx + Lua module)', () =
       const reply = await request(control(), 'autoserve-internal', { method: 'POST', path: MEMBERSHIP_PATH, body });
       expect(reply.status, body).toBe(400);
     }
+    expect(await served()).toEqual(before);
+  });
+
+  it('accepts exactly the peers the TypeScript side accepts (core/peer-address), and keeps nothing it refuses', async () => {
+    const before = await served();
+    const edges = ['127.0.0.1', '127.255.255.255', '10.0.0.1', '10.255.255.254', '172.16.0.1', '172.31.255.255', '172.15.255.255', '172.32.0.0',
+      '192.168.0.1', '192.168.255.255', '192.167.0.1', '192.169.0.1', '0.0.0.0', '8.8.8.8', '169.254.0.1', '100.64.0.1', '255.255.255.255',
+      '010.0.0.1', '172.016.0.1', '256.0.0.1', '1.2.3', '1.2.3.4.5'];
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % 256;
+    const random = Array.from({ length: 40 }, () => `${[10, 127, 172, 192, next()][next() % 5]}.${next()}.${next()}.${next()}`);
+    for (const ip of [...edges, ...random]) {
+      const reply = await request(control(), 'autoserve-internal', { method: 'POST', path: MEMBERSHIP_PATH, body: `{"apps":{"probe":["${ip}:8080"]}}` });
+      expect(reply.status, ip).toBe(isPeerIpv4(ip) ? 200 : 400);
+    }
+    const restore = await request(control(), 'autoserve-internal', { method: 'POST', path: MEMBERSHIP_PATH, body: JSON.stringify(before) });
+    expect(restore.status).toBe(200);
     expect(await served()).toEqual(before);
   });
 

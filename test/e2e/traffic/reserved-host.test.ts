@@ -52,7 +52,9 @@ describe('reserved hosts', () => {
 describe('reserved hosts that slip past validation', () => {
   let t: TestDaemon;
   beforeAll(async () => {
-    t = await startTestDaemon('reserved-bypass');
+    // No periodic resync in this test: a resync re-reads the manifests directory, which would take
+    // back the desired state injected below.
+    t = await startTestDaemon('reserved-bypass', { resyncMs: 3_600_000 });
   });
   afterAll(async () => {
     await t?.cleanup();
@@ -78,7 +80,8 @@ describe('reserved hosts that slip past validation', () => {
     const web = t.daemon.desired.get('web')!;
     const inject = async (apps: LoadedApp[]) => {
       t.daemon.desired.apply({ apps: new Map(apps.map((a) => [a.manifest.metadata.name, a])), errors: [], fileCount: apps.length });
-      await t.daemon.resyncAll();
+      for (const app of apps) t.daemon.queue.add(app.manifest.metadata.name); // not resyncAll: it re-reads the directory
+      t.daemon.routes?.requestSoon();
     };
     const squatters = Object.entries(SQUATTERS).map(([app, host]) => variant(web, app, { host }));
 

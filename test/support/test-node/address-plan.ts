@@ -14,6 +14,7 @@
 //                              (--bip), its upper /19 the engine's local network pool (/24 each)
 //   10.(192+<slot>).0.0/16     the slot's Swarm overlay pool (/24 per overlay network)
 import { join } from 'node:path';
+export { inSubnet, ipv4ToNumber } from '../../../src/core/peer-address.js';
 
 export const NAME_PREFIX = 'autoserve-tn';
 export const IFACE_PREFIX = 'astn';
@@ -113,18 +114,6 @@ export function nodePlan(slot: number, index: number): NodePlan {
 export function ipv4(value: number): string {
   const v = value >>> 0;
   return [v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255].join('.');
-}
-
-/** The dotted quad as an unsigned 32-bit value. */
-export function ipv4ToInt(address: string): number {
-  return address.split('.').reduce((acc, octet) => ((acc << 8) | Number(octet)) >>> 0, 0);
-}
-
-/** True when the address lies in the CIDR subnet. */
-export function inSubnet(address: string, cidr: string): boolean {
-  const [base, bits] = cidr.split('/');
-  const mask = Number(bits) === 0 ? 0 : (~0 << (32 - Number(bits))) >>> 0;
-  return ((ipv4ToInt(address) & mask) >>> 0) === ((ipv4ToInt(base ?? '') & mask) >>> 0);
 }
 
 function assertSlot(slot: number): void {

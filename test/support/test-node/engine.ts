@@ -95,6 +95,8 @@ export class NodeEngine {
     await writeFile(this.paths.daemonJson, `${JSON.stringify({ 'live-restore': this.liveRestore }, null, 2)}\n`);
     const child = this.spawnDaemon(
       [
+        // Its own UTS namespace: each node has its own hostname, as Swarm's node list shows it.
+        'unshare', '--uts', '--', 'sh', '-c', 'hostname "$0" && exec "$@"', this.plan.netns,
         'dockerd',
         `--config-file=${this.paths.daemonJson}`,
         `--containerd=${this.plan.containerdSocket}`,

@@ -216,7 +216,7 @@ export async function attachTestCluster(slot: number): Promise<TestCluster> {
   return new TestCluster(plan, indexes.map((i) => new TestNode(nodePlan(slot, i))), zero, undefined);
 }
 
-const REQUIRED_COMMANDS = ['nsenter', 'ip', 'sysctl', 'umount', 'dockerd', 'containerd', 'containerd-shim-runc-v2', 'runc'];
+const REQUIRED_COMMANDS = ['nsenter', 'unshare', 'ip', 'iptables', 'sysctl', 'umount', 'dockerd', 'containerd', 'containerd-shim-runc-v2', 'runc'];
 
 /** Why test nodes can't be made here (not root, a command missing), or undefined when they can. */
 export async function testNodesUnsupported(): Promise<string | undefined> {

@@ -31,6 +31,17 @@ describe('API read routes', () => {
     expect(after.body).toEqual({ status: 'ready' });
   });
 
+  it('GET /leader says who acts: a single controller leads; on a swarm, any controller names the lease holder', async () => {
+    expect((await f.request('/leader')).body).toEqual({ mode: 'single', leading: true });
+    const standby = { mode: 'lease' as const, identity: 'b:2:x', leading: false, leader: 'a:1:y', since: '2024-05-01T10:00:00.000Z' };
+    const g = await startApiFixture({ leadership: { status: () => standby } });
+    try {
+      expect((await g.request('/leader')).body).toEqual(standby);
+    } finally {
+      await g.close();
+    }
+  });
+
   it('GET /apps lists every app record, sorted by name', async () => {
     const r = await f.request('/apps');
     expect(r.status).toBe(200);

@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ApiClient } from '../../../src/cli/api-client.js';
 import { CliError } from '../../../src/cli/cli-error.js';
+import { formatDescription } from '../../../src/cli/commands/describe.js';
 import { formatAppsTable } from '../../../src/cli/commands/get.js';
+import { formatLeadership } from '../../../src/cli/commands/leader.js';
 import { formatPlan } from '../../../src/cli/commands/plan.js';
 import { scaleApp } from '../../../src/cli/commands/scale.js';
 import { downApp } from '../../../src/cli/commands/down.js';
@@ -45,8 +47,29 @@ describe('formatting', () => {
     expect(git[2]!.split(/\s+/)).toContain('-');
   });
 
+  it('describe: a NODE column instead of PORT when replicas run on a cluster', () => {
+    const instance = { id: 'abc', name: 'autoserve-web-r1-0', revision: 'r1', slot: 0, state: 'running', health: 'ready', draining: false, startedAt: '2024-05-01T11:00:00Z' };
+    const header = (lines: string[]) => lines.find((l) => l.trim().startsWith('NAME'))!.trim().split(/\s+/);
+    const row = (lines: string[]) => lines.find((l) => l.includes('autoserve-web-r1-0'))!.trim().split(/\s+/);
+    const onHost = formatDescription(app('web', { instances: [{ ...instance, hostPort: 32768 }] }), [], [], NOW);
+    expect(header(onHost)).toEqual(['NAME', 'STATE', 'HEALTH', 'REVISION', 'PORT', 'AGE', 'LAST', 'CHECK']);
+    expect(row(onHost)[4]).toBe('32768');
+    const onSwarm = formatDescription(app('web', { instances: [{ ...instance, node: 'node-b' }] }), [], [], NOW);
+    expect(header(onSwarm)).toEqual(['NAME', 'STATE', 'HEALTH', 'REVISION', 'NODE', 'AGE', 'LAST', 'CHECK']);
+    expect(row(onSwarm)[4]).toBe('node-b');
+  });
+
+  it('leader: one line on one host; leader and this controller on a swarm', () => {
+    expect(formatLeadership({ mode: 'single', identity: 'h:1:a', leading: true, leader: 'h:1:a', since: 't' })).toEqual(['single controller: it leads (runtime docker)']);
+    expect(formatLeadership({ mode: 'lease', identity: 'b:2:x', leading: false, leader: 'a:1:y', since: 't' })).toEqual([
+      'leader:          a:1:y',
+      'this controller: b:2:x (standing by since t)',
+    ]);
+    expect(formatLeadership({ mode: 'lease', identity: 'b:2:x', leading: false, leader: '', since: 't' })[0]).toBe('leader:          nobody (the lease is free)');
+  });
+
   it('plan: one line per action, or "no changes"', () => {
-    expect(formatPlan({ apps: [{ app: 'web', desiredReplicas: 1, actions: [], converged: true }], errors: [], pruneBlocked: false })).toEqual(['no changes']);
+    expect(formatPlan({ apps: [{ app: 'web', desiredReplicas: 1, actions: [], converged: true }], errors: [], pruneBlocked: false, kept: [] })).toEqual(['no changes']);
     const lines = formatPlan({
       apps: [
         { app: 'web', revision: 'r1', desiredReplicas: 2, converged: false, actions: [{ kind: 'create', revision: 'r1', slot: 1, reason: 'scale up to 2' }] },
@@ -54,6 +77,7 @@ describe('formatting', () => {
       ],
       errors: [],
       pruneBlocked: false,
+      kept: [],
     });
     expect(lines.map((l) => l.split(/\s{2,}/))).toEqual([
       ['APP', 'ACTION', 'TARGET', 'REASON'],

@@ -86,7 +86,7 @@ describe('abort reaches the work', () => {
     const abort = new AbortController();
     const running = executor.execute(
       [{ kind: 'create', revision: 'r', slot: 0, reason: 'scale up to 1' }],
-      { instance: 'i', app: 'web', shape: { image: 'img', env: {}, ports: [8080] }, drainSeconds: 0, stopTimeoutSeconds: 1, live: 0 },
+      { instance: 'i', app: 'web', shapes: new Map([['r', { image: 'img', env: {}, ports: [8080] }]]), drainSeconds: 0, stopTimeoutSeconds: 1, live: 0 },
       abort.signal,
     );
     abort.abort(new Error('stopping'));

@@ -1,6 +1,6 @@
 // An app's status and events after one container pass, as data (statusAfterPass, passEvents).
 import { describe, expect, it } from 'vitest';
-import { passEvents, statusAfterPass, type PassOutcome } from '../../../src/controllers/containers/app-status.js';
+import { autoscalingStart, passEvents, statusAfterPass, type PassOutcome } from '../../../src/controllers/containers/app-status.js';
 import type { ExecuteResult } from '../../../src/controllers/containers/container-executor.js';
 import type { ContainerAction } from '../../../src/controllers/containers/plan-containers.js';
 import { EnvMissingError, ImagePullFailedError } from '../../../src/errors.js';
@@ -54,6 +54,10 @@ function executed(over: Partial<Extract<PassOutcome, { kind: 'executed' }>> = {}
     updated: 2,
     ...over,
   };
+}
+
+function stalled(over: Partial<Extract<PassOutcome, { kind: 'stalled' }>> = {}): PassOutcome {
+  return { kind: 'stalled', loaded: loaded(), error: new EnvMissingError('web', 'TOKEN', 'WEB_TOKEN'), instances: [], live: 2, serving: 2, updated: 0, ...over };
 }
 
 const condition = (status: AppStatus, type: string): Condition | undefined => status.conditions.find((c) => c.type === type);
@@ -125,10 +129,24 @@ describe('statusAfterPass', () => {
       ready: ['True', 'ReplicasReady'],
     },
     {
-      name: 'a missing env value stalls the app: Failed, with its own condition',
-      outcome: { kind: 'stalled', loaded: loaded(), error: new EnvMissingError('web', 'TOKEN', 'WEB_TOKEN') },
+      name: 'a missing env value stalls a new app: Failed, with its own condition',
+      outcome: stalled({ live: 0, serving: 0 }),
       phase: 'Failed',
       ready: ['False', 'EnvValueMissing'],
+    },
+    {
+      name: 'a missing env value stalls an app whose last good revision still serves: Degraded, not Failed',
+      outcome: stalled(),
+      phase: 'Degraded',
+      ready: ['False', 'EnvValueMissing'],
+    },
+    {
+      name: 'a halted rollout whose old revision serves at full count: Degraded, Progressing False RolloutHalted',
+      before: before({ haltedRevision: 'rev1', stable: { revision: 'rev0', spec: spec() } }),
+      outcome: executed({ updated: 0 }),
+      phase: 'Degraded',
+      ready: ['True', 'ReplicasReady'],
+      progressing: 'RolloutHalted',
     },
   ];
   for (const row of rows) {
@@ -197,8 +215,67 @@ describe('passEvents', () => {
   });
 
   it('a stalled pass is one warning named by its reason; a quiet pass has none', () => {
-    const stalled: PassOutcome = { kind: 'stalled', loaded: loaded(), error: new EnvMissingError('web', 'TOKEN', 'WEB_TOKEN') };
-    expect(passEvents('web', stalled)).toEqual([expect.objectContaining({ app: 'web', type: 'Warning', reason: 'EnvValueMissing' })]);
+    expect(passEvents('web', stalled())).toEqual([expect.objectContaining({ app: 'web', type: 'Warning', reason: 'EnvValueMissing' })]);
     expect(passEvents('web', executed())).toEqual([]);
+  });
+
+  it('remembers the last converged revision and its spec (what a halted rollout falls back to), and the rollout clock', () => {
+    const rollout = { revision: 'rev2', startedAtMs: 1, progressAtMs: 2, available: 1 };
+    const rolling = statusAfterPass(before(), executed({ plan: { actions: [], converged: false, rollout } }), NOW);
+    expect(rolling.rollout).toEqual(rollout);
+    expect(rolling.stable).toBeUndefined();
+    const done = statusAfterPass(rolling, executed({ revision: 'rev2' }), NOW);
+    expect(done.rollout).toBeUndefined();
+    expect(done.stable).toEqual({ revision: 'rev2', spec: spec() });
+    const halted = statusAfterPass(before({ haltedRevision: 'rev3', stable: done.stable }), executed({ revision: 'rev3' }), NOW);
+    expect(halted.stable).toEqual(done.stable); // a halted revision never becomes the fallback
+  });
+
+  it('the autoscaler\'s count lives only in auto mode: dropped in manual mode, taken from the desired count when missing', () => {
+    const auto = loaded({ scaling: { minReplicas: 1, maxReplicas: 8, policy: { mode: 'auto', cooldownSeconds: 30, cpu: { targetUtilizationPct: 50 } } } });
+    expect(statusAfterPass(before(), executed({ loaded: auto, replicas: 5 }), NOW).autoscaledReplicas).toBe(5);
+    expect(statusAfterPass(before({ autoscaledReplicas: 7 }), executed({ loaded: auto, replicas: 7 }), NOW).autoscaledReplicas).toBe(7);
+    expect(statusAfterPass(before({ autoscaledReplicas: 7 }), executed(), NOW).autoscaledReplicas).toBeUndefined();
+  });
+
+  it('autoscalingStart: a count given to running replicas is a scaling record (the cooldown runs from it); a new app or a kept count is not', () => {
+    expect(autoscalingStart('web', undefined, 3, 3, NOW)).toEqual({ time: NOW.toISOString(), app: 'web', from: 3, to: 3, reason: 'autoscaling starts from the 3 replica(s) that run', metrics: {} });
+    expect(autoscalingStart('web', undefined, 2, 0, NOW)).toBeUndefined(); // a new app: nothing runs yet
+    expect(autoscalingStart('web', 3, 3, 3, NOW)).toBeUndefined(); // the count was kept
+    expect(autoscalingStart('web', undefined, undefined, 3, NOW)).toBeUndefined(); // manual mode
+  });
+});
+
+describe('replicas lost with a node (Swarm)', () => {
+  const lost = (replica: string, nodeId: string, taskId: string) => ({ replica, node: `host-${nodeId}`, nodeId, taskId });
+
+  it('NodeLost is True while a node that ran replicas is down, naming node and replicas; gone when nothing is lost', () => {
+    const down = statusAfterPass(before(), executed({ lost: [lost('web-0', 'n1', 't1'), lost('web-1', 'n1', 't2')] }), NOW);
+    expect(condition(down, 'NodeLost')).toMatchObject({ status: 'True', reason: 'NodeDown', message: 'node host-n1 (n1) is down: web-0, web-1 ran there' });
+    expect(down.phase).toBe('Running'); // readiness alone decides the phase
+    expect(condition(statusAfterPass(down, executed(), NOW), 'NodeLost')).toBeUndefined();
+  });
+
+  it('one warning per node for the tasks first seen lost in this pass', () => {
+    const outcome = executed({
+      lost: [lost('web-0', 'n1', 't1'), lost('web-1', 'n2', 't2'), lost('web-2', 'n1', 't3')],
+      newlyLost: [lost('web-0', 'n1', 't1'), lost('web-2', 'n1', 't3'), lost('web-1', 'n2', 't2')],
+    });
+    expect(passEvents('web', outcome).map((e) => `${e.type} ${e.reason}: ${e.message}`)).toEqual([
+      'Warning ReplicasLostWithNode: node host-n1 (n1) is down: web-0, web-2 ran there; Swarm runs them elsewhere',
+      'Warning ReplicasLostWithNode: node host-n2 (n2) is down: web-1 ran there; Swarm runs them elsewhere',
+    ]);
+    expect(passEvents('web', executed({ lost: outcome.kind === 'executed' ? outcome.lost : [] }))).toEqual([]);
+  });
+});
+
+describe('a standby\'s pass (following)', () => {
+  const scaled = loaded({ scaling: { minReplicas: 1, maxReplicas: 10, policy: { mode: 'auto', cooldownSeconds: 0, http: { targetRPSPerReplica: 10, scaleOutThresholdPct: 100, scaleInThresholdPct: 50, windowSeconds: 20 } } } });
+
+  it('remembers the count the leader runs for an autoscaled app, so a takeover goes on from it', () => {
+    expect(statusAfterPass(before(), executed({ loaded: scaled, following: true, live: 6 }), NOW).autoscaledReplicas).toBe(6);
+    // The leader keeps its desired count (a store without one takes it); its scaler decides from there.
+    expect(statusAfterPass(before(), executed({ loaded: scaled, live: 6 }), NOW).autoscaledReplicas).toBe(2); // executed() desires 2
+    expect(statusAfterPass(before(), executed({ following: true, live: 6 }), NOW).autoscaledReplicas).toBeUndefined(); // a fixed count stays the manifest's
   });
 });

@@ -13,8 +13,9 @@ const LAYERS: string[][] = [
   ['core', 'errors'],
   ['manifest', 'runtime', 'reconcile'],
   ['store'],
-  ['observe', 'render', 'runtime/docker', 'runtime/swarm', 'secrets', 'source'],
-  ['history'],
+  ['observe', 'render', 'runtime/docker', 'secrets', 'source'],
+  // Swarm is Docker's engine in swarm mode: it reuses the Docker implementation's images, logs, metrics.
+  ['runtime/swarm', 'history'],
   ['controllers'],
   ['sim'],
   ['api'],

@@ -1,7 +1,7 @@
 // The one definition of "ready" and "serving", used by the autoscaler, the routes controller, the
 // status and `autoserve plan`.
 import { describe, expect, it } from 'vitest';
-import { healthPort, isLive, isReady, isServing, servingAddresses, trafficPort } from '../../../src/core/readiness.js';
+import { healthPort, isLive, isReady, isServing, readinessCounts, servingAddresses, trafficPort } from '../../../src/core/readiness.js';
 import type { LiveReplica, ReplicaHealth } from '../../../src/core/replica.js';
 
 function replica(over: Partial<LiveReplica> = {}): LiveReplica {
@@ -66,5 +66,17 @@ describe('readiness', () => {
       { host: '127.0.0.1', port: 2 },
       { host: '127.0.0.1', port: 3 },
     ]);
+  });
+
+  it('readinessCounts: live replicas by readiness; not-ready (busy or sick, still alive) is the saturation signal', () => {
+    const replicas = [
+      replica({ health: 'ready' }),
+      replica({ health: 'ready', draining: true }),
+      replica({ health: 'starting' }),
+      replica({ health: 'not-ready' }),
+      replica({ health: 'not-ready', running: false }),
+      replica({ health: 'unhealthy' }),
+    ];
+    expect(readinessCounts(replicas)).toEqual({ live: 4, ready: 1, starting: 1, notReady: 1 });
   });
 });

@@ -66,6 +66,7 @@ spec:
   rollout:
     maxSurge: 1
     progressDeadlineSeconds: 120
+    minReadySeconds: 6
   state: up
 `;
 

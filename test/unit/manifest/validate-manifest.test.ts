@@ -143,6 +143,13 @@ describe('validateManifest', () => {
     ['memory "0.4"', withSpec((d) => { d.spec.resources = { memory: '0.4' }; }), '/spec/resources/memory', /6Mi/],
     ['memory 5Mi', withSpec((d) => { d.spec.resources = { memory: '5Mi' }; }), '/spec/resources/memory', /6Mi/],
     ['memory past a safe integer', withSpec((d) => { d.spec.resources = { memory: '99999999999999999999Gi' }; }), '/spec/resources/memory', /at most/],
+    // Swarm placement: constraints are Swarm's syntax, nothing that could say more.
+    ['constraint with a shell tail', withSpec((d) => { d.spec.placement = { constraints: ['node.role==worker; rm -rf /'] }; }), '/spec/placement/constraints/0', /placement constraint/],
+    ['constraint on an unknown attribute', withSpec((d) => { d.spec.placement = { constraints: ['node.secret==x'] }; }), '/spec/placement/constraints/0', /node\.id, node\.hostname/],
+    ['constraint without an operator', withSpec((d) => { d.spec.placement = { constraints: ['node.labels.zone'] }; }), '/spec/placement/constraints/0'],
+    ['seventeen constraints', withSpec((d) => { d.spec.placement = { constraints: Array.from({ length: 17 }, (_, i) => `node.labels.k${i}==v`) }; }), '/spec/placement/constraints'],
+    ['unknown spread', withSpec((d) => { d.spec.placement = { spread: 'zone' }; }), '/spec/placement/spread', /"node", "none"/],
+    ['placement typo', withSpec((d) => { d.spec.placement = { constraint: [] }; }), '/spec/placement/constraint', /did you mean "constraints"/],
   ];
 
   it.each([
@@ -156,6 +163,14 @@ describe('validateManifest', () => {
 
   it('accepts a valueFrom secret, and says nothing about the env branch', () => {
     expect(validateManifest(withSpec((d) => { d.spec.env = [{ name: 'A', valueFrom: { secret: 'db-password' } }]; })).errors).toEqual([]);
+  });
+
+  it('accepts Swarm placement constraints and a spread', () => {
+    const placement = { constraints: ['node.role==worker', 'node.labels.zone != b', 'engine.labels.disk==ssd', 'node.hostname==node-1.example'], spread: 'none' };
+    const result = validateManifest(withSpec((d) => { d.spec.placement = placement; }));
+    expect(result.errors).toEqual([]);
+    expect(result.manifest?.spec.placement).toEqual(placement);
+    expect(validateManifest(minimal()).manifest?.spec.placement).toBeUndefined(); // no default: revisions stay
   });
 
   it('accepts Docker\'s minimum cpu and memory', () => {

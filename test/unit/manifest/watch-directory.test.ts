@@ -1,7 +1,7 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { watchManifestDirectory } from '../../../src/manifest/watch-directory.js';
+import { watchManifestDirectory, type ManifestWatcher, type WatchOptions } from '../../../src/manifest/watch-directory.js';
 import type { LoadResult } from '../../../src/manifest/types.js';
 import { minimalYaml, withTempDir } from './fixtures.js';
 
@@ -16,29 +16,40 @@ async function waitFor(check: () => boolean, timeoutMs = 5000): Promise<void> {
   }
 }
 
+/** A temp directory with `files`, watched with `opts`, for the length of `fn`; loads in order. */
+async function watching(
+  files: Record<string, string>,
+  opts: WatchOptions,
+  fn: (ctx: { dir: string; watcher: ManifestWatcher; loads: LoadResult[] }) => Promise<void>,
+): Promise<void> {
+  await withTempDir(async (dir) => {
+    for (const [name, text] of Object.entries(files)) await writeFile(path.join(dir, name), text);
+    const loads: LoadResult[] = [];
+    const watcher = watchManifestDirectory(dir, (r) => loads.push(r), opts);
+    try {
+      await watcher.ready;
+      await fn({ dir, watcher, loads });
+    } finally {
+      await watcher.close();
+    }
+  });
+}
+
 describe('watchManifestDirectory', () => {
   it('delivers an initial load, then one load for a burst of 20 writes', async () => {
-    await withTempDir(async (dir) => {
-      await writeFile(path.join(dir, 'seed.yaml'), minimalYaml('seed'));
-      const loads: LoadResult[] = [];
-      const watcher = watchManifestDirectory(dir, (r) => loads.push(r), { debounceMs: 300 });
-      try {
-        await watcher.ready;
-        expect(loads).toHaveLength(1);
-        expect([...(loads[0]?.apps.keys() ?? [])]).toEqual(['seed']);
+    await watching({ 'seed.yaml': minimalYaml('seed') }, { debounceMs: 300 }, async ({ dir, loads }) => {
+      expect(loads).toHaveLength(1);
+      expect([...(loads[0]?.apps.keys() ?? [])]).toEqual(['seed']);
 
-        for (let i = 0; i < 20; i++) {
-          await writeFile(path.join(dir, `app-${i}.yaml`), minimalYaml(`app-${i}`));
-          await sleep(5);
-        }
-        await waitFor(() => loads.length >= 2);
-        await sleep(800); // a second load, if the burst were split, would land here
-        expect(loads).toHaveLength(2);
-        expect(loads[1]?.apps.size).toBe(21);
-        expect(loads[1]?.fileCount).toBe(21);
-      } finally {
-        await watcher.close();
+      for (let i = 0; i < 20; i++) {
+        await writeFile(path.join(dir, `app-${i}.yaml`), minimalYaml(`app-${i}`));
+        await sleep(5);
       }
+      await waitFor(() => loads.length >= 2);
+      await sleep(800); // a second load, if the burst were split, would land here
+      expect(loads).toHaveLength(2);
+      expect(loads[1]?.apps.size).toBe(21);
+      expect(loads[1]?.fileCount).toBe(21);
     });
   });
 
@@ -93,6 +104,36 @@ describe('watchManifestDirectory', () => {
       const count = loads.length;
       await sleep(300);
       expect(loads.length).toBe(count);
+    });
+  });
+
+  it('reload() re-reads the tree without any file event (a missed inotify event costs one resync)', async () => {
+    // A debounce far longer than the test: only reload() can deliver the change in time.
+    await watching({ 'a.yaml': minimalYaml('a') }, { debounceMs: 60_000 }, async ({ dir, watcher, loads }) => {
+      await writeFile(path.join(dir, 'b.yaml'), minimalYaml('b'));
+      await watcher.reload();
+      expect([...loads.at(-1)!.apps.keys()]).toEqual(['a', 'b']);
+    });
+  });
+
+  it('a load that would remove an app is read again after the debounce: a file caught mid-write prunes nothing', async () => {
+    const confirm = (r: LoadResult) => !r.apps.has('a');
+    await watching({ 'a.yaml': minimalYaml('a') }, { debounceMs: 300, confirm }, async ({ dir, watcher, loads }) => {
+      const file = path.join(dir, 'a.yaml');
+      await writeFile(file, ''); // an editor truncated the file and has not written it yet
+      const reading = watcher.reload(); // a resync reads it now, empty
+      await sleep(100);
+      await writeFile(file, minimalYaml('a', 'nginx:2'));
+      await reading;
+      await sleep(700); // the change event's own load
+      expect(loads.length).toBeGreaterThan(1);
+      expect(loads.every((r) => r.apps.has('a'))).toBe(true);
+      expect(loads.at(-1)!.apps.get('a')!.manifest.spec.image).toBe('nginx:2');
+
+      // Emptied for good: delivered once two reads agree.
+      await writeFile(file, '');
+      await watcher.reload();
+      expect(loads.at(-1)!.apps.has('a')).toBe(false);
     });
   });
 });

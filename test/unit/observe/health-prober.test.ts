@@ -2,8 +2,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ReplicaHealth } from '../../../src/core/replica.js';
 import type { HealthSpec } from '../../../src/manifest/types.js';
-import { HealthProber, probeTcp, type HealthChange } from '../../../src/observe/health-prober.js';
+import { HealthProber, nextHealth, probeHttp, probeTcp, type HealthChange, type ProbeFailure } from '../../../src/observe/health-prober.js';
 import { eventually } from '../../support/eventually.js';
 
 const health = (over: Partial<HealthSpec> = {}): HealthSpec => ({
@@ -12,6 +13,7 @@ const health = (over: Partial<HealthSpec> = {}): HealthSpec => ({
   timeoutSeconds: 1,
   failureThreshold: 2,
   successThreshold: 1,
+  replaceAfterSeconds: 30,
   ...over,
 });
 
@@ -63,8 +65,8 @@ describe('HealthProber', () => {
     await eventually(() => expect(prober.health('a')).toBe('ready'), { timeoutMs: 3_000 });
     status = 500;
     await eventually(() => expect(prober.health('a')).toBe('not-ready'), { timeoutMs: 5_000 });
-    expect(changes.at(-1)).toMatchObject({ from: 'ready', to: 'not-ready' });
-    expect(changes.at(-1)!.detail).toContain('500');
+    expect(changes.at(-1)).toMatchObject({ from: 'ready', to: 'not-ready', detail: 'GET /healthz -> 500' });
+    expect(prober.lastResult('a')).toMatchObject({ ok: false, detail: 'GET /healthz -> 500' });
     const after = hits;
     await eventually(() => expect(hits).toBeGreaterThan(after), { timeoutMs: 3_000 });
     status = 200;
@@ -83,6 +85,22 @@ describe('HealthProber', () => {
     const after = hits;
     await new Promise((r) => setTimeout(r, 1_500));
     expect(hits).toBe(after);
+  });
+
+  it('reports failed checks with the probe result at most once per interval; a starting replica only after a whole interval of failures', async () => {
+    const failures: ProbeFailure[] = [];
+    const reporting = new HealthProber({ onChange: () => {}, onFailure: (f) => failures.push(f) });
+    try {
+      status = 404;
+      reporting.sync('web', [{ id: 'a', app: 'web', name: 'web-a', address: { host: '127.0.0.1', port }, health: health() }]);
+      await new Promise((r) => setTimeout(r, 600)); // probed every 250 ms while starting: not reported yet
+      expect(failures).toEqual([]);
+      await eventually(() => expect(failures.length).toBeGreaterThanOrEqual(2), { timeoutMs: 4_000 });
+      expect(failures[0]).toMatchObject({ health: 'starting', detail: 'GET /healthz -> 404' });
+      expect(failures.length).toBeLessThanOrEqual(3); // one per 1 s interval, though probed 4x a second
+    } finally {
+      reporting.close();
+    }
   });
 
   it('a pass now and then resets the replace-after clock: a busy replica is never replaced for being busy', async () => {
@@ -129,6 +147,47 @@ describe('probeTcp', () => {
     } finally {
       listening.close();
       closing.close();
+    }
+  });
+});
+
+describe('nextHealth (one check\'s effect)', () => {
+  const t = { successThreshold: 2, failureThreshold: 2, replaceAfterMs: 10_000 };
+  const rows: { name: string; from: ReplicaHealth; successes?: number; failures?: number; failingSinceMs?: number; ok: boolean; now?: number; to: ReplicaHealth }[] = [
+    { name: 'starting, first pass of two', from: 'starting', ok: true, to: 'starting' },
+    { name: 'starting, second pass in a row', from: 'starting', successes: 1, ok: true, to: 'ready' },
+    { name: 'starting, failures never make it unhealthy (the rollout deadline decides)', from: 'starting', failures: 50, failingSinceMs: 0, now: 100_000, ok: false, to: 'starting' },
+    { name: 'ready, one failure', from: 'ready', ok: false, to: 'ready' },
+    { name: 'ready, failureThreshold failures: out of rotation', from: 'ready', failures: 1, failingSinceMs: 0, now: 1_000, ok: false, to: 'not-ready' },
+    { name: 'ready, failing already past the liveness window: replaced at once', from: 'ready', failures: 1, failingSinceMs: 0, now: 10_000, ok: false, to: 'unhealthy' },
+    { name: 'failing, still within replaceAfterSeconds', from: 'not-ready', failures: 5, failingSinceMs: 0, now: 9_999, ok: false, to: 'not-ready' },
+    { name: 'failing for replaceAfterSeconds: liveness replaces it', from: 'not-ready', failures: 5, failingSinceMs: 0, now: 10_000, ok: false, to: 'unhealthy' },
+    { name: 'failing, successThreshold passes: back in rotation', from: 'not-ready', successes: 1, ok: true, to: 'ready' },
+  ];
+  for (const row of rows) {
+    it(row.name, () => {
+      const state = { health: row.from, successes: row.successes ?? 0, failures: row.failures ?? 0, failingSinceMs: row.failingSinceMs };
+      expect(nextHealth(state, row.ok, row.now ?? 0, t)).toBe(row.to);
+    });
+  }
+});
+
+describe('probeHttp results read as an operator searches for them', () => {
+  it('connection refused, and a timeout after the configured seconds', async () => {
+    const closed = http.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const closedPort = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    expect(await probeHttp({ host: '127.0.0.1', port: closedPort }, health())).toEqual({ ok: false, detail: 'GET /healthz: connection refused' });
+
+    const silent = http.createServer(() => {}); // never answers
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const result = await probeHttp({ host: '127.0.0.1', port: (silent.address() as AddressInfo).port }, health({ timeoutSeconds: 1 }));
+      expect(result).toEqual({ ok: false, detail: 'GET /healthz: timeout after 1s' });
+    } finally {
+      silent.closeAllConnections();
+      silent.close();
     }
   });
 });

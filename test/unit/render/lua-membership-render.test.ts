@@ -60,7 +60,7 @@ describe('apps conf in lua membership mode', () => {
   });
 
   it('still rejects hostile values, peers included', () => {
-    for (const bad of [route({ app: 'we;b' }), route({ host: 'x;y' }), route({ pathPrefix: '/a{' }), route({ servers: [{ host: '10.0.0.1', port: 80 }] }), route({ servers: [s(0)] })]) {
+    for (const bad of [route({ app: 'we;b' }), route({ host: 'x;y' }), route({ pathPrefix: '/a{' }), route({ servers: [{ host: '8.8.8.8', port: 80 }] }), route({ servers: [s(0)] })]) {
       expect(() => renderAppsConf(table(bad), lua)).toThrow(InvalidRouteError);
     }
   });
@@ -97,7 +97,7 @@ describe('buildMembership', () => {
       table(
         route({ servers: [s(9002), s(9001), s(9002)] }),
         route({ app: 'empty', servers: [] }),
-        route({ app: 'evil', servers: [{ host: '10.0.0.1', port: 80 }] }),
+        route({ app: 'evil', servers: [{ host: '8.8.8.8', port: 80 }] }),
         route({ app: 'Bad;' }),
       ),
     );

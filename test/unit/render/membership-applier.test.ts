@@ -73,7 +73,7 @@ describe('MembershipApplier', () => {
 
   it('an app with an unsafe peer keeps its current peers', async () => {
     const f = fakes({ evil: peers(4) });
-    const table = { routes: [route('web', [1]), { ...route('evil', []), servers: [{ host: '10.0.0.1', port: 80 }] }] };
+    const table = { routes: [route('web', [1]), { ...route('evil', []), servers: [{ host: '8.8.8.8', port: 80 }] }] };
     await new MembershipApplier({ routes: f.routes, channel: f.channel, logger }).apply(table);
     expect(f.served()).toEqual({ evil: peers(4), web: peers(1) });
   });

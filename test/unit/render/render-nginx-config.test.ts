@@ -36,7 +36,7 @@ describe('hostile route values never reach the config', () => {
     }
   });
 
-  it.each([{ host: '10.0.0.1', port: 80 }, { host: '127.0.0.1', port: 0 }, { host: '127.0.0.1;', port: 80 }])('upstream %j throws', (server) => {
+  it.each([{ host: '8.8.8.8', port: 80 }, { host: '127.0.0.1', port: 0 }, { host: '127.0.0.1;', port: 80 }])('upstream %j throws', (server) => {
     expect(() => renderAppsConf(table(route({ servers: [server] })), opts)).toThrow(InvalidRouteError);
   });
 

@@ -301,6 +301,12 @@ const rows: Row[] = [
     replicas: 4, direction: 'none', heldBy: 'warmup',
   },
   {
+    // A Swarm manager's engine measures only its own tasks (docs/cluster.md, "Metrics").
+    name: 'cpu: idle replicas measured, the others on other nodes unmeasured: no scale in on what is missing',
+    input: input({ policy: spec({ http: undefined, cpu: { targetUtilizationPct: 60 } }), windows: { cpu: replicas(2, 0.05) } }),
+    replicas: 4, direction: 'none', heldBy: 'missing-data',
+  },
+  {
     name: 'cpu: all replicas warm and idle scales in',
     input: input({ policy: spec({ http: undefined, cpu: { targetUtilizationPct: 60 } }), windows: { cpu: replicas(4, 0.05) } }),
     replicas: 1, direction: 'in',

@@ -45,6 +45,23 @@ describe('Store', () => {
     expect(web[0]!.count).toBe(6);
   });
 
+  it('collapses a repeat of any of the app\'s recent events, and moves it to the end', async () => {
+    const store = await Store.open(path, logger);
+    const failed = (replica: string) => ({ app: 'web', type: 'Warning' as const, reason: 'ProbeFailed', message: `${replica}: health check failed: GET /healthz -> 404` });
+    for (let i = 0; i < 3; i++) {
+      store.addEvent(failed('web-0'));
+      store.addEvent(failed('web-1'));
+    }
+    store.addEvent({ app: 'web', type: 'Normal', reason: 'Created', message: 'x' });
+    store.addEvent(failed('web-0'));
+    const web = store.events({ app: 'web' });
+    expect(web.map((e) => [e.message.slice(0, 5), e.count])).toEqual([['web-1', 3], ['x', 1], ['web-0', 4]]);
+    // Beyond the window it is a new row.
+    for (let i = 0; i < 10; i++) store.addEvent({ app: 'web', type: 'Normal', reason: 'Tick', message: `n${i}` });
+    store.addEvent(failed('web-1'));
+    expect(store.events({ app: 'web' }).at(-1)).toMatchObject({ count: 1 });
+  });
+
   it('bounds events and scaling history by the retention setting', async () => {
     const store = await Store.open(path, logger, { events: 10, scalingHistory: 3 });
     for (let i = 0; i < 25; i++) store.addEvent({ app: 'web', type: 'Normal', reason: 'Tick', message: `n${i}` });
@@ -101,9 +118,53 @@ describe('Store', () => {
       { timeoutMs: 10_000 },
     );
     expect(lines.filter((l) => l.msg === 'store written again')).toHaveLength(1);
-    expect(await readdir(stateDir)).toEqual(['autoserve.json']);
+    expect((await readdir(stateDir)).filter((f) => !f.endsWith('.prev'))).toEqual(['autoserve.json']); // no temp file left
   });
 
+
+  it('keeps the previous good copy on each write and recovers from it when the file is corrupt or truncated', async () => {
+    const first = await Store.open(path, logger);
+    first.updateApp('web', (s) => void (s.haltedRevision = 'r2'));
+    await first.flush();
+    first.updateApp('web', (s) => void (s.autoscaledReplicas = 6));
+    await first.flush();
+    // The previous copy is the file as it was before the last write.
+    const previous = JSON.parse(await readFile(`${path}.prev`, 'utf8')) as { apps: Record<string, { haltedRevision?: string; autoscaledReplicas?: number }> };
+    expect(previous.apps.web).toMatchObject({ haltedRevision: 'r2' });
+    expect(previous.apps.web?.autoscaledReplicas).toBeUndefined();
+
+    for (const broken of ['', '{"version": 1, "apps": {"web": {']) {
+      await writeFile(path, broken); // a torn write, or a file cut short
+      const store = await Store.open(path, logger);
+      expect(store.app('web')).toMatchObject({ haltedRevision: 'r2' });
+      expect(store.events().at(-1)).toMatchObject({ type: 'Warning', reason: 'StoreRecovered' });
+      expect(store.events().at(-1)!.message).toMatch(/moved to .*corrupt-.*recovered from the previous copy/);
+      // The main file is valid again at once.
+      expect(JSON.parse(await readFile(path, 'utf8'))).toMatchObject({ version: 1 });
+    }
+  });
+
+  it('rebuilds empty only when the previous copy is unreadable too', async () => {
+    await writeFile(path, 'garbage');
+    await writeFile(`${path}.prev`, '{"version": 1, ');
+    const store = await Store.open(path, logger);
+    expect(store.apps()).toEqual([]);
+    expect(store.events().map((e) => e.reason)).toEqual(['StoreCorrupt']);
+    expect(store.events()[0]!.message).toMatch(/its previous copy were unreadable/);
+  });
+
+  it('a corrupt file never becomes the previous copy', async () => {
+    const first = await Store.open(path, logger);
+    first.updateApp('web', (s) => void (s.autoscaledReplicas = 3));
+    await first.flush();
+    await first.flush(); // now .prev holds the good file
+    await writeFile(path, 'garbage');
+    const store = await Store.open(path, logger); // recovers, and writes
+    store.updateApp('web', (s) => void (s.autoscaledReplicas = 4));
+    await store.flush();
+    const previous = JSON.parse(await readFile(`${path}.prev`, 'utf8')) as { version: number };
+    expect(previous.version).toBe(1);
+  });
 });
 
 describe('setCondition', () => {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import {
   inSubnet,
   ipv4,
-  ipv4ToInt,
+  ipv4ToNumber,
   MAX_NODES_PER_SLOT,
   MAX_SLOTS,
   nodePlan,
@@ -24,7 +24,7 @@ function allNodes(): NodePlan[] {
 function range(cidr: string): [number, number] {
   const [base, bits] = cidr.split('/');
   const size = 2 ** (32 - Number(bits));
-  const start = ipv4ToInt(base!);
+  const start = ipv4ToNumber(base!)!;
   return [start, start + size - 1];
 }
 
@@ -82,7 +82,7 @@ describe('test node address plan', () => {
   });
 
   it('converts addresses both ways', () => {
-    expect(ipv4(ipv4ToInt('100.127.255.254'))).toBe('100.127.255.254');
+    expect(ipv4(ipv4ToNumber('100.127.255.254')!)).toBe('100.127.255.254');
     expect(inSubnet('10.192.1.7', '10.192.0.0/16')).toBe(true);
     expect(inSubnet('10.193.1.7', '10.192.0.0/16')).toBe(false);
   });
