@@ -28,9 +28,11 @@ export const DOCKER_CALL_TIMEOUT_MS = {
 
 /**
  * Runs `call` with an abort signal that fires after `timeoutMs` or when `signal` aborts. A timeout
- * rejects with RuntimeUnresponsiveError naming the verb; the caller's abort with its reason.
+ * rejects with RuntimeUnresponsiveError naming the verb; the caller's abort with its reason (an
+ * already aborted signal rejects before anything is sent).
  */
 export async function dockerCall<T>(what: string, timeoutMs: number, signal: AbortSignal | undefined, call: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
+  signal?.throwIfAborted(); // nothing is sent for a caller that has stopped
   const timeout = AbortSignal.timeout(timeoutMs);
   const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
   try {

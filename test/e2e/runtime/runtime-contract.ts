@@ -1,12 +1,12 @@
 // The runtime contract: what the controllers rely on, written once and run against every
-// implementation of ContainerRuntime (Docker today; Swarm next). Each implementation's test file
+// implementation of ContainerRuntime (Docker, and Swarm on a private node). Each implementation's test file
 // calls runtimeContract with a factory. Only the event stream's reconnect is not here: it needs the
 // engine to go away, which a shared engine must not (test/unit/runtime/docker/events.test.ts).
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LABEL_APP, LABEL_REVISION, LABEL_SLOT, containerName } from '../../../src/core/labels.js';
 import type { ContainerShape, ReplicaFacts } from '../../../src/core/replica.js';
-import { ImagePullFailedError, ReplicaExistsError } from '../../../src/errors.js';
+import { ImagePullFailedError, ReplicaExistsError, RuntimeUnresponsiveError } from '../../../src/errors.js';
 import type { ContainerRuntime, ReplicaRequest } from '../../../src/runtime/runtime.js';
 import { eventually } from '../../support/eventually.js';
 
@@ -16,8 +16,13 @@ export interface ContractSubject {
   labels: Record<string, string>;
   /** An image present on the engine that serves GET /healthz on 8080. */
   image: string;
+  /** Makes the engine hang (SIGSTOP) and answer again: only an engine of the test's own. */
+  hang?: { pause(): Promise<void>; resume(): Promise<void> };
   cleanup(): Promise<void>;
 }
+
+/** The bound of a ping (runtime/docker/docker-call.ts), with room for a loaded machine. */
+const PING_BOUND_MS = 5_000;
 
 const PORT = 8080;
 const SHAPE_COMMAND = ['/bin/busybox', 'sh', '-c', 'echo hello-out; echo hello-err >&2; exec /bin/busybox httpd -f -p 8080 -h /www'];
@@ -154,6 +159,45 @@ export function runtimeContract(name: string, makeSubject: () => Promise<Contrac
       const started = Date.now();
       await expect(runtime.pullImage('autoserve-no-such-image:contract')).rejects.toBeInstanceOf(ImagePullFailedError);
       expect(Date.now() - started).toBeLessThan(60_000);
+    });
+
+    it('every verb honours an aborted signal: it rejects with the reason and changes nothing', async () => {
+      const abort = new AbortController();
+      abort.abort(new Error('stopping'));
+      const signal = abort.signal;
+      const made = await runtime.create({ ...request, slot: 2 });
+      try {
+        await expect(runtime.ping({ signal })).rejects.toThrow('stopping');
+        await expect(runtime.list({ instance }, { signal })).rejects.toThrow('stopping');
+        await expect(runtime.inspect(made.id, { signal })).rejects.toThrow('stopping');
+        await expect(runtime.create({ ...request, slot: 3 }, { signal })).rejects.toThrow('stopping');
+        await expect(runtime.start(made.id, { signal })).rejects.toThrow('stopping');
+        await expect(runtime.stop(made.id, 1, { signal })).rejects.toThrow('stopping');
+        await expect(runtime.remove(made.id, { signal })).rejects.toThrow('stopping');
+        await expect(runtime.logs(made, { tail: 5 }, { signal })).rejects.toThrow('stopping');
+        expect((await mine()).map((r) => [r.slot, r.running])).toEqual([[2, false]]);
+      } finally {
+        await runtime.remove(made.id);
+      }
+    });
+
+    it('an engine that hangs costs a call its bound (RuntimeUnresponsive), and an abort ends the wait sooner', async (context) => {
+      if (!subject.hang) return context.skip(); // the shared engine is never stopped: test/chaos/dockerd-hang covers Docker
+      await subject.hang.pause();
+      try {
+        const started = Date.now();
+        await expect(runtime.ping()).rejects.toBeInstanceOf(RuntimeUnresponsiveError);
+        expect(Date.now() - started).toBeLessThan(PING_BOUND_MS + 3_000);
+        const abort = new AbortController();
+        const listing = runtime.list({ instance }, { signal: abort.signal });
+        setTimeout(() => abort.abort(new Error('stopping')), 200);
+        const waited = Date.now();
+        await expect(listing).rejects.toThrow('stopping');
+        expect(Date.now() - waited).toBeLessThan(2_000);
+      } finally {
+        await subject.hang.resume();
+      }
+      await eventually(() => runtime.ping(), { timeoutMs: 15_000 });
     });
 
     it('pullImage and hasImage: an aborted signal stops the waiting with its reason', async () => {

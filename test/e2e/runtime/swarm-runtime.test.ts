@@ -33,6 +33,7 @@ if (unsupported) {
       runtime,
       labels: {},
       image: 'autoserve-demo:v1',
+      hang: { pause: () => node.pauseDockerd(), resume: () => node.resumeDockerd() },
       async cleanup() {
         runtime.close();
         await cluster.destroy();
