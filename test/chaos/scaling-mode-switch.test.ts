@@ -70,7 +70,8 @@ describe('auto -> manual -> auto', () => {
       recordFigures('auto -> manual -> auto', { secondsToCountAfterSwitch: (Date.parse(start.time) - switched) / 1000, secondsToFirstScaleAfterSwitch: (Date.parse(next.time) - switched) / 1000, cooldown: COOLDOWN_S, firstScaleRule: next.reason.split(':')[0]! });
     } finally {
       const result = await load.stop();
-      console.log(`[chaos] mode switch load: failedRequests=${result.failed} sent=${result.sent}${failuresOf(result)}`);
+      recordFigures('auto -> manual -> auto load', { failedRequests: result.failed, sent: result.sent });
+      if (result.failed > 0) console.log(`first failures:${failuresOf(result)}`);
     }
   });
 });
