@@ -20,7 +20,7 @@ import type {
 import { ContainerMetricsSampler, type MetricsSource } from './container-metrics.js';
 import { watchContainerEvents } from './events.js';
 import { engineInfo, pingEngine } from './engine-calls.js';
-import { hasImage, pullImage } from './images.js';
+import { engineImages } from './images.js';
 import { createReplica, removeReplica, startReplica, stopReplica } from './lifecycle.js';
 import { readContainerLogs } from './logs.js';
 import { inspectReplica, listManagedContainers, managedLabelFilter } from './replica-facts.js';
@@ -38,12 +38,15 @@ export class DockerRuntime implements ContainerRuntime {
   private readonly logger: Logger;
   private readonly metricsSource: MetricsSource | undefined;
   private readonly sampler: ContainerMetricsSampler;
+  readonly hasImage: ContainerRuntime['hasImage'];
+  readonly pullImage: ContainerRuntime['pullImage'];
 
   constructor(options: DockerRuntimeOptions) {
     this.docker = options.docker ?? new Docker();
     this.logger = options.logger;
     this.metricsSource = options.metricsSource;
     this.sampler = this.newSampler();
+    ({ hasImage: this.hasImage, pullImage: this.pullImage } = engineImages(this.docker, this.logger));
   }
 
   private newSampler(): ContainerMetricsSampler {
@@ -65,15 +68,6 @@ export class DockerRuntime implements ContainerRuntime {
 
   inspect(id: string, options: CallOptions = {}): Promise<ReplicaFacts | undefined> {
     return inspectReplica(this.docker, id, options.signal);
-  }
-
-  hasImage(image: string, options: CallOptions = {}): Promise<boolean> {
-    return hasImage(this.docker, image, options.signal);
-  }
-
-  pullImage(image: string, options: CallOptions = {}): Promise<void> {
-    this.logger.info({ image }, 'pulling image');
-    return pullImage(this.docker, image, options.signal);
   }
 
   create(request: ReplicaRequest, options: CallOptions = {}): Promise<{ id: string; name: string }> {

@@ -1,9 +1,22 @@
 // Images: present or not, and pulled within a bound. Nothing can be pulled on a host without a
 // registry; then the pull fails fast and clearly (ImagePullFailedError).
 import type Docker from 'dockerode';
+import type { Logger } from 'pino';
 import { ImagePullFailedError, errorMessage } from '../../errors.js';
+import type { ContainerRuntime } from '../runtime.js';
 import { DOCKER_CALL_TIMEOUT_MS, dockerCall } from './docker-call.js';
 import { isStatus } from './docker-status.js';
+
+/** The runtime's image verbs on one engine (a Docker host's, or a Swarm manager's). */
+export function engineImages(docker: Docker, logger: Logger): Pick<ContainerRuntime, 'hasImage' | 'pullImage'> {
+  return {
+    hasImage: (image, options = {}) => hasImage(docker, image, options.signal),
+    pullImage: (image, options = {}) => {
+      logger.info({ image }, 'pulling image');
+      return pullImage(docker, image, options.signal);
+    },
+  };
+}
 
 export async function hasImage(docker: Docker, image: string, signal?: AbortSignal): Promise<boolean> {
   try {

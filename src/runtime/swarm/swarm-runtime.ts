@@ -11,8 +11,8 @@ import { ContainerMetricsSampler, type MetricsSource } from '../docker/container
 import { DOCKER_CALL_TIMEOUT_MS, dockerCall } from '../docker/docker-call.js';
 import { isStatus } from '../docker/docker-status.js';
 import { engineInfo, pingEngine } from '../docker/engine-calls.js';
-import { hasImage, pullImage } from '../docker/images.js';
-import { logLinesOf } from '../docker/logs.js';
+import { engineImages } from '../docker/images.js';
+import { readReplicaLogs } from '../docker/logs.js';
 import { managedLabelFilter } from '../docker/replica-facts.js';
 import type {
   CallOptions,
@@ -59,6 +59,9 @@ export class SwarmRuntime implements ContainerRuntime {
   readonly networkName: string;
   private readonly logger: Logger;
   private readonly reader: LocalTaskUsage;
+  // Each node's agent pulls (or uses its local copy) when it runs a task; these are the manager's.
+  readonly hasImage: ContainerRuntime['hasImage'];
+  readonly pullImage: ContainerRuntime['pullImage'];
   private network: OverlayNetwork | undefined;
   private localNodeId = '';
   /** The current task of each replica listed last: where usage is read, and on which container. */
@@ -72,6 +75,7 @@ export class SwarmRuntime implements ContainerRuntime {
     this.logger = options.logger.child({ runtime: 'swarm' });
     this.networkName = instanceObjectName(options.instance, 'overlay');
     this.reader = this.newUsageReader();
+    ({ hasImage: this.hasImage, pullImage: this.pullImage } = engineImages(this.docker, this.logger));
   }
 
   private newUsageReader(): LocalTaskUsage {
@@ -162,16 +166,6 @@ export class SwarmRuntime implements ContainerRuntime {
     return facts.find((f) => f.id === id || f.name === id);
   }
 
-  // Each node's agent pulls (or uses its local copy) when it runs a task; these are the manager's.
-  hasImage(image: string, options: CallOptions = {}): Promise<boolean> {
-    return hasImage(this.docker, image, options.signal);
-  }
-
-  pullImage(image: string, options: CallOptions = {}): Promise<void> {
-    this.logger.info({ image }, 'pulling image');
-    return pullImage(this.docker, image, options.signal);
-  }
-
   create(request: ReplicaRequest, options: CallOptions = {}): Promise<{ id: string; name: string }> {
     return createService(this.docker, serviceSpecOf(request, this.requireNetwork().name), options.signal);
   }
@@ -222,25 +216,8 @@ export class SwarmRuntime implements ContainerRuntime {
   }
 
   /** The replica's output from every node (Swarm's service logs); [] when it is gone. */
-  async logs(replica: { id: string; name: string }, query: LogQuery, options: CallOptions = {}): Promise<LogLine[]> {
-    let buffer: Buffer;
-    try {
-      buffer = (await dockerCall(`logs of ${replica.name}`, DOCKER_CALL_TIMEOUT_MS.logs, options.signal, (abortSignal) =>
-        this.docker.getService(replica.id).logs({
-          follow: false,
-          stdout: true,
-          stderr: true,
-          timestamps: true,
-          tail: query.tail,
-          ...(query.sinceMs !== undefined ? { since: (query.sinceMs / 1000).toFixed(3) as unknown as number } : {}),
-          abortSignal,
-        } as Docker.ContainerLogsOptions),
-      )) as unknown as Buffer;
-    } catch (err) {
-      if (isStatus(err, 404)) return [];
-      throw err;
-    }
-    return logLinesOf(replica.name, Buffer.isBuffer(buffer) ? buffer : Buffer.from(String(buffer)));
+  logs(replica: { id: string; name: string }, query: LogQuery, options: CallOptions = {}): Promise<LogLine[]> {
+    return readReplicaLogs(replica, query, options.signal, (logOptions) => this.docker.getService(replica.id).logs(logOptions));
   }
 
   /**
