@@ -18,3 +18,8 @@ export function printTable(header: string[], rows: string[][]): void {
   console.log(`| ${header.map(() => '---').join(' | ')} |`);
   for (const row of rows) console.log(`| ${row.join(' | ')} |`);
 }
+
+export const f0 = (n: number) => (Number.isFinite(n) ? Math.round(n).toString() : 'n/a');
+export const f1 = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : 'n/a');
+export const f2 = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : 'n/a');
+export const max = (xs: readonly number[]) => (xs.length ? Math.max(...xs) : NaN);

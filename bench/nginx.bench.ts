@@ -1,28 +1,23 @@
-// The load balancer's cost and the cost of changing its membership, side by side in one run:
+// The cost of changing the load balancer's membership, side by side in one run:
 //
-//   npx tsx bench/nginx.bench.ts [--runs 3] [--seconds 8] [--changes 100] [--rate 200] [--sizes 1,100,500] [--explore 1]
+//   npx tsx bench/nginx.bench.ts [--changes 100] [--rate 200] [--sizes 1,100,500] [--only product]
 //
-// 1. Throughput and p99 (wrk -t2 -c32 --latency, Host: bench.localhost): straight to one node-echo
-//    replica's published port, through our nginx (NginxProcess, rendered templates) to 1 and to 3
-//    replicas, and through the reload-free Lua balancer (the product's rendered config and
-//    src/render/lua, membership POSTed to its control socket) to 1 and 3. With --explore
-//    (default on) also variants that show where the proxy's cost goes: one worker, buffered or no
-//    access log, and a replica on the host network (no docker-proxy). Targets are alternated run by
-//    run so machine noise hits all of them; medians are reported.
-// 2. apply() of a one-app membership change with N apps (nginx -t, atomic swap, graceful reload,
+// (Throughput, p99 and CPU of the data path itself: bench/datapath.bench.ts.)
+// 1. apply() of a one-app membership change with N apps (nginx -t, atomic swap, graceful reload,
 //    confirmation that the new config is served), and `nginx -t` alone; beside it the Lua POST.
-// 3./4. Failed requests during N membership changes under load ([a,b,c] <-> [a,b]): the test load
+// 2./3. Failed requests during N membership changes under load ([a,b,c] <-> [a,b]): the test load
 //    generator at a fixed rate and wrk at full speed, through reloads and through Lua POSTs (paced
 //    over the same window as the reloads so both are exposed to the same traffic).
-// 5. The product path: N membership changes via NginxProcess.apply() in its default mode (Lua
+// 4. The product path: N membership changes via NginxProcess.apply() in its default mode (Lua
 //    membership when the module works), paced every --product-interval ms under the load generator.
-//    `--only product` runs this section alone. Sections 1-4 pin our nginx to reload mode
+//    `--only product` runs this section alone. Sections 1-3 pin our nginx to reload mode
 //    (membership: 'reload'), which is what they measure.
 //
-// Every container carries autoserve.bench=nginx and every nginx lives under
-// $TMPDIR/autoserve-nginx-bench/; both are removed at start (leftovers of a crashed run) and at the end.
-import { spawn } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+// The replicas are the keep-alive node test server, reached at their addresses on a bench network
+// as the product reaches replicas. Every container and network carries autoserve.bench=nginx and
+// every nginx lives under $TMPDIR/autoserve-nginx-bench/; all are removed at start (leftovers of a
+// crashed run) and at the end.
+import { chmod, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,145 +25,59 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Docker from 'dockerode';
 import { execa } from 'execa';
 import pino from 'pino';
-import { containerCreateOptions } from '../src/runtime/docker/create-options.js';
+import { MEMBERSHIP_PATH } from '../src/controllers/routes/membership-endpoint.js';
 import { NginxProcess } from '../src/controllers/routes/nginx-process.js';
 import { acceptingWorkerPids } from '../src/controllers/routes/nginx-workers.js';
 import type { Address } from '../src/core/replica.js';
-import type { AppRoute, RouteTable } from '../src/core/routes.js';
-import { MEMBERSHIP_PATH } from '../src/controllers/routes/membership-endpoint.js';
 import { membershipBody, type Membership } from '../src/render/membership.js';
 import { LUA_BALANCER_FILE, luaBalancerSource, renderAppsConf, renderMainConf } from '../src/render/render-nginx-config.js';
 import { freePort } from '../test/support/free-port.js';
 import { LoadGenerator, type LoadResult } from '../test/support/load-generator.js';
-import { arg, median, printTable } from './bench-util.js';
+import {
+  benchRoute,
+  cleanupNginxUnder,
+  isMasterOf,
+  quitMaster,
+  removeBenchDocker,
+  socketErrorText,
+  startBenchReplicas,
+  startWrk,
+  table,
+  type BenchReplica,
+  type WrkResult,
+} from './bench-nginx.js';
+import { arg, f0, f1, f2, max, median, printTable } from './bench-util.js';
 
 const docker = new Docker();
-const IMAGE = 'autoserve-node-echo:v1';
-const LABEL_KEY = 'autoserve.bench';
-const LABEL_VALUE = 'nginx';
-const BENCH_LABEL = { [LABEL_KEY]: LABEL_VALUE };
+const BENCH = 'nginx';
 const BENCH_ROOT = join(tmpdir(), 'autoserve-nginx-bench');
 const HOST = 'bench.localhost';
 const logger = pino({ level: 'warn' });
 
-const RUNS = Number(arg('runs', '3'));
-const SECONDS = Number(arg('seconds', '8'));
 const CHANGES = Number(arg('changes', '100'));
 const RATE = Number(arg('rate', '200'));
 const SIZES = arg('sizes', '1,100,500').split(',').map(Number);
-const EXPLORE = arg('explore', '1') !== '0';
 const ONLY_PRODUCT = arg('only', '') === 'product';
 const PRODUCT_INTERVAL_MS = Number(arg('product-interval', '300'));
 /** Upper bound of any phase with load (the N changes and their load). */
 const PHASE_LIMIT_MS = 150_000;
 
-const wrkArgs = (port: number, duration: string) => ['-t2', '-c32', `-d${duration}`, '--latency', '-H', `Host: ${HOST}`, `http://127.0.0.1:${port}/`];
-
-// ---------------------------------------------------------------------------------------------
-// Cleanup: containers by label, nginx masters by prefix under BENCH_ROOT.
-
-async function removeBenchContainers(): Promise<number> {
-  const list = await docker.listContainers({ all: true, filters: { label: [`${LABEL_KEY}=${LABEL_VALUE}`] } });
-  await Promise.all(list.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined)));
-  return list.length;
-}
-
-async function isMasterOf(pid: number, prefix: string): Promise<boolean> {
-  try {
-    const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).replace(/\0/g, ' ');
-    return cmdline.includes('nginx: master process') && cmdline.includes(prefix);
-  } catch {
-    return false;
-  }
-}
-
-async function quitMaster(prefix: string): Promise<void> {
-  const text = await readFile(join(prefix, 'nginx.pid'), 'utf8').catch(() => '');
-  const pid = Number.parseInt(text.trim(), 10);
-  if (!Number.isInteger(pid) || pid <= 0 || !(await isMasterOf(pid, prefix))) return;
-  process.kill(pid, 'SIGQUIT');
-  for (let i = 0; i < 200 && (await isMasterOf(pid, prefix)); i++) await sleep(50);
-  if (await isMasterOf(pid, prefix)) process.kill(pid, 'SIGTERM');
-}
-
-/** Stops every nginx master we ever started under BENCH_ROOT (this run or a crashed one), removes the dirs. */
-async function cleanupNginx(): Promise<void> {
-  const runs = await readdir(BENCH_ROOT).catch(() => [] as string[]);
-  for (const run of runs) {
-    const runDir = join(BENCH_ROOT, run);
-    for (const prefix of await readdir(runDir).catch(() => [] as string[])) await quitMaster(join(runDir, prefix));
-    await rm(runDir, { recursive: true, force: true });
-  }
-}
-
 async function cleanupAll(): Promise<void> {
-  await cleanupNginx().catch((err: unknown) => console.error('nginx cleanup failed:', err));
-  await removeBenchContainers().catch((err: unknown) => console.error('container cleanup failed:', err));
+  await cleanupNginxUnder(BENCH_ROOT).catch((err: unknown) => console.error('nginx cleanup failed:', err));
+  await removeBenchDocker(docker, BENCH).catch((err: unknown) => console.error('container cleanup failed:', err));
+}
+
+function upstreams(...replicas: BenchReplica[]): Address[] {
+  return replicas.map((r) => r.network);
+}
+
+/** wrk (keep-alive, -t2 -c32) against our nginx until stop(), bounded by `maxSeconds`. */
+function wrkUntilStopped(port: number, maxSeconds: number): { stop: () => void; result: Promise<WrkResult> } {
+  return startWrk({ host: '127.0.0.1', port }, HOST, maxSeconds);
 }
 
 // ---------------------------------------------------------------------------------------------
-// Replicas.
-
-interface Replica {
-  name: string;
-  port: number;
-}
-
-async function waitHealthy(port: number, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const req = http.get({ host: '127.0.0.1', port, path: '/healthz', agent: false, timeout: 1000 }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode === 200));
-      });
-      req.on('timeout', () => req.destroy());
-      req.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    await sleep(100);
-  }
-  throw new Error(`replica on port ${port} not healthy within ${timeoutMs} ms`);
-}
-
-async function startReplica(runId: string, slot: number): Promise<Replica> {
-  const options = containerCreateOptions({
-    shape: { image: IMAGE, env: {}, ports: [8080] },
-    instance: `nginxbench${runId}`,
-    app: 'bench',
-    revision: 'r',
-    slot,
-    labels: BENCH_LABEL,
-    stopTimeoutSeconds: 2,
-  });
-  const container = await docker.createContainer(options);
-  await container.start();
-  const info = await container.inspect();
-  const port = Number(info.NetworkSettings.Ports['8080/tcp']?.[0]?.HostPort);
-  if (!port) throw new Error(`no published port for ${options.name}`);
-  await waitHealthy(port);
-  return { name: String(options.name), port };
-}
-
-/** A replica on the host network: same image, reached on 127.0.0.1 without docker-proxy. */
-async function startHostNetReplica(runId: string): Promise<Replica> {
-  const port = await freePort();
-  const name = `autoserve-nginxbench${runId}-hostnet`;
-  const container = await docker.createContainer({
-    name,
-    Image: IMAGE,
-    Env: [`PORT=${port}`],
-    Labels: BENCH_LABEL,
-    HostConfig: { NetworkMode: 'host', Init: true, RestartPolicy: { Name: 'no' } },
-  });
-  await container.start();
-  await waitHealthy(port);
-  return { name, port };
-}
-
-// ---------------------------------------------------------------------------------------------
-// nginx masters: ours (NginxProcess) and hand-written ones (Lua, investigation variants).
-
+// A hand-written master of the product's Lua config, to time the membership POST alone.
 class StaticNginx {
   constructor(
     readonly prefix: string,
@@ -213,7 +122,7 @@ async function startLuaNginx(prefix: string, port: number, servers: Address[]): 
   const appsConfPath = join(prefix, 'conf', 'apps.conf');
   const controlSocket = join(prefix, 'control', 'control.sock');
   // The peers are not rendered in Lua mode, but a route with none answers 503 without an upstream.
-  const apps = renderAppsConf(table([benchRoute(servers)]), { listen: { host: '127.0.0.1', port }, logsDir, luaBalancer: true, control: { socketPath: controlSocket } }).text;
+  const apps = renderAppsConf(table([benchRoute(servers, 'bench', HOST)]), { listen: { host: '127.0.0.1', port }, logsDir, luaBalancer: true, control: { socketPath: controlSocket } }).text;
   const main = renderMainConf({
     prefixDir: prefix,
     logsDir,
@@ -231,46 +140,6 @@ async function startLuaNginx(prefix: string, port: number, servers: Address[]): 
 }
 
 type LuaNginx = StaticNginx & { controlSocket: string; membership: Membership };
-
-/** Our rendered config (same templates as NginxProcess), edited by `edit`, as a static master. */
-async function startVariantNginx(
-  prefix: string,
-  port: number,
-  servers: Address[],
-  edit: { main?: (s: string) => string; apps?: (s: string) => string },
-): Promise<StaticNginx> {
-  const logsDir = join(prefix, 'logs');
-  const appsConfPath = join(prefix, 'conf', 'apps.conf');
-  const control = { socketPath: join(prefix, 'control', 'control.sock') };
-  const apps = renderAppsConf(table([benchRoute(servers)]), { listen: { host: '127.0.0.1', port }, logsDir, control }).text;
-  const main = renderMainConf({
-    prefixDir: prefix,
-    logsDir,
-    pidFile: join(prefix, 'nginx.pid'),
-    appsConfPath,
-    ...(process.getuid?.() === 0 ? { workerUser: { user: 'nobody', group: 'nogroup' } } : {}),
-  });
-  const editedApps = edit.apps ? edit.apps(apps) : apps;
-  const editedMain = edit.main ? edit.main(main) : main;
-  if (editedApps === apps && editedMain === main && (edit.apps || edit.main)) throw new Error(`variant edit matched nothing in ${prefix}`);
-  for (const dir of ['conf', 'control']) await mkdir(join(prefix, dir), { recursive: true, mode: 0o700 });
-  await writeFile(appsConfPath, editedApps);
-  const nginx = new StaticNginx(prefix, port);
-  await nginx.start(editedMain);
-  return nginx;
-}
-
-function benchRoute(servers: Address[], app = 'bench', host = HOST): AppRoute {
-  return { app, host, pathPrefix: '/', servers };
-}
-
-function table(routes: AppRoute[]): RouteTable {
-  return { routes };
-}
-
-function upstreams(...replicas: Replica[]): Address[] {
-  return replicas.map((r) => ({ host: '127.0.0.1', port: r.port }));
-}
 
 /** Sets an app's peers in the Lua nginx (one POST of the whole membership); resolves with the round trip in ms. */
 function postMembership(lua: LuaNginx, app: string, peers: Address[]): Promise<number> {
@@ -290,74 +159,8 @@ function postMembership(lua: LuaNginx, app: string, peers: Address[]): Promise<n
     req.end(body);
   });
 }
-
-// ---------------------------------------------------------------------------------------------
-// wrk.
-
-interface WrkResult {
-  requests: number;
-  rps: number;
-  p99Ms: number;
-  errors: { connect: number; read: number; write: number; timeout: number };
-  non2xx: number;
-  raw: string;
-}
-
-function toMs(value: string): number {
-  const m = /^([\d.]+)(us|ms|s|m)$/.exec(value.trim());
-  if (!m) return NaN;
-  const n = Number(m[1]);
-  return m[2] === 'us' ? n / 1000 : m[2] === 'ms' ? n : m[2] === 's' ? n * 1000 : n * 60_000;
-}
-
-function parseWrk(out: string): WrkResult {
-  const num = (re: RegExp) => Number(re.exec(out)?.[1] ?? 0);
-  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
-  return {
-    requests: num(/(\d+) requests in/),
-    rps: num(/Requests\/sec:\s+([\d.]+)/),
-    p99Ms: toMs(/\s99%\s+(\S+)/.exec(out)?.[1] ?? ''),
-    errors: {
-      connect: Number(socket?.[1] ?? 0),
-      read: Number(socket?.[2] ?? 0),
-      write: Number(socket?.[3] ?? 0),
-      timeout: Number(socket?.[4] ?? 0),
-    },
-    non2xx: num(/Non-2xx or 3xx responses: (\d+)/),
-    raw: out,
-  };
-}
-
-async function wrk(port: number): Promise<WrkResult> {
-  const result = await execa('wrk', wrkArgs(port, `${SECONDS}s`), { timeout: (SECONDS + 30) * 1000, reject: false });
-  if (result.exitCode !== 0) throw new Error(`wrk failed: ${result.stderr}`);
-  return parseWrk(result.stdout);
-}
-
-/** wrk running until stop() (SIGINT: wrk prints its totals) or `maxSeconds`. */
-function wrkUntilStopped(port: number, maxSeconds: number): { stop: () => void; result: Promise<WrkResult> } {
-  const child = spawn('wrk', wrkArgs(port, `${maxSeconds}s`), { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  const guard = setTimeout(() => child.kill('SIGKILL'), (maxSeconds + 30) * 1000);
-  const result = new Promise<WrkResult>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', () => {
-      clearTimeout(guard);
-      resolve(parseWrk(out));
-    });
-  });
-  return { stop: () => child.kill('SIGINT'), result };
-}
-
 // ---------------------------------------------------------------------------------------------
 // Formatting.
-
-const f0 = (n: number) => (Number.isFinite(n) ? Math.round(n).toString() : 'n/a');
-const f1 = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : 'n/a');
-const f2 = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : 'n/a');
-const max = (xs: number[]) => (xs.length ? Math.max(...xs) : NaN);
 
 function failuresByKind(result: LoadResult): string {
   if (result.failed === 0) return '0';
@@ -368,32 +171,25 @@ function failuresByKind(result: LoadResult): string {
   }
   return `${result.failed} (${Object.entries(kinds).map(([k, n]) => `${k}: ${n}`).join(', ')})`;
 }
-
-const socketErrors = (r: WrkResult) => r.errors.connect + r.errors.read + r.errors.write + r.errors.timeout;
-const socketErrorText = (r: WrkResult) =>
-  `${socketErrors(r)} (connect ${r.errors.connect}, read ${r.errors.read}, write ${r.errors.write}, timeout ${r.errors.timeout})`;
-
 // ---------------------------------------------------------------------------------------------
 // Main.
 
 async function main(): Promise<void> {
   const command = `npx tsx bench/nginx.bench.ts ${process.argv.slice(2).join(' ')}`.trim();
-  const stale = await removeBenchContainers();
-  await cleanupNginx();
+  const stale = await removeBenchDocker(docker, BENCH);
+  await cleanupNginxUnder(BENCH_ROOT);
   if (stale) process.stderr.write(`removed ${stale} leftover bench container(s)\n`);
   await mkdir(BENCH_ROOT, { recursive: true });
   const runDir = await mkdtemp(join(BENCH_ROOT, 'run-'));
-  const runId = String(process.pid);
   const started = performance.now();
   const stoppers: (() => Promise<void>)[] = [];
 
   try {
     // Replicas.
-    const [a, b, c] = await Promise.all([0, 1, 2].map((slot) => startReplica(runId, slot))) as [Replica, Replica, Replica];
-    const hostNet = EXPLORE ? await startHostNetReplica(runId) : undefined;
-    process.stderr.write(`replicas: ${[a, b, c].map((r) => r.port).join(', ')}${hostNet ? `; host network ${hostNet.port}` : ''}\n`);
+    const [a, b, c] = (await startBenchReplicas(docker, BENCH, `nginxbench${process.pid}`, 3)) as [BenchReplica, BenchReplica, BenchReplica];
+    process.stderr.write(`replicas: ${[a, b, c].map((r) => `${r.network.host}:${r.network.port}`).join(', ')}\n`);
 
-    // Section 5 alone: the product path.
+    // Section 4 alone: the product path.
     if (ONLY_PRODUCT) {
       const row = await productPathChanges(runDir, [a, b, c], stoppers);
       printProductTable(row);
@@ -401,13 +197,12 @@ async function main(): Promise<void> {
       return;
     }
 
-    // Our nginx (rendered templates), pinned to reload mode: sections 1-4 measure reloads.
+    // Our nginx (rendered templates), pinned to reload mode: sections 1-3 measure reloads.
     const oursPort = await freePort();
     const ours = new NginxProcess({ prefixDir: join(runDir, 'ours'), listen: { host: '127.0.0.1', port: oursPort }, logger, membership: 'reload' });
     stoppers.push(() => ours.stop());
-    const one = table([benchRoute(upstreams(a))]);
-    const three = table([benchRoute(upstreams(a, b, c))]);
-    const two = table([benchRoute(upstreams(a, b))]);
+    const three = table([benchRoute(upstreams(a, b, c), 'bench', HOST)]);
+    const two = table([benchRoute(upstreams(a, b), 'bench', HOST)]);
     await ours.apply(three);
 
     // The Lua balancer.
@@ -415,57 +210,7 @@ async function main(): Promise<void> {
     stoppers.push(() => lua.stop());
     await postMembership(lua, 'bench', upstreams(a, b, c));
 
-    // ---- 1. Throughput -------------------------------------------------------------------
-    interface Target {
-      name: string;
-      port: number;
-      before?: () => Promise<unknown>;
-      explore?: boolean;
-    }
-    const targets: Target[] = [
-      { name: 'direct: replica published port (docker-proxy)', port: a.port },
-      { name: 'our nginx -> 1 replica', port: oursPort, before: () => ours.apply(one) },
-      { name: 'our nginx -> 3 replicas', port: oursPort, before: () => ours.apply(three) },
-      { name: 'Lua balancer -> 1 replica', port: lua.port, before: () => postMembership(lua, 'bench', upstreams(a)) },
-      { name: 'Lua balancer -> 3 replicas', port: lua.port, before: () => postMembership(lua, 'bench', upstreams(a, b, c)) },
-    ];
-    if (EXPLORE && hostNet) {
-      const variant = async (name: string, servers: Address[], edit: Parameters<typeof startVariantNginx>[3]) => {
-        const nginx = await startVariantNginx(join(runDir, name), await freePort(), servers, edit);
-        stoppers.push(() => nginx.stop());
-        return nginx.port;
-      };
-      const appLog = /(access_log "[^"]*access-bench\.log" autoserve_json);/;
-      targets.push(
-        { name: 'direct: replica on host network (no docker-proxy)', port: hostNet.port, explore: true },
-        { name: 'nginx variant: worker_processes 1', port: await variant('w1', upstreams(a), { main: (s) => s.replace('worker_processes "auto";', 'worker_processes 1;') }), explore: true },
-        { name: 'nginx variant: access_log buffer=64k flush=1s', port: await variant('buflog', upstreams(a), { apps: (s) => s.replace(appLog, '$1 buffer=64k flush=1s;') }), explore: true },
-        { name: 'nginx variant: app access_log off', port: await variant('nolog', upstreams(a), { apps: (s) => s.replace(appLog, 'access_log off;') }), explore: true },
-        { name: 'nginx variant: no upstream keepalive', port: await variant('noka', upstreams(a), { apps: (s) => s.replace(/\n\s*keepalive \d+;/, '') }), explore: true },
-        { name: 'nginx (as rendered) -> host-network replica', port: await variant('hostnet', upstreams(hostNet), {}), explore: true },
-      );
-    }
-    const samples = new Map<string, WrkResult[]>(targets.map((t) => [t.name, []]));
-    for (let run = 0; run < RUNS; run++) {
-      for (const target of targets) {
-        await target.before?.();
-        await sleep(300);
-        const result = await wrk(target.port);
-        samples.get(target.name)!.push(result);
-        const errs = socketErrors(result) + result.non2xx;
-        process.stderr.write(`run ${run} ${target.name}: ${f0(result.rps)} req/s p99 ${f2(result.p99Ms)} ms${errs ? ` errors ${errs}` : ''}\n`);
-      }
-    }
-    const rpsOf = (name: string) => median(samples.get(name)!.map((r) => r.rps));
-    const direct = rpsOf(targets[0]!.name);
-    const throughputRow = (t: Target) => {
-      const rs = samples.get(t.name)!;
-      const errors = rs.reduce((n, r) => n + socketErrors(r) + r.non2xx, 0);
-      return [t.name, f0(median(rs.map((r) => r.rps))), f2(median(rs.map((r) => r.p99Ms))), f2(median(rs.map((r) => r.rps)) / direct), String(errors)];
-    };
-    const throughputHeader = ['target', 'req/s (median)', 'p99 ms (median)', 'ratio to direct (published)', 'socket errors + non-2xx (sum)'];
-
-    // ---- 2. Reload time with N apps --------------------------------------------------------
+    // ---- 1. Reload time with N apps --------------------------------------------------------
     const reloadRows: string[][] = [];
     const sizing = new NginxProcess({ prefixDir: join(runDir, 'sizing'), listen: { host: '127.0.0.1', port: await freePort() }, logger, membership: 'reload' });
     stoppers.push(() => sizing.stop());
@@ -499,7 +244,7 @@ async function main(): Promise<void> {
     }
     await sizing.stop();
 
-    // ---- 3./4. Failures during membership changes under load ---------------------------------
+    // ---- 2./3. Failures during membership changes under load ---------------------------------
     const memberships = [upstreams(a, b, c), upstreams(a, b)];
     const reloadChanges = async (): Promise<{ windowMs: number; latencies: number[] }> => {
       const latencies: number[] = [];
@@ -561,13 +306,6 @@ async function main(): Promise<void> {
     const productRow = await productPathChanges(runDir, [a, b, c], stoppers);
 
     // ---- Output ------------------------------------------------------------------------------
-    console.log(`\n### Throughput and p99 (wrk -t2 -c32 -d${SECONDS}s --latency -H 'Host: ${HOST}'), ${RUNS} alternated runs, medians\n`);
-    printTable(throughputHeader, targets.filter((t) => !t.explore).map(throughputRow));
-    if (EXPLORE) {
-      console.log(`\n#### Where the proxy's cost goes (same runs, same alternation; each variant -> 1 replica)\n`);
-      printTable(throughputHeader, [throughputRow(targets[0]!), throughputRow(targets[1]!), ...targets.filter((t) => t.explore).map(throughputRow)]);
-    }
-
     console.log(`\n### Membership change of one app with N apps (idle), 5 changes each\n`);
     printTable(
       ['apps', 'our nginx: apply() median ms (nginx -t + swap + reload + confirmed)', 'apply() max ms', '`nginx -t` alone median ms', 'Lua: POST /_autoserve/membership median ms'],
@@ -616,7 +354,7 @@ async function main(): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// 5. The product path.
+// 4. The product path.
 
 interface ProductRow {
   mode: string;
@@ -629,12 +367,12 @@ interface ProductRow {
 }
 
 /** CHANGES membership changes ([a,b,c] <-> [a,b]) via NginxProcess.apply() in its default mode, under the load generator. */
-async function productPathChanges(runDir: string, [a, b, c]: Replica[], stoppers: (() => Promise<void>)[]): Promise<ProductRow> {
+async function productPathChanges(runDir: string, [a, b, c]: BenchReplica[], stoppers: (() => Promise<void>)[]): Promise<ProductRow> {
   const port = await freePort();
   const nginx = new NginxProcess({ prefixDir: join(runDir, 'product'), listen: { host: '127.0.0.1', port }, logger });
   stoppers.push(() => nginx.stop());
-  const three = table([benchRoute(upstreams(a!, b!, c!))]);
-  const two = table([benchRoute(upstreams(a!, b!))]);
+  const three = table([benchRoute(upstreams(a!, b!, c!), 'bench', HOST)]);
+  const two = table([benchRoute(upstreams(a!, b!), 'bench', HOST)]);
   await nginx.apply(three);
   const workersBefore = (await acceptingWorkerPids((await nginx.pid())!)).sort().join(',');
   const load = new LoadGenerator({ port, hostHeader: HOST, ratePerSec: RATE, durationMs: PHASE_LIMIT_MS + 10_000 });

@@ -15,6 +15,7 @@ import pino from 'pino';
 import { containerCreateOptions } from '../src/runtime/docker/create-options.js';
 import { startDaemon } from '../src/daemon/daemon.js';
 import { DEFAULT_OPTIONS, resolveOptions } from '../src/daemon/options.js';
+import { ensureNetwork, networkOf } from '../src/runtime/docker/networks.js';
 import { listManagedContainers } from '../src/runtime/docker/replica-facts.js';
 import { freePort } from '../test/support/free-port.js';
 import { stopTestNginx } from '../test/support/daemon-dirs.js';
@@ -24,19 +25,32 @@ const docker = new Docker();
 const IMAGE = 'autoserve-demo:v1';
 const BENCH_LABEL = { 'autoserve.bench': 'startup' };
 
+const RAW_INSTANCE = 'rawbench';
+const OUR_INSTANCE = 'bench';
+
 async function removeBenchContainers(): Promise<void> {
   const list = await docker.listContainers({ all: true, filters: { label: ['autoserve.bench=startup'] } });
   await Promise.all(list.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
 }
 
-async function rawParallel(replicas: number, run: number): Promise<number> {
+async function removeBenchNetworks(): Promise<void> {
+  const list = await docker.listNetworks({ filters: { label: ['autoserve.bench=startup'] } });
+  await Promise.all(list.map((n) => docker.getNetwork(n.Id).remove().catch(() => undefined)));
+}
+
+/** Both sides' networks exist before anything is timed: their creation is a one-time cost. */
+async function prepareNetworks(): Promise<void> {
+  for (const instance of [RAW_INSTANCE, OUR_INSTANCE]) await ensureNetwork(docker, networkOf(instance, 'bench', 'shared'), BENCH_LABEL);
+}
+
+async function rawParallel(replicas: number): Promise<number> {
   const started = performance.now();
   await Promise.all(
     Array.from({ length: replicas }, async (_, slot) => {
       const options = containerCreateOptions({
-        shape: { image: IMAGE, env: {}, ports: [8080] },
-        instance: `rawbench${run}`,
-        app: 'raw',
+        shape: { image: IMAGE, env: {}, ports: [8080], network: 'shared' },
+        instance: RAW_INSTANCE,
+        app: 'bench',
         revision: 'r',
         slot,
         labels: BENCH_LABEL,
@@ -65,14 +79,14 @@ spec:
 `;
 }
 
-async function autoserve(replicas: number, run: number): Promise<{ running: number; ready: number }> {
+async function autoserve(replicas: number): Promise<{ running: number; ready: number }> {
   const root = await mkdtemp(join(tmpdir(), 'autoserve-bench-'));
   const manifestsDir = join(root, 'manifests');
   await import('node:fs/promises').then((fs) => fs.mkdir(manifestsDir));
   const options = resolveOptions({
     manifestsDir,
     stateDir: join(root, 'state'),
-    instance: `bench${run}`,
+    instance: OUR_INSTANCE,
     containerLabels: BENCH_LABEL,
     lbPort: await freePort(),
     logLevel: 'warn',
@@ -103,14 +117,15 @@ async function main(): Promise<void> {
   const runs = Number(arg('runs', '5'));
   const sizes = arg('sizes', '1,10,20').split(',').map(Number);
   await removeBenchContainers();
+  await prepareNetworks();
   const rows: string[][] = [];
   for (const size of sizes) {
     const raw: number[] = [];
     const ours: number[] = [];
     const ready: number[] = [];
     for (let run = 0; run < runs; run++) {
-      raw.push(await rawParallel(size, run));
-      const result = await autoserve(size, run);
+      raw.push(await rawParallel(size));
+      const result = await autoserve(size);
       ours.push(result.running);
       ready.push(result.ready);
       process.stderr.write(`replicas=${size} run=${run} raw=${raw.at(-1)!.toFixed(2)}s autoserve=${result.running.toFixed(2)}s ready=${result.ready.toFixed(2)}s\n`);
@@ -119,10 +134,12 @@ async function main(): Promise<void> {
   }
   printTable(['replicas', 'raw Docker API, parallel (s)', 'AutoServe: manifest write -> all running (s)', 'ratio', 'AutoServe: -> all ready and routed (s)'], rows);
   console.log(`\n${runs} runs per size, medians. Includes AutoServe's ${DEFAULT_OPTIONS.debounceMs} ms manifest debounce.`);
+  await removeBenchNetworks();
 }
 
 main().catch(async (err: unknown) => {
   console.error(err);
   await removeBenchContainers();
+  await removeBenchNetworks();
   process.exit(1);
 });

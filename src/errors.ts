@@ -36,6 +36,13 @@ export class RuntimeUnresponsiveError extends ReconcileError {
   }
 }
 
+/** The replica network could not be had (its name is taken, its subnet is not private, the engine refused). */
+export class NetworkUnavailableError extends ReconcileError {
+  constructor(network: string, detail: string, cause?: unknown) {
+    super('NetworkUnavailable', `network ${network}: ${detail}`, 'transient', { cause });
+  }
+}
+
 /** An action was refused because this controller does not lead (another one acts on the swarm). */
 export class NotLeaderError extends ReconcileError {
   constructor(action: string) {
@@ -47,6 +54,13 @@ export class NotLeaderError extends ReconcileError {
 export class EnvMissingError extends ReconcileError {
   constructor(app: string, variable: string, why: string) {
     super('EnvValueMissing', `app ${app}: env ${variable}: ${why}`, 'stalled');
+  }
+}
+
+/** The manifest asks for something the runtime in use cannot do (e.g. a published port on a Swarm). */
+export class UnsupportedByRuntimeError extends ReconcileError {
+  constructor(runtime: string, field: string, why: string) {
+    super('UnsupportedByRuntime', `${field} is not supported with --runtime ${runtime}: ${why}`, 'stalled');
   }
 }
 

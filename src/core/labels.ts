@@ -9,6 +9,13 @@ export const LABEL_REVISION = 'autoserve.revision';
 export const LABEL_SLOT = 'autoserve.slot';
 export const DEFAULT_INSTANCE = 'default';
 
+/** An instance names containers and networks: letters, digits, "_" and "-" (no "." : it separates an app's own network). */
+export const INSTANCE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
+
+export function isInstanceName(value: string): boolean {
+  return INSTANCE_PATTERN.test(value);
+}
+
 /** The name of something AutoServe makes for one controller instance: `autoserve-[<instance>-]<what>`. */
 export function instanceObjectName(instance: string, what: string): string {
   const scope = instance === DEFAULT_INSTANCE ? '' : `${instance}-`;

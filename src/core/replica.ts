@@ -5,6 +5,12 @@
 export interface Address {
   host: string;
   port: number;
+  /**
+   * Reached through a userland proxy (Docker's docker-proxy behind a published port) that accepts
+   * connections even when nothing listens inside: a TCP check must see the connection stay open.
+   * Absent for an address on the replica's network, where a closed port refuses at once.
+   */
+  proxied?: boolean;
 }
 
 /**
@@ -32,8 +38,16 @@ export interface ReplicaFacts {
    */
   running: boolean;
   createdAtMs: number;
-  /** containerPort -> where that port is reached; reported by the runtime, never computed by callers. */
+  /**
+   * containerPort -> where nginx and the probes reach that port; reported by the runtime, never
+   * computed by callers. On the replica's network when it has joined ours; a replica made before
+   * networks (published ports only) is reached at its published 127.0.0.1 port until it is replaced.
+   */
   addresses: Record<number, Address>;
+  /** containerPort -> the host address it is published on (only ports the manifest publishes). */
+  published: Record<number, Address>;
+  /** The network of ours the replica is on; undefined for a replica that joined none. */
+  network?: string;
   labels: Record<string, string>;
   /** The machine it runs on, where the runtime spans several (Swarm); absent on a single host. */
   node?: NodeRef;
@@ -73,6 +87,16 @@ export interface ContainerShape {
   resources?: { cpu?: number; memory?: string };
   /** Container ports; the first one takes the traffic. */
   ports: number[];
+  /** Ports also published on the host, each on a host port the runtime picks. Absent: none. */
+  publish?: { containerPort: number; hostIp: string }[];
+  /**
+   * Which network the replica joins: the instance's shared one, or one of the app's own that no
+   * other app's replicas are on. Part of the shape, so a replica on another network (or on none,
+   * made by an older AutoServe) is replaced by a rolling update.
+   */
+  network: ReplicaNetwork;
   /** Where it may run on a cluster; absent (not empty) when the manifest says nothing, so revisions stay. */
   placement?: { constraints?: string[]; spread?: 'node' | 'none' };
 }
+
+export type ReplicaNetwork = 'shared' | 'isolated';

@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { DEFAULT_INSTANCE } from '../core/labels.js';
+import { DEFAULT_INSTANCE, isInstanceName } from '../core/labels.js';
 import { parseMemoryBytes } from '../core/memory-quantity.js';
 import type { GitCredentials } from '../source/git-credentials.js';
 
@@ -70,6 +70,9 @@ export const DEFAULT_OPTIONS = {
 } as const;
 
 export function resolveOptions(input: Partial<DaemonOptions> & { manifestsDir?: string; stateDir?: string }): DaemonOptions {
+  const instance = input.instance ?? DEFAULT_INSTANCE;
+  // The instance names containers and networks (autoserve-<instance>, autoserve-<instance>.<app>).
+  if (!isInstanceName(instance)) throw new Error(`--instance ${JSON.stringify(instance)}: use 1-63 letters, digits, "_" or "-", starting with a letter or digit`);
   const stateDir = resolve(input.stateDir ?? 'state');
   return {
     ...DEFAULT_OPTIONS,

@@ -40,6 +40,10 @@ export const SECRET_NAME_PATTERN = '^[A-Za-z0-9_][A-Za-z0-9._-]*$';
 /** Kubernetes-like label keys; the "autoserve." prefix is reserved for AutoServe's own labels. */
 export const LABEL_KEY_PATTERN = '^(?!autoserve\\.)[A-Za-z0-9]([A-Za-z0-9._/-]*[A-Za-z0-9])?$';
 export const LABEL_VALUE_PATTERN = '^([A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?)?$';
+/** Where a published port is bound when the manifest names no hostIP: this host only. */
+export const DEFAULT_PUBLISH_HOST_IP = '127.0.0.1';
+/** A canonical dotted-quad IPv4 address (no leading zeros). */
+export const IPV4_PATTERN = '^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$';
 /** A Swarm placement constraint: a node attribute, == or !=, and a value (docs/manifest.md, placement). */
 export const CONSTRAINT_PATTERN =
   '^(node\\.(id|hostname|role|platform\\.os|platform\\.arch)|(node|engine)\\.labels\\.[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?) ?(==|!=) ?[A-Za-z0-9]([A-Za-z0-9._:-]*[A-Za-z0-9])?$';
@@ -57,6 +61,7 @@ export const PATTERN_HINTS: Record<string, string> = {
   [LABEL_KEY_PATTERN]:
     'a label key: letters, digits and . _ - /, starting and ending with a letter or digit; the "autoserve." prefix is reserved',
   [LABEL_VALUE_PATTERN]: 'a label value: letters, digits and . _ -, starting and ending with a letter or digit',
+  [IPV4_PATTERN]: 'a dotted-quad IPv4 address such as 127.0.0.1',
   [CONSTRAINT_PATTERN]:
     'a placement constraint such as node.role==worker or node.labels.zone!=b: node.id, node.hostname, node.role, node.platform.os, node.platform.arch, node.labels.<key> or engine.labels.<key>, then == or !=, then a value (letters, digits and . _ : -)',
 };
@@ -147,12 +152,35 @@ export const appManifestSchema = {
           type: 'array',
           minItems: 1,
           maxItems: 8,
-          description: 'Ports the container listens on. The first one receives traffic from nginx.',
+          description:
+            'Ports the container listens on. The first one receives traffic from nginx, which reaches it at the replica\'s address on AutoServe\'s network; nothing is published on the host unless a port says publish: true.',
           items: {
             type: 'object',
             additionalProperties: false,
             required: ['containerPort'],
-            properties: { containerPort: port('TCP port the container listens on.') },
+            properties: {
+              containerPort: port('TCP port the container listens on.'),
+              publish: {
+                type: 'boolean', default: false,
+                description: 'Also publish this port on the host, at a host port Docker picks (each replica its own), bound to hostIP. Not needed for traffic: nginx reaches replicas on the network.',
+              },
+              hostIP: {
+                type: 'string', pattern: IPV4_PATTERN, maxLength: 15,
+                description: `With publish: the host address the port is bound to. Default ${DEFAULT_PUBLISH_HOST_IP} (this host only); 0.0.0.0 opens it on every interface.`,
+              },
+            },
+          },
+        },
+        network: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          description: 'Which Docker network the replicas join. nginx and the health checks reach them there from the host.',
+          properties: {
+            isolated: {
+              type: 'boolean', default: false,
+              description: 'false: the shared network of this AutoServe instance, where apps reach each other. true: a network of the app\'s own, which other apps\' replicas cannot reach.',
+            },
           },
         },
         health: {

@@ -17,6 +17,14 @@ export interface HealthSpec {
   replaceAfterSeconds?: number;
 }
 
+export interface PortSpec {
+  containerPort: number;
+  /** Also publish on the host (Docker picks the host port). Default false. */
+  publish: boolean;
+  /** With publish: the host address; absent means 127.0.0.1. */
+  hostIP?: string;
+}
+
 export interface ResourcesSpec {
   /** CPU cores, e.g. 0.5. */
   cpu?: number;
@@ -113,7 +121,8 @@ export interface AppSpec {
   type: 'http';
   image: string;
   command?: string[];
-  ports: { containerPort: number }[];
+  ports: PortSpec[];
+  network: { isolated: boolean };
   health?: HealthSpec;
   resources?: ResourcesSpec;
   placement?: PlacementSpec;

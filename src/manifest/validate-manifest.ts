@@ -210,6 +210,9 @@ function crossFieldErrors(doc: unknown): FieldError[] {
   if (Array.isArray(spec.ports)) {
     const seen = new Map<number, number>();
     spec.ports.forEach((entry: unknown, i) => {
+      if (isRecord(entry) && entry.hostIP !== undefined && entry.publish !== true) {
+        errors.push({ path: `/spec/ports/${i}/hostIP`, message: 'only with publish: true (an unpublished port has no host address)' });
+      }
       const port = isRecord(entry) ? entry.containerPort : undefined;
       if (typeof port !== 'number') return;
       const first = seen.get(port);

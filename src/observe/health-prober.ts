@@ -48,9 +48,10 @@ export interface HealthProberHandlers {
 // A replica that has not passed yet is probed more often than its interval so it enters the
 // upstream quickly; once ready it is probed at its own interval.
 const STARTING_PROBE_MS = 250;
-// Without a health block a replica is ready when its port accepts connections. docker-proxy
-// accepts on the published port even when nothing listens inside and then closes at once, so a
-// connection must also stay open this long to count.
+// Without a health block a replica is ready when its port accepts connections. At its address on
+// our network a closed port refuses at once, so a connect is proof. docker-proxy (a published port,
+// `proxied`) accepts even when nothing listens inside and then closes: there a connection must also
+// stay open this long to count.
 const TCP_SETTLE_MS = 150;
 const TCP_TIMEOUT_MS = 1_000;
 const DEFAULT_TCP_INTERVAL_MS = 2_000;
@@ -234,7 +235,7 @@ function sameHealth(a?: HealthSpec, b?: HealthSpec): boolean {
 }
 
 function sameAddress(a: Address, b: Address): boolean {
-  return a.host === b.host && a.port === b.port;
+  return a.host === b.host && a.port === b.port && !!a.proxied === !!b.proxied;
 }
 
 interface CheckResult {
@@ -291,7 +292,10 @@ export function probeTcp(address: Address): Promise<CheckResult> {
       resolve({ ok, detail });
     };
     socket.setTimeout(TCP_TIMEOUT_MS, () => finish(false, `tcp: timeout after ${TCP_TIMEOUT_MS / 1000}s`));
-    socket.on('connect', () => setTimeout(() => finish(true, 'tcp port open'), TCP_SETTLE_MS));
+    socket.on('connect', () => {
+      if (address.proxied) setTimeout(() => finish(true, 'tcp port open'), TCP_SETTLE_MS);
+      else finish(true, 'tcp port open');
+    });
     socket.on('close', () => finish(false, 'tcp: connection closed at once (nothing listening behind the port)'));
     socket.on('error', (err: NodeJS.ErrnoException) => finish(false, `tcp: ${describeFailure(err)}`));
   });

@@ -6,6 +6,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { ACCESS_LOG_FLUSH_SECONDS } from '../core/access-log-buffer.js';
 import { parseAccessLogLine } from './access-log.js';
 import { LogTailer } from './log-tailer.js';
 import { DEFAULT_WINDOW_SECONDS, RequestWindow, type RequestMetric, type SeriesPoint } from './request-window.js';
@@ -26,6 +27,8 @@ export interface AccessLogMetricsOptions {
   /** Longest window a query may ask for; memory per app is ~1 KiB per second of it. Default 60. */
   windowSeconds?: number;
   pollIntervalMs?: number;
+  /** Longest nginx holds a line in its access-log buffer (flush=). Default ACCESS_LOG_FLUSH_SECONDS. */
+  flushMs?: number;
   backfillBytes?: number;
   /** Clock, ms since the epoch (tests). */
   now?: () => number;
@@ -37,15 +40,17 @@ interface AppLog {
 }
 
 /**
- * Tails every access-<app>.log in `logsDir`. Queries cover whole seconds that have ended at least
- * one poll interval ago (so nginx has written them and we have read them): at 12:00:05.3 with the
- * default 250 ms poll, a 10 s window is 11:59:55 .. 12:00:04. Unknown apps read as no traffic.
+ * Tails every access-<app>.log in `logsDir`. Queries cover whole seconds that ended at least nginx's
+ * buffer flush interval plus one poll interval ago (so nginx has written them and we have read
+ * them): at 12:00:05.3 with a 1 s flush and the default 250 ms poll, a 10 s window is
+ * 11:59:54 .. 12:00:03. A second once reported does not change later. Unknown apps read as no traffic.
  */
 export class AccessLogMetrics {
   private readonly logsDir: string;
   private readonly logger: Logger;
   private readonly windowSeconds: number;
   private readonly pollIntervalMs: number;
+  private readonly flushMs: number;
   private readonly backfillBytes: number;
   private readonly now: () => number;
   private readonly apps = new Map<string, AppLog>();
@@ -65,6 +70,7 @@ export class AccessLogMetrics {
     this.logger = opts.logger.child({ component: 'access-log-metrics' });
     this.windowSeconds = opts.windowSeconds ?? DEFAULT_WINDOW_SECONDS;
     this.pollIntervalMs = opts.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
+    this.flushMs = opts.flushMs ?? ACCESS_LOG_FLUSH_SECONDS * 1000;
     this.backfillBytes = opts.backfillBytes ?? DEFAULT_BACKFILL_BYTES;
     this.now = opts.now ?? Date.now;
   }
@@ -172,7 +178,7 @@ export class AccessLogMetrics {
   }
 
   private lastSecond(): number {
-    return Math.floor((this.now() - this.pollIntervalMs) / 1000) - 1;
+    return Math.floor((this.now() - this.pollIntervalMs - this.flushMs) / 1000) - 1;
   }
 
   private schedule(): void {

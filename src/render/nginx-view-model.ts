@@ -3,6 +3,7 @@
 // plain printing.
 import { createHash } from 'node:crypto';
 import path from 'node:path';
+import { ACCESS_LOG_BUFFER, ACCESS_LOG_FLUSH_SECONDS } from '../core/access-log-buffer.js';
 import type { Address } from '../core/replica.js';
 import { compareStrings } from '../core/stable-json.js';
 import type { AppRoute, ControlListener, RouteTable } from '../core/routes.js';
@@ -59,14 +60,23 @@ export function maxServerNameLength(bucketSize: number): number {
   return bucket - 8 - 8 - 2;
 }
 
-/** Proxy tuning printed into every location. Loopback upstreams: connect failures are instant. */
+/**
+ * Proxy tuning printed into every location and upstream. upstreamKeepalive is the idle connections
+ * each worker keeps per app: it must cover the requests a worker has in flight to the app, or every
+ * excess request opens (and closes) a connection; at 16 that churn cost about a third of nginx's
+ * CPU per request under 32 clients (docs/benchmarks.md). Idle connections cost the replica only a
+ * socket until its own keep-alive timeout closes them.
+ */
 export const DEFAULT_PROXY_SETTINGS = {
   connectTimeout: '2s',
   sendTimeout: '60s',
   readTimeout: '60s',
   nextUpstreamTries: 3,
-  upstreamKeepalive: 16,
+  upstreamKeepalive: 256,
 } as const;
+
+/** Access-log buffering printed beside every access_log (core/access-log-buffer). */
+export const ACCESS_LOG_BUFFERING = { buffer: ACCESS_LOG_BUFFER, flush: `${ACCESS_LOG_FLUSH_SECONDS}s` } as const;
 
 export interface LocationView {
   app: string;
@@ -96,6 +106,7 @@ export interface AppsViewModel {
   errorLog: string;
   defaultAccessLog: string;
   proxy: typeof DEFAULT_PROXY_SETTINGS;
+  accessLogBuffering: typeof ACCESS_LOG_BUFFERING;
   /** Upstreams pick peers with the Lua balancer; the control server takes membership POSTs. */
   luaBalancer: boolean;
   /** The control server's listen argument: `unix:/path` or `127.0.0.2:8080`. */
@@ -165,6 +176,7 @@ export function buildViewModel(table: RouteTable, opts: AppsViewOptions): AppsVi
     errorLog: path.join(logsDir, 'error.log'),
     defaultAccessLog: path.join(logsDir, 'access.log'),
     proxy: DEFAULT_PROXY_SETTINGS,
+    accessLogBuffering: ACCESS_LOG_BUFFERING,
     luaBalancer,
     serverNamesHashBucketSize: hash && 'own' in hash ? SERVER_NAMES_HASH_BUCKET_SIZE : null,
     controlListen,

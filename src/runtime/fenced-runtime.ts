@@ -1,5 +1,5 @@
 // The last guard of "never two acting": every call that changes replicas (create, start, stop,
-// remove) is refused unless this controller leads at that moment. The controller already skips
+// remove) or their networks (prune) is refused unless this controller leads at that moment. The controller already skips
 // acting when it follows; this catches what was in flight when leadership ended (a drain, a pass).
 // A request already sent cannot be fenced (the Docker API has no fencing tokens).
 import type { Leadership } from '../core/leadership.js';
@@ -20,6 +20,10 @@ export function fencedRuntime(runtime: ContainerRuntime, leadership: Pick<Leader
     create: async (request, options) => {
       guard(`create of ${request.app} slot ${request.slot}`);
       return runtime.create(request, options);
+    },
+    pruneNetworks: async (scope, options) => {
+      guard(`network prune of ${scope.app}`);
+      return runtime.pruneNetworks(scope, options);
     },
     start: async (id, options) => {
       guard(`start of ${id}`);

@@ -1,6 +1,6 @@
 // The runtime seam: everything AutoServe asks of whatever runs containers. Controllers, planners,
 // the API and the CLI speak only this interface; Docker is one implementation (runtime/docker/),
-// Docker Swarm is meant to be the next. The semantics below are what the controllers rely on, and
+// Docker Swarm the second (runtime/swarm/). The semantics below are what the controllers rely on, and
 // test/e2e/runtime/ checks them against each implementation with one contract suite.
 //
 // Every call is bounded in time by the implementation: a hung engine costs a call its bound, never
@@ -107,7 +107,8 @@ export interface ContainerRuntime extends UsageReader {
   engine(options?: CallOptions): Promise<EngineFacts>;
 
   /**
-   * Every replica of the scope, running or not, with the addresses its ports are reached at.
+   * Every replica of the scope, running or not, with the addresses its ports are reached at (on the
+   * replica's network, from this host) and the host addresses of the ports it publishes.
    * Ownership is proven by label only: nothing without our labels is ever listed.
    */
   list(scope: ReplicaScope, options?: CallOptions): Promise<ReplicaFacts[]>;
@@ -127,11 +128,21 @@ export interface ContainerRuntime extends UsageReader {
 
   /**
    * Creates (does not start) a replica under its deterministic name (core/labels containerName),
-   * labelled as ours. Never makes two replicas of one name: when the name is taken it rejects with
-   * ReplicaExistsError and changes nothing (the caller's observation was stale). A create that
-   * timed out may still have been made by the engine: the next listing shows it, not started.
+   * labelled as ours, on the network its shape names (made when missing, adopted when ours;
+   * NetworkUnavailableError when it cannot be had). A shape the runtime cannot honour (a published
+   * port or a network of the app's own on a Swarm) rejects with UnsupportedByRuntimeError. Never
+   * makes two replicas of one name: when the name is taken it rejects with ReplicaExistsError and
+   * changes nothing (the caller's observation was stale). A create that timed out may still have
+   * been made by the engine: the next listing shows it, not started.
    */
   create(request: ReplicaRequest, options?: CallOptions): Promise<{ id: string; name: string }>;
+
+  /**
+   * Removes the networks of the app's own (isolated) that no replica uses any more, and resolves
+   * with their names. The instance's shared network is never removed; a network still in use is
+   * left alone.
+   */
+  pruneNetworks(scope: Required<ReplicaScope>, options?: CallOptions): Promise<string[]>;
 
   /** Starts a created replica; starting a running one resolves. */
   start(id: string, options?: CallOptions): Promise<void>;

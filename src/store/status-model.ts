@@ -20,6 +20,11 @@ export interface InstanceStatus {
   state: string;
   health: string;
   draining: boolean;
+  /** Where nginx reaches the traffic port ("172.18.0.3:8080", on the replica's network); absent when stopped. */
+  address?: string;
+  /** The network of ours the replica is on; absent for a replica made before networks. */
+  network?: string;
+  /** The host port the traffic port is published on, when the manifest publishes it. */
   hostPort?: number;
   /** The machine it runs on (Swarm); absent on a single host. */
   node?: string;

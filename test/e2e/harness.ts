@@ -79,6 +79,11 @@ export async function startTestDaemon(
     logStream?: NodeJS.WritableStream;
     /** Where its replicas run; default the shared dockerd. */
     target?: (env: DockerTestEnv) => DaemonTarget | Promise<DaemonTarget>;
+    /**
+     * Runs once the test's dirs, options and labels exist but before the daemon starts: a world the
+     * controller then finds (replicas made by an older AutoServe, an nginx already serving).
+     */
+    before?: (ctx: { env: DockerTestEnv; options: DaemonOptions; manifestsDir: string }) => Promise<void>;
   } = {},
 ): Promise<TestDaemon> {
   const env = createDockerTestEnv(name);
@@ -104,9 +109,12 @@ export async function startTestDaemon(
   const start = () => startDaemon(options, logger, target.parts);
   let daemon: Daemon;
   try {
+    await how.before?.({ env, options, manifestsDir });
     daemon = await start();
   } catch (err) {
     await target.cleanup();
+    await stopTestNginx(stateDir, options.lbPort);
+    await rm(root, { recursive: true, force: true });
     throw err;
   }
   const list = (app: string) => daemon.runtime.list({ instance: options.instance, app });

@@ -2,6 +2,7 @@
 // events and scaling history, in one screen.
 import { printable } from '../../core/printable.js';
 import type { Command } from 'commander';
+import { DEFAULT_PUBLISH_HOST_IP } from '../../manifest/schema.js';
 import type { AppSpec } from '../../manifest/types.js';
 import type { AppStatus, EventRecord, ScalingRecord } from '../../store/status-model.js';
 import { clientFrom, withServerOptions, type ApiClient } from '../api-client.js';
@@ -38,7 +39,8 @@ export function formatDescription(app: AppStatus, events: EventRecord[], scaling
     field('Image', app.spec.image);
     field('State', app.spec.state);
     field('Ingress', `${app.spec.ingress.host}${app.spec.ingress.pathPrefix}`);
-    field('Ports', app.spec.ports.map((p) => p.containerPort).join(', '));
+    field('Ports', app.spec.ports.map((p) => (p.publish ? `${p.containerPort} (published on ${p.hostIP ?? DEFAULT_PUBLISH_HOST_IP})` : String(p.containerPort))).join(', '));
+    field('Network', app.spec.network?.isolated ? 'isolated (its own)' : 'shared');
     field('Health', app.spec.health ? `GET :${app.spec.health.httpGet.port}${app.spec.health.httpGet.path} every ${app.spec.health.intervalSeconds}s` : 'tcp connect');
     field('Scaling', scalingSummary(app.spec, app.autoscaledReplicas));
   }
@@ -82,17 +84,23 @@ export function formatDescription(app: AppStatus, events: EventRecord[], scaling
   return out;
 }
 
-/** One row per replica; a NODE column when the replicas run on a cluster (Swarm). */
+/**
+ * One row per replica: where nginx reaches it (its address on the network it joined), the host
+ * port it publishes (if any), and a NODE column when the replicas run on a cluster (Swarm).
+ */
 function replicaTable(app: AppStatus, now: number): string[] {
   const onNodes = app.instances.some((i) => i.node !== undefined);
   return formatTable(
-    ['NAME', 'STATE', 'HEALTH', 'REVISION', ...(onNodes ? ['NODE'] : ['PORT']), 'AGE', 'LAST CHECK'],
+    ['NAME', 'STATE', 'HEALTH', 'REVISION', 'ADDRESS', 'NETWORK', ...(onNodes ? ['NODE'] : []), 'HOST PORT', 'AGE', 'LAST CHECK'],
     app.instances.map((i) => [
       i.name,
       i.state,
       i.draining ? `${i.health} (draining)` : i.health,
       i.revision,
-      onNodes ? (i.node ?? '-') : i.hostPort ? String(i.hostPort) : '-',
+      i.address ?? '-',
+      i.network ?? '-',
+      ...(onNodes ? [i.node ?? '-'] : []),
+      i.hostPort ? String(i.hostPort) : '-',
       formatAge(i.startedAt, now),
       i.lastProbe ? `${i.lastProbe.detail} (${formatAge(i.lastProbe.at, now)} ago)` : '-',
     ]),

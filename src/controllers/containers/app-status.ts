@@ -18,6 +18,12 @@ export interface LostReplica {
   taskId: string;
 }
 
+/**
+ * Why a replica could not be created, each also the type of a condition that holds until one is:
+ * its image cannot be had, its network cannot be had, or the runtime cannot do what the shape asks.
+ */
+const CREATE_BLOCKED = new Set(['ImagePullFailed', 'NetworkUnavailable', 'UnsupportedByRuntime']);
+
 /** What a pass saw of the app's replicas. */
 export interface ObservedCounts {
   instances: InstanceStatus[];
@@ -102,9 +108,15 @@ export function statusAfterPass(before: AppStatus, outcome: PassOutcome, now = n
     removeCondition(status.conditions, 'NodeLost');
   }
 
-  const pullError = result.errors.find((e) => e instanceof ReconcileError && e.reason === 'ImagePullFailed');
-  if (pullError) setCondition(status.conditions, { type: 'ImagePullFailed', status: 'True', reason: 'ImagePullFailed', message: pullError.message }, now);
-  else if (result.created.length > 0 || plan.converged) removeCondition(status.conditions, 'ImagePullFailed');
+  // Each reason a replica could not be created is a condition of its own, until one is created.
+  const createErrors = new Map<string, ReconcileError>();
+  for (const e of result.errors) if (e instanceof ReconcileError && CREATE_BLOCKED.has(e.reason) && !createErrors.has(e.reason)) createErrors.set(e.reason, e);
+  for (const reason of CREATE_BLOCKED) {
+    const error = createErrors.get(reason);
+    if (error) setCondition(status.conditions, { type: reason, status: 'True', reason, message: error.message }, now);
+    else if (result.created.length > 0 || plan.converged) removeCondition(status.conditions, reason);
+  }
+  const createError = [...createErrors.values()][0];
   removeCondition(status.conditions, 'EnvValueMissing');
   const halted = status.haltedRevision === revision;
   const haltAction = plan.actions.find((a) => a.kind === 'haltRollout');
@@ -136,13 +148,13 @@ export function statusAfterPass(before: AppStatus, outcome: PassOutcome, now = n
     {
       type: 'Ready',
       status: isReady ? 'True' : 'False',
-      reason: isReady ? 'ReplicasReady' : pullError ? 'ImagePullFailed' : pulling ? 'PullingImage' : 'ReplicasNotReady',
+      reason: isReady ? 'ReplicasReady' : (createError?.reason ?? (pulling ? 'PullingImage' : 'ReplicasNotReady')),
       message: `${ready}/${replicas} replicas ready`,
     },
     now,
   );
   const serving = plan.converged && ready >= replicas;
-  status.phase = phaseOf(status, { ready, wanted: replicas, converged: serving, halted, failed: !!pullError, live });
+  status.phase = phaseOf(status, { ready, wanted: replicas, converged: serving, halted, failed: !!createError, live });
   return status;
 }
 

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { healthPort, isLive, isServing, trafficPort } from '../../core/readiness.js';
+import { addressKey, healthPort, isLive, isServing, trafficPort } from '../../core/readiness.js';
 import type { Address, LiveReplica, ObservedReplica, ReplicaFacts, ReplicaHealth } from '../../core/replica.js';
 import { stableJson } from '../../core/stable-json.js';
 import { ReconcileError, errorMessage } from '../../errors.js';
@@ -31,7 +31,7 @@ export interface DesiredSource {
 }
 
 export interface ContainerControllerDeps {
-  runtime: Pick<ContainerRuntime, 'list' | 'inspect' | 'remove' | 'create'>;
+  runtime: Pick<ContainerRuntime, 'list' | 'inspect' | 'remove' | 'create' | 'pruneNetworks'>;
   store: Store;
   desired: DesiredSource;
   prober: HealthProber;
@@ -81,6 +81,8 @@ export class ContainerController implements Reconciler {
   private readonly outageSeen = new Set<string>();
   /** What each app last converged to (spec, count, revision), to tell drift from a requested change. */
   private readonly convergedAt = new Map<string, string>();
+  /** The revision at which each app's unused networks were last pruned (once per convergence). */
+  private readonly networksPrunedAt = new Map<string, string>();
   /** Per app, the tasks already reported as lost with their node (one event each). */
   private readonly reportedLost = new Map<string, Set<string>>();
 
@@ -185,7 +187,12 @@ export class ContainerController implements Reconciler {
     const log = logger.child({ controller: 'containers', app });
     const listed = await this.observe(app, signal);
     const { replicas: facts, markers } = splitHaltMarkers(listed);
+    const before = this.observed.get(app);
     this.observed.set(app, facts);
+    // A replica that stopped running leaves the upstream now, not after this pass's actions (a
+    // replacement's create and start take hundreds of ms): new connections to a dead replica's
+    // network address are not refused but time out.
+    if (before && stoppedRunning(before, facts)) this.deps.onReplicasChanged?.(app);
     const loaded = desired.get(app);
     if (!loaded) {
       if (!desired.mayPrune(app) || (listed.length > 0 && !this.mayAct())) return {};
@@ -229,6 +236,7 @@ export class ContainerController implements Reconciler {
       onStarted: (id) => void this.adoptStarted(app, loaded, id),
     }, signal);
     if (plan.converged) this.crashes.delete(app);
+    if (plan.converged && acting && shapes.get(revision)!.network === 'shared') await this.pruneNetworks(app, revision, log);
     const halted = result.haltedRevision ?? wanted.haltedRevision;
     // Only the leader records a halt in the runtime; a follower reads the markers the leader wrote.
     const markerErrors = !acting ? [] : await syncHaltMarker(this.deps.runtime, markers, halted, { instance: this.deps.instance, app, image: shapes.get(revision)!.image, labels: this.deps.labels });
@@ -258,6 +266,8 @@ export class ContainerController implements Reconciler {
       this.invalidate(); // the next try observes afresh
       throw transient; // backoff; the status above already says why
     }
+    // Retrying won't help until the input changes (the runtime cannot do what the shape asks): wait for it.
+    if (result.errors.length > 0) return {};
     // Waiting for an image: its pull's end (ImagePuller) or the resync looks again, not a spin.
     if (result.pullingImage) return {};
     if (plan.actions.length > 0) return { requeueAfterMs: 200 }; // look at what the actions did
@@ -271,6 +281,7 @@ export class ContainerController implements Reconciler {
       this.deps.prober.sync(app, []);
       this.observed.delete(app);
       this.crashes.delete(app);
+      if (this.mayAct()) await this.pruneNetworks(app, undefined, log);
       // A record without a spec belongs to a manifest that never validated: its recorder owns it.
       if (store.app(app)?.spec) {
         store.removeApp(app);
@@ -330,6 +341,23 @@ export class ContainerController implements Reconciler {
     if (!drifted) return undefined;
     const created = changes.filter((a) => a.kind === 'create').length;
     return { created, removed: changes.length - created };
+  }
+
+  /**
+   * An app that left its own network (now shared, or removed) leaves it behind: remove it once the
+   * app has converged without it. Best effort: a failure is logged and tried at the next convergence.
+   */
+  private async pruneNetworks(app: string, revision: string | undefined, log: Logger): Promise<void> {
+    const key = revision ?? '';
+    if (revision !== undefined && this.networksPrunedAt.get(app) === key) return;
+    try {
+      const removed = await this.deps.runtime.pruneNetworks({ instance: this.deps.instance, app });
+      if (removed.length > 0) log.info({ networks: removed }, 'removed the app\'s own network, no longer used');
+      if (revision === undefined) this.networksPrunedAt.delete(app);
+      else this.networksPrunedAt.set(app, key);
+    } catch (err) {
+      log.warn({ err: errorMessage(err) }, 'could not remove the app\'s unused network');
+    }
   }
 
   private mayAct(): boolean {
@@ -406,12 +434,20 @@ export class ContainerController implements Reconciler {
       state: f.state,
       health: f.running ? this.deps.prober.health(f.id) : 'exited',
       draining: this.deps.drainer.isDraining(f.id),
-      hostPort: f.addresses[port]?.port,
+      ...(f.addresses[port] ? { address: addressKey(f.addresses[port]) } : {}),
+      ...(f.network ? { network: f.network } : {}),
+      ...(f.published[port] ? { hostPort: f.published[port].port } : {}),
       ...(f.node ? { node: f.node.node } : {}),
       startedAt: new Date(f.createdAtMs).toISOString(),
       ...(probe && f.running ? { lastProbe: { ok: probe.ok, detail: probe.detail, at: new Date(probe.atMs).toISOString() } } : {}),
     };
   }
+}
+
+/** Whether a replica that ran in `before` is not running (or gone) in `after`. */
+function stoppedRunning(before: readonly ReplicaFacts[], after: readonly ReplicaFacts[]): boolean {
+  const running = new Set(after.filter((f) => f.running).map((f) => f.id));
+  return before.some((f) => f.running && !running.has(f.id));
 }
 
 /** Makes `target` equal `next` in place (the store hands out its record to change). */

@@ -52,7 +52,8 @@ export async function syncHaltMarker(
         app: ctx.app,
         revision: halted,
         slot: HALT_MARKER_SLOT,
-        shape: { image: ctx.image, env: {}, ports: [] },
+        // Never started, so it joins no network in effect; the shared one is always there to name.
+        shape: { image: ctx.image, env: {}, ports: [], network: 'shared' },
         stopTimeoutSeconds: 0,
         labels: { ...ctx.labels, [LABEL_HALTED]: 'true' },
       }),

@@ -1,6 +1,6 @@
 // The Docker implementation of the runtime seam: each verb is a small function in this folder;
-// this class binds them to one dockerode client. Replicas publish their ports on 127.0.0.1, and
-// that is the address it reports.
+// this class binds them to one dockerode client. Replicas join a bridge network of ours
+// (networks.ts), and their address there is what it reports.
 import Docker from 'dockerode';
 import type { Logger } from 'pino';
 import type { ReplicaFacts } from '../../core/replica.js';
@@ -23,6 +23,7 @@ import { engineInfo, pingEngine } from './engine-calls.js';
 import { engineImages } from './images.js';
 import { createReplica, removeReplica, startReplica, stopReplica } from './lifecycle.js';
 import { readContainerLogs } from './logs.js';
+import { NetworkEnsurer, pruneAppNetworks } from './networks.js';
 import { inspectReplica, listManagedContainers, managedLabelFilter } from './replica-facts.js';
 
 export interface DockerRuntimeOptions {
@@ -40,10 +41,12 @@ export class DockerRuntime implements ContainerRuntime {
   private readonly sampler: ContainerMetricsSampler;
   readonly hasImage: ContainerRuntime['hasImage'];
   readonly pullImage: ContainerRuntime['pullImage'];
+  private readonly networks: NetworkEnsurer;
 
   constructor(options: DockerRuntimeOptions) {
     this.docker = options.docker ?? new Docker();
     this.logger = options.logger;
+    this.networks = new NetworkEnsurer(this.docker);
     this.metricsSource = options.metricsSource;
     this.sampler = this.newSampler();
     ({ hasImage: this.hasImage, pullImage: this.pullImage } = engineImages(this.docker, this.logger));
@@ -71,11 +74,15 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   create(request: ReplicaRequest, options: CallOptions = {}): Promise<{ id: string; name: string }> {
-    return createReplica(this.docker, request, options.signal);
+    return createReplica(this.docker, this.networks, request, options.signal);
   }
 
   start(id: string, options: CallOptions = {}): Promise<void> {
     return startReplica(this.docker, id, options.signal);
+  }
+
+  pruneNetworks(scope: Required<ReplicaScope>, options: CallOptions = {}): Promise<string[]> {
+    return pruneAppNetworks(this.docker, scope.instance, scope.app, options.signal);
   }
 
   stop(id: string, timeoutSeconds: number, options: CallOptions = {}): Promise<void> {

@@ -7,9 +7,16 @@ import type { ReplicaRequest } from '../runtime.js';
 import { containerCreateOptions } from './create-options.js';
 import { DOCKER_CALL_TIMEOUT_MS, dockerCall } from './docker-call.js';
 import { isStatus } from './docker-status.js';
+import { networkOf, type NetworkEnsurer } from './networks.js';
 
-export async function createReplica(docker: Docker, request: ReplicaRequest, signal?: AbortSignal): Promise<{ id: string; name: string }> {
+/**
+ * Creates a replica on its network, making the network first when it is missing. (Docker resolves
+ * the network at start: one removed by hand in between fails that start, and the next pass, which
+ * replaces the replica that did not run, makes it again.)
+ */
+export async function createReplica(docker: Docker, networks: NetworkEnsurer, request: ReplicaRequest, signal?: AbortSignal): Promise<{ id: string; name: string }> {
   const options = containerCreateOptions(request);
+  await networks.ensure(networkOf(request.instance, request.app, request.shape.network), request.labels, signal);
   try {
     const container = await dockerCall(`create of ${options.name}`, DOCKER_CALL_TIMEOUT_MS.create, signal, (abortSignal) =>
       docker.createContainer({ ...options, abortSignal } as Docker.ContainerCreateOptions),

@@ -2,6 +2,7 @@ import type Docker from 'dockerode';
 import { LABEL_APP, LABEL_INSTANCE, LABEL_MANAGED, LABEL_REVISION, LABEL_SLOT } from '../../core/labels.js';
 import type { Address, ReplicaFacts } from '../../core/replica.js';
 import { DOCKER_CALL_TIMEOUT_MS, dockerCall } from './docker-call.js';
+import { ipOn, networkOf } from './networks.js';
 
 /** Docker's label filter of our containers: this instance's, of one app or of all. */
 export function managedLabelFilter(instance: string, app?: string): string[] {
@@ -10,17 +11,48 @@ export function managedLabelFilter(instance: string, app?: string): string[] {
   return filters;
 }
 
-/** A replica's facts from Docker's listing; each port is reached at its published 127.0.0.1 port. */
-export function factsOf(info: Docker.ContainerInfo): ReplicaFacts {
-  const addresses: Record<number, Address> = {};
-  for (const port of info.Ports ?? []) {
-    if (port.PublicPort && (port.IP === '127.0.0.1' || port.IP === undefined)) addresses[port.PrivatePort] = { host: '127.0.0.1', port: port.PublicPort };
+/** The network of ours a container joined (shared or its app's own), with its IP there while it runs. */
+function ourNetwork(info: Docker.ContainerInfo, instance: string, app: string): { name: string; ip?: string } | undefined {
+  for (const kind of ['shared', 'isolated'] as const) {
+    let name: string;
+    try {
+      name = networkOf(instance, app, kind).name;
+    } catch {
+      return undefined; // labels no network name can be made of: not on ours
+    }
+    if (info.NetworkSettings?.Networks?.[name]) return { name, ip: ipOn(info, name) };
   }
+  return undefined;
+}
+
+/**
+ * A replica's facts from Docker's listing. Each port is reached at the replica's IP on our network
+ * and the container port. A replica that joined none (made by an AutoServe before networks) is
+ * reached at its published 127.0.0.1 port, through docker-proxy, until a rolling update replaces it.
+ */
+export function factsOf(info: Docker.ContainerInfo): ReplicaFacts {
   const labels = info.Labels ?? {};
+  const app = labels[LABEL_APP] ?? '';
+  const published: Record<number, Address> = {};
+  for (const port of info.Ports ?? []) {
+    if (port.PublicPort && port.Type !== 'udp' && published[port.PrivatePort] === undefined) {
+      published[port.PrivatePort] = { host: port.IP ?? '127.0.0.1', port: port.PublicPort };
+    }
+  }
+  const network = ourNetwork(info, labels[LABEL_INSTANCE] ?? '', app);
+  const addresses: Record<number, Address> = {};
+  if (network) {
+    const ip = network.ip;
+    if (ip) for (const port of info.Ports ?? []) if (port.Type !== 'udp') addresses[port.PrivatePort] = { host: ip, port: port.PrivatePort };
+  } else {
+    for (const [port, address] of Object.entries(published)) {
+      if (address.host === '127.0.0.1') addresses[Number(port)] = { ...address, proxied: true };
+    }
+  }
   return {
     id: info.Id,
     name: (info.Names?.[0] ?? info.Id).replace(/^\//, ''),
-    app: labels[LABEL_APP] ?? '',
+    app,
     revision: labels[LABEL_REVISION] ?? '',
     slot: Number(labels[LABEL_SLOT] ?? -1),
     image: info.Image,
@@ -30,6 +62,8 @@ export function factsOf(info: Docker.ContainerInfo): ReplicaFacts {
     running: info.State === 'running' || info.State === 'paused',
     createdAtMs: info.Created * 1000,
     addresses,
+    published,
+    ...(network ? { network: network.name } : {}),
     labels,
   };
 }

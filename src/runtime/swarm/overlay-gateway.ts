@@ -9,7 +9,7 @@
 import type Docker from 'dockerode';
 import { execa } from 'execa';
 import type { Logger } from 'pino';
-import { inSubnet } from '../../core/peer-address.js';
+import { inSubnet, isPeerSubnet, PEER_RANGES } from '../../core/peer-address.js';
 import { sleep } from '../../core/with-timeout.js';
 import { LABEL_INSTANCE, LABEL_MANAGED } from '../../core/labels.js';
 import { DOCKER_CALL_TIMEOUT_MS, dockerCall } from '../docker/docker-call.js';
@@ -39,7 +39,11 @@ export const installRoute: RouteInstaller = async (subnet, nextHop) => {
 /** A network just created is allocated (driver, subnet) by the managers a moment later. */
 const ALLOCATION_TIMEOUT_MS = 15_000;
 
-/** The attachable overlay network replicas join; created when missing (another controller may win the race). */
+/**
+ * The attachable overlay network replicas join; created when missing (another controller may win the
+ * race). Its subnets must be private (core/peer-address), as a Docker network's on one host: nginx
+ * routes only to peers there.
+ */
 export async function ensureOverlayNetwork(docker: Docker, name: string, instance: string, signal?: AbortSignal): Promise<OverlayNetwork> {
   const inspect = async (): Promise<OverlayNetwork | undefined> => {
     const info = (await dockerCall(`inspect of network ${name}`, DOCKER_CALL_TIMEOUT_MS.inspect, signal, () => docker.getNetwork(name).inspect())) as { Id: string; Driver: string; Attachable?: boolean; IPAM?: { Config?: { Subnet?: string }[] | null } };
@@ -47,6 +51,12 @@ export async function ensureOverlayNetwork(docker: Docker, name: string, instanc
       throw new Error(`network ${name} exists but is not an attachable overlay (driver ${info.Driver}): remove it or pick another --instance`);
     }
     const subnets = (info.IPAM?.Config ?? []).flatMap((c) => (c.Subnet ? [c.Subnet] : []));
+    const outside = subnets.filter((s) => s.includes('.') && !isPeerSubnet(s));
+    if (outside.length > 0) {
+      throw new Error(
+        `network ${name}: its subnet ${outside.join(', ')} is not in a private range (${PEER_RANGES.join(', ')}); set the swarm's default address pool (docker swarm init --default-addr-pool) to a private range, or remove the network so it is made again`,
+      );
+    }
     return info.Driver === 'overlay' && subnets.length > 0 ? { id: info.Id, name, subnets } : undefined;
   };
   try {

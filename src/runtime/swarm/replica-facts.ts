@@ -34,8 +34,11 @@ export interface TaskPlacement {
  * - running: Swarm runs the current task, or is bringing it up (new .. starting), and can place
  *   it. False when no task is wanted any more (stopped, or Swarm gave up restarting) or the task
  *   waits for a node that no node satisfies: the controller then replaces the replica.
- * - addresses: only while the task runs on a node that is up, so a task of a node that went down
+ * - addresses: the task's address on the overlay and the container port (as a container's on
+ *   one host), only while the task runs on a node that is up, so a task of a node that went down
  *   leaves nginx as soon as Swarm says the node is down, before any probe fails.
+ * - published: none (a replica's service publishes nothing); network: the overlay, which every
+ *   replica's service joins (service-spec.ts).
  */
 export function replicaFactsOf(service: SwarmService, tasks: readonly SwarmTask[], view: SwarmView): ReplicaFacts {
   const mine = tasks.filter((t) => t.ServiceID === service.ID).sort(newestFirst);
@@ -61,6 +64,8 @@ export function replicaFactsOf(service: SwarmService, tasks: readonly SwarmTask[
     running,
     createdAtMs: Date.parse(service.CreatedAt),
     addresses,
+    published: {},
+    network: view.network,
     labels,
     ...(latest?.NodeID ? { node: nodeRefOf(node, latest.NodeID) } : {}),
     ...(lost ? { lostWith: { ...nodeRefOf(view.nodes.get(lost.NodeID!), lost.NodeID!), taskId: lost.ID } } : {}),

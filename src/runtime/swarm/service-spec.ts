@@ -3,6 +3,7 @@
 // manifest's; the spread over nodes is added when the replica starts (swarm-runtime.ts).
 import { containerName, replicaLabels } from '../../core/labels.js';
 import { parseMemoryBytes } from '../../core/memory-quantity.js';
+import { UnsupportedByRuntimeError } from '../../errors.js';
 import type { ReplicaRequest } from '../runtime.js';
 import type { ResourceAmounts, ServiceSpec } from './swarm-objects.js';
 
@@ -27,10 +28,19 @@ export const RESTART_POLICY = { Condition: 'any', Delay: 0, MaxAttempts: 3, Wind
  * The service of one replica. Created with 0 replicas (the runtime's `create` does not start);
  * `start` scales it to 1. Resources become both limits and reservations, so Swarm never places
  * more than a node holds. No virtual IP and no published port: nginx reaches the task's address on
- * the overlay network (this kernel has no IPVS, and nginx balances by itself).
+ * the overlay network (this kernel has no IPVS, and nginx balances by itself). A shape that
+ * publishes a port or asks for a network of the app's own is refused (UnsupportedByRuntimeError):
+ * Swarm publishes on every address of every node, not on one host IP, and every replica of an
+ * instance shares its overlay (docs/cluster.md, Limits).
  */
 export function serviceSpecOf(request: ReplicaRequest, network: string): ServiceSpec {
   const { shape } = request;
+  if (shape.publish?.length) {
+    throw new UnsupportedByRuntimeError('swarm', 'spec.ports[].publish', 'a Swarm publishes on every node\'s every address; reach the app through nginx');
+  }
+  if (shape.network === 'isolated') {
+    throw new UnsupportedByRuntimeError('swarm', 'spec.network.isolated', 'every replica of an instance joins its one overlay network');
+  }
   const placement: ReplicaPlacement = { constraints: shape.placement?.constraints ?? [], spread: shape.placement?.spread ?? 'node' };
   const labels = { ...request.labels, ...replicaLabels(request), [LABEL_PORTS]: shape.ports.join(','), [LABEL_PLACEMENT]: JSON.stringify(placement) };
   const amounts: ResourceAmounts = {

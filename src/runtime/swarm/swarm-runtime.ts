@@ -166,8 +166,14 @@ export class SwarmRuntime implements ContainerRuntime {
     return facts.find((f) => f.id === id || f.name === id);
   }
 
-  create(request: ReplicaRequest, options: CallOptions = {}): Promise<{ id: string; name: string }> {
+  async create(request: ReplicaRequest, options: CallOptions = {}): Promise<{ id: string; name: string }> {
+    // serviceSpecOf refuses what a Swarm cannot honour (UnsupportedByRuntimeError): a rejection too.
     return createService(this.docker, serviceSpecOf(request, this.requireNetwork().name), options.signal);
+  }
+
+  /** An app never has an overlay of its own on a Swarm (serviceSpecOf refuses one): nothing to prune. */
+  async pruneNetworks(): Promise<string[]> {
+    return [];
   }
 
   /**

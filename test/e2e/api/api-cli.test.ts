@@ -68,6 +68,12 @@ describe('API + CLI end to end', () => {
     expect(text).toMatch(/Replicas:\s+2 desired \| 2 ready \| 2 up-to-date/);
     expect(text).toMatch(/^\s+Ready\s+True\s+ReplicasReady/m);
     expect(text.match(/^\s+autoserve-\S+-web-\S+\s+running\s+ready/gm)).toHaveLength(2);
+    // Each replica with its address on AutoServe's network, the network, and no host port.
+    expect(text).toMatch(/^\s+NAME\s+STATE\s+HEALTH\s+REVISION\s+ADDRESS\s+NETWORK\s+HOST PORT\s+AGE\s+LAST CHECK$/m);
+    for (const replica of await t.running('web')) {
+      expect(text).toMatch(new RegExp(`^\\s+${replica.name}\\s+running\\s+ready\\s+\\S+\\s+${replica.addresses[8080]!.host.replace(/\./g, '\\.')}:8080\\s+${replica.network}\\s+-\\s`, 'm'));
+    }
+    expect(text).toMatch(/^Network:\s+shared$/m);
     await expect(describeApp(client, 'ghost', collectLines().print)).rejects.toThrow('no app named "ghost"');
   });
 

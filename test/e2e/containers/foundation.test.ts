@@ -16,7 +16,7 @@ describe('foundation: manifests to containers', () => {
     await t?.cleanup();
   });
 
-  it('runs the replicas a manifest asks for, labelled and published on 127.0.0.1', async () => {
+  it('runs the replicas a manifest asks for, labelled, on AutoServe\'s network with nothing published', async () => {
     await t.writeManifest('web.yaml', appManifest('web', { replicas: 2 }));
     const running = await eventually(async () => {
       const list = await t.running('web');
@@ -29,8 +29,10 @@ describe('foundation: manifests to containers', () => {
       expect(c.labels[LABEL_INSTANCE]).toBe(t.options.instance);
       expect(c.labels[LABEL_REVISION]).toMatch(/^[0-9a-f]{10}$/);
       const address = c.addresses[8080];
-      expect(address?.host).toBe('127.0.0.1');
-      expect(address?.port).toBeGreaterThan(0);
+      expect(c.network).toBe(t.options.instance === 'default' ? 'autoserve' : `autoserve-${t.options.instance}`);
+      expect(address?.host).not.toMatch(/^127\./);
+      expect(address?.port).toBe(8080);
+      expect(c.published).toEqual({});
       const res = await fetch(`http://${address?.host}:${address?.port}/healthz`);
       expect(res.status).toBe(200);
     }

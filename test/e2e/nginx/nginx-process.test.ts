@@ -159,7 +159,12 @@ describe('own nginx master (real nginx), reload mode (Lua unavailable)', () => {
 
   it('writes per-app access logs as JSON lines with the expected fields', async () => {
     await namesSeen(listenPort, 'web.localhost', 3, '/logged?q="x"');
-    const lines = (await readFile(path.join(nginx.logsDir, 'access-web.log'), 'utf8')).trim().split('\n');
+    // nginx buffers access-log lines and writes them within a second (flush=1s).
+    const lines = await eventually(async () => {
+      const text = (await readFile(path.join(nginx.logsDir, 'access-web.log'), 'utf8')).trim().split('\n');
+      expect(text.at(-1)).toContain('/logged?q=');
+      return text;
+    }, { timeoutMs: 5_000, intervalMs: 100 });
     expect(lines.length).toBeGreaterThan(3);
     const entry = JSON.parse(lines.at(-1) as string) as Record<string, unknown>;
     expect(entry).toMatchObject({ app: 'web', host: 'web.localhost', method: 'GET', uri: '/logged?q="x"', status: 200 });

@@ -153,10 +153,11 @@ describe('metrics of a real replica', () => {
       const loadStart = Date.now();
       const result = await runLoad({ port: listenPort, hostHeader: 'echo.localhost', path: '/work?ms=10', ratePerSec: 30, durationMs: 5_000 });
       expect(result.failed).toBe(0);
-      // wait until the last second of the load has ended and been read
-      await sleep(1_500);
-      await metrics.poll();
-      expect(metrics.requests('echo', 15)).toBe(result.sent);
+      // until the last second of the load has ended, left nginx's log buffer and been read
+      await eventually(async () => {
+        await metrics.poll();
+        expect(metrics.requests('echo', 15)).toBe(result.sent);
+      }, { timeoutMs: 5_000, intervalMs: 250 });
       const series = metrics.series('echo', 'rps', loadStart);
       const busySeconds = series.slice(1, -1).filter((p) => p.t >= loadStart && p.t + 1000 <= loadStart + 5_000);
       expect(busySeconds.length).toBeGreaterThanOrEqual(3);
@@ -178,6 +179,26 @@ describe('metrics of a real replica', () => {
       await restarted.start();
       expect(restarted.requests('echo', 15)).toBe(result.sent);
       await restarted.stop();
+    });
+
+    it('nginx buffers access-log lines, and yet a second the reader reports never changes later', async () => {
+      const loadStart = Date.now();
+      const snapshots: { t: number; value: number | null }[][] = [];
+      const load = runLoad({ port: listenPort, hostHeader: 'echo.localhost', path: '/', ratePerSec: 40, durationMs: 4_000 });
+      let loading = true;
+      void load.finally(() => (loading = false));
+      while (loading) {
+        await metrics.poll();
+        snapshots.push(metrics.series('echo', 'rps', loadStart));
+        await sleep(200);
+      }
+      expect((await load).failed).toBe(0);
+      await sleep(3_000); // every buffer flushed, every line read
+      await metrics.poll();
+      const final = new Map(metrics.series('echo', 'rps', loadStart).map((p) => [p.t, p.value]));
+      const reported = snapshots.flat();
+      expect(reported.filter((p) => (p.value ?? 0) > 0).length).toBeGreaterThan(5); // the load was seen while it ran
+      for (const point of reported) expect({ t: point.t, value: point.value }).toEqual({ t: point.t, value: final.get(point.t) });
     });
 
     it('counts nginx-answered 503s of an app without replicas as errors, without latency', async () => {

@@ -1,12 +1,13 @@
 // The runtime contract: what the controllers rely on, written once and run against every
-// implementation of ContainerRuntime (Docker, and Swarm on a private node). Each implementation's test file
+// implementation of ContainerRuntime (Docker, and Swarm on a private single-node swarm). Each implementation's test file
 // calls runtimeContract with a factory. Only the event stream's reconnect is not here: it needs the
 // engine to go away, which a shared engine must not (test/unit/runtime/docker/events.test.ts).
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LABEL_APP, LABEL_REVISION, LABEL_SLOT, containerName } from '../../../src/core/labels.js';
 import type { ContainerShape, ReplicaFacts } from '../../../src/core/replica.js';
-import { ImagePullFailedError, ReplicaExistsError, RuntimeUnresponsiveError } from '../../../src/errors.js';
+import { isPeerIpv4 } from '../../../src/core/peer-address.js';
+import { ImagePullFailedError, ReplicaExistsError, RuntimeUnresponsiveError, UnsupportedByRuntimeError } from '../../../src/errors.js';
 import type { ContainerRuntime, ReplicaRequest } from '../../../src/runtime/runtime.js';
 import { eventually } from '../../support/eventually.js';
 
@@ -16,6 +17,11 @@ export interface ContractSubject {
   labels: Record<string, string>;
   /** An image present on the engine that serves GET /healthz on 8080. */
   image: string;
+  /**
+   * What the runtime refuses (UnsupportedByRuntimeError, nothing created): a published port, a
+   * network of the app's own. Absent: it does both.
+   */
+  refuses?: readonly ('publish' | 'isolated')[];
   /** Makes the engine hang (SIGSTOP) and answer again: only an engine of the test's own. */
   hang?: { pause(): Promise<void>; resume(): Promise<void> };
   cleanup(): Promise<void>;
@@ -38,7 +44,7 @@ export function runtimeContract(name: string, makeSubject: () => Promise<Contrac
     beforeAll(async () => {
       subject = await makeSubject();
       runtime = subject.runtime;
-      const shape: ContainerShape = { image: subject.image, command: SHAPE_COMMAND, env: { GREETING: 'hi' }, resources: { memory: '32Mi' }, ports: [PORT] };
+      const shape: ContainerShape = { image: subject.image, command: SHAPE_COMMAND, env: { GREETING: 'hi' }, resources: { memory: '32Mi' }, ports: [PORT], network: 'shared' };
       request = { instance, app: 'web', revision: 'rev0000001', slot: 0, shape, stopTimeoutSeconds: 1, labels: subject.labels };
     });
     afterAll(async () => {
@@ -72,15 +78,64 @@ export function runtimeContract(name: string, makeSubject: () => Promise<Contrac
       expect(listed.map((r) => r.id)).toEqual([replica.id]);
     });
 
-    it('starts it (twice is fine) and reports the address its traffic port is reached at', async () => {
+    it('starts it (twice is fine) and reports the address its traffic port is reached at: on its network, nothing published', async () => {
       await runtime.start(replica.id);
       await runtime.start(replica.id);
       const facts = await runtime.inspect(replica.id);
-      expect(facts).toMatchObject({ id: replica.id, running: true, state: 'running' });
+      expect(facts).toMatchObject({ id: replica.id, running: true, state: 'running', published: {} });
+      expect(facts!.network).toBeTruthy();
       const address = facts!.addresses[PORT];
-      expect(address).toBeDefined();
+      expect(address).toMatchObject({ port: PORT });
+      expect(address!.proxied).toBeFalsy();
+      expect(isPeerIpv4(address!.host) && !address!.host.startsWith('127.')).toBe(true);
       await eventually(async () => expect((await fetch(`http://${address!.host}:${address!.port}/healthz`)).status).toBe(200), { timeoutMs: 15_000 });
       expect((await mine())[0]!.addresses[PORT]).toEqual(address);
+    });
+
+    const refused = (what: 'publish' | 'isolated') => subject.refuses?.includes(what) ?? false;
+
+    it('publishes a port on the host only when the shape asks, at the host IP it names; traffic still goes to the network address (or refuses to, creating nothing)', async () => {
+      const asked: ReplicaRequest = { ...request, slot: 2, shape: { ...request.shape, publish: [{ containerPort: PORT, hostIp: '127.0.0.1' }] } };
+      if (refused('publish')) {
+        await expect(runtime.create(asked)).rejects.toBeInstanceOf(UnsupportedByRuntimeError);
+        expect((await mine()).map((r) => r.id)).toEqual([replica.id]);
+        return;
+      }
+      const published = await runtime.create(asked);
+      try {
+        await runtime.start(published.id);
+        const facts = (await runtime.inspect(published.id))!;
+        expect(facts.published[PORT]).toMatchObject({ host: '127.0.0.1' });
+        expect(facts.addresses[PORT]!.host).not.toBe('127.0.0.1');
+        const hostPort = facts.published[PORT]!.port;
+        await eventually(async () => expect((await fetch(`http://127.0.0.1:${hostPort}/healthz`)).status).toBe(200), { timeoutMs: 15_000 });
+      } finally {
+        await runtime.remove(published.id);
+      }
+    });
+
+    it('an isolated replica is on a network of its app\'s own; pruneNetworks removes it once unused and never the shared one (or refuses it, creating nothing)', async () => {
+      if (refused('isolated')) {
+        await expect(runtime.create({ ...request, app: 'lonely', slot: 0, shape: { ...request.shape, network: 'isolated' } })).rejects.toBeInstanceOf(UnsupportedByRuntimeError);
+        expect(await mine('lonely')).toEqual([]);
+        expect(await runtime.pruneNetworks({ instance, app: 'lonely' })).toEqual([]);
+        return;
+      }
+      const shared = (await runtime.inspect(replica.id))!.network;
+      const isolated = await runtime.create({ ...request, app: 'lonely', slot: 0, shape: { ...request.shape, network: 'isolated' } });
+      await runtime.start(isolated.id);
+      const facts = (await runtime.inspect(isolated.id))!;
+      expect(facts.network).toBeTruthy();
+      expect(facts.network).not.toBe(shared);
+      await eventually(async () => expect((await fetch(`http://${facts.addresses[PORT]!.host}:${PORT}/healthz`)).status).toBe(200), { timeoutMs: 15_000 });
+      expect(await runtime.pruneNetworks({ instance, app: 'lonely' })).toEqual([]); // in use
+      await runtime.remove(isolated.id);
+      expect(await runtime.pruneNetworks({ instance, app: 'lonely' })).toEqual([facts.network]);
+      expect(await runtime.pruneNetworks({ instance, app: 'web' })).toEqual([]); // the shared one stays
+      // A later create makes the app's network again.
+      const again = await runtime.create({ ...request, app: 'lonely', slot: 1, shape: { ...request.shape, network: 'isolated' } });
+      await runtime.remove(again.id);
+      await runtime.pruneNetworks({ instance, app: 'lonely' });
     });
 
     it('reads its output, marked with the replica and stream', async () => {

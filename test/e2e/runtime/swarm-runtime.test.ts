@@ -33,6 +33,7 @@ if (unsupported) {
       runtime,
       labels: {},
       image: 'autoserve-demo:v1',
+      refuses: ['publish', 'isolated'],
       hang: { pause: () => node.pauseDockerd(), resume: () => node.resumeDockerd() },
       async cleanup() {
         runtime.close();

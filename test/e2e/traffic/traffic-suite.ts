@@ -175,7 +175,7 @@ export function trafficSuite(name: string, startDaemon: () => Promise<TestDaemon
       expect(result.failed).toBe(0);
     });
 
-    it('docker kill of one of 3 replicas\' process under load: failures counted, near zero; back to 3 ready', async () => {
+    it('docker kill of one of 3 replicas\' process under load: zero failed requests (nginx retries elsewhere); back to 3 ready', async () => {
       await t.writeManifest('echo.yaml', echoManifest({ replicas: 3, version: 'v4' }));
       await converged(3, 'v4');
       const generator = load();
@@ -193,7 +193,7 @@ export function trafficSuite(name: string, startDaemon: () => Promise<TestDaemon
       }
       const result = await running;
       report('docker kill', result);
-      expect(result.failed).toBeLessThanOrEqual(Math.max(2, result.sent * 0.01));
+      expect(result.failed).toBe(0);
     });
   });
 }

@@ -175,7 +175,7 @@ describe('API with --redact-env-values', () => {
       try {
         f.store.updateApp('web', (s) => {
           s.spec = {
-            type: 'http', image: 'x:1', ports: [{ containerPort: 80 }], replicas: 1, state: 'up',
+            type: 'http', image: 'x:1', ports: [{ containerPort: 80, publish: false }], network: { isolated: false }, replicas: 1, state: 'up',
             env: [{ name: 'MODE', value: 'literal-value-123' }, { name: 'DB', valueFrom: { secret: 'db' } }],
             termination: { drainSeconds: 1, stopTimeoutSeconds: 1 }, ingress: { host: 'web.localhost', pathPrefix: '/' },
             rollout: { maxSurge: 1, progressDeadlineSeconds: 60 },

@@ -47,16 +47,16 @@ describe('formatting', () => {
     expect(git[2]!.split(/\s+/)).toContain('-');
   });
 
-  it('describe: a NODE column instead of PORT when replicas run on a cluster', () => {
+  it('describe: each replica\'s address and network, its host port only when published, and a NODE column when replicas run on a cluster', () => {
     const instance = { id: 'abc', name: 'autoserve-web-r1-0', revision: 'r1', slot: 0, state: 'running', health: 'ready', draining: false, startedAt: '2024-05-01T11:00:00Z' };
-    const header = (lines: string[]) => lines.find((l) => l.trim().startsWith('NAME'))!.trim().split(/\s+/);
+    const header = (lines: string[]) => lines.find((l) => l.trim().startsWith('NAME'))!.trim().split(/\s{2,}/);
     const row = (lines: string[]) => lines.find((l) => l.includes('autoserve-web-r1-0'))!.trim().split(/\s+/);
-    const onHost = formatDescription(app('web', { instances: [{ ...instance, hostPort: 32768 }] }), [], [], NOW);
-    expect(header(onHost)).toEqual(['NAME', 'STATE', 'HEALTH', 'REVISION', 'PORT', 'AGE', 'LAST', 'CHECK']);
-    expect(row(onHost)[4]).toBe('32768');
-    const onSwarm = formatDescription(app('web', { instances: [{ ...instance, node: 'node-b' }] }), [], [], NOW);
-    expect(header(onSwarm)).toEqual(['NAME', 'STATE', 'HEALTH', 'REVISION', 'NODE', 'AGE', 'LAST', 'CHECK']);
-    expect(row(onSwarm)[4]).toBe('node-b');
+    const onHost = formatDescription(app('web', { instances: [{ ...instance, address: '172.18.0.2:8080', network: 'autoserve', hostPort: 32768 }] }), [], [], NOW);
+    expect(header(onHost)).toEqual(['NAME', 'STATE', 'HEALTH', 'REVISION', 'ADDRESS', 'NETWORK', 'HOST PORT', 'AGE', 'LAST CHECK']);
+    expect(row(onHost).slice(4, 7)).toEqual(['172.18.0.2:8080', 'autoserve', '32768']);
+    const onSwarm = formatDescription(app('web', { instances: [{ ...instance, address: '10.0.1.5:8080', network: 'autoserve-overlay', node: 'node-b' }] }), [], [], NOW);
+    expect(header(onSwarm)).toEqual(['NAME', 'STATE', 'HEALTH', 'REVISION', 'ADDRESS', 'NETWORK', 'NODE', 'HOST PORT', 'AGE', 'LAST CHECK']);
+    expect(row(onSwarm).slice(4, 8)).toEqual(['10.0.1.5:8080', 'autoserve-overlay', 'node-b', '-']);
   });
 
   it('leader: one line on one host; leader and this controller on a swarm', () => {

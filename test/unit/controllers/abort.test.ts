@@ -40,6 +40,7 @@ describe('abort reaches the work', () => {
       pullImage: async () => undefined,
       create: async () => ({ id: 'x', name: 'x' }),
       start: async () => undefined,
+      pruneNetworks: async () => [],
     };
     const prober = new HealthProber(() => {});
     const drainer = new Drainer({ runtime, logger, leaveUpstream: async () => {}, onGone: () => {} });
@@ -86,7 +87,7 @@ describe('abort reaches the work', () => {
     const abort = new AbortController();
     const running = executor.execute(
       [{ kind: 'create', revision: 'r', slot: 0, reason: 'scale up to 1' }],
-      { instance: 'i', app: 'web', shapes: new Map([['r', { image: 'img', env: {}, ports: [8080] }]]), drainSeconds: 0, stopTimeoutSeconds: 1, live: 0 },
+      { instance: 'i', app: 'web', shapes: new Map([['r', { image: 'img', env: {}, ports: [8080], network: 'shared' as const }]]), drainSeconds: 0, stopTimeoutSeconds: 1, live: 0 },
       abort.signal,
     );
     abort.abort(new Error('stopping'));

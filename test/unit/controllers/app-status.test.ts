@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { autoscalingStart, passEvents, statusAfterPass, type PassOutcome } from '../../../src/controllers/containers/app-status.js';
 import type { ExecuteResult } from '../../../src/controllers/containers/container-executor.js';
 import type { ContainerAction } from '../../../src/controllers/containers/plan-containers.js';
-import { EnvMissingError, ImagePullFailedError } from '../../../src/errors.js';
+import { EnvMissingError, ImagePullFailedError, NetworkUnavailableError, UnsupportedByRuntimeError } from '../../../src/errors.js';
 import type { AppSpec, LoadedApp } from '../../../src/manifest/types.js';
 import { validateManifest } from '../../../src/manifest/validate-manifest.js';
 import type { AppStatus, Condition } from '../../../src/store/status-model.js';
@@ -92,6 +92,18 @@ describe('statusAfterPass', () => {
       ready: ['False', 'ImagePullFailed'],
     },
     {
+      name: 'the replica network cannot be had but the old replicas serve: Degraded',
+      outcome: executed({ plan: { actions: [], converged: false }, serving: 1, result: result({ errors: [new NetworkUnavailableError('autoserve', 'not ours')] }) }),
+      phase: 'Degraded',
+      ready: ['False', 'NetworkUnavailable'],
+    },
+    {
+      name: 'the runtime cannot do what the shape asks and nothing serves: Failed',
+      outcome: executed({ plan: { actions: [], converged: false }, serving: 0, live: 0, result: result({ errors: [new UnsupportedByRuntimeError('swarm', 'spec.network.isolated', 'one overlay')] }) }),
+      phase: 'Failed',
+      ready: ['False', 'UnsupportedByRuntime'],
+    },
+    {
       name: 'rollout halted, old revision serving: Degraded',
       outcome: executed({
         plan: { actions: [{ kind: 'haltRollout', revision: 'rev1', reason: 'deadline exceeded' }], converged: false },
@@ -170,11 +182,14 @@ describe('statusAfterPass', () => {
     expect(statusAfterPass(after, changed, NOW).generation).toBe(2);
   });
 
-  it('clears a pull failure once a replica is created, and a halt once the revision changes', () => {
+  it('clears a failure to create (pull, network, runtime) once a replica is created or the app converges, and a halt once the revision changes', () => {
     const failed = statusAfterPass(before(), executed({ result: result({ errors: [new ImagePullFailedError('img:v1', 'x')] }), plan: { actions: [], converged: false } }), NOW);
     expect(condition(failed, 'ImagePullFailed')?.status).toBe('True');
     const recovered = statusAfterPass(failed, executed({ result: result({ created: ['web-1'] }), plan: { actions: [], converged: false } }), NOW);
     expect(condition(recovered, 'ImagePullFailed')).toBeUndefined();
+    const unsupported = statusAfterPass(before(), executed({ result: result({ errors: [new UnsupportedByRuntimeError('swarm', 'spec.ports[].publish', 'w')] }), plan: { actions: [], converged: false } }), NOW);
+    expect(condition(unsupported, 'UnsupportedByRuntime')).toMatchObject({ status: 'True', message: expect.stringContaining('spec.ports[].publish') });
+    expect(condition(statusAfterPass(unsupported, executed(), NOW), 'UnsupportedByRuntime')).toBeUndefined(); // converged (the manifest changed back)
 
     const halted = statusAfterPass(before(), executed({ result: result({ haltedRevision: 'rev1' }), plan: { actions: [{ kind: 'haltRollout', revision: 'rev1', reason: 'r' }], converged: false } }), NOW);
     expect(halted.haltedRevision).toBe('rev1');

@@ -19,7 +19,7 @@ const logger = pino({ level: 'silent' });
 function replica(over: Partial<LiveReplica>): LiveReplica {
   return {
     id: 'c0', name: 'web-0', app: 'web', revision: 'r', slot: 0, image: 'i', state: 'running', running: true, createdAtMs: 0,
-    addresses: { 8080: { host: '127.0.0.1', port: 31000 } }, labels: {}, health: 'ready', draining: false, ...over,
+    addresses: { 8080: { host: '172.18.0.2', port: 8080 } }, published: {}, labels: {}, health: 'ready', draining: false, ...over,
   };
 }
 

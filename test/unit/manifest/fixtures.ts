@@ -19,6 +19,12 @@ spec:
   command: ["/entrypoint"]
   ports:
     - containerPort: 8080
+      publish: false
+    - containerPort: 9090
+      publish: true
+      hostIP: 127.0.0.1
+  network:
+    isolated: false
   health:
     httpGet:
       path: /healthz

@@ -136,18 +136,34 @@ describe('HealthProber', () => {
 });
 
 describe('probeTcp', () => {
-  it('passes for a listening port and fails for one that closes at once (as Docker\'s proxy does with nothing behind it)', async () => {
+  it('through a proxy (a published port): passes for a listening port, fails for one that closes at once (as docker-proxy does with nothing behind it)', async () => {
     const listening = http.createServer();
     await new Promise<void>((resolve) => listening.listen(0, '127.0.0.1', resolve));
     const closing = (await import('node:net')).createServer((socket) => socket.destroy());
     await new Promise<void>((resolve) => closing.listen(0, '127.0.0.1', resolve));
     try {
-      expect((await probeTcp({ host: '127.0.0.1', port: (listening.address() as AddressInfo).port })).ok).toBe(true);
-      expect((await probeTcp({ host: '127.0.0.1', port: (closing.address() as AddressInfo).port })).ok).toBe(false);
+      expect((await probeTcp({ host: '127.0.0.1', port: (listening.address() as AddressInfo).port, proxied: true })).ok).toBe(true);
+      expect((await probeTcp({ host: '127.0.0.1', port: (closing.address() as AddressInfo).port, proxied: true })).ok).toBe(false);
     } finally {
       listening.close();
       closing.close();
     }
+  });
+
+  it('at a direct address: a connect is proof at once, a closed port fails at once', async () => {
+    const listening = http.createServer();
+    await new Promise<void>((resolve) => listening.listen(0, '127.0.0.1', resolve));
+    const port = (listening.address() as AddressInfo).port;
+    try {
+      const started = performance.now();
+      expect((await probeTcp({ host: '127.0.0.1', port })).ok).toBe(true);
+      expect(performance.now() - started).toBeLessThan(100); // no settle wait
+    } finally {
+      listening.close();
+    }
+    const refused = await probeTcp({ host: '127.0.0.1', port });
+    expect(refused.ok).toBe(false);
+    expect(refused.detail).toBe('tcp: connection refused');
   });
 });
 

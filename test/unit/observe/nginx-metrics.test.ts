@@ -34,7 +34,8 @@ describe('AccessLogMetrics', () => {
   beforeEach(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'autoserve-alm-'));
     now = T0;
-    metrics = new AccessLogMetrics({ logsDir: dir, logger, now: () => now, pollIntervalMs: 250 });
+    // flushMs 0: lines are in the file when nginx logs them (the buffered case has its own test).
+    metrics = new AccessLogMetrics({ logsDir: dir, logger, now: () => now, pollIntervalMs: 250, flushMs: 0 });
   });
   afterEach(async () => {
     await metrics.stop();
@@ -78,6 +79,19 @@ describe('AccessLogMetrics', () => {
     expect(metrics.requests('api', 60)).toBe(2);
   });
 
+  it('with nginx buffering lines (flush=1s, the default), counts a second only once the flush and a poll interval have passed', async () => {
+    await metrics.stop();
+    metrics = new AccessLogMetrics({ logsDir: dir, logger, now: () => now, pollIntervalMs: 250 });
+    await metrics.start();
+    // A line of second T0 may reach the file as late as T0 + 1.999 s; at T0 + 2.2 s a poll may still bring one.
+    await writeFile(path.join(dir, 'access-api.log'), logLine('api', T0 + 100));
+    now = T0 + 2_200;
+    await metrics.poll();
+    expect(metrics.requests('api', 60)).toBe(0);
+    now = T0 + 2_300;
+    expect(metrics.requests('api', 60)).toBe(1);
+  });
+
   it('picks up a log that appears after start and reads it whole; drops the window when the log goes away', async () => {
     await metrics.start();
     expect(metrics.appNames()).toEqual([]);
@@ -109,7 +123,7 @@ describe('AccessLogMetrics', () => {
   });
 
   it('polls on its own timer once started', async () => {
-    metrics = new AccessLogMetrics({ logsDir: dir, logger, now: () => now, pollIntervalMs: 20 });
+    metrics = new AccessLogMetrics({ logsDir: dir, logger, now: () => now, pollIntervalMs: 20, flushMs: 0 });
     await metrics.start();
     await writeFile(path.join(dir, 'access-web.log'), logLine('web', T0));
     now = T0 + 2_000;

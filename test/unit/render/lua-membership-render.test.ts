@@ -25,7 +25,7 @@ describe('apps conf in lua membership mode', () => {
         '    }',
       ].join('\n'),
     );
-    expect(rendered.text).toMatch(/balance\("web"\)\n    }\n.*\n    keepalive 16;\n}/);
+    expect(rendered.text).toMatch(/balance\("web"\)\n    }\n.*\n    keepalive 256;\n}/);
     expect(rendered.text).toContain('upstream as_api {');
   });
 

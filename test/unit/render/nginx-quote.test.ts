@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   UnsafeNginxValueError,
   assertHostname,
+  assertLoopbackIpv4,
   assertPeerIpv4,
   assertNginxToken,
   assertPathPrefix,
@@ -79,6 +80,8 @@ describe('validators', () => {
   it.each([1, 80, 65535])('port accepts %s', (v) => expect(assertPort(v)).toBe(v));
   it.each([0, -1, 65536, 1.5, NaN, '80'])('port refuses %j', (v) => expect(() => assertPort(v)).toThrow(UnsafeNginxValueError));
 
+  it.each(['127.0.0.1', '127.1.2.3'])('loopback accepts %s', (v) => expect(assertLoopbackIpv4(v)).toBe(v));
+  it.each(['10.0.0.1', '172.18.0.2', 'localhost', '127.0.0.256'])('loopback refuses %j', (v) => expect(() => assertLoopbackIpv4(v)).toThrow(UnsafeNginxValueError));
   it.each(['127.0.0.1', '127.1.2.3', '172.18.0.2', '172.31.255.254', '10.0.0.1', '192.168.16.3'])('peer accepts %s', (v) =>
     expect(assertPeerIpv4(v)).toBe(v),
   );

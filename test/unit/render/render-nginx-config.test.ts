@@ -98,7 +98,7 @@ describe('renderAppsConf and renderMainConf', () => {
 
   it('renders an upstream per app with servers only', () => {
     expect(rendered.appsConf).toContain(
-      'upstream as_web {\n    server 127.0.0.1:9000 max_fails=0;\n    server 127.0.0.1:9001 max_fails=0;\n    keepalive 16;\n}',
+      'upstream as_web {\n    server 127.0.0.1:9000 max_fails=0;\n    server 127.0.0.1:9001 max_fails=0;\n    keepalive 256;\n}',
     );
     expect(rendered.appsConf).not.toContain('upstream as_api');
   });
@@ -119,7 +119,7 @@ describe('renderAppsConf and renderMainConf', () => {
       'proxy_next_upstream error timeout http_502 http_503;',
       'proxy_next_upstream_tries 3;',
       'proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;',
-      'access_log "/srv/autoserve/logs/access-web.log" autoserve_json;',
+      'access_log "/srv/autoserve/logs/access-web.log" autoserve_json buffer=64k flush=1s;',
       'stub_status;',
       'log_format autoserve_json escape=json',
     ]) {

@@ -1,5 +1,5 @@
-// Only the leader changes replicas: every create, start, stop and remove is checked at the moment
-// it is called; reads pass through.
+// Only the leader changes replicas: every create, start, stop, remove and network prune is checked
+// at the moment it is called; reads pass through.
 import { describe, expect, it } from 'vitest';
 import { NotLeaderError } from '../../../src/errors.js';
 import { fencedRuntime } from '../../../src/runtime/fenced-runtime.js';
@@ -14,12 +14,13 @@ describe('fencedRuntime', () => {
       start: record('start'),
       stop: record('stop'),
       remove: record('remove'),
+      pruneNetworks: async () => (calls.push('pruneNetworks'), []),
       list: async () => (calls.push('list'), []),
     } as unknown as ContainerRuntime;
     let leading = false;
     const fenced = fencedRuntime(runtime, { isLeader: () => leading });
-    const request = { instance: 'i', app: 'web', revision: 'r', slot: 0, shape: { image: 'img', env: {}, ports: [80] }, stopTimeoutSeconds: 1 };
-    for (const change of [() => fenced.create(request), () => fenced.start('x'), () => fenced.stop('x', 1), () => fenced.remove('x')]) {
+    const request = { instance: 'i', app: 'web', revision: 'r', slot: 0, shape: { image: 'img', env: {}, ports: [80], network: 'shared' as const }, stopTimeoutSeconds: 1 };
+    for (const change of [() => fenced.create(request), () => fenced.start('x'), () => fenced.stop('x', 1), () => fenced.remove('x'), () => fenced.pruneNetworks({ instance: 'i', app: 'web' })]) {
       await expect(change()).rejects.toBeInstanceOf(NotLeaderError);
     }
     await fenced.list({ instance: 'i' });
@@ -29,6 +30,7 @@ describe('fencedRuntime', () => {
     await fenced.start('x');
     await fenced.stop('x', 1);
     await fenced.remove('x');
-    expect(calls).toEqual(['list', 'create', 'start', 'stop', 'remove']);
+    await fenced.pruneNetworks({ instance: 'i', app: 'web' });
+    expect(calls).toEqual(['list', 'create', 'start', 'stop', 'remove', 'pruneNetworks']);
   });
 });

@@ -35,7 +35,7 @@ function app(mode: 'auto' | 'manual'): LoadedApp {
 function replicas(count: number): LiveReplica[] {
   return Array.from({ length: count }, (_, slot) => ({
     id: `c${slot}`, name: `web-${slot}`, app: 'web', revision: 'r1', slot, image: 'img:1', state: 'running', running: true,
-    createdAtMs: 0, addresses: {}, labels: {}, health: 'ready' as const, draining: false,
+    createdAtMs: 0, addresses: {}, published: {}, labels: {}, health: 'ready' as const, draining: false,
   }));
 }
 

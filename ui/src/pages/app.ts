@@ -89,7 +89,7 @@ export function appPage(ctx: PageContext): Page {
             i.draining ? `${i.state} (draining)` : i.state,
             h('span', { class: `health health-${i.health}` }, i.health),
             h('code', null, i.revision),
-            i.hostPort ? `127.0.0.1:${i.hostPort}` : '-',
+            i.address ?? '-',
             formatAge(i.startedAt),
             load ? `${formatCores(load.cpuCores)} (${formatPercent(load.cpu)})` : '-',
             load ? `${formatBytes(load.memoryBytes)} (${formatPercent(load.memory)})` : '-',

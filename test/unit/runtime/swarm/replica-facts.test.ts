@@ -9,7 +9,7 @@ const nodes = (...list: SwarmNode[]) => new Map(list.map((n) => [n.ID, n]));
 const facts = (tasks: SwarmTask[], view = nodes(node('n1'), node('n2'))) => replicaFactsOf(service('s1'), tasks, { network: NETWORK, nodes: view });
 
 describe('replicaFactsOf', () => {
-  it('a running task on a ready node: running, its overlay address for every port, the node, labels and image', () => {
+  it('a running task on a ready node: running, its overlay address for every port (as a container\'s on one host), the overlay as its network, nothing published, the node, labels and image', () => {
     const f = facts([task('s1', { node: 'n1', ip: '10.0.1.5' })]);
     expect(f).toMatchObject({
       id: 's1',
@@ -21,6 +21,8 @@ describe('replicaFactsOf', () => {
       state: 'running',
       running: true,
       addresses: { 8080: { host: '10.0.1.5', port: 8080 }, 9090: { host: '10.0.1.5', port: 9090 } },
+      published: {},
+      network: NETWORK,
       node: { nodeId: 'n1', node: 'host-n1' },
       createdAtMs: Date.parse('2024-05-01T10:00:00.000Z'),
     });

@@ -1,6 +1,7 @@
 // The service of one replica: name and labels as on one host, resources as limits and
 // reservations, placement, no VIP, no published port, created with no task.
 import { describe, expect, it } from 'vitest';
+import { UnsupportedByRuntimeError } from '../../../../src/errors.js';
 import { RESTART_POLICY, placementOf, portsOf, serviceSpecOf } from '../../../../src/runtime/swarm/service-spec.js';
 import type { ReplicaRequest } from '../../../../src/runtime/runtime.js';
 
@@ -9,7 +10,7 @@ const request = (over: Partial<ReplicaRequest['shape']> = {}): ReplicaRequest =>
   app: 'web',
   revision: 'abc1234567',
   slot: 2,
-  shape: { image: 'img:v1', env: { A: '1' }, ports: [8080, 9090], ...over },
+  shape: { image: 'img:v1', env: { A: '1' }, ports: [8080, 9090], network: 'shared', ...over },
   stopTimeoutSeconds: 7,
   labels: { 'autoserve.test': 't1' },
 });
@@ -58,6 +59,13 @@ describe('serviceSpecOf', () => {
     expect(placementOf(serviceSpecOf(request(), 'net').Labels)).toEqual({ constraints: [], spread: 'node' });
     expect(placementOf({ 'autoserve.placement': 'not json' })).toEqual({ constraints: [], spread: 'node' });
     expect(placementOf(undefined)).toEqual({ constraints: [], spread: 'node' });
+  });
+
+  it('refuses a published port or a network of the app\'s own, naming the field (nothing is created)', () => {
+    expect(() => serviceSpecOf(request({ publish: [{ containerPort: 8080, hostIp: '127.0.0.1' }] }), 'net')).toThrow(UnsupportedByRuntimeError);
+    expect(() => serviceSpecOf(request({ publish: [{ containerPort: 8080, hostIp: '127.0.0.1' }] }), 'net')).toThrow(/spec\.ports\[\]\.publish/);
+    expect(() => serviceSpecOf(request({ network: 'isolated' }), 'net')).toThrow(/spec\.network\.isolated is not supported with --runtime swarm/);
+    expect(new UnsupportedByRuntimeError('swarm', 'f', 'w').kind).toBe('stalled');
   });
 
   it('portsOf ignores what is not a port', () => {

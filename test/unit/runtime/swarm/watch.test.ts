@@ -15,6 +15,7 @@ function replica(id: string, over: Partial<ReplicaFacts> = {}): ReplicaFacts {
     running: true,
     createdAtMs: 0,
     addresses: { 8080: { host: '10.0.0.2', port: 8080 } },
+    published: {},
     labels: {},
     ...over,
   };
