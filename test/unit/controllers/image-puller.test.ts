@@ -60,7 +60,7 @@ describe('ImagePuller', () => {
     const calls: string[] = [];
     const runtime = { ...fake.runtime, create: async () => (calls.push('create'), { id: 'x', name: 'x' }), start: async () => void calls.push('start'), remove: async () => void calls.push('remove') };
     const executor = new ContainerExecutor({ runtime, drainer: { start: () => {} }, logger, images: new ImagePuller({ runtime, logger, onPullEnded: () => {} }) });
-    const ctx = { instance: 'i', app: 'web', shapes: new Map([['r', { image: 'slow:1', env: {}, ports: [8080] }]]), drainSeconds: 0, stopTimeoutSeconds: 1, live: 0 };
+    const ctx = { instance: 'i', app: 'web', shapes: new Map([['r', { image: 'slow:1', env: {}, ports: [8080], network: 'shared' as const }]]), drainSeconds: 0, stopTimeoutSeconds: 1, live: 0 };
     const create = [{ kind: 'create' as const, revision: 'r', slot: 0, reason: 'scale up to 1' }];
     const first = await executor.execute(create, ctx);
     const second = await executor.execute(create, ctx);
