@@ -1,9 +1,10 @@
-// Regenerates the trace library bench/traces/*.csv and the held-out set bench/traces/holdout/*.csv
-// from src/sim/synthetic-traces.ts (deterministic: fixed seeds). Run: npx tsx bench/generate-traces.ts
+// Regenerates the trace library bench/traces/*.csv and the held-out sets bench/traces/holdout/*.csv
+// and bench/traces/holdout2/*.csv from src/sim/synthetic-traces.ts (deterministic: fixed seeds).
+// Run: npx tsx bench/generate-traces.ts
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { formatTraceCsv, HOLDOUT_TRACES, TRACE_LIBRARY, type TraceGenerator } from '../src/sim/index.js';
+import { formatTraceCsv, HOLDOUT_TRACES, HOLDOUT2_TRACES, TRACE_LIBRARY, type TraceGenerator } from '../src/sim/index.js';
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), 'traces');
 const write = (into: string, traces: readonly TraceGenerator[]) => {
@@ -14,3 +15,4 @@ const write = (into: string, traces: readonly TraceGenerator[]) => {
 };
 write(dir, TRACE_LIBRARY);
 write(join(dir, 'holdout'), HOLDOUT_TRACES);
+write(join(dir, 'holdout2'), HOLDOUT2_TRACES);

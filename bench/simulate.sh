@@ -5,6 +5,7 @@
 # Run from anywhere:
 #   bash bench/simulate.sh                 the library, manifest bench/traces/app.yaml (the seed defaults)
 #   HOLDOUT=1 bash bench/simulate.sh       also the held-out traces (bench/traces/holdout/)
+#   HOLDOUT=2 bash bench/simulate.sh       also the second held-out set (bench/traces/holdout2/)
 #   OUT=DIR bash bench/simulate.sh         keep the JSON results in DIR (default: a temp dir)
 #   REPORT=1 bash bench/simulate.sh        also an HTML page per trace (charts per policy) in that dir
 #   bash bench/simulate.sh --startup-seconds 15    extra flags go to `autoserve simulate`
@@ -15,7 +16,8 @@ manifest="${MANIFEST:-bench/traces/app.yaml}"
 out="${OUT:-$(mktemp -d /tmp/autoserve-simulate.XXXXXX)}"
 mkdir -p "$out"
 traces=(bench/traces/*.csv)
-[[ "${HOLDOUT:-0}" == 1 ]] && traces+=(bench/traces/holdout/*.csv)
+(( ${HOLDOUT:-0} >= 1 )) && traces+=(bench/traces/holdout/*.csv)
+(( ${HOLDOUT:-0} >= 2 )) && traces+=(bench/traces/holdout2/*.csv)
 for trace in "${traces[@]}"; do
   name=$(basename "$trace" .csv)
   report=()

@@ -3,7 +3,7 @@
 # Extra arguments go to vitest (e.g. `bash scripts/test.sh test/unit`); its exit code is ours.
 # `--cluster` runs the multi-node swarm tests instead (test/**/*.cluster.test.ts: three test-node
 # engines and two controllers on this machine; several minutes, run alone; docs/cluster.md).
-# Ends with one plain line "tests: N passed, N failed" from vitest's JSON report.
+# Type-checks src/, test/ and bench/ first. Ends with one plain line "tests: N passed, N failed" from vitest's JSON report.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [[ "${1:-}" == --cluster ]]; then
@@ -11,6 +11,9 @@ if [[ "${1:-}" == --cluster ]]; then
   export AUTOSERVE_CLUSTER=1
 fi
 bash scripts/setup.sh
+# Tests and benchmarks are type-checked too (vitest only strips types): a test that no longer
+# matches the code it drives fails here, by name, instead of passing for the wrong reason.
+npm run --silent typecheck
 report=$(mktemp /tmp/autoserve-vitest.XXXXXX.json)
 trap 'rm -f "$report"' EXIT
 status=0

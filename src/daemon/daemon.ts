@@ -13,6 +13,7 @@ import { nginxLogsDir } from '../controllers/routes/nginx-paths.js';
 import { RoutesController } from '../controllers/routes/routes-controller.js';
 import { ScalerController } from '../controllers/scaler/scaler-controller.js';
 import { errorMessage } from '../errors.js';
+import { settleClashes } from '../manifest/duplicate-names.js';
 import { DesiredState } from '../manifest/desired-state.js';
 import { appLoadOf } from '../history/app-load.js';
 import { HistoryRecorder } from '../history/history-recorder.js';
@@ -256,7 +257,8 @@ async function startParts(options: DaemonOptions, logger: Logger, teardown: Tear
   const source = createManifestSource(
     options,
     {
-      onLoad: (result, revision) => {
+      onLoad: (loaded, revision) => {
+        const result = settleClashes(loaded, (app) => desired.get(app)?.file);
         const applied = desired.apply(result);
         manifestStatus.record(result, desired);
         if (revision) sourceStatus.recordRevision(revision, applied, desired);
@@ -273,7 +275,7 @@ async function startParts(options: DaemonOptions, logger: Logger, teardown: Tear
       onSourceError: (failure) => sourceStatus.recordFailure(failure, desired),
       onSourceRecovered: () => sourceStatus.recordRecovered(),
       onWatchError: (err) => logger.error({ err: errorMessage(err) }, 'manifest watcher error'),
-      confirmLoad: (result) => desired.wouldRemove(result).length > 0,
+      confirmLoad: (result) => desired.wouldRemove(settleClashes(result, (app) => desired.get(app)?.file)).length > 0,
     },
     logger,
   );

@@ -10,6 +10,7 @@
 // previous run applied to `remember` before the first load, so a restart with an invalid manifest
 // keeps the app exactly as a live edit would.
 
+import path from 'node:path';
 import { compareStrings, stableJson } from '../core/stable-json.js';
 import type { LoadedApp, LoadResult, ManifestError } from './types.js';
 
@@ -115,11 +116,12 @@ export class DesiredState {
     // An app missing from the load whose file has any error (it does not parse, can't be read, a
     // document has no readable name, or the app was renamed there in an invalid document): we can't
     // tell whether the file still declares it, so its last good spec stays.
+    // A directory that could not be read is an error on the directory: every file under it counts.
     const filesWithErrors = new Set(result.errors.map((e) => e.file));
     const gone = [...this.apps.keys()].filter((name) => !result.apps.has(name) && !kept.has(name));
     for (const name of gone) {
       const app = this.apps.get(name);
-      if (app && filesWithErrors.has(app.file)) kept.add(name);
+      if (app && hasErrorOnPath(filesWithErrors, app.file)) kept.add(name);
     }
     return { kept, toRemove: gone.filter((name) => !kept.has(name)) };
   }
@@ -153,7 +155,8 @@ export class DesiredState {
    */
   errorsFor(name: string): ManifestError[] {
     const file = this.declared.has(name) ? undefined : this.apps.get(name)?.file;
-    return this.currentErrors.filter((e) => e.app === name || (file !== undefined && e.file === file));
+    const around = file === undefined ? new Set<string>() : new Set(pathAndParents(file));
+    return this.currentErrors.filter((e) => e.app === name || around.has(e.file));
   }
 
   errorsForFile(file: string): ManifestError[] {
@@ -164,4 +167,16 @@ export class DesiredState {
   errors(): ManifestError[] {
     return [...this.currentErrors];
   }
+}
+
+/** Whether `errorFiles` holds `file` or a directory it is in. */
+function hasErrorOnPath(errorFiles: ReadonlySet<string>, file: string): boolean {
+  return pathAndParents(file).some((p) => errorFiles.has(p));
+}
+
+/** `file`, then each directory it is in, up to the root. */
+function pathAndParents(file: string): string[] {
+  const out = [file];
+  for (let parent = path.dirname(file); parent !== out[out.length - 1]; parent = path.dirname(parent)) out.push(parent);
+  return out;
 }

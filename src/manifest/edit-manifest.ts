@@ -9,7 +9,7 @@ import { mkdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { dump, load } from 'js-yaml';
 import { isRecord } from './defaults.js';
-import { listManifestFiles } from './list-manifest-files.js';
+import { listManifestTree } from './list-manifest-files.js';
 import { withManifestEditLock } from './manifest-edit-lock.js';
 import {
   ConcurrentChangeError,
@@ -73,8 +73,9 @@ export async function editAppManifest(dir: string, app: string, mutate: Manifest
 }
 
 async function editOnce(dir: string, app: string, mutate: ManifestMutation): Promise<EditResult> {
-  for (const file of await listManifestFiles(dir)) {
-    const text = await readManifestText(file);
+  const tree = await listManifestTree(dir);
+  for (const file of tree.files) {
+    const text = await readManifestText(file, tree.root);
     if (typeof text !== 'string' || !isEditable(file, text)) continue;
     const next = file.toLowerCase().endsWith('.json') ? editJson(text, app, mutate) : editYaml(text, app, mutate);
     if (next === undefined) continue;
@@ -108,8 +109,9 @@ export async function registerAppManifest(dir: string, raw: unknown): Promise<Ed
   const manifest = validated(file, text, name);
   await mkdir(dir, { recursive: true });
   return withManifestEditLock(dir, async () => {
-    for (const existing of await listManifestFiles(dir)) {
-      const other = await readManifestText(existing);
+    const tree = await listManifestTree(dir);
+    for (const existing of tree.files) {
+      const other = await readManifestText(existing, tree.root);
       if (existing === file || (typeof other === 'string' && parseManifestFile(existing, other).apps.some((a) => a.manifest.metadata.name === name))) {
         throw new ManifestEditError('AppExists', `an app named ${JSON.stringify(name)} is already declared (${basename(existing)})`);
       }

@@ -3,8 +3,8 @@
 // directory, and never over a change someone made since it was read.
 import { randomBytes } from 'node:crypto';
 import { chown, link, open, realpath, rename, stat, unlink } from 'node:fs/promises';
-import { basename, dirname, join, relative, isAbsolute } from 'node:path';
-import { readManifestText } from './read-manifest-file.js';
+import { basename, dirname, join } from 'node:path';
+import { readManifestText, resolveInside } from './read-manifest-file.js';
 
 /** The file changed between our read and our write: the edit must be done again on the new text. */
 export class ConcurrentChangeError extends Error {
@@ -31,9 +31,8 @@ export class ManifestWriteRefused extends Error {
  * would otherwise rewrite any file the controller can write.
  */
 export async function editableTarget(dir: string, file: string): Promise<string> {
-  const [root, target] = await Promise.all([realpath(dir), realpath(file)]);
-  const rel = relative(root, target);
-  if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) {
+  const target = await resolveInside(await realpath(dir), file);
+  if (target === undefined) {
     throw new ManifestWriteRefused('OutsideManifestsDir', `${basename(file)} is a symlink to a file outside the manifests directory; edit it where it lives`);
   }
   return target;

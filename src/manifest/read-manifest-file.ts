@@ -2,24 +2,39 @@
 // plain read forever and a device (/dev/zero) would never end, so the file is opened non-blocking
 // and checked on the open descriptor (no window between a check and the read), and never more
 // than the limit is read, even from a file that grows meanwhile.
+//
+// A file found in the manifests directory must also be in it: the controller reads as root, and an
+// error quotes what it read, so a link to /etc/shadow or to the token file would show their text in
+// `validate`, the status and the events. Where it resolves is checked before it is opened (a device
+// outside is never opened) and again on the open descriptor (a link switched in between is caught).
 
 import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, readlink, realpath } from 'node:fs/promises';
+import path from 'node:path';
 import type { ManifestError } from './types.js';
 
 /** Larger files are refused unread: a manifest is a few KiB; this bounds memory on a bad commit. */
 export const MAX_MANIFEST_BYTES = 1024 * 1024;
 
-/** The file's text (UTF-8), or an error naming the file and why it cannot be read. */
-export async function readManifestText(file: string): Promise<string | ManifestError> {
+const OUTSIDE = 'is a link to a file outside the manifests directory; it is not read (copy the file in, or point --manifests at its directory)';
+
+/**
+ * The file's text (UTF-8), or an error naming the file and why it cannot be read. With `within`
+ * (a resolved directory), a file that resolves outside it is refused unread.
+ */
+export async function readManifestText(file: string, within?: string): Promise<string | ManifestError> {
   const refuse = (message: string): ManifestError => ({ file, path: '', message });
   let handle;
   try {
+    if (within !== undefined && (await resolveInside(within, file)) === undefined) return refuse(OUTSIDE);
     handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
   } catch (err) {
     return refuse(cannotRead(err));
   }
   try {
+    // Linux names what a descriptor opened: a link switched after the check above shows here.
+    const opened = within === undefined ? undefined : await readlink(`/proc/self/fd/${handle.fd}`).catch(() => undefined);
+    if (opened !== undefined && !isInside(within!, opened)) return refuse(OUTSIDE);
     const stats = await handle.stat();
     if (!stats.isFile()) return refuse(`not a regular file (${kindOf(stats)}); manifests must be plain files`);
     if (stats.size > MAX_MANIFEST_BYTES) return refuse(`file is ${stats.size} bytes; manifests are limited to ${MAX_MANIFEST_BYTES}`);
@@ -58,4 +73,16 @@ function kindOf(stats: { isDirectory(): boolean; isFIFO(): boolean; isCharacterD
   if (stats.isBlockDevice()) return 'a block device';
   if (stats.isSocket()) return 'a socket';
   return 'not a file';
+}
+
+/** Where `file` resolves, symlinks followed, when that is inside `root` (a resolved directory); undefined when outside. */
+export async function resolveInside(root: string, file: string): Promise<string | undefined> {
+  const target = await realpath(file);
+  return isInside(root, target) ? target : undefined;
+}
+
+function isInside(root: string, target: string): boolean {
+  const rel = path.relative(root, target);
+  // "..data/x" is inside (Kubernetes' layout); ".." and "../x" are not.
+  return rel !== '' && rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel);
 }

@@ -35,6 +35,8 @@ export const HEALTH_PATH_PATTERN = '^/[A-Za-z0-9._~\\-/%?=&]*$';
 export const HOST_PATTERN = '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$';
 export const PATH_PREFIX_PATTERN = '^/[A-Za-z0-9._~\\-/]*$';
 export const ENV_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';
+/** Any text but a NUL byte, which no process environment can carry. */
+export const ENV_VALUE_PATTERN = '^[^\\u0000]*$';
 /** A secret's file name in the secrets directory: no path, not hidden. */
 export const SECRET_NAME_PATTERN = '^[A-Za-z0-9_][A-Za-z0-9._-]*$';
 /** Kubernetes-like label keys; the "autoserve." prefix is reserved for AutoServe's own labels. */
@@ -57,6 +59,7 @@ export const PATTERN_HINTS: Record<string, string> = {
   [HOST_PATTERN]: 'a lowercase hostname such as app.example.com: labels of 1 to 63 letters, digits and "-" joined by dots (no wildcard, port or trailing dot)',
   [PATH_PREFIX_PATTERN]: 'a URL path starting with "/" (letters, digits and . _ ~ - /)',
   [ENV_NAME_PATTERN]: 'an environment variable name: letters, digits and "_", not starting with a digit',
+  [ENV_VALUE_PATTERN]: 'text without a NUL byte (no environment variable can carry one)',
   [SECRET_NAME_PATTERN]: 'a secret file name: letters, digits and . _ -, not starting with "." or "-"',
   [LABEL_KEY_PATTERN]:
     'a label key: letters, digits and . _ - /, starting and ending with a letter or digit; the "autoserve." prefix is reserved',
@@ -385,7 +388,7 @@ export const appManifestSchema = {
             oneOf: [{ required: ['value'] }, { required: ['valueFrom'] }],
             properties: {
               name: { ...envName, description: 'Variable name.' },
-              value: { type: 'string', maxLength: 32768, description: 'Literal value. Quote numbers and booleans in YAML.' },
+              value: { type: 'string', pattern: ENV_VALUE_PATTERN, maxLength: 32768, description: 'Literal value. Quote numbers and booleans in YAML.' },
               valueFrom: {
                 description:
                   'Take the value from what the operator opened to apps: "env" or "sdk" read the controller variable of the same name, {env: OTHER} reads OTHER (only variables on the controller\'s --open-env list), {secret: NAME} reads the file NAME of its --secrets-dir.',

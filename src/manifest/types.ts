@@ -154,6 +154,8 @@ export interface ManifestError {
   app?: string;
   /** Index of the YAML document within the file (0-based). */
   document?: number;
+  /** The error is a claim on a name another document also declares (duplicate-names.ts). */
+  duplicate?: true;
 }
 
 /** An App loaded from disk, with where it came from. */
@@ -169,4 +171,9 @@ export interface LoadResult {
   errors: ManifestError[];
   /** Number of manifest files seen (0 means the directory is empty or missing). */
   fileCount: number;
+  /**
+   * Valid declarations of a name that more than one document claims (none of them is in `apps`).
+   * settleClashes lets the document that held the name before keep it.
+   */
+  clashes?: Map<string, LoadedApp[]>;
 }

@@ -89,6 +89,9 @@ function describeSchemaError(e: ErrorObject, sources?: SourceLookup): FieldError
     return { path: e.instancePath, message: both ? 'must set exactly one of value or valueFrom, not both' : 'must set value or valueFrom' };
   }
   if (schemaPath.includes('/env/items/oneOf/')) return undefined;
+  // A literal env value may be hidden from status readers (--redact-env-values), and an error
+  // reaches them: say what is wrong with it without repeating it.
+  if (ENV_VALUE_POINTER.test(e.instancePath) && (e.keyword === 'type' || e.keyword === 'pattern')) return { path: e.instancePath, message: envValueProblem(e) };
   // valueFrom is "env" | "sdk" | {env: NAME} | {secret: NAME}: report the branch that matches the shape written.
   if (schemaPath.endsWith('/valueFrom/oneOf')) {
     return valueFromKey(e.data) !== undefined
@@ -152,6 +155,18 @@ function describeSchemaError(e: ErrorObject, sources?: SourceLookup): FieldError
     default:
       return { path: e.instancePath, message: e.message ?? `fails ${e.keyword}` };
   }
+}
+
+const ENV_VALUE_POINTER = /^\/spec\/env\/\d+\/value$/;
+
+/** The problem of a literal env value (a type or pattern error), without the value. */
+function envValueProblem(e: ErrorObject): string {
+  const params = e.params as Record<string, unknown>;
+  if (e.keyword === 'type') {
+    const quoteIt = typeof e.data === 'number' || typeof e.data === 'boolean' ? '; quote it in YAML' : '';
+    return `must be a string, got ${kindOf(e.data, { withValue: false })}${quoteIt}`;
+  }
+  return `must be ${PATTERN_HINTS[String(params.pattern)] ?? 'text'}`;
 }
 
 /** Which valueFrom form an object means: the one key of env/secret it has (undefined for none or both). */
@@ -340,11 +355,11 @@ function bounded(errors: FieldError[]): FieldError[] {
   return [...kept, { path: '', message: `and ${errors.length - kept.length} more errors in this document` }];
 }
 
-function kindOf(value: unknown): string {
+function kindOf(value: unknown, { withValue } = { withValue: true }): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
-  return `${article(typeof value)} ${quote(value)}`;
+  return withValue ? `${article(typeof value)} ${quote(value)}` : article(typeof value);
 }
 
 function article(type: string): string {

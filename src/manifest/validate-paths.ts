@@ -5,30 +5,39 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { printable } from '../core/printable.js';
 import type { ManifestError } from './types.js';
-import { loadManifestFiles } from './load-directory.js';
-import { isMissing, listManifestFiles } from './list-manifest-files.js';
+import { loadManifestTexts } from './load-directory.js';
+import { readManifestText } from './read-manifest-file.js';
+import { isMissing, listManifestTree } from './list-manifest-files.js';
 
 /** Every error in the given files and directories; [] means all valid. */
 export async function validatePaths(paths: string[]): Promise<ManifestError[]> {
-  const files: string[] = [];
+  const files: { file: string; within?: string }[] = [];
   const missing: ManifestError[] = [];
+  const unreadable: ManifestError[] = [];
   const seen = new Set<string>();
-  const add = (file: string) => {
+  const add = (file: string, within?: string) => {
     const key = path.resolve(file);
     if (!seen.has(key)) {
       seen.add(key);
-      files.push(file);
+      files.push({ file, ...(within !== undefined ? { within } : {}) });
     }
   };
   for (const given of paths) {
     try {
-      if ((await stat(given)).isDirectory()) (await listManifestFiles(given)).forEach(add);
-      else add(given); // named explicitly: parsed even without a manifest extension (as YAML)
+      if ((await stat(given)).isDirectory()) {
+        // Found in a directory: read only when it resolves inside it, as the daemon reads it.
+        const tree = await listManifestTree(given);
+        for (const file of tree.files) add(file, tree.root);
+        unreadable.push(...tree.unreadable);
+      } else {
+        add(given); // named explicitly: parsed even without a manifest extension (as YAML)
+      }
     } catch (err) {
       missing.push({ file: given, path: '', message: isMissing(err) ? 'no such file or directory' : cannotStat(err) });
     }
   }
-  const result = await loadManifestFiles(files);
+  const texts = await Promise.all(files.map(async ({ file, within }) => ({ file, text: await readManifestText(file, within) })));
+  const result = loadManifestTexts(texts, unreadable);
   return [...missing, ...result.errors];
 }
 

@@ -9,7 +9,7 @@
 // `confirm` flags (it would remove an app) is therefore read again after the debounce and
 // delivered only once two reads in a row agree.
 
-import { existsSync } from 'node:fs';
+import { existsSync, lstatSync } from 'node:fs';
 import path from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import type { LoadResult } from './types.js';
@@ -58,10 +58,13 @@ export function watchManifestDirectory(
   let running: Promise<void> | undefined;
   let rerun = false;
 
-  const ignored = (file: string, stats?: { isFile(): boolean }): boolean => {
+  const ignored = (file: string, stats?: { isFile(): boolean; isDirectory(): boolean }): boolean => {
     const relative = path.relative(root, path.resolve(file));
     if (relative === '' || relative.startsWith('..')) return false;
     if (isHiddenPath(relative)) return true;
+    // A symlinked directory is not followed, as the loader does not follow it: a link to / or
+    // /proc would have the watcher walk (and watch) the whole machine. The root may be a link.
+    if (stats?.isDirectory() === true) return isSymlink(file);
     // Directories must pass (their files matter); only files are filtered by extension.
     return stats?.isFile() === true && !isManifestFileName(file);
   };
@@ -115,7 +118,8 @@ export function watchManifestDirectory(
   };
 
   const startWatcher = (): FSWatcher => {
-    const w = watch(root, { ignoreInitial: true, ignored });
+    // Unreadable directories are the loader's to report (by name, as an error of the load).
+    const w = watch(root, { ignoreInitial: true, ignored, ignorePermissionErrors: true });
     w.on('all', (event, file) => {
       if ((event === 'add' || event === 'change' || event === 'unlink') && !isManifestFileName(file)) return;
       schedule();
@@ -137,7 +141,7 @@ export function watchManifestDirectory(
     const old = watcher;
     watcher = startWatcher();
     watcher.once('ready', () => schedule());
-    old.close().catch(onError);
+    closeWatcher(old).catch(onError);
   }, opts.missingPollMs ?? 1000);
   poll.unref();
 
@@ -160,14 +164,32 @@ export function watchManifestDirectory(
       clearInterval(poll);
       if (timer) clearTimeout(timer);
       timer = undefined;
-      await watcher.close();
+      await closeWatcher(watcher);
       await running;
     },
   };
 }
 
+/**
+ * Closes a chokidar watcher. Its close drops every listener, yet a stat still under way may fail
+ * afterwards and emit 'error': with no listener that would end the process.
+ */
+function closeWatcher(w: FSWatcher): Promise<void> {
+  const closing = w.close();
+  w.on('error', () => {});
+  return closing;
+}
+
+function isSymlink(file: string): boolean {
+  try {
+    return lstatSync(file).isSymbolicLink();
+  } catch {
+    return false; // gone meanwhile: the next load sees what is there
+  }
+}
+
 /** Two reads of the tree that say the same (apps with their files, errors, file count). */
 function sameLoad(a: LoadResult, b: LoadResult): boolean {
-  const key = (r: LoadResult) => stableJson({ apps: [...r.apps.values()], errors: r.errors, fileCount: r.fileCount });
+  const key = (r: LoadResult) => stableJson({ apps: [...r.apps.values()], clashes: [...(r.clashes?.values() ?? [])], errors: r.errors, fileCount: r.fileCount });
   return key(a) === key(b);
 }

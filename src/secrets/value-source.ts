@@ -73,7 +73,10 @@ function readSecret(dir: string | undefined, name: string): Lookup {
     const stats = statSync(file);
     if (!stats.isFile()) return { refused: `secret ${name} is not a regular file` };
     if (stats.size > MAX_SECRET_BYTES) return { refused: `secret ${name} is larger than ${MAX_SECRET_BYTES} bytes` };
-    return { value: readFileSync(file, 'utf8') };
+    const value = readFileSync(file, 'utf8');
+    // No process environment can carry a NUL; runc refuses it by quoting the whole entry in its error.
+    if (value.includes('\0')) return { refused: `secret ${name} holds a NUL byte, which no environment variable can carry` };
+    return { value };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     return { refused: code === 'ENOENT' ? `secret ${name} does not exist in the secrets directory` : `secret ${name} cannot be read (${code ?? 'error'})` };

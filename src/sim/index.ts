@@ -21,6 +21,6 @@ export {
 export { createAutoServeScaler, AUTOSERVE_DECISION_INTERVAL_MS, type SimScaler, type SimView } from './sim-scaler.js';
 export { createHpaBaseline, hpaMetricOf, HPA_SYNC_PERIOD_MS, HPA_TOLERANCE, HPA_SCALE_DOWN_STABILIZATION_MS } from './hpa-baseline.js';
 export { formatMarkdownRows, formatSummaryTable, formatTimeline, MARKDOWN_HEADER, sparkline } from './format-report.js';
-export { HOLDOUT_TRACES, SERVICE_TIME_MS, seededRandom, TRACE_LIBRARY, traceGenerator, type TraceGenerator } from './synthetic-traces.js';
+export { HOLDOUT_TRACES, HOLDOUT2_TRACES, SERVICE_TIME_MS, seededRandom, TRACE_LIBRARY, traceGenerator, type TraceGenerator } from './synthetic-traces.js';
 export { BASELINES, loadSimulation, simulateFiles, type BaselineName, type SimulateFilesOptions, type SimulateFilesResult, type SimulateFilesRun } from './simulate-files.js';
 export { renderHtmlReport, type ReportInput } from './html-report.js';

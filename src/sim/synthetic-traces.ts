@@ -69,6 +69,47 @@ function pareto(random: () => number, alpha: number): number {
   return 1 / Math.pow(1 - random(), 1 / alpha);
 }
 
+/** `high` from `start` (inclusive) to `end` (exclusive), `low` outside. */
+function pulse(start: number, end: number, high: number, low: number): (s: number) => number {
+  return (s) => (s >= start && s < end ? high : low);
+}
+
+/** A day of `periodSeconds` as a cosine: `low` at midnight (second 0), `high` at noon. */
+function cosineDay(periodSeconds: number, low: number, high: number): (s: number) => number {
+  const mid = (low + high) / 2;
+  const amplitude = (high - low) / 2;
+  return (s) => mid - amplitude * Math.cos((2 * Math.PI * s) / periodSeconds);
+}
+
+/** `low`, up linearly to `high` over `up` [from, to], held, down to `low` over `down` [from, to]. */
+function upHoldDown(p: { low: number; high: number; up: [number, number]; down: [number, number] }): (s: number) => number {
+  return (s) => (s <= p.up[1] ? lerp(s, p.up[0], p.low, p.up[1], p.high) : lerp(s, p.down[0], p.high, p.down[1], p.low));
+}
+
+/** A mean that takes a uniform random step of up to +-stepRps every 10 s, kept within [min, max]. */
+function walkingMean(p: { walkSeed: number; start: number; stepRps: number; min: number; max: number }): (s: number) => number {
+  const walk = seededRandom(p.walkSeed);
+  let mean = p.start;
+  return (s) => {
+    if (s % 10 === 0 && s > 0) mean = Math.min(p.max, Math.max(p.min, mean + (walk() * 2 - 1) * p.stepRps));
+    return mean;
+  };
+}
+
+/** A week of `daySeconds` days: a sin² day from `night` to the peak, five weekdays, then a weekend. */
+function week(p: { daySeconds: number; weekdayPeak: number; weekendPeak: number; night: number }): (s: number) => number {
+  return (s) => {
+    const peak = Math.floor(s / p.daySeconds) >= 5 ? p.weekendPeak : p.weekdayPeak;
+    const phase = (s % p.daySeconds) / p.daySeconds; // 0 = midnight
+    return p.night + (peak - p.night) * Math.pow(Math.max(0, Math.sin(Math.PI * phase)), 2);
+  };
+}
+
+/** A generator built from a shape (made afresh per run: some rates keep state, such as a random walk). */
+function shaped(name: string, description: string, shape: () => Shape): TraceGenerator {
+  return { name, description, generate: () => build(shape()) };
+}
+
 /** On/off load at 300 / 30 rps, +-5 % noise. */
 function periodic(p: { name: string; period: string; on: number; off: number; minutes: number; seed: number; note?: string }): TraceGenerator {
   const span = (s: number) => (s % 60 === 0 ? `${s / 60} min` : `${s} s`);
@@ -79,78 +120,30 @@ function periodic(p: { name: string; period: string; on: number; off: number; mi
   };
 }
 
-const stepShape = (seed: number, low: number, high: number): Shape => ({
-  seconds: 600, seed, noisePct: 5, rate: (s) => (s >= 120 && s < 480 ? high : low),
-});
+const stepShape = (seed: number, low: number, high: number): Shape => ({ seconds: 600, seed, noisePct: 5, rate: pulse(120, 480, high, low) });
 
 export const TRACE_LIBRARY: readonly TraceGenerator[] = [
-  {
-    name: 'step',
-    description: 'step: 100 rps for 2 min, 4x (400 rps) for 6 min, back to 100 rps; +-5% noise (seed 1)',
-    generate: () => build(stepShape(1, 100, 400)),
-  },
-  {
-    name: 'spike',
-    description: 'spike: 100 rps with a 30 s 10x spike (1000 rps) at 3:20; +-5% noise (seed 2)',
-    generate: () => build({ seconds: 600, seed: 2, noisePct: 5, rate: (s) => (s >= 200 && s < 230 ? 1000 : 100) }),
-  },
-  {
-    name: 'daily',
-    description: 'daily: a day compressed into an hour, 40 rps at night to 400 rps at noon (cosine); +-10% noise (seed 3)',
-    generate: () => build({ seconds: 3600, seed: 3, noisePct: 10, rate: (s) => 220 - 180 * Math.cos((2 * Math.PI * s) / 3600) }),
-  },
-  {
-    name: 'ramp',
-    description: 'ramp: 40 rps, up linearly to 400 rps over 5 min, 2 min at 400, down to 40 over 5 min, 3 min at 40; +-5% noise (seed 4)',
-    generate: () => build({ seconds: 960, seed: 4, noisePct: 5, rate: (s) => (s < 420 ? lerp(s, 60, 40, 360, 400) : lerp(s, 480, 400, 780, 40)) }),
-  },
+  shaped('step', 'step: 100 rps for 2 min, 4x (400 rps) for 6 min, back to 100 rps; +-5% noise (seed 1)', () => stepShape(1, 100, 400)),
+  shaped('spike', 'spike: 100 rps with a 30 s 10x spike (1000 rps) at 3:20; +-5% noise (seed 2)',
+    () => ({ seconds: 600, seed: 2, noisePct: 5, rate: pulse(200, 230, 1000, 100) })),
+  shaped('daily', 'daily: a day compressed into an hour, 40 rps at night to 400 rps at noon (cosine); +-10% noise (seed 3)',
+    () => ({ seconds: 3600, seed: 3, noisePct: 10, rate: cosineDay(3600, 40, 400) })),
+  shaped('ramp', 'ramp: 40 rps, up linearly to 400 rps over 5 min, 2 min at 400, down to 40 over 5 min, 3 min at 40; +-5% noise (seed 4)',
+    () => ({ seconds: 960, seed: 4, noisePct: 5, rate: upHoldDown({ low: 40, high: 400, up: [60, 360], down: [480, 780] }) })),
   periodic({ name: 'periodic-30s', period: '30 s', on: 15, off: 15, minutes: 15, seed: 5 }),
   periodic({ name: 'periodic-90s', period: '90 s', on: 60, off: 30, minutes: 15, seed: 6, note: ' (the shape in issue 12)' }),
   periodic({ name: 'periodic-4m', period: '4 min', on: 120, off: 120, minutes: 24, seed: 7 }),
   periodic({ name: 'periodic-10m', period: '10 min', on: 300, off: 300, minutes: 40, seed: 8 }),
-  {
-    name: 'latency-shift',
-    description: 'latency shift: a constant 120 rps; the service time triples (50 -> 150 ms) from 2:00 to 6:00; 10 min; +-5% noise (seed 9)',
-    generate: () => build({ seconds: 600, seed: 9, noisePct: 5, rate: () => 120, serviceTimeMs: (s) => (s >= 120 && s < 360 ? 150 : SERVICE_TIME_MS) }),
-  },
-  {
-    name: 'flash-crowd',
-    description: 'flash crowd: 50 rps, x20 (1000 rps) within 5 s at 2:00, 3 min at 1000, then back down to 50 over 2 min; 10 min; +-5% noise (seed 10)',
-    generate: () => build({ seconds: 600, seed: 10, noisePct: 5, rate: (s) => (s < 300 ? lerp(s, 120, 50, 125, 1000) : lerp(s, 300, 1000, 420, 50)) }),
-  },
-  {
-    name: 'slow-decay',
-    description: 'slow decay: 400 rps for 2 min, then halving every 4 min down to 40 rps (exponential), 20 min; +-5% noise (seed 11)',
-    generate: () => build({ seconds: 1200, seed: 11, noisePct: 5, rate: (s) => Math.max(40, 400 * Math.pow(0.5, Math.max(0, s - 120) / 240)) }),
-  },
-  {
-    name: 'noisy',
-    description: 'heavy noise: 200 rps mean, +-60% uniform noise each second and a random walk of the mean (+-20 rps per 10 s, 80..320), 15 min (seed 12)',
-    generate: () => {
-      const walk = seededRandom(112);
-      let mean = 200;
-      return build({
-        seconds: 900, seed: 12, noisePct: 60,
-        rate: (s) => {
-          if (s % 10 === 0 && s > 0) mean = Math.min(320, Math.max(80, mean + (walk() * 2 - 1) * 20));
-          return mean;
-        },
-      });
-    },
-  },
-  {
-    name: 'weekly',
-    description: 'weekly: a week compressed into 70 min (10 min a day), weekday peaks of 400 rps, weekend peaks of 160 rps, nights at 30 rps; +-10% noise (seed 13)',
-    generate: () => build({
-      seconds: 4200, seed: 13, noisePct: 10,
-      rate: (s) => {
-        const day = Math.floor(s / 600);
-        const peak = day >= 5 ? 160 : 400;
-        const phase = (s % 600) / 600; // 0 = midnight
-        return 30 + (peak - 30) * Math.pow(Math.max(0, Math.sin(Math.PI * phase)), 2);
-      },
-    }),
-  },
+  shaped('latency-shift', 'latency shift: a constant 120 rps; the service time triples (50 -> 150 ms) from 2:00 to 6:00; 10 min; +-5% noise (seed 9)',
+    () => ({ seconds: 600, seed: 9, noisePct: 5, rate: () => 120, serviceTimeMs: (s) => (s >= 120 && s < 360 ? 150 : SERVICE_TIME_MS) })),
+  shaped('flash-crowd', 'flash crowd: 50 rps, x20 (1000 rps) within 5 s at 2:00, 3 min at 1000, then back down to 50 over 2 min; 10 min; +-5% noise (seed 10)',
+    () => ({ seconds: 600, seed: 10, noisePct: 5, rate: (s) => (s < 300 ? lerp(s, 120, 50, 125, 1000) : lerp(s, 300, 1000, 420, 50)) })),
+  shaped('slow-decay', 'slow decay: 400 rps for 2 min, then halving every 4 min down to 40 rps (exponential), 20 min; +-5% noise (seed 11)',
+    () => ({ seconds: 1200, seed: 11, noisePct: 5, rate: (s) => Math.max(40, 400 * Math.pow(0.5, Math.max(0, s - 120) / 240)) })),
+  shaped('noisy', 'heavy noise: 200 rps mean, +-60% uniform noise each second and a random walk of the mean (+-20 rps per 10 s, 80..320), 15 min (seed 12)',
+    () => ({ seconds: 900, seed: 12, noisePct: 60, rate: walkingMean({ walkSeed: 112, start: 200, stepRps: 20, min: 80, max: 320 }) })),
+  shaped('weekly', 'weekly: a week compressed into 70 min (10 min a day), weekday peaks of 400 rps, weekend peaks of 160 rps, nights at 30 rps; +-10% noise (seed 13)',
+    () => ({ seconds: 4200, seed: 13, noisePct: 10, rate: week({ daySeconds: 600, weekdayPeak: 400, weekendPeak: 160, night: 30 }) })),
   {
     name: 'azure-functions',
     description: [
@@ -185,36 +178,18 @@ export const TRACE_LIBRARY: readonly TraceGenerator[] = [
  * report them beside the library (docs/autoscaling.md, "Held-out traces").
  */
 export const HOLDOUT_TRACES: readonly TraceGenerator[] = [
-  {
-    name: 'holdout-step-3x',
-    description: 'held out: 60 rps, 5x step to 300 rps for 6 min, back to 60; +-8% noise (seed 101)',
-    generate: () => build({ ...stepShape(101, 60, 300), noisePct: 8 }),
-  },
-  {
-    name: 'holdout-periodic-45s',
-    description: 'held out: periodic on/off, 45 s at 250 rps, 45 s at 50 rps, 15 min; +-5% noise (seed 102)',
-    generate: () => build({ seconds: 900, seed: 102, noisePct: 5, rate: onOff(45, 45, 250, 50) }),
-  },
-  {
-    name: 'holdout-periodic-3m',
-    description: 'held out: periodic on/off, 100 s at 350 rps, 80 s at 20 rps, 18 min; +-5% noise (seed 103)',
-    generate: () => build({ seconds: 1080, seed: 103, noisePct: 5, rate: onOff(100, 80, 350, 20) }),
-  },
-  {
-    name: 'holdout-latency-2x',
-    description: 'held out: a constant 200 rps; the service time doubles (40 -> 80 ms) for 5 min from 3:00; 12 min; +-5% noise (seed 104)',
-    generate: () => build({ seconds: 720, seed: 104, noisePct: 5, rate: () => 200, serviceTimeMs: (s) => (s >= 180 && s < 480 ? 80 : 40) }),
-  },
-  {
-    name: 'holdout-flash-10x',
-    description: 'held out: 80 rps, x10 within 3 s at 1:30 for 90 s, drops back at once; 8 min; +-5% noise (seed 105)',
-    generate: () => build({ seconds: 480, seed: 105, noisePct: 5, rate: (s) => (s < 180 ? lerp(s, 90, 80, 93, 800) : 80) }),
-  },
-  {
-    name: 'holdout-sawtooth',
-    description: 'held out: sawtooth, 50 rps rising to 350 over 4 min then dropping back at once, 5 times; 20 min; +-5% noise (seed 106)',
-    generate: () => build({ seconds: 1200, seed: 106, noisePct: 5, rate: (s) => 50 + (300 * (s % 240)) / 240 }),
-  },
+  shaped('holdout-step-3x', 'held out: 60 rps, 5x step to 300 rps for 6 min, back to 60; +-8% noise (seed 101)',
+    () => ({ ...stepShape(101, 60, 300), noisePct: 8 })),
+  shaped('holdout-periodic-45s', 'held out: periodic on/off, 45 s at 250 rps, 45 s at 50 rps, 15 min; +-5% noise (seed 102)',
+    () => ({ seconds: 900, seed: 102, noisePct: 5, rate: onOff(45, 45, 250, 50) })),
+  shaped('holdout-periodic-3m', 'held out: periodic on/off, 100 s at 350 rps, 80 s at 20 rps, 18 min; +-5% noise (seed 103)',
+    () => ({ seconds: 1080, seed: 103, noisePct: 5, rate: onOff(100, 80, 350, 20) })),
+  shaped('holdout-latency-2x', 'held out: a constant 200 rps; the service time doubles (40 -> 80 ms) for 5 min from 3:00; 12 min; +-5% noise (seed 104)',
+    () => ({ seconds: 720, seed: 104, noisePct: 5, rate: () => 200, serviceTimeMs: (s) => (s >= 180 && s < 480 ? 80 : 40) })),
+  shaped('holdout-flash-10x', 'held out: 80 rps, x10 within 3 s at 1:30 for 90 s, drops back at once; 8 min; +-5% noise (seed 105)',
+    () => ({ seconds: 480, seed: 105, noisePct: 5, rate: (s) => (s < 180 ? lerp(s, 90, 80, 93, 800) : 80) })),
+  shaped('holdout-sawtooth', 'held out: sawtooth, 50 rps rising to 350 over 4 min then dropping back at once, 5 times; 20 min; +-5% noise (seed 106)',
+    () => ({ seconds: 1200, seed: 106, noisePct: 5, rate: (s) => 50 + (300 * (s % 240)) / 240 })),
   {
     name: 'holdout-random-walk',
     description: 'held out: a random walk between 20 and 500 rps (+-15 rps per second), 20 min; +-5% noise (seed 107)',
@@ -226,7 +201,84 @@ export const HOLDOUT_TRACES: readonly TraceGenerator[] = [
   },
 ];
 
-/** The generator named `name`, in the library or the held-out set. */
+
+/**
+ * A second held-out set, written before the policy's second round of changes and not run until
+ * they were done (docs/autoscaling.md, "Held-out traces"): the library's generators with other
+ * seeds and levels, and four shape families the library does not have (a staircase, on/off with
+ * random durations, a service time that grows with the load, two peaks a cycle).
+ */
+export const HOLDOUT2_TRACES: readonly TraceGenerator[] = [
+  shaped('h2-step-6x', 'held out 2: 40 rps, 6x step to 240 rps at 1:30 for 4 min, back to 40; 8 min; +-6% noise (seed 201)',
+    () => ({ seconds: 480, seed: 201, noisePct: 6, rate: pulse(90, 330, 240, 40) })),
+  shaped('h2-spike-5x', 'held out 2: 150 rps with a 45 s 5x spike (750 rps) at 4:00; 10 min; +-5% noise (seed 202)',
+    () => ({ seconds: 600, seed: 202, noisePct: 5, rate: pulse(240, 285, 750, 150) })),
+  shaped('h2-daily-short', 'held out 2: a day compressed into 30 min, 20 rps at night to 300 rps at noon (cosine), two days; +-12% noise (seed 203)',
+    () => ({ seconds: 3600, seed: 203, noisePct: 12, rate: cosineDay(1800, 20, 300) })),
+  shaped('h2-ramp-steep', 'held out 2: 30 rps, up to 500 rps over 2 min, 1 min at 500, down to 30 over 6 min, 3 min at 30; 13 min; +-5% noise (seed 204)',
+    () => ({ seconds: 780, seed: 204, noisePct: 5, rate: upHoldDown({ low: 30, high: 500, up: [60, 180], down: [240, 600] }) })),
+  shaped('h2-periodic-60s', 'held out 2: periodic on/off, 20 s at 400 rps, 40 s at 60 rps, 15 min; +-5% noise (seed 205)',
+    () => ({ seconds: 900, seed: 205, noisePct: 5, rate: onOff(20, 40, 400, 60) })),
+  shaped('h2-periodic-6m', 'held out 2: periodic on/off, 3 min at 200 rps, 3 min at 20 rps, 30 min; +-5% noise (seed 206)',
+    () => ({ seconds: 1800, seed: 206, noisePct: 5, rate: onOff(180, 180, 200, 20) })),
+  shaped('h2-latency-gradual', 'held out 2: a constant 80 rps; the service time rises 40 -> 120 ms over 3 min from 2:00, holds 3 min, falls back over 1 min; 12 min; +-5% noise (seed 207)', () => ({
+      seconds: 720, seed: 207, noisePct: 5, rate: () => 80,
+      serviceTimeMs: (s) => (s < 480 ? lerp(s, 120, 40, 300, 120) : lerp(s, 480, 120, 540, 40)),
+    })),
+  shaped('h2-flash-30x', 'held out 2: 30 rps, x30 (900 rps) within 2 s at 2:30 for 2 min, down to 30 over 1 min; 9 min; +-5% noise (seed 208)',
+    () => ({ seconds: 540, seed: 208, noisePct: 5, rate: (s) => (s < 272 ? lerp(s, 150, 30, 152, 900) : lerp(s, 270, 900, 330, 30)) })),
+  shaped('h2-noisy-low', 'held out 2: 70 rps mean, +-80% uniform noise each second and a random walk of the mean (+-15 rps per 10 s, 20..160), 15 min (seed 209)',
+    () => ({ seconds: 900, seed: 209, noisePct: 80, rate: walkingMean({ walkSeed: 1209, start: 70, stepRps: 15, min: 20, max: 160 }) })),
+  shaped('h2-weekly-short', 'held out 2: a week compressed into 35 min (5 min a day), weekday peaks of 300 rps, weekend peaks of 100 rps, nights at 20 rps; +-10% noise (seed 210)',
+    () => ({ seconds: 2100, seed: 210, noisePct: 10, rate: week({ daySeconds: 300, weekdayPeak: 300, weekendPeak: 100, night: 20 }) })),
+  shaped('h2-staircase', 'held out 2 (new family): a staircase, 50 rps and +60 rps every 90 s up to 410 rps, then down the same steps; 21 min; +-5% noise (seed 211)', () => ({
+      seconds: 1260, seed: 211, noisePct: 5,
+      rate: (s) => {
+        const step = Math.floor(s / 90); // 0..13
+        return 50 + 60 * (step <= 6 ? step : 13 - step);
+      },
+    })),
+  {
+    name: 'h2-irregular-onoff',
+    description: 'held out 2 (new family): on/off with random durations, on 20-200 s at 150-400 rps, off 20-200 s at 20-60 rps, 25 min; +-5% noise (seed 212)',
+    generate: () => {
+      const phases = seededRandom(1212);
+      let left = 0;
+      let on = false;
+      let level = 40;
+      return build({
+        seconds: 1500, seed: 212, noisePct: 5,
+        rate: () => {
+          if (left <= 0) {
+            on = !on;
+            left = 20 + Math.floor(phases() * 180);
+            level = on ? 150 + phases() * 250 : 20 + phases() * 40;
+          }
+          left--;
+          return level;
+        },
+      });
+    },
+  },
+  {
+    name: 'h2-contention',
+    description: 'held out 2 (new family): the rate rises 100 -> 300 rps over 5 min from 1:00 while the service time grows with it (40 -> 70 ms, a shared backend saturating), 3 min at the top, back over 5 min; 16 min; +-5% noise (seed 213)',
+    generate: () => {
+      const rate = (s: number) => (s < 540 ? lerp(s, 60, 100, 360, 300) : lerp(s, 540, 300, 840, 100));
+      return build({ seconds: 960, seed: 213, noisePct: 5, rate, serviceTimeMs: (s) => 40 + (30 * (rate(s) - 100)) / 200 });
+    },
+  },
+  shaped('h2-double-peak', 'held out 2 (new family): two peaks a 20 min cycle (lunch 350 rps, evening 250 rps, gaussian bumps) over a 40 rps floor, 3 cycles; +-8% noise (seed 214)', () => ({
+      seconds: 3600, seed: 214, noisePct: 8,
+      rate: (s) => {
+        const x = s % 1200;
+        const bump = (center: number, width: number, height: number) => height * Math.exp(-(((x - center) / width) ** 2));
+        return 40 + bump(400, 90, 310) + bump(850, 120, 210);
+      },
+    })),
+];
+
+/** The generator named `name`, in the library or a held-out set. */
 export function traceGenerator(name: string): TraceGenerator | undefined {
-  return [...TRACE_LIBRARY, ...HOLDOUT_TRACES].find((t) => t.name === name);
+  return [...TRACE_LIBRARY, ...HOLDOUT_TRACES, ...HOLDOUT2_TRACES].find((t) => t.name === name);
 }

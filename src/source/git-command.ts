@@ -55,6 +55,7 @@ export async function runGit(args: string[], failKind: GitErrorKind, options: Gi
   const subprocess = execa('git', args, {
     cwd: options.cwd,
     env: { ...gitEnvironment(), ...options.env },
+    extendEnv: false, // gitEnvironment() is the whole environment: what it leaves out stays out
     stdin: 'ignore',
     detached: true,
     reject: false,
@@ -99,10 +100,28 @@ export async function runGit(args: string[], failKind: GitErrorKind, options: Gi
   throw new GitSourceError(kind, `${command} failed: ${redactUrls(tail(stderr))}`, { cause: result });
 }
 
+/**
+ * Variables that point git at a repository (what `git rev-parse --local-env-vars` lists, less the
+ * config ones). Inherited from a parent git (a hook, `git bisect run`), they would make every
+ * command act on that repository instead of the checkout it runs in.
+ */
+const REPOSITORY_VARIABLES = [
+  'GIT_DIR', 'GIT_WORK_TREE', 'GIT_IMPLICIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_OBJECT_DIRECTORY',
+  'GIT_ALTERNATE_OBJECT_DIRECTORIES', 'GIT_COMMON_DIR', 'GIT_PREFIX', 'GIT_SHALLOW_FILE', 'GIT_GRAFT_FILE',
+  'GIT_INTERNAL_SUPER_PREFIX', 'GIT_NO_REPLACE_OBJECTS', 'GIT_REPLACE_REF_BASE',
+];
+
+/** `env` without the variables that point git at another repository. */
+export function withoutRepositoryVariables(env: NodeJS.ProcessEnv): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = { ...env };
+  for (const name of REPOSITORY_VARIABLES) delete out[name];
+  return out;
+}
+
 /** The inherited environment, made non-interactive and with English, parseable messages. */
 export function gitEnvironment(): Record<string, string | undefined> {
   return {
-    ...process.env,
+    ...withoutRepositoryVariables(process.env),
     GIT_TERMINAL_PROMPT: '0',
     GCM_INTERACTIVE: 'never', // Git Credential Manager
     LC_ALL: 'C',

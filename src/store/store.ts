@@ -4,6 +4,7 @@ import { Low } from 'lowdb';
 import { PrivateJsonFile, STORE_FILE_MODE } from './private-json-file.js';
 import type { Logger } from 'pino';
 import { stableJson } from '../core/stable-json.js';
+import { ownEntry } from '../core/own-entry.js';
 import {
   emptyStoreData,
   type AppStatus,
@@ -116,7 +117,7 @@ export class Store {
   }
 
   app(name: string): AppStatus | undefined {
-    return this.db.data.apps[name];
+    return ownEntry(this.db.data.apps, name);
   }
 
   apps(): AppStatus[] {
@@ -130,7 +131,7 @@ export class Store {
   updateApp(name: string, mutate: (status: AppStatus) => void): AppStatus {
     const now = new Date().toISOString();
     const status =
-      this.db.data.apps[name] ??
+      this.app(name) ??
       (this.db.data.apps[name] = {
         name,
         generation: 0,

@@ -109,6 +109,8 @@ export class LoadGenerator {
   private finishSending: (() => void) | undefined;
   private running: Promise<LoadResult> | undefined;
   private readonly latencies: number[] = [];
+  /** Sockets that carried a request before: a reset on one of them is a keep-alive reset. */
+  private readonly usedSockets = new WeakSet<import('node:net').Socket>();
   private readonly result: Omit<LoadResult, 'latenciesMs' | 'durationMs'> = {
     sent: 0,
     ok: 0,
@@ -247,6 +249,7 @@ export class LoadGenerator {
       let gotResponse = false;
       let bytesAtStart = 0;
       let socketRef: import('node:net').Socket | undefined;
+      let reused = false;
       const finish = (outcome: AttemptOutcome) => {
         if (done) return;
         done = true;
@@ -271,6 +274,10 @@ export class LoadGenerator {
       req.on('socket', (socket) => {
         socketRef = socket;
         bytesAtStart = socket.bytesRead;
+        // Node sets req.reusedSocket only for a socket handed out at once, not for a request that
+        // queued for one (maxSockets) and got it when it was freed: track reuse ourselves.
+        reused = this.usedSockets.has(socket);
+        this.usedSockets.add(socket);
       });
       req.on('response', (res) => {
         gotResponse = true;
@@ -288,7 +295,7 @@ export class LoadGenerator {
         if (error instanceof LoadTimeoutError) return finish({ kind: 'timeout' });
         const noBytes = !gotResponse && (socketRef === undefined || socketRef.bytesRead === bytesAtStart);
         const resetCode = KEEP_ALIVE_RESET_CODES.has(error.code ?? '') || error.message === 'socket hang up';
-        finish({ kind: 'error', error, keepAliveReset: agent !== false && req.reusedSocket && noBytes && resetCode });
+        finish({ kind: 'error', error, keepAliveReset: agent !== false && reused && noBytes && resetCode });
       });
       req.end();
     });

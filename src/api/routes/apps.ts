@@ -19,11 +19,18 @@ export function statusOnly(app: AppStatus): AppStatusOnly {
 /** The value shown for a literal env value with --redact-env-values. */
 export const REDACTED = '(redacted)';
 
-/** A copy of `app` whose spec shows names and valueFrom references of env, not literal values. */
-export function withEnvRedacted<T extends { spec?: AppStatus['spec'] }>(app: T): T {
-  if (!app.spec) return app;
-  const env = app.spec.env.map((v) => (v.value !== undefined ? { ...v, value: REDACTED } : v));
-  return { ...app, spec: { ...app.spec, env } };
+/**
+ * A copy of `value` in which every env list shows names and valueFrom references, not literal
+ * values: of every spec it holds (the applied one, the last stable revision's, any added later),
+ * so a new copy of a spec in the status model cannot bring the values back.
+ */
+export function withEnvRedacted<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value), (key, v: unknown) =>
+    key === 'env' && Array.isArray(v) ? v.map((e) => (isEnvValue(e) ? { ...e, value: REDACTED } : e)) : v) as T;
+}
+
+function isEnvValue(e: unknown): e is { value: unknown } {
+  return typeof e === 'object' && e !== null && 'value' in e;
 }
 
 export function addAppRoutes(router: Router, deps: ApiDeps): void {
@@ -32,10 +39,10 @@ export function addAppRoutes(router: Router, deps: ApiDeps): void {
     if (!app) throw appNotFound(name);
     return app;
   };
-  const shown = (app: AppStatus): AppStatus => (deps.redactEnvValues ? withEnvRedacted(app) : app);
+  const shown = <T>(app: T): T => (deps.redactEnvValues ? withEnvRedacted(app) : app);
   router.get('/apps', () => ({ apps: deps.store.apps().map(shown) }));
   router.get('/apps/:name', ({ params }) => shown(find(params.name!)));
-  router.get('/apps/:name/status', ({ params }) => statusOnly(find(params.name!)));
+  router.get('/apps/:name/status', ({ params }) => shown(statusOnly(find(params.name!))));
   router.get('/apps/:name/metrics', ({ params, query }) => {
     const app = find(params.name!);
     const limit = intParam(query, 'limit', DEFAULT_SCALING_HISTORY, 1, MAX_SCALING_HISTORY);

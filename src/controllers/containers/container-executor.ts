@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { ContainerShape } from '../../core/replica.js';
-import { errorMessage } from '../../errors.js';
+import { redactValues } from '../../secrets/redact-values.js';
 import type { ContainerRuntime } from '../../runtime/runtime.js';
 import type { Drainer } from './drainer.js';
 import type { ImagePuller } from './image-puller.js';
@@ -121,9 +121,12 @@ export class ContainerExecutor {
               break;
           }
           this.logger.info({ app: ctx.app, action: action.kind, reason: action.reason, durationMs: Date.now() - started }, 'action done');
-        } catch (err) {
-          this.logger.warn({ app: ctx.app, action: action.kind, reason: action.reason, err: errorMessage(err) }, 'action failed');
-          result.errors.push(err instanceof Error ? err : new Error(String(err)));
+        } catch (thrown) {
+          const err = thrown instanceof Error ? thrown : new Error(String(thrown));
+          // The runtime's words may quote the env it was given: cut the values out before they go anywhere.
+          if (action.kind === 'create') err.message = redactValues(err.message, Object.values(ctx.shapes.get(action.revision)?.env ?? {}));
+          this.logger.warn({ app: ctx.app, action: action.kind, reason: action.reason, err: err.message }, 'action failed');
+          result.errors.push(err);
         }
       }),
     );

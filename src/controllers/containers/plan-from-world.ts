@@ -6,10 +6,12 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { healthPort } from '../../core/readiness.js';
+import { ownEntry } from '../../core/own-entry.js';
 import type { ReplicaFacts, ReplicaHealth } from '../../core/replica.js';
 import { ReconcileError } from '../../errors.js';
 import { compareStrings } from '../../core/stable-json.js';
 import { DesiredState } from '../../manifest/desired-state.js';
+import { settleClashes } from '../../manifest/duplicate-names.js';
 import type { ValueSource } from '../../secrets/value-source.js';
 import { loadManifestDirectory } from '../../manifest/load-directory.js';
 import type { LoadedApp, ManifestError } from '../../manifest/types.js';
@@ -71,12 +73,12 @@ export async function planFromWorld(input: PlanFromWorldInput): Promise<WorldPla
   // The daemon's own rules: last good specs from the store, then this load on top of them.
   const desired = new DesiredState({ allowEmptyPrune: input.allowEmptyPrune });
   if (stored) desired.remember(lastGoodApps(stored));
-  desired.apply(load);
+  desired.apply(settleClashes(load, (app) => desired.get(app)?.file));
 
   const plans: AppPlan[] = [];
   for (const loaded of desired.all()) {
     const name = loaded.manifest.metadata.name;
-    plans.push(await planApp(name, loaded, byApp.get(name) ?? [], stored?.apps[name], { ...input, now, probe }));
+    plans.push(await planApp(name, loaded, byApp.get(name) ?? [], (stored ? ownEntry(stored.apps, name) : undefined), { ...input, now, probe }));
   }
 
   // Apps the runtime runs that the desired state does not hold: removed when it may prune them.

@@ -9,6 +9,7 @@
 // Each POST is confirmed by a GET, so apply() resolves only once every worker picks by the new
 // membership: a removed peer gets no new request after that (requests in flight finish).
 import type { Logger } from 'pino';
+import { ownEntry } from '../../core/own-entry.js';
 import { buildMembership, sameMembership, type Membership } from '../../render/membership.js';
 import type { ApplyResult } from './load-balancer.js';
 import type { RouteTable } from '../../core/routes.js';
@@ -55,7 +56,7 @@ export class MembershipApplier {
 export function desiredMembership(table: RouteTable, current: Membership): Membership {
   const { apps, invalid } = buildMembership(table);
   for (const app of invalid) {
-    const kept = current[app];
+    const kept = ownEntry(current, app);
     if (kept) apps[app] = kept;
   }
   return apps;
@@ -65,7 +66,7 @@ export function desiredMembership(table: RouteTable, current: Membership): Membe
 export function bridgeMembership(current: Membership, desired: Membership): Membership {
   const bridge: Membership = { ...desired };
   for (const [app, peers] of Object.entries(current)) {
-    if (peers.length > 0 && (desired[app]?.length ?? 0) === 0) bridge[app] = peers;
+    if (peers.length > 0 && (ownEntry(desired, app)?.length ?? 0) === 0) bridge[app] = peers;
   }
   return bridge;
 }

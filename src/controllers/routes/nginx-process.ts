@@ -19,6 +19,7 @@ import { MEMBERSHIP_FILE, MembershipEndpoint } from './membership-endpoint.js';
 import { NginxApplier, type NginxConfigTarget, type NginxTestResult } from './nginx-applier.js';
 import { nginxErrorSummary, runNginx } from './nginx-cli.js';
 import { acceptingWorkerPids, holdsFileUnder, nginxProcesses, processInfo, waitUntilNotAccepting } from './nginx-workers.js';
+import { NGINX_LOGS_DIR_MODE } from './nginx-paths.js';
 import type { ControlListener, RouteTable } from '../../core/routes.js';
 
 export const DEFAULT_STOP_TIMEOUT_MS = 10_000;
@@ -332,12 +333,14 @@ export class NginxProcess implements LoadBalancer {
   }
 
   // Workers (nobody when we are root) must traverse the prefix to reach temp/, which the master
-  // creates and chowns to them; logs are opened by the master, so they need no write access.
+  // creates and chowns to them; logs are opened by the master, so they need no access at all, and
+  // nothing else of the workers' group may read them (request URIs, query strings included).
   private async prepareDirs(): Promise<void> {
     for (const dir of [this.prefixDir, this.confDir, this.logsDir, path.join(this.prefixDir, 'temp')]) {
       await mkdir(dir, { recursive: true });
     }
     await chmod(this.prefixDir, 0o755);
+    await chmod(this.logsDir, NGINX_LOGS_DIR_MODE);
     // A unix socket path is limited to 107 bytes (sockaddr_un): a deep state dir cannot host one.
     if (Buffer.byteLength(this.controlSocket) > MAX_UNIX_SOCKET_PATH) {
       throw new Error(`nginx's control socket ${this.controlSocket} is longer than ${MAX_UNIX_SOCKET_PATH} bytes: use a shorter --state path`);

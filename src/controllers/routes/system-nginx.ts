@@ -7,6 +7,7 @@
 // would read an untested file; acceptable for an opt-in mode, and nginx keeps its old config if
 // that file is broken.
 import { mkdir, rm } from 'node:fs/promises';
+import { NGINX_LOGS_DIR_MODE } from './nginx-paths.js';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { AppsViewOptions, ListenAddress } from '../../render/nginx-view-model.js';
@@ -71,7 +72,7 @@ export class SystemNginx implements LoadBalancer {
   }
 
   async apply(table: RouteTable): Promise<ApplyResult> {
-    await mkdir(this.opts.logsDir, { recursive: true });
+    await mkdir(this.opts.logsDir, { recursive: true, mode: NGINX_LOGS_DIR_MODE });
     this.serverNamesHash ??= await this.findServerNamesHash();
     return this.applier.apply(table);
   }

@@ -5,13 +5,15 @@
 // Rules, in order (docs/autoscaling.md explains each):
 //  1. manual mode holds spec.replicas;
 //  2. bounds: a count outside [minReplicas, maxReplicas] is corrected at once;
-//  3. panic (the fast path): a metric's panic window asks for >= panicThreshold of the ready
-//     replicas -> scale out at once to what it asks for, no window, no cooldown;
+//  3. panic (the fast path): a metric's panic window (its mean, or its newest sample when higher;
+//     for the request rate, plus the backlog beyond the objective drained within the window) asks
+//     for >= panicThreshold of the ready replicas -> scale out at once to what it asks for, no
+//     window, no cooldown;
 //  4. scale out: a metric past its scale-out line for the whole window -> the count that carries
 //     the load at its target (latency: Little's law, at most doubling); cooldown applies;
 //  5. scale in: the highest recommendation over the stabilization window (60 s; 300 s once the
-//     load has come back after a dip) is below the count, or every load metric stayed under its
-//     scale-in line for the window while the load is not recurring; never on missing or partial
+//     load has come back after a dip) is below the count, and so is latency's memory (one above a
+//     count whose own breach was seen, while requests are as slow); never on missing or partial
 //     data, while replicas start, or within the cooldown;
 //  6. otherwise hold, and say why.
 
@@ -101,7 +103,8 @@ export function decideReplicas(input: ScalingInput): ScalingDecision {
   if (panicking.length > 0) {
     const driver = largest(panicking, (s) => s.panic?.replicas ?? 0);
     const wanted = driver.panic?.replicas ?? current;
-    const why = `${driver.label} over the last ${th.panicWindowMs / 1000} s asks for ${wanted}, at least ${fmt(th.panicRatio * 100)}% of ${input.ready} ready`;
+    const queued = driver.panic?.queued === undefined ? '' : ` (with ${fmt(Math.round(driver.panic.queued))} requests queued beyond the objective, drained within it)`;
+    const why = `${driver.label} over the last ${th.panicWindowMs / 1000} s asks for ${wanted}${queued}, at least ${fmt(th.panicRatio * 100)}% of ${input.ready} ready`;
     if (wanted > current && current < spec.maxReplicas) return out('panic', driver, wanted, why);
     const reason = `${why}; ${current >= spec.maxReplicas ? `at maxReplicas ${spec.maxReplicas}` : `${current} already asked for, ${input.starting} starting`}`;
     note('panic', false, reason);
@@ -193,7 +196,11 @@ function scaleIn(
     : Math.min(th.recurrenceMemoryMs, Math.max(th.recurringStabilizationMs, Math.ceil((recurrence.longestDipMs + shortMs) / 1000) * 1000));
   const windowName = `${windowMs / 1000} s ${recurring ? `window (the load came back after a dip within the last ${th.recurrenceMemoryMs / 60_000} min)` : 'window'}`;
   const stabilized = highestSince(history, now, windowMs) ?? current;
-  const wanted = Math.max(spec.minReplicas, stabilized);
+  const floor = largestFloor(signals);
+  if (floor !== undefined && floor.replicas >= current && stabilized < current) {
+    return refuse('stabilization', `holding ${current}: ${floor.why}`);
+  }
+  const wanted = Math.max(spec.minReplicas, stabilized, floor?.replicas ?? 0);
   if (wanted >= current) {
     const lowNow = Math.max(...sizing.map((s) => s.wants ?? current)) < current;
     return refuse(lowNow ? 'stabilization' : undefined, `holding ${current}: the highest recommendation over the ${windowName} is ${stabilized} (${describe(sizing)})`);
@@ -207,7 +214,14 @@ function scaleIn(
     return refuse('window', `controller started ${seconds(sinceStartMs)} s ago: no scale in until ${settleMs / 1000} s of fresh data`);
   }
   if (cooldownLeftMs > 0) return refuse('cooldown', `scale in to ${wanted} waits for cooldown: ${seconds(cooldownLeftMs)} s left`);
-  return decide('scale-in', wanted, `scale in ${current} -> ${wanted}: the highest recommendation over the ${windowName} is ${stabilized}`);
+  const above = floor !== undefined && floor.replicas > stabilized ? `, held at ${floor.replicas}: ${floor.why}` : '';
+  return decide('scale-in', wanted, `scale in ${current} -> ${wanted}: the highest recommendation over the ${windowName} is ${stabilized}${above}`);
+}
+
+function largestFloor(signals: readonly MetricSignal[]): MetricSignal['floor'] {
+  let best: MetricSignal['floor'];
+  for (const s of signals) if (s.floor && (best === undefined || s.floor.replicas > best.replicas)) best = s.floor;
+  return best;
 }
 
 /** Mean requests per second over the last RECENT_SPAN_MS, from the rps window (collected whatever the policy); 0 without data. */

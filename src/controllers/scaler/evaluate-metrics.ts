@@ -13,19 +13,16 @@ import {
   DEFAULT_WINDOW_SECONDS,
 } from '../../manifest/scaling-defaults.js';
 import { coversWindow, DEFAULT_MAX_SAMPLE_GAP_MS, type Sample, type SampleWindow } from './metric-window.js';
+import { formulaReplicas, TOLERANCE } from './sizing.js';
+import { combineHistories } from './stabilization.js';
 import type { MetricReading, ReplicaSeries, ScalingInput } from './types.js';
 
-export { DEFAULT_SCALE_IN_THRESHOLD_PCT, DEFAULT_SCALE_OUT_THRESHOLD_PCT, DEFAULT_WINDOW_SECONDS };
+export { DEFAULT_SCALE_IN_THRESHOLD_PCT, DEFAULT_SCALE_OUT_THRESHOLD_PCT, DEFAULT_WINDOW_SECONDS, formulaReplicas, TOLERANCE };
 
 /** New replicas' CPU is ignored this long after they start: boot, JIT and cache warm-up are not load. */
 export const CPU_WARMUP_MS = 30_000;
 /** The "observed" value used for sizing is the mean of this most recent span, not one noisy sample. */
 export const RECENT_SPAN_MS = 5_000;
-/**
- * A rate metric within 10 % of its target holds the count (the Kubernetes HPA's tolerance): noise
- * around a multiple of the target must not add a replica.
- */
-export const TOLERANCE = 0.1;
 /** A step sized from latency at most doubles the count (the HPA's default scale-up limit). */
 export const MAX_LATENCY_STEP_FACTOR = 2;
 
@@ -87,12 +84,21 @@ export interface MetricSignal {
   /** The count asked for once the gate holds (or in panic); `current` when within tolerance. */
   outReplicas: number;
   /** The fast path: what the panic window asks for and whether that crosses the panic threshold. */
-  panic: { replicas: number; crossed: boolean } | null;
+  panic: PanicAsk | null;
   /** Latency only: why a breach does not size a scale out now (the queue drains, or the count is not measured yet). */
   outBlocked?: string;
   /** What the metric asked for over time, for stabilization (empty for guards). */
   history: Sample[];
+  /** Latency only: a count scale in must stay above, and why (see latencyFloor). */
+  floor?: { replicas: number; why: string };
   data: DataState;
+}
+
+export interface PanicAsk {
+  replicas: number;
+  crossed: boolean;
+  /** Rates only: requests queued beyond what the objective allows, which the ask also drains (see queuedBeyondObjective). */
+  queued?: number;
 }
 
 interface Context {
@@ -108,7 +114,7 @@ export function evaluateMetrics(input: ScalingInput, th: Thresholds): MetricSign
   const out: MetricSignal[] = [];
   const http = policy.http;
   if (http?.targetRPSPerReplica !== undefined) {
-    out.push(evaluateRate(ctx, 'rpsPerReplica', 'rps/replica', input.windows.rps, http.targetRPSPerReplica));
+    out.push(evaluateRate(ctx, 'rpsPerReplica', 'rps/replica', input.windows.rps, http.targetRPSPerReplica, http.maxP95LatencyMs));
   }
   if (policy.connections) {
     out.push(evaluateRate(ctx, 'connectionsPerReplica', 'connections/replica', input.windows.concurrency, policy.connections.targetPerReplica));
@@ -117,7 +123,7 @@ export function evaluateMetrics(input: ScalingInput, th: Thresholds): MetricSign
     out.push(evaluateUtilization(ctx, 'cpuPct', 'cpu %', 'load', input.windows.cpu, policy.cpu.targetUtilizationPct, input.cpuWarmupMs ?? CPU_WARMUP_MS));
   }
   if (http?.maxP95LatencyMs !== undefined) {
-    out.push(evaluateLatency(ctx, http.maxP95LatencyMs, out.length === 0));
+    out.push(evaluateLatency(ctx, http.maxP95LatencyMs, out, combineHistories(out.map((s) => s.history))));
   }
   if (policy.memory) {
     out.push(evaluateUtilization(ctx, 'memoryPct', 'memory %', 'guard', input.windows.memory, policy.memory.targetUtilizationPct, 0));
@@ -125,18 +131,13 @@ export function evaluateMetrics(input: ScalingInput, th: Thresholds): MetricSign
   return out;
 }
 
-/**
- * The fewest replicas that carry `load` with none more than the tolerance past its target:
- * ceil(load / (target x 1.1)). `load` is the app total (rps, connections) or utilization x replicas.
- */
-export function formulaReplicas(load: number, target: number): number {
-  // A tiny epsilon keeps float noise (4 x 0.66 x 100 / 60) from adding a replica.
-  return Math.max(0, Math.ceil(load / (target * (1 + TOLERANCE)) - 1e-9));
-}
-
 // ---- app totals divided per replica (rps, connections) -------------------------------------------
 
-function evaluateRate(ctx: Context, key: string, label: string, window: SampleWindow | undefined, target: number): MetricSignal {
+/**
+ * `objectiveMs` (request rates with a latency objective): the panic path also drains the requests
+ * queued beyond what the objective allows (queuedBeyondObjective) within one panic window.
+ */
+function evaluateRate(ctx: Context, key: string, label: string, window: SampleWindow | undefined, target: number, objectiveMs?: number): MetricSignal {
   const { input, th } = ctx;
   const current = Math.max(input.current, 1);
   const read = window?.samplesBetween(ctx.lookbackMs, input.now) ?? [];
@@ -146,7 +147,9 @@ function evaluateRate(ctx: Context, key: string, label: string, window: SampleWi
   const outLine = (target * th.outPct) / 100;
   const perReplica = inWindow.map((s) => ({ t: s.t, v: s.v / current }));
   const full = coversWindow(read.filter((s) => s.t >= input.now - th.windowMs - DEFAULT_MAX_SAMPLE_GAP_MS), input.now, th.windowSeconds);
-  const panicMean = panicWindowMean(read, input.now, th.panicWindowMs);
+  const rate = panicLoad(read, input.now, th.panicWindowMs);
+  const queued = rate === null || objectiveMs === undefined ? 0 : queuedBeyondObjective(input.windows.concurrency, read, input.now, objectiveMs);
+  const panicDemand = rate === null ? null : rate + queued / (th.panicWindowMs / 1000);
   return {
     key,
     label: `${label} ${fmt(value)} (target ${fmt(target)})`,
@@ -156,7 +159,7 @@ function evaluateRate(ctx: Context, key: string, label: string, window: SampleWi
     outGate: full && perReplica.every((s) => s.v > outLine),
     aboveForMs: aboveForMs(perReplica, input.now, outLine),
     outReplicas: sizeOut(recentTotal ?? 0, target, input.current),
-    panic: panicMean === null ? null : panicOf(panicMean, target, input, th),
+    panic: panicDemand === null ? null : { ...panicOf(panicDemand, target, input, th), ...(queued > 0 ? { queued } : {}) },
     history: trailingMeans(read, RECENT_SPAN_MS).map((s) => ({ t: s.t, v: formulaReplicas(s.v, target) })),
     data: dataState(read, input.now, th),
   };
@@ -223,7 +226,7 @@ function evaluateUtilization(
   const full = coversWindow(points.filter((p) => p.t >= input.now - th.windowMs - DEFAULT_MAX_SAMPLE_GAP_MS), input.now, th.windowSeconds);
   const outLine = (targetPct * th.outPct) / 100;
   const pct = inWindow.map((p) => ({ t: p.t, v: p.v * 100 }));
-  const panicLoad = panicWindowMean(loads, input.now, th.panicWindowMs);
+  const panicUtilization = panicLoad(loads, input.now, th.panicWindowMs);
   let data = dataState(points, input.now, th);
   if (data === 'ok' && points.some((p) => p.t >= input.now - th.stabilizationMs && p.n < input.current)) {
     const warming = (replicas ?? []).some((r) => r.startedAtMs + warmupMs > input.now - th.stabilizationMs);
@@ -238,7 +241,7 @@ function evaluateUtilization(
     outGate: full && pct.every((p) => p.v > outLine),
     aboveForMs: aboveForMs(pct, input.now, outLine),
     outReplicas: sizeOut(recentLoad ?? 0, targetPct, input.current),
-    panic: role === 'guard' || panicLoad === null ? null : panicOf(panicLoad, targetPct, input, th),
+    panic: role === 'guard' || panicUtilization === null ? null : panicOf(panicUtilization, targetPct, input, th),
     history: role === 'guard' ? [] : trailingMeans(loads, RECENT_SPAN_MS).map((s) => ({ t: s.t, v: formulaReplicas(s.v, targetPct) })),
     data,
   };
@@ -254,9 +257,18 @@ function evaluateUtilization(
  * the step is at least one replica and at most doubles the count (an overload's queue inflates the
  * latency without bound). Beside a load metric it never sizes a scale in, but a recent p95 near
  * the objective holds the count the app runs (its history asks for that count).
+ *
+ * A p95 near or over the objective asks for something in the history (what scale in is stabilized
+ * on: the count it ran at, or the step) only when it was the count's own: not while the count was
+ * changing (the latency describes another count), not while the load asked for more than ran (the
+ * load's history asks for that), and not while the queue drained (a surge's backlog that the count
+ * already outruns, see queuedBeyondObjective). Those samples ask for nothing beside a load metric
+ * (alone, they hold the count), so a surge's backlog does not hold replicas for a stabilization
+ * window after it has drained, nor for the recurring window while its p95 passes the objective.
  */
-function evaluateLatency(ctx: Context, maxMs: number, only: boolean): MetricSignal {
+function evaluateLatency(ctx: Context, maxMs: number, others: readonly MetricSignal[], loadHistory: readonly Sample[]): MetricSignal {
   const { input, th } = ctx;
+  const only = others.length === 0;
   const windows = input.windows;
   const read = windows.p95LatencyMs?.samplesBetween(ctx.lookbackMs, input.now) ?? [];
   const readyAt = readyCountAt(windows.readyReplicas, input);
@@ -269,12 +281,20 @@ function evaluateLatency(ctx: Context, maxMs: number, only: boolean): MetricSign
   };
   const nearLine = (maxMs * Math.min(th.outPct, 100)) / 100;
   const inLine = (maxMs * th.inPct) / 100;
+  const inFlightMeans = trailingMeans(windows.concurrency?.samplesBetween(ctx.lookbackMs, input.now) ?? [], RECENT_SPAN_MS);
+  const drainingAt = (t: number) => (latestAt(inFlightMeans, t)?.v ?? 0) < (latestAt(inFlightMeans, t - RECENT_SPAN_MS)?.v ?? 0);
+  // The load's asks are trailing means: a load that rose at t shows in them over the next RECENT_SPAN_MS.
+  const loadAskedMore = (t: number, n: number) => loadHistory.some((s) => s.t >= t && s.t <= t + RECENT_SPAN_MS && s.v > n);
+  const ownBreach = (t: number, n: number) => readyAt(t - RECENT_SPAN_MS) === readyAt(t) && !loadAskedMore(t, n) && !drainingAt(t);
   const askAt = (s: Sample): number => {
     const n = Math.max(1, readyAt(s.t));
+    if (s.v >= nearLine && !ownBreach(s.t, n)) return only ? n : 0;
     if (s.v > maxMs) return step(n, s.t, s.v);
     if (!only) return s.v >= nearLine ? n : 0;
     return s.v < inLine ? n - 1 : n; // as the only metric: one replica at a time
   };
+  const lastOwn = read.findLast((s) => s.v > maxMs && ownBreach(s.t, Math.max(1, readyAt(s.t))));
+  const floor = lastOwn === undefined ? undefined : latencyFloor(lastOwn, Math.max(1, readyAt(lastOwn.t)), read, meanLatency, input.now, th);
   const full = coversWindow(settled.filter((s) => s.t >= input.now - th.windowMs - DEFAULT_MAX_SAMPLE_GAP_MS), input.now, th.windowSeconds);
   const settledInWindow = settled.filter((s) => s.t >= input.now - th.windowMs);
   const settledRecent = recentMean(settled, input.now);
@@ -300,7 +320,37 @@ function evaluateLatency(ctx: Context, maxMs: number, only: boolean): MetricSign
     panic: panicMean === null ? null : { replicas: step(current, input.now, panicMean), crossed: panicMean >= th.panicRatio * maxMs },
     ...(draining ? { outBlocked: 'the queue drains' } : !full ? { outBlocked: 'not measured at the current count for a whole window yet' } : {}),
     history: read.map((s) => ({ t: s.t, v: askAt(s) })),
+    ...(floor ? { floor } : {}),
     data: only ? dataState(read, input.now, th) : 'ok',
+  };
+}
+
+/**
+ * Latency's memory: a count whose own breach of the objective was seen (the load did not ask for
+ * more, the count was settled, the queue was not draining) is too few for requests that slow, so
+ * scale in stays above it for as long as the requests are no faster: while the mean latency by
+ * Little's law is within 2 x the tolerance of the lowest it was in the stabilization window after the
+ * breach (the requests' own time once the step landed, without the queue). Requests that became
+ * faster end it; so does the recurrence memory.
+ */
+function latencyFloor(
+  breach: Sample,
+  breachedAt: number,
+  read: readonly Sample[],
+  meanLatency: (t: number) => number | undefined,
+  now: number,
+  th: Thresholds,
+): { replicas: number; why: string } | undefined {
+  const after = read
+    .filter((s) => s.t > breach.t && s.t <= breach.t + th.stabilizationMs)
+    .map((s) => meanLatency(s.t))
+    .filter((w): w is number => w !== undefined);
+  const slowest = after.length === 0 ? undefined : Math.min(...after);
+  const latest = meanLatency(now);
+  if (slowest === undefined || latest === undefined || latest < slowest * (1 - 2 * TOLERANCE)) return undefined;
+  return {
+    replicas: breachedAt + 1,
+    why: `p95 ${fmt(breach.v)} ms breached the objective at ${breachedAt} replica(s) ${seconds(now - breach.t)} s ago and requests are no faster now (mean ${fmt(Math.round(latest))} ms, ${fmt(Math.round(slowest))} ms after the breach)`,
   };
 }
 
@@ -365,6 +415,32 @@ function panicOf(load: number, target: number, input: ScalingInput, th: Threshol
   return { replicas: formulaReplicas(load, target), crossed: atTarget >= th.panicRatio * Math.max(input.ready, 1) };
 }
 
+/**
+ * What the panic path reads: the panic window's mean, or the newest sample when it is higher. A
+ * step shows whole in the newest sample while the window's mean dilutes it for a whole window (a
+ * 4x step reads as 1.6x one tick in); the threshold (200 % of the ready replicas) keeps noise out,
+ * and a panic only ever adds replicas. Null without a fresh sample.
+ */
+function panicLoad(samples: readonly Sample[], now: number, windowMs: number): number | null {
+  const recent = samples.filter((s) => s.t > now - windowMs);
+  const newest = recent[recent.length - 1];
+  if (newest === undefined || now - newest.t > DEFAULT_MAX_SAMPLE_GAP_MS) return null;
+  return Math.max(newest.v, recent.reduce((sum, s) => sum + s.v, 0) / recent.length);
+}
+
+/**
+ * Requests in flight beyond what the newest request rate holds at the objective (Little's law:
+ * rate x objective): a backlog the replicas did not keep up with. Its requests wait whatever count
+ * serves the arrivals; only capacity beyond the arrivals drains them, so the panic path sizes for
+ * the arrivals plus this backlog drained within one panic window. 0 without fresh samples of both.
+ */
+export function queuedBeyondObjective(inFlight: SampleWindow | undefined, rates: readonly Sample[], now: number, objectiveMs: number): number {
+  const queue = inFlight?.latest();
+  const rate = rates[rates.length - 1];
+  if (queue === undefined || rate === undefined || now - queue.t > DEFAULT_MAX_SAMPLE_GAP_MS || now - rate.t > DEFAULT_MAX_SAMPLE_GAP_MS) return 0;
+  return Math.max(0, queue.v - (rate.v * objectiveMs) / 1000);
+}
+
 /** The mean over the panic window, once it holds two samples and the newest is fresh; else null. */
 function panicWindowMean(samples: readonly Sample[], now: number, windowMs: number): number | null {
   const recent = samples.filter((s) => s.t > now - windowMs);
@@ -410,6 +486,10 @@ function aboveForMs(samples: readonly Sample[], now: number, line: number): numb
     start = s.t;
   }
   return start === undefined ? 0 : now - start;
+}
+
+function seconds(ms: number): string {
+  return fmt(Math.round(ms / 1000));
 }
 
 export function fmt(value: number | null): string {

@@ -5,7 +5,7 @@
 // Pure functions over (time, replicas) samples.
 
 import type { Sample } from './metric-window.js';
-import { TOLERANCE } from './evaluate-metrics.js';
+import { TOLERANCE } from './sizing.js';
 
 /** The per-second maximum over several metrics' recommendation histories, sorted by time. */
 export function combineHistories(histories: readonly (readonly Sample[])[]): Sample[] {

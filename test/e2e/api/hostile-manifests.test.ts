@@ -1,6 +1,7 @@
 // Hostile manifests against a running daemon, real Docker (issue 11): a valueFrom of what the
 // operator did not open fails that app alone; an opened secret reaches its container and no read
-// endpoint, log or store; a manifest symlinked out of the directory is refused by the write API.
+// endpoint, log or store; a manifest symlinked out of the directory is refused unread (its text, a
+// token here, shows nowhere), so the write API finds nothing to edit there.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -45,12 +46,13 @@ describe('hostile manifests, end to end', () => {
     await t.writeManifest('good.yaml', appManifest('good', { spec: env }));
     await t.writeManifest('greedy.yaml', appManifest('greedy', { spec: `  env:\n    - name: STOLEN\n      valueFrom: { env: ${CLOSED_VARIABLE} }` }));
     await t.writeManifest('thief.yaml', appManifest('thief', { spec: '  env:\n    - name: STOLEN\n      valueFrom: { env: AUTOSERVE_AUTH_TOKEN }' }));
+    // A file the controller (root) can read and the author cannot: the token file, say.
     outside = join(t.stateDir, '..', 'outside.yaml');
-    await writeFile(outside, appManifest('linked'));
+    await writeFile(outside, `${TOKEN}\n`, { mode: 0o600 });
     await symlink(outside, join(t.manifestsDir, 'linked.yaml'));
     await eventually(() => {
       expect(t.daemon.store.app('good')?.phase).toBe('Running');
-      expect(t.daemon.store.app('linked')?.phase).toBe('Running');
+      expect(t.daemon.store.events({}).some((e) => e.reason === 'ManifestInvalid' && /linked\.yaml.*outside the manifests directory/.test(e.message))).toBe(true);
       for (const app of ['greedy', 'thief']) {
         expect(t.daemon.store.app(app)?.conditions.find((c) => c.type === 'EnvValueMissing')?.status).toBe('True');
       }
@@ -106,13 +108,27 @@ describe('hostile manifests, end to end', () => {
     }
   });
 
-  it('the write API refuses a manifest symlinked from outside the directory', async () => {
+  it('the write API finds nothing to edit in a manifest symlinked from outside the directory', async () => {
     const before = await readFile(outside, 'utf8');
     const { status, text } = await api('/apps/linked/scale', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"replicas": 3}' });
-    expect(status).toBe(409);
-    expect(JSON.parse(text)).toMatchObject({ error: 'NotEditable', message: expect.stringMatching(/outside the manifests directory/) });
+    expect(status).toBe(404);
+    expect(JSON.parse(text)).toMatchObject({ error: 'AppNotFound' });
     expect(await readFile(outside, 'utf8')).toBe(before);
     // An app in the directory is still edited.
     expect((await api('/apps/good/scale', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"replicas": 1}' })).status).toBe(202);
+  });
+
+  it('a second file declaring a running app\'s name does not freeze it: the holder keeps the name and its edits apply', async () => {
+    await t.writeManifest('plain.yaml', appManifest('plain'));
+    await eventually(() => expect(t.daemon.store.app('plain')?.phase).toBe('Running'), { timeoutMs: 60_000, intervalMs: 250 });
+    await t.writeManifest('copycat.yaml', appManifest('plain', { image: 'autoserve-demo:v2', replicas: 3 }));
+    await eventually(() => expect(t.daemon.store.events({}).some((e) => e.reason === 'ManifestInvalid' && /copycat\.yaml.*already declared in .*plain\.yaml/.test(e.message))).toBe(true), { timeoutMs: 30_000, intervalMs: 250 });
+    await t.writeManifest('plain.yaml', appManifest('plain', { replicas: 2 }));
+    await eventually(async () => {
+      const running = await t.running('plain');
+      expect(running).toHaveLength(2);
+      expect(running.every((r) => r.image === 'autoserve-demo:v1')).toBe(true); // the holder's, not the copy's
+      expect(t.daemon.store.app('plain')?.replicas.ready).toBe(2);
+    }, { timeoutMs: 60_000, intervalMs: 250 });
   });
 });

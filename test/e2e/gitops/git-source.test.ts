@@ -45,6 +45,9 @@ describe('gitops: a git branch drives the host', () => {
     const commit = await remote.commit({ 'apps/web.yaml': appManifest('web', { image: 'autoserve-demo:v2' }) }, 'web to v2');
     await remote.push();
     await eventually(async () => expect(await version('web')).toBe('v2'), { timeoutMs: CONVERGE_MS, message: 'web v2 through nginx' });
+    // The old replica retires only after the new one has been ready for minReadySeconds: wait for
+    // the end of the rollout, so that every later answer comes from v2.
+    await eventually(async () => expect(await t.running('web')).toHaveLength(1), { timeoutMs: CONVERGE_MS, message: 'v1 retired' });
     await eventually(() => expect(t.daemon.store.app('web')?.revision?.commit).toBe(commit));
     const event = globalEvents('NewRevision').find((e) => e.message.includes(commit.slice(0, 12)));
     expect(event?.message).toMatch(/"web to v2": changed web/);

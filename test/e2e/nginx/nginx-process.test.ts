@@ -174,6 +174,8 @@ describe('own nginx master (real nginx), reload mode (Lua unavailable)', () => {
     expect(typeof entry.time).toBe('number');
     expect(String(entry.upstream_addr)).toMatch(/^127\.0\.0\.1:\d+$/);
     for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
+    // The master writes them; the workers' group (any process running as nobody) cannot read them.
+    expect((await stat(nginx.logsDir)).mode & 0o777).toBe(0o700);
   });
 
   it('serves its checks on the root-only control socket (reload mode too), never on the public listener', async () => {

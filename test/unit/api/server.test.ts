@@ -1,6 +1,7 @@
 // Contract of the HTTP endpoint: every route's status codes and JSON shape, against a real server
 // on a free port and a real Store on a temp file.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AppSpec } from '../../../src/manifest/types.js';
 import { populate, startApiFixture, type ApiFixture } from './api-fixture.js';
 
 describe('API read routes', () => {
@@ -173,16 +174,21 @@ describe('API with --redact-env-values', () => {
     for (const redactEnvValues of [false, true]) {
       const f = await startApiFixture({ redactEnvValues });
       try {
-        f.store.updateApp('web', (s) => {
-          s.spec = {
-            type: 'http', image: 'x:1', ports: [{ containerPort: 80, publish: false }], network: { isolated: false }, replicas: 1, state: 'up',
-            env: [{ name: 'MODE', value: 'literal-value-123' }, { name: 'DB', valueFrom: { secret: 'db' } }],
-            termination: { drainSeconds: 1, stopTimeoutSeconds: 1 }, ingress: { host: 'web.localhost', pathPrefix: '/' },
-            rollout: { maxSurge: 1, progressDeadlineSeconds: 60 },
-          };
+        const spec = (value: string): AppSpec => ({
+          type: 'http', image: 'x:1', ports: [{ containerPort: 80, publish: false }], network: { isolated: false }, replicas: 1, state: 'up',
+          env: [{ name: 'MODE', value }, { name: 'DB', valueFrom: { secret: 'db' } }],
+          termination: { drainSeconds: 1, stopTimeoutSeconds: 1 }, ingress: { host: 'web.localhost', pathPrefix: '/' },
+          rollout: { maxSurge: 1, progressDeadlineSeconds: 60 },
         });
-        const texts = [(await f.request('/apps')).text, (await f.request('/apps/web')).text];
-        for (const text of texts) {
+        // Every spec a record holds: the applied one and the one of the last stable revision.
+        f.store.updateApp('web', (s) => {
+          s.spec = spec('literal-value-123');
+          s.stable = { revision: 'r1', spec: spec('literal-value-123') };
+        });
+        const reads = ['/apps', '/apps/web', '/apps/web/status', '/apps/web/metrics', '/events', '/history', '/top'];
+        const texts = await Promise.all(reads.map(async (path) => (await f.request(path)).text));
+        expect(texts.filter((text) => text.includes('literal-value-123')).length).toBe(redactEnvValues ? 0 : 3);
+        for (const text of texts.slice(0, 3)) {
           expect(text.includes('literal-value-123')).toBe(!redactEnvValues);
           expect(text).toContain('"valueFrom":{"secret":"db"}');
         }

@@ -95,6 +95,15 @@ describe('DesiredState', () => {
     expect(state.apply(result([app('a', 'nginx:1', 'multi.yaml'), app('c')]))).toEqual({ changed: [], removed: ['b'], invalid: [] });
   });
 
+  it('keeps the apps of every file under a directory that cannot be read, and names its error', () => {
+    const state = new DesiredState();
+    state.apply(result([app('a', 'nginx:1', '/m/team/a.yaml'), app('b', 'nginx:1', '/m/team/deep/b.yaml'), app('c', 'nginx:1', '/m/teamc.yaml')]));
+    const unreadable: ManifestError = { file: '/m/team', path: '', message: 'cannot read this directory (EACCES)' };
+    expect(state.apply(result([], [unreadable], 1))).toEqual({ changed: [], removed: ['c'], invalid: ['a', 'b'] });
+    expect(state.errorsFor('b')).toEqual([unreadable]);
+    expect(state.errorsFor('a')).toEqual([unreadable]);
+  });
+
   it('keeps the app of a document whose name can no longer be read', () => {
     const state = new DesiredState();
     state.apply(result([app('web'), app('other')]));

@@ -137,6 +137,18 @@ describe('error lines cannot be forged', () => {
   });
 });
 
+describe('a literal env value in an error', () => {
+  it('is never repeated: status readers may not see env values (--redact-env-values)', () => {
+    for (const [written, reason] of [['48151623', /^must be a string, got a number; quote it in YAML$/], ['"pin\\0 48151623"', /NUL byte/], ['[48151623]', /got a list/]] as const) {
+      const text = minimalYaml('web').replace('  type: http', `  type: http\n  env:\n    - name: PIN\n      value: ${written}`);
+      const { errors } = parseManifestFile('t.yaml', text);
+      expect(errors.map((e) => e.path)).toEqual(['/spec/env/0/value']);
+      expect(errors[0]?.message).toMatch(reason);
+      expect(errors[0]?.message).not.toContain('48151623');
+    }
+  });
+});
+
 describe('the load path never throws', () => {
   it('loads the files around a broken one', async () => {
     await withTempDir(async (dir) => {

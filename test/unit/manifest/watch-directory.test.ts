@@ -1,4 +1,4 @@
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { watchManifestDirectory, type ManifestWatcher, type WatchOptions } from '../../../src/manifest/watch-directory.js';
@@ -36,6 +36,32 @@ async function watching(
 }
 
 describe('watchManifestDirectory', () => {
+  it('does not follow a symlinked directory: a link to / or /proc, or a loop, costs nothing and is never watched', async () => {
+    await withTempDir(async (dir) => {
+      await writeFile(path.join(dir, 'a.yaml'), minimalYaml('a'));
+      await mkdir(path.join(dir, 'team'));
+      await writeFile(path.join(dir, 'team', 'b.yaml'), minimalYaml('b'));
+      await symlink('/', path.join(dir, 'everything'));
+      await symlink('/proc', path.join(dir, 'proc.yaml'));
+      await symlink('..', path.join(dir, 'team', 'up'));
+      const loads: LoadResult[] = [];
+      const errors: unknown[] = [];
+      const started = Date.now();
+      const watcher = watchManifestDirectory(dir, (r) => loads.push(r), { debounceMs: 50, onError: (e) => errors.push(e) });
+      try {
+        await Promise.race([watcher.ready, sleep(5_000)]);
+        // Following / took over 20 s and a gigabyte before it was ready, with an error per /proc entry.
+        expect(Date.now() - started).toBeLessThan(3_000);
+        expect(errors).toEqual([]);
+        expect([...(loads[0]?.apps.keys() ?? [])]).toEqual(['a', 'b']);
+        await writeFile(path.join(dir, 'team', 'b.yaml'), minimalYaml('b', 'nginx:2'));
+        await waitFor(() => loads.length >= 2);
+      } finally {
+        await watcher.close();
+      }
+    });
+  });
+
   it('delivers an initial load, then one load for a burst of 20 writes', async () => {
     await watching({ 'seed.yaml': minimalYaml('seed') }, { debounceMs: 300 }, async ({ dir, loads }) => {
       expect(loads).toHaveLength(1);

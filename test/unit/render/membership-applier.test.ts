@@ -80,5 +80,7 @@ describe('MembershipApplier', () => {
 
   it('bridgeMembership', () => {
     expect(bridgeMembership({ a: peers(1), b: peers(2), c: [] }, { a: [], d: peers(4) })).toEqual({ a: peers(1), b: peers(2), d: peers(4) });
+    // An app named like an inherited property is bridged like any other.
+    expect(bridgeMembership({ constructor: peers(1) } as Membership, {})).toEqual({ constructor: peers(1) });
   });
 });

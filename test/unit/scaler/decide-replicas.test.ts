@@ -28,6 +28,20 @@ function replicas(count: number, utilization: number, startedAgoS = 600): Replic
   return Array.from({ length: count }, (_, i) => ({ replicaId: `r${i}`, startedAtMs: NOW - startedAgoS * 1000, samples: series(() => utilization, Math.min(400, startedAgoS)) }));
 }
 
+/**
+ * 200 rps throughout. From 130 s to 100 s ago 4 replicas breach the objective at a steady queue (p95
+ * 600 ms, 120 in flight); 8 are ready from 95 s ago and requests take 80 ms (16 in flight, p95 85 ms);
+ * from 30 s ago they take `latestMs`.
+ */
+function slowedRequests(latestMs: number): MetricWindows {
+  return {
+    rps: flat(200),
+    p95LatencyMs: series((ago) => (ago > 130 ? 50 : ago >= 100 ? 600 : ago > 30 ? 85 : latestMs + 5)),
+    concurrency: series((ago) => (ago > 130 ? 10 : ago > 95 ? 120 : ago > 30 ? 16 : (200 * latestMs) / 1000)),
+    readyReplicas: series((ago) => (ago > 95 ? 4 : 8)),
+  };
+}
+
 function input(over: Partial<ScalingInput> & { windows?: MetricWindows } = {}): ScalingInput {
   return { policy: spec(), windows: {}, current: 4, ready: 4, starting: 0, now: NOW, controllerStartedAtMs: 0, ...over };
 }
@@ -113,6 +127,23 @@ const rows: Row[] = [
     name: 'a panic whose count already runs (Knative\'s rounding at one replica) lets the latency rule speak',
     input: input({ policy: spec({ http: { ...LAT, targetRPSPerReplica: 20 } }), current: 1, ready: 1, windows: { rps: flat(21), concurrency: flat(21 * 0.3), p95LatencyMs: flat(320), readyReplicas: flat(1) } }),
     replicas: 2, direction: 'out', reason: /^scale out 1 -> 2: p95 320 ms/,
+  },
+  {
+    name: 'panic reads the newest sample: a step shows whole in it while the 6 s mean still dilutes it',
+    input: input({ current: 2, ready: 2, windows: { rps: series((ago) => (ago === 0 ? 400 : 100)) } }), // mean 150 asks 3 < 4; newest 400 asks 8
+    replicas: 8, direction: 'out', reason: /^panic: scale out 2 -> 8/,
+  },
+  {
+    name: 'panic drains a backlog: requests queued beyond the objective are served within the panic window on top of the arrivals',
+    // 200 rps at 4 replicas is the target; 1240 in flight where 200 x 0.2 s = 40 would meet the objective:
+    // 1200 queued, drained over 6 s = 200 rps more, 400 at target asks 8 (>= 200 % of 4 ready).
+    input: input({ policy: spec({ http: LAT }), windows: { rps: flat(200), concurrency: flat(1240), p95LatencyMs: flat(6000), readyReplicas: flat(4) } }),
+    replicas: 8, direction: 'out', reason: /^panic: scale out 4 -> 8: .*1200 requests queued beyond the objective/,
+  },
+  {
+    name: 'a backlog of the objective\'s size is no panic',
+    input: input({ policy: spec({ http: LAT }), windows: { rps: flat(200), concurrency: flat(40), p95LatencyMs: flat(150), readyReplicas: flat(4) } }),
+    replicas: 4, direction: 'none',
   },
   {
     name: 'just under the panic threshold: no fast path, the window rules',
@@ -258,6 +289,38 @@ const rows: Row[] = [
     name: 'latency near the objective holds the count on a low rate',
     input: input({ policy: spec({ http: LAT }), windows: { rps: flat(20), p95LatencyMs: flat(190), readyReplicas: flat(4) } }),
     replicas: 4, direction: 'none', heldBy: 'stabilization',
+  },
+  {
+    name: 'a breach at a settled count with a steady queue is the count\'s own: its step holds the count through the stabilization window',
+    input: input({
+      current: 6, ready: 6, policy: spec({ http: LAT }),
+      windows: { rps: flat(100), concurrency: flat(25), p95LatencyMs: series((ago) => (ago > 30 && ago <= 50 ? 260 : 100)), readyReplicas: flat(6) },
+    }),
+    replicas: 6, direction: 'none', heldBy: 'stabilization',
+  },
+  {
+    name: 'a surge\'s backlog draining after the scale out holds nothing once the rate is back: the breach was the load\'s, then the queue\'s',
+    // 800 rps at 4 replicas from 90 s to 70 s ago, 10 replicas ready since 66 s ago, the backlog drains until 20 s ago.
+    input: input({
+      current: 10, ready: 10, lastScaleAtMs: NOW - 66_000, policy: spec({ http: LAT }),
+      windows: {
+        rps: series((ago) => (ago > 70 && ago <= 90 ? 800 : 200)),
+        concurrency: series((ago) => (ago > 70 && ago <= 90 ? 40 + (90 - ago) * 50 : ago > 20 && ago <= 70 ? 40 + (ago - 20) * 20 : 40)),
+        p95LatencyMs: series((ago) => (ago > 20 && ago <= 90 ? 3000 : 50)),
+        readyReplicas: series((ago) => (ago > 66 ? 4 : 10)),
+      },
+    }),
+    replicas: 4, direction: 'in', reason: /^scale in 10 -> 4/,
+  },
+  {
+    name: 'latency memory: a count whose own breach was seen is not returned to while requests are as slow (the floor is one above it)',
+    input: input({ current: 8, ready: 8, lastScaleAtMs: NOW - 95_000, policy: spec({ http: LAT }), windows: slowedRequests(80) }),
+    replicas: 5, direction: 'in', reason: /^scale in 8 -> 5: .*held at 5: p95 600 ms breached the objective at 4 replica\(s\) 100 s ago and requests are no faster now/,
+  },
+  {
+    name: 'latency memory ends once requests are faster than after the breach',
+    input: input({ current: 8, ready: 8, lastScaleAtMs: NOW - 95_000, policy: spec({ http: LAT }), windows: slowedRequests(40) }),
+    replicas: 4, direction: 'in', reason: /^scale in 8 -> 4: the highest recommendation over the 60 s window is 4$/,
   },
   {
     name: 'latency as the only metric scales in one replica at a time below the scale-in line',

@@ -57,6 +57,16 @@ describe('openValueSource', () => {
     });
   });
 
+  it('refuses a secret no environment can hold (a NUL byte), naming it, never quoting it', async () => {
+    await withTempDir(async (dir) => {
+      await writeFile(path.join(dir, 'binary'), `key\u0000${SECRET}`);
+      const source = openValueSource({ env: {}, openEnv: [], secretsDir: dir, fingerprintKey: TEST_KEY });
+      const found = source.lookup({ secret: 'binary' });
+      expect(found).toEqual({ refused: expect.stringMatching(/secret binary .*NUL byte/) });
+      expect(JSON.stringify(found)).not.toContain(SECRET);
+    });
+  });
+
   it('parses the open list and refuses what is not a name or a prefix', () => {
     expect(parseOpenEnv('A, B_*  C')).toEqual(['A', 'B_*', 'C']);
     expect(parseOpenEnv(undefined)).toEqual([]);

@@ -1,16 +1,20 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { formatTraceCsv, HOLDOUT_TRACES, parseTraceCsv, TRACE_LIBRARY } from '../../../src/sim/index.js';
+import { formatTraceCsv, HOLDOUT2_TRACES, HOLDOUT_TRACES, parseTraceCsv, TRACE_LIBRARY } from '../../../src/sim/index.js';
 
 describe('trace library', () => {
-  it('holds at least 10 documented shapes with unique names, none shared with the held-out set', () => {
+  it('holds at least 10 documented shapes with unique names, none shared with the held-out sets', () => {
     expect(TRACE_LIBRARY.length).toBeGreaterThanOrEqual(10);
-    const names = [...TRACE_LIBRARY, ...HOLDOUT_TRACES].map((t) => t.name);
+    const names = [...TRACE_LIBRARY, ...HOLDOUT_TRACES, ...HOLDOUT2_TRACES].map((t) => t.name);
     expect(new Set(names).size).toBe(names.length);
-    for (const t of [...TRACE_LIBRARY, ...HOLDOUT_TRACES]) expect(t.description).toMatch(/seed \d+/);
+    for (const t of [...TRACE_LIBRARY, ...HOLDOUT_TRACES, ...HOLDOUT2_TRACES]) expect(t.description).toMatch(/seed \d+/);
   });
 
-  it.each([...TRACE_LIBRARY.map((t) => [t, 'bench/traces'] as const), ...HOLDOUT_TRACES.map((t) => [t, 'bench/traces/holdout'] as const)])(
+  it.each([
+    ...TRACE_LIBRARY.map((t) => [t, 'bench/traces'] as const),
+    ...HOLDOUT_TRACES.map((t) => [t, 'bench/traces/holdout'] as const),
+    ...HOLDOUT2_TRACES.map((t) => [t, 'bench/traces/holdout2'] as const),
+  ])(
     '%s: the generator is deterministic and matches its CSV in bench/',
     (t, dir) => {
       const points = t.generate();

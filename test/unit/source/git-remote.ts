@@ -5,6 +5,7 @@ import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+import { withoutRepositoryVariables } from '../../../src/source/git-command.js';
 
 const exec = promisify(execFile);
 
@@ -42,7 +43,7 @@ export async function createGitRemote(name = 'remote'): Promise<GitRemote> {
   const away = join(root, 'remote.git.away');
   const work = join(root, 'work');
   const run = async (cwd: string, args: string[]) =>
-    (await exec('git', args, { cwd, env: { ...process.env, ...IDENTITY } })).stdout.trim();
+    (await exec('git', args, { cwd, env: { ...withoutRepositoryVariables(process.env), ...IDENTITY } })).stdout.trim();
   await run(root, ['init', '--quiet', '--bare', '--initial-branch=main', bare]);
   await run(bare, ['config', 'receive.denyDeleteCurrent', 'ignore']); // tests delete the default branch
   await run(root, ['init', '--quiet', '--initial-branch=main', work]);

@@ -85,6 +85,29 @@ describe('GitSource', () => {
     expect(h.failures).toEqual([]);
   });
 
+  it('works on its own checkout even when started from inside another git (GIT_DIR and GIT_WORK_TREE inherited)', async () => {
+    const decoy = await createGitRemote('decoy');
+    const decoyHead = await decoy.commit({ 'other.yaml': appManifest('other') }, 'decoy');
+    const saved = { dir: process.env.GIT_DIR, tree: process.env.GIT_WORK_TREE };
+    process.env.GIT_DIR = join(decoy.root, 'work', '.git');
+    process.env.GIT_WORK_TREE = join(decoy.root, 'work');
+    try {
+      const sha = await remote.commit({ 'web.yaml': appManifest('web') }, 'web');
+      await remote.push();
+      const h = startSource();
+      await h.source.start();
+      expect(h.failures).toEqual([]);
+      expect(h.last()).toMatchObject({ commit: sha, changedApps: ['web'] });
+      expect(h.failures).toEqual([]);
+    } finally {
+      if (saved.dir === undefined) delete process.env.GIT_DIR; else process.env.GIT_DIR = saved.dir;
+      if (saved.tree === undefined) delete process.env.GIT_WORK_TREE; else process.env.GIT_WORK_TREE = saved.tree;
+    }
+    expect(await decoy.git('rev-parse', 'HEAD')).toBe(decoyHead); // the decoy repository is untouched
+    expect(await decoy.git('status', '--porcelain')).toBe('');
+    await decoy.cleanup();
+  });
+
   it('delivers each new commit with the apps it changed, keeping only the current and previous checkouts', async () => {
     await remote.commit({ 'web.yaml': appManifest('web'), 'api.yaml': appManifest('api') }, 'one');
     await remote.push();

@@ -35,6 +35,24 @@ describe('Store', () => {
     expect(reopened.events({ app: 'web' })).toHaveLength(1);
   });
 
+  it('keeps an app whose name is a property every object inherits (constructor) like any other', async () => {
+    // A valid DNS label that a plain object answers from its prototype.
+    const names = [...new Set(['constructor', ...Object.getOwnPropertyNames(Object.prototype).filter((n) => /^[a-z0-9-]+$/.test(n))])];
+    const store = await Store.open(path, logger);
+    for (const name of names) {
+      expect(store.app(name)).toBeUndefined();
+      store.updateApp(name, (s) => {
+        s.phase = 'Running';
+      });
+      expect(store.app(name)).toMatchObject({ name, phase: 'Running' });
+    }
+    await store.flush();
+    const reopened = await Store.open(path, logger);
+    expect(reopened.apps().map((a) => a.name)).toEqual(names);
+    reopened.removeApp('constructor');
+    expect(reopened.app('constructor')).toBeUndefined();
+  });
+
   it('collapses a repeat of the newest event of an app into one row with a count', async () => {
     const store = await Store.open(path, logger);
     for (let i = 0; i < 5; i++) store.addEvent({ app: 'web', type: 'Warning', reason: 'ImagePullFailed', message: 'no such image' });

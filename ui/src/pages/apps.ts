@@ -77,8 +77,10 @@ export function appsPage(ctx: PageContext): Page {
     draw();
   };
 
+  // Own entries only: an app may be named like an inherited property ("constructor").
+  const seriesOf = (name: string) => (history && Object.hasOwn(history, name) ? history[name] : undefined);
   const latestRps = (name: string) => {
-    const values = history?.[name]?.rps ?? [];
+    const values = seriesOf(name)?.rps ?? [];
     for (let i = values.length - 1; i >= 0; i--) if (values[i] !== null) return values[i]!;
     return 0;
   };
@@ -98,7 +100,7 @@ export function appsPage(ctx: PageContext): Page {
       const row = rows.get(app.name) ?? createRow(app.name);
       for (const c of COLUMNS) if (c.key !== 'rps') replaceChildren(row.cells.get(c.key)!, c.cell(app));
       row.tr.classList.toggle('attention', app.conditions.some(needsAttention));
-      const series = history[app.name];
+      const series = seriesOf(app.name);
       if (series) row.spark.update(series.t, series.rps ?? []);
       row.rpsValue.textContent = series ? formatRate(latestRps(app.name)) : '-';
       body.appendChild(row.tr); // moves an existing row into sorted order
