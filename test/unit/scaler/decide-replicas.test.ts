@@ -134,6 +134,16 @@ const rows: Row[] = [
     replicas: 8, direction: 'out', reason: /^panic: scale out 2 -> 8/,
   },
   {
+    name: 'a lucky second of a steady Poisson rate is no panic: 23 requests in one second where 14 arrive on average',
+    input: input({ policy: spec({ http: { ...HTTP, targetRPSPerReplica: 20 } }), current: 1, ready: 1, windows: { rps: series((ago) => (ago === 0 ? 23 : 14)) } }),
+    replicas: 1, direction: 'none', heldBy: 'clamp', // at minReplicas: nothing else moves
+  },
+  {
+    name: 'a real step of a small rate panics in its first second (14 -> 56 at a target of 20)',
+    input: input({ policy: spec({ http: { ...HTTP, targetRPSPerReplica: 20 } }), current: 1, ready: 1, windows: { rps: series((ago) => (ago === 0 ? 56 : 14)) } }),
+    replicas: 3, direction: 'out', reason: /^panic: scale out 1 -> 3/,
+  },
+  {
     name: 'panic drains a backlog: requests queued beyond the objective are served within the panic window on top of the arrivals',
     // 200 rps at 4 replicas is the target; 1240 in flight where 200 x 0.2 s = 40 would meet the objective:
     // 1200 queued, drained over 6 s = 200 rps more, 400 at target asks 8 (>= 200 % of 4 ready).
