@@ -141,12 +141,18 @@ function evaluateRate(ctx: Context, key: string, label: string, window: SampleWi
   const { input, th } = ctx;
   const current = Math.max(input.current, 1);
   const read = window?.samplesBetween(ctx.lookbackMs, input.now) ?? [];
-  const inWindow = read.filter((s) => s.t >= input.now - th.windowMs);
+  // Request metrics arrive late (the complete seconds of a buffered access log, 2-4 s behind). A
+  // window of a few seconds ending now would hold no sample and never open its gate, so the window
+  // ends at most half its length after the newest fresh sample: at least half of it holds data.
+  // Windows longer than twice the lag (the default 20 s) end now, as they always did.
+  const newest = read[read.length - 1];
+  const end = newest !== undefined && input.now - newest.t <= DEFAULT_MAX_SAMPLE_GAP_MS ? Math.min(input.now, newest.t + th.windowMs / 2) : input.now;
+  const inWindow = read.filter((s) => s.t >= end - th.windowMs);
   const recentTotal = recentMean(read, input.now);
   const value = recentTotal === null ? null : recentTotal / current;
   const outLine = (target * th.outPct) / 100;
   const perReplica = inWindow.map((s) => ({ t: s.t, v: s.v / current }));
-  const full = coversWindow(read.filter((s) => s.t >= input.now - th.windowMs - DEFAULT_MAX_SAMPLE_GAP_MS), input.now, th.windowSeconds);
+  const full = coversWindow(read.filter((s) => s.t >= end - th.windowMs - DEFAULT_MAX_SAMPLE_GAP_MS), end, th.windowSeconds);
   const rate = panicLoad(read, input.now, th.panicWindowMs, true);
   const queued = rate === null || objectiveMs === undefined ? 0 : queuedBeyondObjective(input.windows.concurrency, read, input.now, objectiveMs);
   const panicDemand = rate === null ? null : rate + queued / (th.panicWindowMs / 1000);
@@ -157,7 +163,7 @@ function evaluateRate(ctx: Context, key: string, label: string, window: SampleWi
     reading: { value, target },
     wants: recentTotal === null ? null : formulaReplicas(recentTotal, target),
     outGate: full && perReplica.every((s) => s.v > outLine),
-    aboveForMs: aboveForMs(perReplica, input.now, outLine),
+    aboveForMs: aboveForMs(perReplica, end, outLine),
     outReplicas: sizeOut(recentTotal ?? 0, target, input.current),
     panic: panicDemand === null ? null : { ...panicOf(panicDemand, target, input, th), ...(queued > 0 ? { queued } : {}) },
     history: trailingMeans(read, RECENT_SPAN_MS).map((s) => ({ t: s.t, v: formulaReplicas(s.v, target) })),

@@ -73,6 +73,14 @@ const rows: Row[] = [
     replicas: 6, direction: 'out', reason: /^scale out 4 -> 6/,
   },
   {
+    name: 'a window of a few seconds opens its gate on late request samples (the access log runs 2-4 s behind)',
+    input: input({
+      policy: spec({ http: { ...HTTP, targetRPSPerReplica: 10, windowSeconds: 3 } }), current: 2, ready: 2,
+      windows: { rps: series(() => 30, 400, NOW - 3_500) }, // 15 per replica, the newest sample 3.5 s old
+    }),
+    replicas: 3, direction: 'out', reason: /^scale out 2 -> 3: rps\/replica 15 \(target 10\) above 80% of target for 3 s/,
+  },
+  {
     name: 'hold while the window is not full of high samples',
     input: input({ windows: { rps: series((ago) => (ago <= 10 ? 264 : 100)) } }),
     replicas: 4, direction: 'none', heldBy: 'window', reason: /for 10 s of the 20 s window/,
