@@ -1,17 +1,64 @@
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
 import { configDefaults, defineConfig } from 'vitest/config';
 
-// End-to-end tests share one dockerd and one CPU budget: run files one at a time.
-// *.cluster.test.ts (multi-node swarms of test nodes) are too slow for the default suite on this
-// 2-core machine: they run with `scripts/test.sh --cluster` (AUTOSERVE_CLUSTER=1).
+/**
+ * The chaos suite (test/chaos/: kills nginx, stops and hangs private dockerds, fills a disk) runs
+ * after every other file, so a disruption of its own can never be mistaken for another file's
+ * failure, and the other files' timings are taken on a calm machine.
+ */
+class ChaosLastSequencer extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const sorted = await super.sort(files);
+    const isChaos = (f: TestSpecification) => /[\\/]test[\\/]chaos[\\/]/.test(f.moduleId);
+    return [...sorted.filter((f) => !isChaos(f)), ...sorted.filter(isChaos)];
+  }
+}
+
+// *.cluster.test.ts (multi-node swarms of test nodes, Swarm traffic) are too slow for the default
+// suite on this 2-core machine: they run with `scripts/test.sh --cluster` (AUTOSERVE_CLUSTER=1).
 const cluster = process.env.AUTOSERVE_CLUSTER === '1';
+const CLUSTER_FILES = 'test/**/*.cluster.test.ts';
+
+// Files whose figures or faults depend on a calm machine: load-driven scaling, traffic with zero
+// failed requests, CPU readings, Swarm mode and test-node engines on the shared dockerd, chaos. They
+// run one at a time, after the rest.
+const ALONE = ['e2e/autoscale', 'e2e/traffic', 'e2e/observe', 'e2e/runtime', 'e2e/cluster', 'chaos'].map((dir) => `test/${dir}/**/*.test.ts`);
+
+const shared = {
+  testTimeout: 120_000,
+  hookTimeout: 120_000,
+  env: { TESTCONTAINERS_RYUK_DISABLED: 'true' },
+};
 
 export default defineConfig({
-  test: {
-    include: cluster ? ['test/**/*.cluster.test.ts'] : ['test/**/*.test.ts'],
-    exclude: cluster ? configDefaults.exclude : [...configDefaults.exclude, 'test/**/*.cluster.test.ts'],
-    fileParallelism: false,
-    testTimeout: 120_000,
-    hookTimeout: 120_000,
-    env: { TESTCONTAINERS_RYUK_DISABLED: 'true' },
-  },
+  test: cluster
+    ? { ...shared, include: [CLUSTER_FILES], fileParallelism: false }
+    : {
+        ...shared,
+        projects: [
+          {
+            // Unit tests and end-to-end files that only wait on Docker and nginx: two at a time (they
+            // label what they start and pick free ports, so they never see each other's replicas).
+            test: {
+              ...shared,
+              name: 'shared',
+              include: ['test/**/*.test.ts'],
+              exclude: [...configDefaults.exclude, CLUSTER_FILES, ...ALONE],
+              maxWorkers: 2,
+              sequence: { groupOrder: 0 },
+            },
+          },
+          {
+            test: {
+              ...shared,
+              name: 'alone',
+              include: ALONE,
+              exclude: [...configDefaults.exclude, CLUSTER_FILES],
+              fileParallelism: false,
+              maxWorkers: 1,
+              sequence: { groupOrder: 1, sequencer: ChaosLastSequencer },
+            },
+          },
+        ],
+      },
 });

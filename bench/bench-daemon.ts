@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { startDaemon, type Daemon } from '../src/daemon/daemon.js';
 import { resolveOptions, type DaemonOptions } from '../src/daemon/options.js';
-import { stopTestNginx } from '../test/e2e/harness.js';
+import { stopTestNginx } from '../test/support/daemon-dirs.js';
 import { freePort } from '../test/support/free-port.js';
 
 export interface BenchDaemon {

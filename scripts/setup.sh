@@ -91,8 +91,13 @@ else
   if systemd_running && systemctl start docker >/dev/null 2>&1; then
     log "started docker.service"
   else
-    log "starting dockerd (log: $DOCKERD_LOG)"
-    nohup dockerd >"$DOCKERD_LOG" 2>&1 &
+    # Started here (no systemd): with live-restore, so that a dockerd restart leaves the app
+    # replicas running (docs/operations.md, "Failure modes"), unless daemon.json decides it
+    # (a key given both as a flag and in daemon.json stops dockerd from starting).
+    dockerd_flags=()
+    grep -qs '"live-restore"' /etc/docker/daemon.json || dockerd_flags+=(--live-restore)
+    log "starting dockerd ${dockerd_flags[*]} (log: $DOCKERD_LOG)"
+    nohup dockerd "${dockerd_flags[@]}" >"$DOCKERD_LOG" 2>&1 &
     disown || true
   fi
   deadline=$((SECONDS + DOCKERD_START_TIMEOUT_S))

@@ -29,6 +29,13 @@ export class ReplicaExistsError extends ReconcileError {
   }
 }
 
+/** The container engine did not answer within the call's bound (hung, or far too busy). */
+export class RuntimeUnresponsiveError extends ReconcileError {
+  constructor(what: string, timeoutMs: number, cause?: unknown) {
+    super('RuntimeUnresponsive', `the container engine did not answer ${what} within ${timeoutMs / 1000} s`, 'transient', { cause });
+  }
+}
+
 /** The replica network could not be had (its name is taken, its subnet is not private, the engine refused). */
 export class NetworkUnavailableError extends ReconcileError {
   constructor(network: string, detail: string, cause?: unknown) {

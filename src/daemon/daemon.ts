@@ -6,7 +6,9 @@ import { closeServer, createApiServer, listen } from '../api/server.js';
 import { ContainerController } from '../controllers/containers/container-controller.js';
 import { ContainerExecutor } from '../controllers/containers/container-executor.js';
 import { Drainer } from '../controllers/containers/drainer.js';
+import { ImagePuller } from '../controllers/containers/image-puller.js';
 import { createLoadBalancer } from '../controllers/routes/create-load-balancer.js';
+import { LogRotator } from '../controllers/logs/log-rotator.js';
 import { nginxLogsDir } from '../controllers/routes/nginx-paths.js';
 import { RoutesController } from '../controllers/routes/routes-controller.js';
 import { ScalerController } from '../controllers/scaler/scaler-controller.js';
@@ -33,6 +35,7 @@ import { Store } from '../store/store.js';
 import { ManifestStatusRecorder } from './manifest-status.js';
 import type { DaemonOptions } from './options.js';
 import { createRuntimeParts, type RuntimePartsOverrides } from './runtime-parts.js';
+import { Teardown } from './teardown.js';
 
 /** Seconds of per-second request buckets kept per app: the longest policy window we serve well. */
 const ACCESS_LOG_WINDOW_SECONDS = 300;
@@ -68,12 +71,40 @@ export interface Daemon {
  * queue runs the container controller; the controller and health flips ask the routes controller
  * for a sync; routes tell the queue when an app's served replicas change.
  */
-export async function startDaemon(options: DaemonOptions, logger: Logger, overrides: RuntimePartsOverrides = {}): Promise<Daemon> {
-  const parts = await createRuntimeParts(options, logger, overrides);
+/** How a start-up is run: the runtime's overrides, an abort signal and the controller's own log. */
+export interface StartOptions extends RuntimePartsOverrides {
+  /** Aborted: the start-up is cut short (and undone). */
+  signal?: AbortSignal;
+  /** The controller's own log file and how to reopen it after rotation. */
+  controllerLog?: { file: string; reopen: () => void };
+}
+
+export async function startDaemon(options: DaemonOptions, logger: Logger, start: StartOptions = {}): Promise<Daemon> {
+  const teardown = new Teardown();
+  try {
+    return await startParts(options, logger, teardown, { ...start, signal: start.signal ?? new AbortController().signal });
+  } catch (err) {
+    // Cut short (a stop signal, a part that failed to start): undo exactly what was started.
+    await teardown.run(logger);
+    throw err;
+  }
+}
+
+/**
+ * Starts the parts in order, pushing each one's stop onto `teardown` as soon as it runs; between
+ * steps that wait, an aborted `signal` ends the start-up. A step under way is finished first (an
+ * nginx being started comes up whole), so nothing is left half-made.
+ */
+async function startParts(options: DaemonOptions, logger: Logger, teardown: Teardown, start: StartOptions & { signal: AbortSignal }): Promise<Daemon> {
+  const { signal, controllerLog } = start;
+  const parts = await createRuntimeParts(options, logger, start);
+  teardown.push('runtime', () => parts.close()); // releases a held lease: a standby leads at its next retry
   const { runtime, leadership } = parts;
   // Only the leader changes replicas: a follower observes, probes, routes and reports.
   const acting = fencedRuntime(runtime, leadership);
   const store = await Store.open(options.dbPath, logger);
+  teardown.push('store', () => store.flush());
+  signal.throwIfAborted();
   const metrics = new AutoserveMetrics({ apps: () => store.apps() });
   const startup = new Startup();
   const history = new MetricHistory(options.historyIntervalMs);
@@ -95,6 +126,8 @@ export async function startDaemon(options: DaemonOptions, logger: Logger, overri
     logger,
   });
   const apiPort = await listen(api, options.host, options.port); // /healthz answers during start-up
+  teardown.push('status endpoint', () => closeServer(api));
+  signal.throwIfAborted();
   const desired = new DesiredState({ allowEmptyPrune: options.allowEmptyPrune });
   desired.remember(lastGoodApps(store.data)); // a restart keeps what the last good manifests said
   const manifestStatus = new ManifestStatusRecorder(store);
@@ -116,6 +149,7 @@ export async function startDaemon(options: DaemonOptions, logger: Logger, overri
       queue.add(failure.target.app); // the status shows the replica's last check
     },
   });
+  teardown.push('health probes', () => prober.close());
   const drainer = new Drainer({
     runtime: acting,
     logger,
@@ -132,7 +166,12 @@ export async function startDaemon(options: DaemonOptions, logger: Logger, overri
     desired,
     prober,
     drainer,
-    executor: new ContainerExecutor(acting, drainer, logger),
+    executor: new ContainerExecutor({
+      runtime: acting,
+      drainer,
+      logger,
+      images: new ImagePuller({ runtime: acting, logger, onPullEnded: (app) => queue.add(app) }),
+    }),
     logger,
     values: openValueSource({
       env: process.env,
@@ -178,9 +217,12 @@ export async function startDaemon(options: DaemonOptions, logger: Logger, overri
   });
   metrics.setHeldRequestsProvider(() => zero.heldNow());
   metrics.setAppMetricsProvider((app) => appLoadOf(history, app));
-  if (!options.disableLb) {
-    routes = new RoutesController({
-      balancer: createLoadBalancer({ stateDir: options.stateDir, listen: { host: options.lbHost, port: options.lbPort }, systemConfDir: options.nginxConfDir }, logger),
+  const balancer = options.disableLb
+    ? undefined
+    : createLoadBalancer({ stateDir: options.stateDir, listen: { host: options.lbHost, port: options.lbPort }, systemConfDir: options.nginxConfDir }, logger);
+  if (balancer) {
+    const routesController = new RoutesController({
+      balancer,
       store,
       logger: logger.child({ controller: 'routes' }),
       apps: () => desired.all(),
@@ -194,26 +236,28 @@ export async function startDaemon(options: DaemonOptions, logger: Logger, overri
         if (reloaded || !ok) metrics.nginxReload(ok, durationMs);
       },
     });
-    try {
-      await routes.start();
-    } catch (err) {
-      await closeServer(api);
-      throw err;
-    }
+    routes = routesController;
+    teardown.push('routes', () => routesController.close());
+    await routesController.start(); // not cut short: an nginx master comes up whole, or not at all
+    signal.throwIfAborted();
   }
+  // Drains in flight finish before the routes close (a drain first takes its replica out of nginx).
+  teardown.push('drains', () => drainer.close());
   queue = new WorkQueue({
-    worker: (app, signal) => controller.reconcile(app, signal),
+    worker: (app, passSignal) => controller.reconcile(app, passSignal),
     onPass: ({ durationMs, ok }) => metrics.observeReconcile(durationMs, ok),
     onError: ({ key, error, attempt, delayMs }) =>
       logger.warn({ app: key, attempt, retryInMs: delayMs, err: errorMessage(error) }, 'reconcile failed; backing off'),
   });
+  teardown.push('work queue', () => queue.stop()); // aborts in-flight waits (listings, pulls); app containers keep running
 
+  /** The apps the manifests or the store know. */
+  const knownApps = () => new Set([...desired.all().map((a) => a.manifest.metadata.name), ...store.apps().map((s) => s.name)]);
   /** Re-reads the manifests (directory mode) and enqueues every app the manifests, the runtime or the store know. */
   const resyncAll = async () => {
     source.reread?.();
-    const apps = new Set(desired.all().map((a) => a.manifest.metadata.name));
+    const apps = knownApps();
     for (const app of await controller.observeAll()) apps.add(app);
-    for (const status of store.apps()) apps.add(status.name);
     queue.resync(apps);
     requestRoutes(); // also notices a hand-edited nginx config
   };
@@ -250,6 +294,7 @@ export async function startDaemon(options: DaemonOptions, logger: Logger, overri
     },
     logger,
   );
+  teardown.push('manifest source', () => source.stop());
   void source.start().then(markReady, (err: unknown) => {
     logger.error({ err: errorMessage(err) }, 'manifest source failed to start');
     markReady();
@@ -262,18 +307,44 @@ export async function startDaemon(options: DaemonOptions, logger: Logger, overri
         controller.invalidate();
         queue.add(app);
       },
-      onReconnect: () => void resyncAll(),
+      // The runtime is back after an outage: what failed or died meanwhile is no reason to wait.
+      onReconnect: () => {
+        controller.runtimeRecovered();
+        queue.forgiveFailures();
+        queue.resync(knownApps()); // at once, not after a listing of the whole host
+        void resyncAll();
+      },
     },
   );
+  teardown.push('runtime events', () => events.close());
   parts.startLeading((leading) => {
     if (leading) void resyncAll(); // act on everything at once, not at the next resync
   });
+  teardown.push('access logs', () => accessLog.stop());
   await accessLog.start();
+  signal.throwIfAborted();
   scaler.start();
+  teardown.push('autoscaler', () => scaler.stop());
   zero.start();
+  teardown.push('scale to zero', () => zero.stop());
   recorder.start();
+  teardown.push('metric history', () => {
+    recorder?.stop();
+    historyUsage.close();
+  });
+  const logs = new LogRotator({
+    capBytes: options.logMaxBytes,
+    logger: logger.child({ component: 'log-rotation' }),
+    groups: [
+      ...(controllerLog ? [{ name: 'controller', files: [controllerLog.file], reopen: controllerLog.reopen }] : []),
+      ...(balancer ? [{ name: 'nginx', dir: nginxLogsDir(options.stateDir, options.nginxConfDir), reopen: () => balancer.reopenLogs() }] : []),
+    ],
+  });
+  logs.start();
+  teardown.push('log rotation', () => logs.stop());
   const resyncTimer = setInterval(() => void resyncAll(), options.resyncMs);
   resyncTimer.unref();
+  teardown.push('resync timer', () => clearInterval(resyncTimer));
 
   return {
     store,
@@ -289,23 +360,7 @@ export async function startDaemon(options: DaemonOptions, logger: Logger, overri
     ready: startup.promise,
     resyncAll,
     syncNow: () => source.syncNow?.(),
-    async stop() {
-      await closeServer(api);
-      clearInterval(resyncTimer);
-      scaler.stop();
-      await zero.stop();
-      recorder?.stop();
-      historyUsage.close();
-      await accessLog.stop();
-      events.close();
-      await source.stop();
-      await queue.stop(); // aborts in-flight waits (listings, pulls); app containers keep running
-      await drainer.close(); // drains in flight finish: nothing is left half-drained
-      prober.close();
-      routes?.close();
-      await parts.close(); // releases a held lease: a standby leads at its next retry
-      await store.flush();
-    },
+    stop: () => teardown.run(logger),
   };
 }
 

@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path';
 import { DEFAULT_INSTANCE, isInstanceName } from '../core/labels.js';
+import { parseMemoryBytes } from '../core/memory-quantity.js';
 import type { GitCredentials } from '../source/git-credentials.js';
 
 export interface DaemonOptions {
@@ -45,6 +46,8 @@ export interface DaemonOptions {
   historyIntervalMs?: number;
   /** Run without a load balancer (tests of the container side alone). */
   disableLb?: boolean;
+  /** Cap on all logs in the state dir together (the controller log, nginx's logs), in bytes. */
+  logMaxBytes: number;
   /** docker: this host's engine; swarm: a Swarm, from one of its managers (docs/cluster.md). */
   runtime: RuntimeKind;
   /** Swarm: the image of the overlay gateway container (anything with `sleep`). */
@@ -62,6 +65,8 @@ export const DEFAULT_OPTIONS = {
   logLevel: 'info',
   resyncMs: 30_000,
   debounceMs: 150,
+  /** docs/operations.md, "Logs": rotated by size, all of them together under this. */
+  logMaxSize: '256Mi',
 } as const;
 
 export function resolveOptions(input: Partial<DaemonOptions> & { manifestsDir?: string; stateDir?: string }): DaemonOptions {
@@ -71,6 +76,7 @@ export function resolveOptions(input: Partial<DaemonOptions> & { manifestsDir?: 
   const stateDir = resolve(input.stateDir ?? 'state');
   return {
     ...DEFAULT_OPTIONS,
+    logMaxBytes: parseByteSize(DEFAULT_OPTIONS.logMaxSize),
     allowEmptyPrune: false,
     enableWriteApi: false,
     runtime: 'docker',
@@ -91,4 +97,11 @@ export function parseDuration(text: string): number {
   const value = Number(match[1]);
   const unit = match[2] ?? 's';
   return Math.round(value * { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[unit]!);
+}
+
+/** Parses a size as manifests write memory ("256Mi", "1Gi", "500M", bytes); at least 1 MiB for logs. */
+export function parseByteSize(text: string): number {
+  const bytes = parseMemoryBytes(text.trim());
+  if (bytes < 1024 * 1024) throw new Error(`size too small: ${JSON.stringify(text)} (at least 1Mi)`);
+  return bytes;
 }

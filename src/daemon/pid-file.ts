@@ -1,9 +1,10 @@
 // <state>/autoserve.pid: how `autoserve sync` finds the running daemon to send it SIGHUP.
-// Written by temp file + rename; removed on a clean stop. A stale file (crashed daemon, reused
+// Written durably (temp file, fsync, rename); removed on a clean stop. A stale file (crashed daemon, reused
 // pid) is detected before signalling: the pid must be alive and, on Linux, a node process.
 
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileDurably } from '../store/durable-file.js';
 
 export const PID_FILE = 'autoserve.pid';
 
@@ -12,10 +13,7 @@ export function pidFilePath(stateDir: string): string {
 }
 
 export async function writePidFile(stateDir: string, pid = process.pid): Promise<void> {
-  const file = pidFilePath(stateDir);
-  const temp = `${file}.tmp-${pid}`;
-  await writeFile(temp, `${pid}\n`);
-  await rename(temp, file);
+  await writeFileDurably(pidFilePath(stateDir), `${pid}\n`);
 }
 
 /** Removes the pid file if it still names `pid` (a newer daemon's file is left alone). */

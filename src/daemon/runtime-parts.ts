@@ -28,18 +28,29 @@ export interface RuntimePartsOverrides {
   docker?: ConstructorParameters<typeof DockerRuntime>[0]['docker'];
 }
 
+/** Aborted: the start-up is cut short (a stop signal); what was made is closed again. */
+export interface RuntimePartsStart extends RuntimePartsOverrides {
+  signal?: AbortSignal;
+}
+
 /** Builds and checks the runtime parts; rejects with a message a person can act on. */
-export async function createRuntimeParts(options: DaemonOptions, logger: Logger, overrides: RuntimePartsOverrides = {}): Promise<RuntimeParts> {
+export async function createRuntimeParts(options: DaemonOptions, logger: Logger, start: RuntimePartsStart = {}): Promise<RuntimeParts> {
+  const { signal } = start;
   if (options.runtime === 'swarm') {
     const runtime = new SwarmRuntime({
       logger,
       instance: options.instance,
-      docker: overrides.docker,
+      docker: start.docker,
       gatewayImage: options.swarmGatewayImage,
-      installRoute: overrides.installRoute,
+      installRoute: start.installRoute,
     });
-    await reachable(runtime);
-    await runtime.prepare();
+    try {
+      await reachable(runtime, signal);
+      await runtime.prepare({ signal });
+    } catch (err) {
+      runtime.close();
+      throw err;
+    }
     const leadership = new LeaseLeadership({ docker: runtime.docker, leaseName: instanceObjectName(options.instance, 'leader'), logger });
     return {
       runtime,
@@ -51,8 +62,14 @@ export async function createRuntimeParts(options: DaemonOptions, logger: Logger,
       },
     };
   }
-  const runtime = new DockerRuntime({ logger, docker: overrides.docker });
-  await reachable(runtime);
+  const runtime = new DockerRuntime({ logger, docker: start.docker });
+  try {
+    await reachable(runtime, signal);
+    await warnUnlessReplicasSurviveRestart(runtime, logger, signal);
+  } catch (err) {
+    runtime.close();
+    throw err;
+  }
   return {
     runtime,
     leadership: soleLeadership(defaultIdentity()),
@@ -63,10 +80,26 @@ export async function createRuntimeParts(options: DaemonOptions, logger: Logger,
   };
 }
 
-async function reachable(runtime: ContainerRuntime): Promise<void> {
+async function reachable(runtime: ContainerRuntime, signal: AbortSignal | undefined): Promise<void> {
   try {
-    await runtime.ping();
+    await runtime.ping({ signal });
   } catch (err) {
+    signal?.throwIfAborted();
     throw new Error(`cannot reach the Docker engine (${errorMessage(err)}); is dockerd running?`);
+  }
+}
+
+/**
+ * Without live-restore a dockerd restart stops every replica (docs/operations.md, "Failure modes").
+ * One host only: on a Swarm, live-restore keeps no service's task (Swarm itself replaces them).
+ */
+async function warnUnlessReplicasSurviveRestart(runtime: ContainerRuntime, logger: Logger, signal: AbortSignal | undefined): Promise<void> {
+  const facts = await runtime.engine({ signal }).catch(() => undefined);
+  signal?.throwIfAborted();
+  if (facts && !facts.replicasSurviveRestart) {
+    logger.warn(
+      'dockerd live-restore is off: a restart of dockerd stops every app replica (AutoServe starts new ones once it answers). ' +
+        'Set "live-restore": true in /etc/docker/daemon.json to keep them running (docs/operations.md, "Failure modes")',
+    );
   }
 }

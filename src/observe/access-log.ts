@@ -11,7 +11,8 @@ export interface AccessLogEntry {
   /**
    * Time spent in upstreams, ms: the sum over every attempt in $upstream_response_time
    * ("0.004, 0.010" after a retry, " : " across internal redirects, "-" for an attempt without
-   * a response time). undefined when no upstream was involved (nginx answered itself: 503, 404).
+   * a response time). undefined when no upstream was dialled (nginx answered itself: 503, 404;
+   * the Lua balancer found no peer, which nginx still logs as a "0.000" time with no address).
    */
   upstreamMs: number | undefined;
 }
@@ -35,8 +36,13 @@ export function parseAccessLogLine(line: string): AccessLogEntry | undefined {
     app: typeof r.app === 'string' ? r.app : '',
     status,
     requestMs: typeof r.request_time === 'number' ? r.request_time * 1000 : 0,
-    upstreamMs: typeof r.upstream_response_time === 'string' ? sumUpstreamTimesMs(r.upstream_response_time) : undefined,
+    upstreamMs: typeof r.upstream_response_time === 'string' && dialled(r.upstream_addr) ? sumUpstreamTimesMs(r.upstream_response_time) : undefined,
   };
+}
+
+/** Whether $upstream_addr names a peer (absent in older lines: trust the time). */
+function dialled(addr: unknown): boolean {
+  return addr === undefined || (typeof addr === 'string' && addr !== '' && addr !== '-');
 }
 
 /** Sum of the numbers in an $upstream_* time list, in ms; undefined when it has none. */

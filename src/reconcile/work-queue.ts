@@ -4,7 +4,12 @@ import type { ReconcileResult } from './reconciler.js';
 
 export const DEFAULT_BASE_BACKOFF_MS = 500;
 export const DEFAULT_MAX_BACKOFF_MS = 60_000;
-export const DEFAULT_CONCURRENCY = 4;
+/**
+ * Passes of different apps at once. A pass mostly waits on the runtime, so this is cheap; it is
+ * sized so that after an outage (every app replacing its replicas at once) apps do not queue
+ * behind each other for their first replica.
+ */
+export const DEFAULT_CONCURRENCY = 8;
 /** Backoff delays are drawn from [delay * (1 - jitter), delay]: never above the cap. */
 export const DEFAULT_BACKOFF_JITTER = 0.2;
 
@@ -88,6 +93,7 @@ interface Delayed {
  *   not here. Reconcilers record stalled errors themselves and resolve (see reconciler.ts); the
  *   queue retries everything that throws.
  * - **`addAfter(key, ms)`** keeps one timer per key, the earliest due one.
+ * - **`forgiveFailures()`** resets every key's backoff (after an outage of the runtime ended).
  * - **`drain()`** stops accepting work, cancels timers and drops waiting keys, aborts nothing and
  *   resolves once in-flight passes have finished (SIGTERM). **`stop()`** does the same but also
  *   aborts the in-flight passes' signals. Neither can be undone.
@@ -162,6 +168,15 @@ export class WorkQueue {
       if (this.failureCount(key) > 0 && this.delayed.has(key)) continue;
       this.add(key);
     }
+  }
+
+  /**
+   * Forgets every key's failures: what failed while a dependency was away (the container engine
+   * restarting) says nothing about the next try. Keys waiting out a backoff stay scheduled, but
+   * the next add() or resync() runs them at once, and a new failure starts from the base delay.
+   */
+  forgiveFailures(): void {
+    this.failures.clear();
   }
 
   /** Consecutive failed passes of `key` since its last clean pass. */

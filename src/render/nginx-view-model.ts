@@ -150,9 +150,11 @@ export function buildViewModel(table: RouteTable, opts: AppsViewOptions): AppsVi
 
   // Only the Lua balancer can hold a request: in reload mode a route without servers answers 503.
   const holdOf = (r: AppRoute): RouteHold | null => (luaBalancer && r.hold ? r.hold : null);
-  const upstreams: UpstreamView[] = routes
-    .filter((r) => r.servers.length > 0 || holdOf(r) !== null)
-    .map((r) => ({ app: r.app, servers: luaBalancer ? [] : r.servers }));
+  // With the Lua balancer every route proxies, with or without peers (no peer and no hold: the pick
+  // fails and the location answers 503), so an app going to 0 replicas and back (an outage of the
+  // container engine, a scale to zero) is a membership change, never a reload.
+  const proxies = (r: AppRoute) => luaBalancer || r.servers.length > 0;
+  const upstreams: UpstreamView[] = routes.filter(proxies).map((r) => ({ app: r.app, servers: luaBalancer ? [] : r.servers }));
 
   const byHost = new Map<string, LocationView[]>();
   for (const route of routes) {
@@ -162,7 +164,7 @@ export function buildViewModel(table: RouteTable, opts: AppsViewOptions): AppsVi
       app: route.app,
       pathPrefix: route.pathPrefix,
       accessLog: absoluteSafePath(path.join(logsDir, `access-${route.app}.log`)),
-      hasServers: route.servers.length > 0 || holdOf(route) !== null,
+      hasServers: proxies(route),
       hold: holdOf(route),
     });
     byHost.set(hostKey, locations);

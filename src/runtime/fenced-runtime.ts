@@ -12,31 +12,33 @@ export function fencedRuntime(runtime: ContainerRuntime, leadership: Pick<Leader
   };
   return {
     ping: (options) => runtime.ping(options),
+    engine: (options) => runtime.engine(options),
     list: (scope, options) => runtime.list(scope, options),
-    inspect: (id) => runtime.inspect(id),
-    ensureImage: (image, options) => runtime.ensureImage(image, options),
-    create: async (request) => {
+    inspect: (id, options) => runtime.inspect(id, options),
+    hasImage: (image, options) => runtime.hasImage(image, options),
+    pullImage: (image, options) => runtime.pullImage(image, options),
+    create: async (request, options) => {
       guard(`create of ${request.app} slot ${request.slot}`);
-      return runtime.create(request);
+      return runtime.create(request, options);
     },
-    pruneNetworks: async (scope) => {
+    pruneNetworks: async (scope, options) => {
       guard(`network prune of ${scope.app}`);
-      return runtime.pruneNetworks(scope);
+      return runtime.pruneNetworks(scope, options);
     },
-    start: async (id) => {
+    start: async (id, options) => {
       guard(`start of ${id}`);
-      return runtime.start(id);
+      return runtime.start(id, options);
     },
-    stop: async (id, timeoutSeconds) => {
+    stop: async (id, timeoutSeconds, options) => {
       guard(`stop of ${id}`);
-      return runtime.stop(id, timeoutSeconds);
+      return runtime.stop(id, timeoutSeconds, options);
     },
-    remove: async (id) => {
+    remove: async (id, options) => {
       guard(`remove of ${id}`);
-      return runtime.remove(id);
+      return runtime.remove(id, options);
     },
     watch: (scope, handlers) => runtime.watch(scope, handlers),
-    logs: (replica, query) => runtime.logs(replica, query),
+    logs: (replica, query, options) => runtime.logs(replica, query, options),
     usage: (targets) => runtime.usage(targets),
     forgetUsage: (id) => runtime.forgetUsage(id),
     usageReader: () => runtime.usageReader(),

@@ -2,6 +2,10 @@
 // the API and the CLI speak only this interface; Docker is one implementation (runtime/docker/),
 // Docker Swarm the second (runtime/swarm/). The semantics below are what the controllers rely on, and
 // test/e2e/runtime/ checks them against each implementation with one contract suite.
+//
+// Every call is bounded in time by the implementation: a hung engine costs a call its bound, never
+// a wedged caller. Past the bound a call rejects with RuntimeUnresponsiveError; an aborted
+// `signal` ends the wait sooner, with the signal's reason.
 import type { ContainerShape, ReplicaFacts } from '../core/replica.js';
 
 /** Which replicas a call concerns: one controller instance's, of one app or of all. */
@@ -74,9 +78,15 @@ export interface ReplicaEventHandlers {
   onReconnect(): void;
 }
 
-/** An abort signal for calls that may wait long (a pull, a listing of a hung engine). */
+/** The caller's abort signal (the queue stopping, a shutdown): it ends the wait before the bound. */
 export interface CallOptions {
   signal?: AbortSignal;
+}
+
+/** What the engine says about itself that changes how its faults play out. */
+export interface EngineFacts {
+  /** Replicas keep running while the engine restarts (Docker: live-restore). */
+  replicasSurviveRestart: boolean;
 }
 
 /** Per-replica CPU and memory readings, keeping between calls what a CPU delta needs. */
@@ -94,6 +104,8 @@ export interface ContainerRuntime extends UsageReader {
   /** Resolves when the engine answers; rejects with its error otherwise. */
   ping(options?: CallOptions): Promise<void>;
 
+  engine(options?: CallOptions): Promise<EngineFacts>;
+
   /**
    * Every replica of the scope, running or not, with the addresses its ports are reached at (on the
    * replica's network, from this host) and the host addresses of the ports it publishes.
@@ -102,42 +114,48 @@ export interface ContainerRuntime extends UsageReader {
   list(scope: ReplicaScope, options?: CallOptions): Promise<ReplicaFacts[]>;
 
   /** One replica's facts; undefined when it does not exist (a missing replica is not an error). */
-  inspect(id: string): Promise<ReplicaFacts | undefined>;
+  inspect(id: string, options?: CallOptions): Promise<ReplicaFacts | undefined>;
+
+  /** Whether the image is present (no pull). */
+  hasImage(image: string, options?: CallOptions): Promise<boolean>;
 
   /**
-   * Makes sure the image is present, pulling it when it is not. Rejects with ImagePullFailedError
-   * when it cannot be had (bounded in time); an aborted signal rejects with the signal's reason.
+   * Pulls the image. Rejects with ImagePullFailedError when it cannot be had; at the
+   * implementation's bound (minutes) the pull itself is cancelled, so once this settles no pull of
+   * ours is left running. Slow by nature: callers run it outside a reconcile pass.
    */
-  ensureImage(image: string, options?: CallOptions): Promise<void>;
+  pullImage(image: string, options?: CallOptions): Promise<void>;
 
   /**
    * Creates (does not start) a replica under its deterministic name (core/labels containerName),
    * labelled as ours, on the network its shape names (made when missing, adopted when ours;
    * NetworkUnavailableError when it cannot be had). A shape the runtime cannot honour (a published
-   * port or a network of the app's own on a Swarm) rejects with UnsupportedByRuntimeError. Never makes two replicas of one name: when the
-   * name is taken it rejects with ReplicaExistsError and changes nothing (the caller's observation
-   * was stale).
+   * port or a network of the app's own on a Swarm) rejects with UnsupportedByRuntimeError. Never
+   * makes two replicas of one name: when the name is taken it rejects with ReplicaExistsError and
+   * changes nothing (the caller's observation was stale). A create that timed out may still have
+   * been made by the engine: the next listing shows it, not started.
    */
-  create(request: ReplicaRequest): Promise<{ id: string; name: string }>;
+  create(request: ReplicaRequest, options?: CallOptions): Promise<{ id: string; name: string }>;
 
   /**
    * Removes the networks of the app's own (isolated) that no replica uses any more, and resolves
    * with their names. The instance's shared network is never removed; a network still in use is
    * left alone.
    */
-  pruneNetworks(scope: Required<ReplicaScope>): Promise<string[]>;
+  pruneNetworks(scope: Required<ReplicaScope>, options?: CallOptions): Promise<string[]>;
 
   /** Starts a created replica; starting a running one resolves. */
-  start(id: string): Promise<void>;
+  start(id: string, options?: CallOptions): Promise<void>;
 
   /**
    * Stops a replica: SIGTERM, then SIGKILL after `timeoutSeconds`. A replica that is already
-   * stopped or already gone resolves (stopping is idempotent).
+   * stopped or already gone resolves (stopping is idempotent). Bounded by `timeoutSeconds` plus
+   * the implementation's bound.
    */
-  stop(id: string, timeoutSeconds: number): Promise<void>;
+  stop(id: string, timeoutSeconds: number, options?: CallOptions): Promise<void>;
 
   /** Removes a replica (forcibly, with its anonymous volumes). A missing replica is "already gone": resolves. */
-  remove(id: string): Promise<void>;
+  remove(id: string, options?: CallOptions): Promise<void>;
 
   /**
    * Follows the runtime's events about the scope's replicas and names the app of each (events
@@ -147,7 +165,7 @@ export interface ContainerRuntime extends UsageReader {
   watch(scope: ReplicaScope, handlers: ReplicaEventHandlers): { close(): void };
 
   /** The last `tail` lines of a replica's output (since `sinceMs`); [] when the replica is gone. */
-  logs(replica: { id: string; name: string }, query: LogQuery): Promise<LogLine[]>;
+  logs(replica: { id: string; name: string }, query: LogQuery, options?: CallOptions): Promise<LogLine[]>;
 
   /**
    * A usage reader with state of its own, for a second loop that samples on its own schedule. CPU

@@ -1,11 +1,12 @@
 // The store's lowdb adapter: JSON in a file only its owner can read (0600). The status holds
 // manifest specs (literal env values among them) and the audit log; other local users have no
-// business reading them. lowdb's JSONFile writes through steno, which cannot set a file mode, so
-// this is the same atomic write (temp file, then rename) with the mode set on the temp file.
+// business reading them. lowdb's JSONFile writes through steno, which can set no file mode and
+// renames its temp file into place without an fsync (after a power cut the file can be empty):
+// this writes durably (durable-file.ts: temp file with the mode, fsync, rename, directory fsync).
 // Writes are not queued here: the Store never runs two at once.
-import { open, readFile, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import type { Adapter } from 'lowdb';
+import { writeFileDurably } from './durable-file.js';
 
 export const STORE_FILE_MODE = 0o600;
 
@@ -23,16 +24,7 @@ export class PrivateJsonFile<T> implements Adapter<T> {
     return JSON.parse(text) as T;
   }
 
-  async write(data: T): Promise<void> {
-    const temp = join(dirname(this.file), `.${basename(this.file)}.tmp`);
-    // A temp file left by a crash keeps its old mode through O_TRUNC: start from a fresh one.
-    await unlink(temp).catch(() => undefined);
-    const handle = await open(temp, 'wx', STORE_FILE_MODE);
-    try {
-      await handle.writeFile(JSON.stringify(data, null, 2));
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, this.file);
+  write(data: T): Promise<void> {
+    return writeFileDurably(this.file, JSON.stringify(data, null, 2), STORE_FILE_MODE);
   }
 }

@@ -20,6 +20,9 @@ export interface Retention {
 
 export const DEFAULT_RETENTION: Retention = { events: 2_000, scalingHistory: 1_000 };
 const WRITE_DELAY_MS = 100;
+/** A failed write (a full disk) is retried after this, doubling up to WRITE_RETRY_MAX_MS. */
+const WRITE_RETRY_MIN_MS = 500;
+const WRITE_RETRY_MAX_MS = 30_000;
 /** How many of an app's newest events a repeat may collapse into. */
 const COLLAPSE_WINDOW = 10;
 
@@ -37,13 +40,20 @@ export interface EventQuery {
 }
 
 /**
- * The JSON file store. Built on lowdb with an explicit file adapter (not a preset: presets switch
- * to memory under NODE_ENV=test) that writes a 0600 temp file and renames it, so a crash never
- * leaves half a file. Writes are coalesced: mutations mark the store dirty, one write follows.
+ * The JSON file store, on lowdb with an explicit file adapter (not a preset: presets switch to
+ * memory under NODE_ENV=test) that writes a 0600 file durably: temp file, fsync, rename
+ * (private-json-file.ts), so a crash never leaves half a file. Writes are coalesced: mutations mark
+ * the store dirty, one write follows. A write that fails (a full disk) is retried with backoff
+ * until one succeeds, whether or not anything changes meanwhile; the outage is logged once when it
+ * starts and once when it ends, not at every attempt. Meanwhile the store in memory is the truth.
+ * Before each write the good file is kept as `<path>.prev`, the copy `open` recovers from.
  */
 export class Store {
   private writeTimer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
+  /** Consecutive failed writes (0: the file is up to date, or a write is pending). */
+  private failedWrites = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
   /** Whether the file at `path` is a good store (read back, or written by us): only that one is kept as the previous copy. */
   private fileGood: boolean;
   private changes = 0;
@@ -216,7 +226,8 @@ export class Store {
 
   private scheduleWrite(): void {
     this.changes++;
-    if (this.writeTimer) return;
+    // While writes fail, the retry (with its backoff) writes the latest data: no sooner attempts.
+    if (this.writeTimer || this.retryTimer) return;
     this.writeTimer = setTimeout(() => {
       this.writeTimer = undefined;
       void this.write();
@@ -226,18 +237,39 @@ export class Store {
 
   private write(): Promise<void> {
     // Chained so two writes never overlap; each writes the latest data.
-    this.writing = this.writing
-      .then(() => this.keepPreviousCopy())
-      .then(() => this.db.write())
-      .then(() => void (this.fileGood = true))
-      .catch((err: unknown) => this.logger.error({ err: String(err) }, 'store write failed; the next change retries'));
+    this.writing = this.writing.then(() => this.writeOnce());
     return this.writing;
+  }
+
+  private async writeOnce(): Promise<void> {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    try {
+      await this.keepPreviousCopy();
+      await this.db.write();
+      this.fileGood = true;
+    } catch (err) {
+      this.failedWrites += 1;
+      const retryInMs = Math.min(WRITE_RETRY_MAX_MS, WRITE_RETRY_MIN_MS * 2 ** (this.failedWrites - 1));
+      if (this.failedWrites === 1) this.logger.error({ err: String(err), retryInMs }, 'store write failed; retrying with backoff until it succeeds (status is kept in memory)');
+      this.retryTimer = setTimeout(() => void this.write(), retryInMs);
+      this.retryTimer.unref();
+      return;
+    }
+    if (this.failedWrites > 0) this.logger.info({ failedAttempts: this.failedWrites }, 'store written again');
+    this.failedWrites = 0;
+  }
+
+  /** Whether the last write failed (the file lags behind; a retry is scheduled). */
+  get writeFailing(): boolean {
+    return this.failedWrites > 0;
   }
 
   /**
    * Before the file is replaced, the good one becomes `<path>.prev`: a hard link under a temp name,
    * renamed over the old copy (no copy of the data, never a moment without a previous copy). A
-   * file system without hard links gets a plain copy.
+   * file system without hard links gets a plain copy. Failing to keep it never stops the write;
+   * while writes fail (a full disk) it is logged once per outage, like the write itself.
    */
   private async keepPreviousCopy(): Promise<void> {
     if (!this.fileGood) return;
@@ -248,18 +280,21 @@ export class Store {
       await link(this.path, temp).catch(() => copyFile(this.path, temp));
       await rename(temp, previous);
     } catch (err) {
+      await rm(temp, { force: true }).catch(() => undefined);
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return; // no file yet: nothing to keep
-      this.logger.warn({ err: String(err) }, 'could not keep the previous copy of the store');
+      if (this.failedWrites === 0) this.logger.warn({ err: String(err) }, 'could not keep the previous copy of the store');
     }
   }
 
-  /** Writes now whatever is pending (shutdown). */
+  /** Writes now whatever is pending (shutdown); a failure is logged, and no retry follows. */
   async flush(): Promise<void> {
     if (this.writeTimer) {
       clearTimeout(this.writeTimer);
       this.writeTimer = undefined;
     }
     await this.write();
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
   }
 }
 

@@ -1,18 +1,14 @@
 // Shared parts of the fault tests: a steady request load through nginx whose failures are counted,
-// one printed line per figure, and the controller as a real child process (`autoserve run`) that
-// a test may kill -9. Everything a test starts is labelled and removed by the test.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// and the controller as a real child process (`autoserve run`, support/cli-daemon.ts) that a test
+// may kill -9 and start again on the same dirs. Figures are printed by ./figures.ts. Everything a
+// test starts is labelled and removed by the test.
 import pino from 'pino';
 import { splitHaltMarkers } from '../../src/controllers/containers/halt-marker.js';
 import type { ReplicaFacts } from '../../src/core/replica.js';
 import { DockerRuntime } from '../../src/runtime/docker/docker-runtime.js';
-import { stopTestNginx } from '../e2e/harness.js';
-import { createDockerTestEnv, type DockerTestEnv } from '../support/docker-test-env.js';
+import { CliDaemon } from '../support/cli-daemon.js';
+import { createDaemonDirs, type DaemonDirs } from '../support/daemon-dirs.js';
 import { eventually } from '../support/eventually.js';
-import { freePort } from '../support/free-port.js';
 import { httpGet } from '../support/http-get.js';
 import { LoadGenerator, type LoadResult } from '../support/load-generator.js';
 
@@ -28,12 +24,6 @@ export function steadyLoad(lbPort: number, host: string, ratePerSec = 20): { sto
   };
 }
 
-/** Prints one figure line: `[chaos] name: key=value ...` (the failure-modes table quotes them). */
-export function figure(name: string, values: Record<string, number | string>): void {
-  const text = Object.entries(values).map(([k, v]) => `${k}=${typeof v === 'number' ? Math.round(v * 100) / 100 : v}`).join(' ');
-  console.log(`[chaos] ${name}: ${text}`);
-}
-
 export function failuresOf(result: LoadResult): string {
   return result.failures.length === 0 ? '' : ` first failures: ${JSON.stringify(result.failures.slice(0, 3))}`;
 }
@@ -42,77 +32,53 @@ export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve
 
 export const seconds = (sinceMs: number) => (Date.now() - sinceMs) / 1000;
 
-/** The controller as a child process on temp dirs, its own instance and test label. */
-export interface CliDaemon {
-  env: DockerTestEnv;
-  manifestsDir: string;
-  stateDir: string;
-  instance: string;
-  lbPort: number;
-  apiPort: number;
-  writeManifest(file: string, text: string): Promise<void>;
+/** `autoserve run` on temp dirs (its own instance, test label, ports), started and stopped at will on the same dirs. */
+export interface RestartableDaemon extends Pick<DaemonDirs, 'env' | 'manifestsDir' | 'stateDir' | 'instance' | 'lbPort' | 'apiPort' | 'writeManifest'> {
   /** Starts `autoserve run` and waits until /readyz answers. */
   start(): Promise<void>;
   /** kill -9: no flush, no cleanup; app containers and nginx keep running. */
   kill9(): Promise<void>;
   /** SIGTERM and wait for the exit. */
   stop(): Promise<void>;
+  /** The app's replicas in Docker (halt markers left out). */
   replicas(app: string): Promise<ReplicaFacts[]>;
   cleanup(): Promise<void>;
 }
 
-export async function cliDaemon(name: string, extraArgs: string[] = []): Promise<CliDaemon> {
-  const env = createDockerTestEnv(name);
-  const root = await mkdtemp(join(tmpdir(), `autoserve-chaos-${name}-`));
-  const manifestsDir = join(root, 'manifests');
-  const stateDir = join(root, 'state');
-  await mkdir(manifestsDir, { recursive: true });
-  const instance = env.value.toLowerCase().replace(/[^a-z0-9-]/g, '-');
-  const lbPort = await freePort();
-  const apiPort = await freePort();
-  const runtime = new DockerRuntime({ logger: pino({ level: 'silent' }), docker: env.docker });
-  let child: ChildProcess | undefined;
-  const exited = () => new Promise<void>((resolve) => (child && child.exitCode === null && child.signalCode === null ? child.once('exit', () => resolve()) : resolve()));
+export async function restartableDaemon(name: string, extraArgs: string[] = []): Promise<RestartableDaemon> {
+  const dirs = await createDaemonDirs(name);
+  const runtime = new DockerRuntime({ logger: pino({ level: 'silent' }), docker: dirs.env.docker });
+  let current: CliDaemon | undefined;
 
-  const daemon: CliDaemon = {
-    env,
-    manifestsDir,
-    stateDir,
-    instance,
-    lbPort,
-    apiPort,
-    writeManifest: (file, text) => writeFile(join(manifestsDir, file), text),
+  const daemon: RestartableDaemon = {
+    env: dirs.env,
+    manifestsDir: dirs.manifestsDir,
+    stateDir: dirs.stateDir,
+    instance: dirs.instance,
+    lbPort: dirs.lbPort,
+    apiPort: dirs.apiPort,
+    writeManifest: dirs.writeManifest,
     async start() {
-      const args = [
-        'dist/cli/main.js', 'run',
-        '--manifests', manifestsDir, '--state', stateDir, '--instance', instance,
-        '--lb-port', String(lbPort), '--port', String(apiPort),
-        '--container-labels', JSON.stringify(env.labels),
-        '--resync', '3s', '--log-level', process.env.AUTOSERVE_TEST_LOG ?? 'warn',
-        ...extraArgs,
-      ];
-      child = spawn(process.execPath, args, { cwd: join(import.meta.dirname, '../..'), stdio: ['ignore', 'inherit', 'inherit'] });
+      const child = new CliDaemon(dirs.cliOptions({ resync: '3s', extraArgs: ['--log-level', process.env.AUTOSERVE_TEST_LOG ?? 'warn', ...extraArgs] }));
+      current = child;
       await eventually(async () => {
-        if (child!.exitCode !== null) throw new Error(`autoserve run exited with ${child!.exitCode}`);
-        const res = await httpGet(apiPort, '127.0.0.1', '/readyz', 1_000);
+        if (child.child.exitCode !== null) throw new Error(`autoserve run exited with ${child.child.exitCode}:\n${child.log.slice(-2000)}`);
+        const res = await httpGet(dirs.apiPort, '127.0.0.1', '/readyz', 1_000);
         if (res.status !== 200) throw new Error(`readyz ${res.status}`);
       }, { timeoutMs: 30_000, intervalMs: 200 });
     },
     async kill9() {
-      child?.kill('SIGKILL');
-      await exited();
+      current?.signal('SIGKILL');
+      await current?.exited;
     },
     async stop() {
-      child?.kill('SIGTERM');
-      await exited();
+      await current?.stop();
     },
-    replicas: async (app) => splitHaltMarkers(await runtime.list({ instance, app })).replicas,
+    replicas: async (app) => splitHaltMarkers(await runtime.list({ instance: dirs.instance, app })).replicas,
     async cleanup() {
       await daemon.kill9().catch(() => undefined);
-      await env.cleanup();
-      await stopTestNginx(stateDir, lbPort);
+      await dirs.cleanup();
       runtime.close();
-      await rm(root, { recursive: true, force: true });
     },
   };
   return daemon;

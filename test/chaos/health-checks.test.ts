@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appManifest } from '../support/app-manifest.js';
 import { eventually } from '../support/eventually.js';
 import { startTestDaemon, type TestDaemon } from '../e2e/harness.js';
-import { figure, seconds, sleep, steadyLoad } from './chaos.js';
+import { seconds, sleep, steadyLoad } from './chaos.js';
+import { recordFigures } from './figures.js';
 
 const APP = 'probe';
 const HOST = `${APP}.localhost`;
@@ -52,7 +53,7 @@ describe('health checks: reported at once; readiness leaves rotation, liveness r
       const failing = status()?.instances.find((i) => i.lastProbe && !i.lastProbe.ok);
       expect(failing?.lastProbe?.detail).toBe('GET /healthz -> 404');
     }, { timeoutMs: 10_000 });
-    figure('404 health check reported', { secondsToEvent: reported, progressDeadline: 30 });
+    recordFigures('404 health check reported', { secondsToEvent: reported, progressDeadline: 30 });
     expect(reported).toBeLessThan(10); // far inside the 30 s deadline (about a second on a quiet host)
     await t.writeManifest('probe.yaml', manifest());
     await eventually(() => expect(status()).toMatchObject({ phase: 'Running', replicas: { ready: 2, updated: 2 } }), { timeoutMs: 40_000, intervalMs: 250 });
@@ -77,7 +78,7 @@ describe('health checks: reported at once; readiness leaves rotation, liveness r
       expect(events.some((e) => e.reason === 'ReplicaNotReady' && e.message.includes('timeout after 1s'))).toBe(true);
       expect(events.some((e) => e.reason === 'ReplicaUnhealthy')).toBe(false);
       // Requests already sent to it wait for it; the figure says how many timed out or failed.
-      figure('replica stops answering (readiness)', { secondsOutOfRotation: outOfRotation, secondsBackInRotation: backInRotation, failedRequests: result.failed, sent: result.sent });
+      recordFigures('replica stops answering (readiness)', { secondsOutOfRotation: outOfRotation, secondsBackInRotation: backInRotation, failedRequests: result.failed, sent: result.sent });
     } finally {
       try {
         execFileSync('docker', ['unpause', busy!.id], { stdio: 'ignore' });
@@ -98,7 +99,7 @@ describe('health checks: reported at once; readiness leaves rotation, liveness r
         expect(status()?.replicas.ready).toBe(2);
       }, { timeoutMs: 30_000, intervalMs: 250 });
       const replaced = seconds(paused);
-      figure('replica failing for good (liveness)', { secondsToReplaced: replaced, replaceAfterSeconds: REPLACE_AFTER_S });
+      recordFigures('replica failing for good (liveness)', { secondsToReplaced: replaced, replaceAfterSeconds: REPLACE_AFTER_S });
       expect(replaced).toBeGreaterThanOrEqual(REPLACE_AFTER_S);
       expect(t.daemon.store.events({ app: APP }).some((e) => e.reason === 'ReplicaUnhealthy')).toBe(true);
     } finally {

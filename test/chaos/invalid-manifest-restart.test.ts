@@ -14,7 +14,8 @@ import { eventually } from '../support/eventually.js';
 import { httpGet } from '../support/http-get.js';
 import { createGitRemote, type GitRemote } from '../unit/source/git-remote.js';
 import { startTestDaemon, type TestDaemon } from '../e2e/harness.js';
-import { cliDaemon, failuresOf, figure, seconds, sleep, steadyLoad, type CliDaemon } from './chaos.js';
+import { failuresOf, restartableDaemon, seconds, sleep, steadyLoad, type RestartableDaemon } from './chaos.js';
+import { recordFigures } from './figures.js';
 import { randomBytes } from 'node:crypto';
 import { openValueSource } from '../../src/secrets/value-source.js';
 
@@ -23,7 +24,7 @@ const HOST = `${APP}.localhost`;
 const GOOD = appManifest(APP, { replicas: 2 });
 
 describe('an invalid manifest never prunes, across restarts', () => {
-  let d: CliDaemon;
+  let d: RestartableDaemon;
   const ids = async () => (await d.replicas(APP)).map((r) => r.id).sort();
   /** What `autoserve plan` says for the app now, from the manifests, Docker and the store file. */
   const plan = async () => {
@@ -36,7 +37,7 @@ describe('an invalid manifest never prunes, across restarts', () => {
   };
 
   beforeAll(async () => {
-    d = await cliDaemon('chaos-invalid');
+    d = await restartableDaemon('chaos-invalid');
     await d.writeManifest('web.yaml', GOOD);
     await d.start();
     await eventually(async () => expect((await httpGet(d.lbPort, HOST)).status).toBe(200), { timeoutMs: 30_000 });
@@ -64,7 +65,7 @@ describe('an invalid manifest never prunes, across restarts', () => {
       await d.start();
       await sleep(4_000); // a resync period and more
       const result = await load.stop();
-      figure(`invalid manifest (${breakage.name}) + ${breakage.restart}`, { failedRequests: result.failed, sent: result.sent, seconds: seconds(started) });
+      recordFigures(`invalid manifest (${breakage.name}) + ${breakage.restart}`, { failedRequests: result.failed, sent: result.sent, seconds: seconds(started) });
       expect(await ids()).toEqual(before);
       expect(result.failed, failuresOf(result)).toBe(0);
       const world = await plan();
@@ -118,7 +119,7 @@ describe('directory mode: half-written files and missed events', () => {
       await symlink(releases[1]!, `${link}.next`);
       await rename(`${link}.next`, link);
       await eventually(async () => expect((await s.running('sw')).length).toBe(2), { timeoutMs: 15_000, intervalMs: 250 });
-      figure('manifest change without a file event', { secondsToConverge: seconds(started), resyncSeconds: 3 });
+      recordFigures('manifest change without a file event', { secondsToConverge: seconds(started), resyncSeconds: 3 });
     } finally {
       await s.cleanup();
       await rm(root, { recursive: true, force: true });

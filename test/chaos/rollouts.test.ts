@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appManifest } from '../support/app-manifest.js';
 import { eventually } from '../support/eventually.js';
 import { startTestDaemon, type TestDaemon } from '../e2e/harness.js';
-import { failuresOf, figure, seconds, sleep, steadyLoad } from './chaos.js';
+import { failuresOf, seconds, sleep, steadyLoad } from './chaos.js';
+import { recordFigures } from './figures.js';
 
 const APP = 'roll';
 const HOST = `${APP}.localhost`;
@@ -52,7 +53,7 @@ describe('rollouts that go wrong', () => {
       const toFailed = seconds(started);
       await eventually(async () => expect(await revisions()).toEqual(new Set([oldRevision])), { timeoutMs: 15_000 });
       const result = await load.stop();
-      figure(`${name} rollout`, { secondsToRolloutFailed: toFailed, deadline: DEADLINE_S, failedRequests: result.failed, sent: result.sent });
+      recordFigures(`${name} rollout`, { secondsToRolloutFailed: toFailed, deadline: DEADLINE_S, failedRequests: result.failed, sent: result.sent });
       expect(toFailed).toBeLessThan(DEADLINE_S + 6); // the deadline, a probe interval and a pass
       expect(result.failed, failuresOf(result)).toBe(0);
     });
@@ -86,7 +87,7 @@ describe('rollouts that go wrong', () => {
     const result = await load.stop();
     expect(await revisions()).toEqual(new Set([serving]));
     expect(rolloutFailed()).toBe(true);
-    figure('halted rollout keeps capacity', { secondsToReplaceDeadOld: replaced, secondsToScaleWhileHalted: scaledIn, failedRequests: result.failed, sent: result.sent });
+    recordFigures('halted rollout keeps capacity', { secondsToReplaceDeadOld: replaced, secondsToScaleWhileHalted: scaledIn, failedRequests: result.failed, sent: result.sent });
     expect(result.failed).toBeLessThanOrEqual(Math.max(2, result.sent * 0.01)); // the kill itself may cost a request in flight
 
     // A manifest change resumes rolling, and the marker goes.

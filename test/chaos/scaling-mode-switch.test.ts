@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appManifest } from '../support/app-manifest.js';
 import { eventually } from '../support/eventually.js';
 import { startTestDaemon, type TestDaemon } from '../e2e/harness.js';
-import { failuresOf, figure, seconds, sleep, steadyLoad } from './chaos.js';
+import { failuresOf, seconds, sleep, steadyLoad } from './chaos.js';
+import { recordFigures } from './figures.js';
 
 const APP = 'modes';
 const HOST = `${APP}.localhost`;
@@ -66,10 +67,11 @@ describe('auto -> manual -> auto', () => {
       await eventually(() => expect(changes().length).toBeGreaterThan(0), { timeoutMs: 20_000, intervalMs: 250 });
       const next = changes()[0]!;
       expect(next.from).toBe(2);
-      figure('auto -> manual -> auto', { secondsToCountAfterSwitch: (Date.parse(start.time) - switched) / 1000, secondsToFirstScaleAfterSwitch: (Date.parse(next.time) - switched) / 1000, cooldown: COOLDOWN_S, firstScaleRule: next.reason.split(':')[0]! });
+      recordFigures('auto -> manual -> auto', { secondsToCountAfterSwitch: (Date.parse(start.time) - switched) / 1000, secondsToFirstScaleAfterSwitch: (Date.parse(next.time) - switched) / 1000, cooldown: COOLDOWN_S, firstScaleRule: next.reason.split(':')[0]! });
     } finally {
       const result = await load.stop();
-      console.log(`[chaos] mode switch load: failedRequests=${result.failed} sent=${result.sent}${failuresOf(result)}`);
+      recordFigures('auto -> manual -> auto load', { failedRequests: result.failed, sent: result.sent });
+      if (result.failed > 0) console.log(`first failures:${failuresOf(result)}`);
     }
   });
 });

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appManifest } from '../support/app-manifest.js';
 import { eventually } from '../support/eventually.js';
 import { startTestDaemon, type TestDaemon } from '../e2e/harness.js';
-import { failuresOf, figure, seconds, sleep, steadyLoad } from './chaos.js';
+import { failuresOf, seconds, sleep, steadyLoad } from './chaos.js';
+import { recordFigures } from './figures.js';
 
 const APP = 'stall';
 const HOST = `${APP}.localhost`;
@@ -54,7 +55,7 @@ describe('a stalled app keeps serving, also across a controller restart', () => 
       }, { timeoutMs: 15_000, intervalMs: 250 });
       await sleep(4_000); // a resync and more
       const result = await load.stop();
-      figure(`stalled app (${stall.reason}) + restart`, { failedRequests: result.failed, sent: result.sent, seconds: seconds(started) });
+      recordFigures(`stalled app (${stall.reason}) + restart`, { failedRequests: result.failed, sent: result.sent, seconds: seconds(started) });
       expect(await ids()).toEqual(before);
       expect(result.failed, failuresOf(result)).toBe(0);
       expect(t.daemon.store.app(APP)?.conditions.find((c) => c.type === stall.reason)?.status).toBe('True');

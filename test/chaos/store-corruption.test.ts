@@ -10,7 +10,8 @@ import type { AppStatus, EventRecord } from '../../src/store/status-model.js';
 import { appManifest } from '../support/app-manifest.js';
 import { eventually } from '../support/eventually.js';
 import { httpGet } from '../support/http-get.js';
-import { cliDaemon, failuresOf, figure, seconds, sleep, steadyLoad, type CliDaemon } from './chaos.js';
+import { failuresOf, restartableDaemon, seconds, sleep, steadyLoad, type RestartableDaemon } from './chaos.js';
+import { recordFigures } from './figures.js';
 
 const AUTO = 'auto';
 const ROLL = 'roll';
@@ -23,13 +24,13 @@ const ROLL_GOOD = appManifest(ROLL, { replicas: 2, spec: '  rollout:\n    progre
 const ROLL_CRASH = appManifest(ROLL, { replicas: 2, spec: '  rollout:\n    progressDeadlineSeconds: 5\n  command: ["/bin/busybox", "false"]' });
 
 describe('a corrupt store keeps what it can', () => {
-  let d: CliDaemon;
+  let d: RestartableDaemon;
   const storePath = () => join(d.stateDir, 'autoserve.json');
   const api = async <T>(path: string): Promise<T> => JSON.parse((await httpGet(d.apiPort, '127.0.0.1', path)).body) as T;
   const ids = async (app: string) => (await d.replicas(app)).map((r) => r.id).sort();
 
   beforeAll(async () => {
-    d = await cliDaemon('chaos-store');
+    d = await restartableDaemon('chaos-store');
     await d.writeManifest('auto.yaml', AUTO_MANIFEST);
     await d.writeManifest('roll.yaml', ROLL_GOOD);
     await d.start();
@@ -87,7 +88,7 @@ describe('a corrupt store keeps what it can', () => {
       const roll = await api<AppStatus>(`/apps/${ROLL}`);
       expect(roll.haltedRevision).toBe(halted);
       expect(roll.conditions.find((x) => x.type === 'RolloutFailed')?.status).toBe('True');
-      figure(`store: ${c.name}`, { secondsToReady: ready, failedRequests: result.failed, sent: result.sent, replicasTouched: 0 });
+      recordFigures(`store: ${c.name}`, { secondsToReady: ready, failedRequests: result.failed, sent: result.sent, replicasTouched: 0 });
       expect(result.failed, failuresOf(result)).toBe(0);
     });
   }

@@ -13,14 +13,8 @@ import type { ReplicaFacts } from '../../src/core/replica.js';
 import { splitHaltMarkers } from '../../src/controllers/containers/halt-marker.js';
 import { createDockerTestEnv, type DockerTestEnv } from '../support/docker-test-env.js';
 import { freePort } from '../support/free-port.js';
-import { NginxProcess } from '../../src/controllers/routes/nginx-process.js';
-import { nginxPrefixDir } from '../../src/controllers/routes/nginx-paths.js';
+import { stopTestNginx } from '../support/daemon-dirs.js';
 
-/** Stops the test's own nginx master (it outlives the daemon on purpose). */
-export async function stopTestNginx(stateDir: string, port: number): Promise<void> {
-  const nginx = new NginxProcess({ prefixDir: nginxPrefixDir(stateDir), listen: { host: '127.0.0.1', port }, logger: pino({ level: 'silent' }) });
-  await nginx.stop().catch(() => undefined);
-}
 
 /** Where the daemon under test runs its replicas, and how a test reaches behind AutoServe's back. */
 export interface DaemonTarget {

@@ -1,12 +1,14 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { startDaemon } from '../../daemon/daemon.js';
+import { startDaemon, type Daemon } from '../../daemon/daemon.js';
 import { removePidFile, writePidFile } from '../../daemon/pid-file.js';
+import { lockStateDir } from '../../daemon/state-lock.js';
+import { onStopSignal } from '../stop-signals.js';
 import { redactUrls } from '../../source/git-command.js';
-import { CONTROLLER_LOG_FILE, createLogger } from '../../daemon/logger.js';
+import { CONTROLLER_LOG_FILE, createControllerLog } from '../../daemon/logger.js';
 import { DEFAULT_INSTANCE } from '../../core/labels.js';
 import { DEFAULT_GATEWAY_IMAGE } from '../../runtime/swarm/overlay-gateway.js';
-import { DEFAULT_OPTIONS, RUNTIME_KINDS, parseDuration, resolveOptions, type RuntimeKind } from '../../daemon/options.js';
+import { DEFAULT_OPTIONS, RUNTIME_KINDS, parseByteSize, parseDuration, resolveOptions, type RuntimeKind } from '../../daemon/options.js';
 import { prepareStateDir } from '../../daemon/state-dir.js';
 import { workerUserFor } from '../../render/nginx-main-view-model.js';
 import {
@@ -45,6 +47,7 @@ export function registerRun(program: Command): void {
     .option('--git-path <dir>', 'subdirectory of the repository holding the manifests', '')
     .option('--git-interval <duration>', 'how often to poll the repository', '30s')
     .option('--log-level <level>', 'debug, info, warn or error', DEFAULT_OPTIONS.logLevel)
+    .option('--log-max-size <size>', 'cap on all logs in the state dir together (controller log, nginx logs), rotated by size', DEFAULT_OPTIONS.logMaxSize)
     .option('--instance <name>', 'controller instance: only containers with this label value are managed', process.env.AUTOSERVE_INSTANCE ?? DEFAULT_INSTANCE)
     .option('--container-labels <json>', 'extra labels for every container, as a JSON object', process.env.AUTOSERVE_CONTAINER_LABELS)
     .option('--runtime <kind>', 'docker: this host\'s engine; swarm: a Docker Swarm, run on a manager (docs/cluster.md)', 'docker')
@@ -79,6 +82,7 @@ export function registerRun(program: Command): void {
         nginxConfDir: flags.nginxConfDir as string | undefined,
         allowEmptyPrune: flags.allowEmptyPrune === true,
         logLevel: String(flags.logLevel).toLowerCase(),
+        logMaxBytes: parseByteSize(flags.logMaxSize as string),
         instance: flags.instance as string,
         authToken,
         redactEnvValues: flags.redactEnvValues === true,
@@ -98,35 +102,53 @@ export function registerRun(program: Command): void {
       if (options.enableWriteApi && options.gitUrl) throw new Error('--enable-write-api cannot be used with --git: commit to the repository instead');
       // Before anything writes there: the store, the log and nginx's prefix are the controller's alone.
       await prepareStateDir(options.stateDir, options.nginxConfDir ? undefined : workerUserFor(process.getuid?.())?.group);
-      const logger = createLogger(options.logLevel, join(options.stateDir, CONTROLLER_LOG_FILE));
+      // One daemon per state dir: a second one stops here, naming the first (nothing started yet).
+      const lock = await lockStateDir(options.stateDir);
+      const logFile = join(options.stateDir, CONTROLLER_LOG_FILE);
+      const controllerLog = createControllerLog(options.logLevel, logFile);
+      const logger = controllerLog.logger;
       for (const warning of warnings) logger.warn(warning);
       // A bug in a background loop is logged, never a crash of the controller.
       process.on('unhandledRejection', (err) => logger.error({ err: String(err) }, 'unhandled rejection'));
-      const daemon = await startDaemon(options, logger);
+
+      // From here a stop signal is orderly at any moment, start-up included: what was started is
+      // stopped (a step under way finishes first), the store is flushed, and the exit code is 0.
+      // App containers and nginx keep running. A second signal exits at once.
+      const stopping = new AbortController();
+      onStopSignal((signal) => {
+        if (stopping.signal.aborted) process.exit(130);
+        logger.info({ signal }, 'stopping; app containers keep running');
+        stopping.abort(new Error(`stopped by ${signal}`));
+      });
+      let daemon: Daemon | undefined;
+      process.on('SIGHUP', () => daemon?.syncNow()); // fetch now (git mode); ignored while starting
+      try {
+        daemon = await startDaemon(options, logger, { signal: stopping.signal, controllerLog: { file: logFile, reopen: () => controllerLog.file?.reopen() } });
+      } catch (err) {
+        if (!stopping.signal.aborted) throw err;
+        await lock.release();
+        process.exit(0); // start-up was cut short and undone
+      }
       await writePidFile(options.stateDir);
-      process.on('SIGHUP', () => daemon.syncNow()); // fetch now (git mode)
       logger.info(
         { manifests: options.gitUrl ? undefined : options.manifestsDir, git: options.gitUrl ? redactUrls(options.gitUrl) : undefined, state: options.stateDir },
         'autoserve running',
       );
-
-      // First signal: finish what is in flight, flush, exit 0. A second one exits at once.
-      let stopping = false;
-      const stop = (signal: string) => {
-        if (stopping) process.exit(130);
-        stopping = true;
-        logger.info({ signal }, 'stopping; app containers keep running');
-        daemon.stop().then(() => removePidFile(options.stateDir)).then(
-          () => process.exit(0),
-          (err: unknown) => {
-            logger.error({ err: String(err) }, 'unclean stop');
-            process.exit(1);
-          },
-        );
-      };
-      process.on('SIGTERM', () => stop('SIGTERM'));
-      process.on('SIGINT', () => stop('SIGINT'));
+      await untilAborted(stopping.signal);
+      try {
+        await daemon.stop();
+        await removePidFile(options.stateDir);
+      } catch (err) {
+        logger.error({ err: String(err) }, 'unclean stop');
+        process.exit(1);
+      }
+      await lock.release();
+      process.exit(0);
     });
+}
+
+function untilAborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
 }
 
 function parseRuntime(kind: string): RuntimeKind {

@@ -129,13 +129,16 @@ export function statusAfterPass(before: AppStatus, outcome: PassOutcome, now = n
     removeCondition(status.conditions, 'RolloutFailed'); // a new revision resumes
   }
   const progressing = !plan.converged && !halted;
+  const pulling = result.pullingImage;
   setCondition(
     status.conditions,
     {
       type: 'Progressing',
       status: progressing ? 'True' : 'False',
-      reason: progressing ? 'ReplicasChanging' : halted ? 'RolloutHalted' : 'Converged',
-      message: `${updated}/${replicas} replicas on revision ${revision}, ${ready} ready`,
+      reason: pulling ? 'PullingImage' : progressing ? 'ReplicasChanging' : halted ? 'RolloutHalted' : 'Converged',
+      message: pulling
+        ? `pulling image ${pulling.image} since ${new Date(pulling.sinceMs).toISOString()}; ${ready}/${replicas} replicas ready`
+        : `${updated}/${replicas} replicas on revision ${revision}, ${ready} ready`,
     },
     now,
   );
@@ -145,7 +148,7 @@ export function statusAfterPass(before: AppStatus, outcome: PassOutcome, now = n
     {
       type: 'Ready',
       status: isReady ? 'True' : 'False',
-      reason: isReady ? 'ReplicasReady' : (createError?.reason ?? 'ReplicasNotReady'),
+      reason: isReady ? 'ReplicasReady' : (createError?.reason ?? (pulling ? 'PullingImage' : 'ReplicasNotReady')),
       message: `${ready}/${replicas} replicas ready`,
     },
     now,
@@ -175,6 +178,9 @@ export function passEvents(app: string, outcome: PassOutcome): EventInput[] {
       reason: action.kind === 'haltRollout' ? 'RolloutFailed' : action.drain ? 'Draining' : 'Removed',
       message: action.kind === 'haltRollout' ? action.reason : `${action.name}: ${action.reason}`,
     });
+  }
+  if (result.pullingImage) {
+    events.push({ app, type: 'Normal', reason: 'PullingImage', message: `image ${result.pullingImage.image} is not present; pulling it (replicas are created once it is)` });
   }
   if (result.created.length > 0) {
     const reason = plan.actions.find((a) => a.kind === 'create')?.reason ?? 'create';

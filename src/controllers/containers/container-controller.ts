@@ -31,7 +31,7 @@ export interface DesiredSource {
 }
 
 export interface ContainerControllerDeps {
-  runtime: Pick<ContainerRuntime, 'list' | 'remove' | 'create' | 'pruneNetworks'>;
+  runtime: Pick<ContainerRuntime, 'list' | 'inspect' | 'remove' | 'create' | 'pruneNetworks'>;
   store: Store;
   desired: DesiredSource;
   prober: HealthProber;
@@ -75,6 +75,10 @@ export class ContainerController implements Reconciler {
   private readonly crashes = new Map<string, CrashRecord>();
   private snapshot: { takenAt: number; byApp: Map<string, ReplicaFacts[]> } | undefined;
   private epoch = 0;
+  /** The whole-host listing in flight: a resync shares it rather than stacking another. */
+  private listingAll: Promise<string[]> | undefined;
+  /** Apps whose next pass sees replicas that died while the runtime was away: not crashes. */
+  private readonly outageSeen = new Set<string>();
   /** What each app last converged to (spec, count, revision), to tell drift from a requested change. */
   private readonly convergedAt = new Map<string, string>();
   /** The revision at which each app's unused networks were last pruned (once per convergence). */
@@ -90,7 +94,24 @@ export class ContainerController implements Reconciler {
    * only while fresh and until anything changes (a runtime event, or an action of ours), so each
    * pass still sees a whole, current observation. A failed listing is logged and names no app.
    */
-  async observeAll(): Promise<string[]> {
+  observeAll(): Promise<string[]> {
+    // At most one whole-host listing at a time: a hung runtime never piles them up.
+    this.listingAll ??= this.listAll().finally(() => (this.listingAll = undefined));
+    return this.listingAll;
+  }
+
+  /**
+   * The runtime was away and is back (its event stream reconnected): replicas that exited
+   * meanwhile were most likely stopped by the engine's restart, so the next pass of each app
+   * replaces them at once instead of counting them toward crash-loop backoff.
+   */
+  runtimeRecovered(): void {
+    this.crashes.clear();
+    for (const app of this.observed.keys()) this.outageSeen.add(app);
+    this.invalidate();
+  }
+
+  private async listAll(): Promise<string[]> {
     const epoch = this.epoch;
     let all: ReplicaFacts[];
     try {
@@ -198,11 +219,12 @@ export class ContainerController implements Reconciler {
 
     const observed = facts.map((f) => observedReplicaOf(f, this.deps.prober.health(f.id), this.deps.drainer.isDraining(f.id), this.deps.prober.readySince(f.id)));
     const now = Date.now();
-    this.noteCrashes(app, wanted.haltedRevision, facts, now);
+    if (!this.outageSeen.delete(app)) this.noteCrashes(app, wanted.haltedRevision, facts, now);
     const planned = planContainers(wanted, observed, now, this.crashes.get(app));
     const acting = this.mayAct();
     // A follower's status says what it sees and what the leader is about; it carries nothing out.
     const plan = acting ? planned : { ...planned, actions: [] };
+    const live = observed.filter(isLive);
     const result = await this.deps.executor.execute(plan.actions, {
       instance: this.deps.instance,
       app,
@@ -210,6 +232,8 @@ export class ContainerController implements Reconciler {
       drainSeconds: spec.termination.drainSeconds,
       stopTimeoutSeconds: spec.termination.stopTimeoutSeconds,
       labels: this.deps.labels,
+      live: live.length,
+      onStarted: (id) => void this.adoptStarted(app, loaded, id),
     }, signal);
     if (plan.converged) this.crashes.delete(app);
     if (plan.converged && acting && shapes.get(revision)!.network === 'shared') await this.pruneNetworks(app, revision, log);
@@ -244,6 +268,8 @@ export class ContainerController implements Reconciler {
     }
     // Retrying won't help until the input changes (the runtime cannot do what the shape asks): wait for it.
     if (result.errors.length > 0) return {};
+    // Waiting for an image: its pull's end (ImagePuller) or the resync looks again, not a spin.
+    if (result.pullingImage) return {};
     if (plan.actions.length > 0) return { requeueAfterMs: 200 }; // look at what the actions did
     return plan.requeueAfterMs !== undefined ? { requeueAfterMs: plan.requeueAfterMs } : {};
   }
@@ -282,6 +308,24 @@ export class ContainerController implements Reconciler {
     }
     this.deps.onReplicasChanged?.(app);
     return { requeueAfterMs: 500 };
+  }
+
+  /**
+   * A replica this pass just started: seen and probed now, not at the next pass, so that the
+   * first replica of a pass that starts several is routed as soon as it is ready (after an
+   * outage, every app serves again on its first replica).
+   */
+  private async adoptStarted(app: string, loaded: LoadedApp, id: string): Promise<void> {
+    let started: ReplicaFacts | undefined;
+    try {
+      started = await this.deps.runtime.inspect(id);
+    } catch (err) {
+      this.deps.logger.debug({ app, id, err: errorMessage(err) }, 'could not look at a started replica; the next pass will');
+    }
+    if (!started) return;
+    const facts = [...this.containersOf(app).filter((f) => f.id !== id), started];
+    this.observed.set(app, facts);
+    this.syncProbes(app, loaded, facts);
   }
 
   /**

@@ -1,7 +1,8 @@
 // File helpers for config swaps: a reader that treats "missing" as undefined, and a writer that
-// never leaves a half-written file where nginx could read it (temp file + rename in one dir).
-import { randomUUID } from 'node:crypto';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+// never leaves a half-written file where nginx could read it (store/durable-file: temp file,
+// fsync, rename in one dir; a failed write leaves the old file as it was).
+import { readFile } from 'node:fs/promises';
+import { writeFileDurably } from '../../store/durable-file.js';
 
 export async function readFileIfExists(file: string): Promise<string | undefined> {
   try {
@@ -12,13 +13,6 @@ export async function readFileIfExists(file: string): Promise<string | undefined
   }
 }
 
-export async function writeFileAtomic(file: string, content: string): Promise<void> {
-  const tmp = `${file}.tmp-${randomUUID().slice(0, 8)}`;
-  try {
-    await writeFile(tmp, content, { mode: 0o644 });
-    await rename(tmp, file);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
+export function writeFileAtomic(file: string, content: string): Promise<void> {
+  return writeFileDurably(file, content);
 }

@@ -7,6 +7,12 @@ import type { RouteTable } from '../../core/routes.js';
 export interface DegradedRoute {
   app: string;
   message: string;
+  /**
+   * The condition reason: NginxValidationFailed (nginx rejects the app's block: waits for a
+   * change) or NginxConfigWriteFailed (the config could not be written, e.g. a full disk: passes
+   * by itself, and the apply is retried).
+   */
+  reason?: 'NginxValidationFailed' | 'NginxConfigWriteFailed';
 }
 
 export interface ApplyResult {
@@ -20,6 +26,8 @@ export interface ApplyResult {
   durationMs: number;
   /** The config on disk had been changed by hand and was restored. */
   drift?: boolean;
+  /** Changes were held back for a reason that passes by itself (a config write failed): apply again later. */
+  retryLater?: boolean;
 }
 
 export interface LoadBalancer {
@@ -32,6 +40,8 @@ export interface LoadBalancer {
   apply(table: RouteTable): Promise<ApplyResult>;
   /** Whether the nginx serving our routes runs. */
   isAlive(): Promise<boolean>;
+  /** Makes nginx reopen its log files (after they were renamed for rotation). */
+  reopenLogs(): Promise<void>;
   /** Stops serving our routes (own master: graceful quit; system nginx: our conf removed). */
   stop(): Promise<void>;
   /** Scale to zero: whether requests can be held for a sleeping app, and the channel to them. */

@@ -3,8 +3,8 @@
 // peers and a drain that awaits apply() is safe:
 //   1. bridge POST: the new peers of every app, but an app about to lose all peers (or its route)
 //      keeps its current ones, since its location proxies until the reload replaces it;
-//   2. the routes apply (reload only when the rendered config changed: route added/removed, host,
-//      path, an app going 0 <-> >0 servers);
+//   2. the routes apply (reload only when the rendered config changed: a route added or removed, a
+//      host or path changed; an app going to 0 peers and back is membership only);
 //   3. final POST of the exact membership, if it differs from the bridge.
 // Each POST is confirmed by a GET, so apply() resolves only once every worker picks by the new
 // membership: a removed peer gets no new request after that (requests in flight finish).

@@ -18,6 +18,8 @@ export class MembershipEndpoint {
     /** Absolute path of MEMBERSHIP_FILE. */
     private readonly seedFile: string,
     private readonly timeoutMs = 5_000,
+    /** The seed file could not be written (the POST went ahead). */
+    private readonly onSeedWriteFailed?: (err: unknown) => void,
   ) {}
 
   /** The served membership; undefined when the served config has no membership endpoint (yet). */
@@ -31,12 +33,20 @@ export class MembershipEndpoint {
   /**
    * Writes the seed file, then replaces the served membership and confirms it with a GET.
    * Returns false when the served config has no endpoint yet (the next reload seeds from the file).
+   * A seed file that cannot be written (a full disk) does not hold the POST back: what nginx routes
+   * to now matters more than what a restarted master would start with, and the next publish
+   * writes the file again.
    */
   async publish(apps: Membership): Promise<boolean> {
     const body = membershipBody(apps);
     if (body !== this.written) {
-      await writeFileAtomic(this.seedFile, body);
-      this.written = body;
+      try {
+        await writeFileAtomic(this.seedFile, body);
+        this.written = body;
+      } catch (err) {
+        this.written = undefined;
+        this.onSeedWriteFailed?.(err);
+      }
     }
     const res = await this.request('POST', body);
     if (res.status === 404) return false;

@@ -71,7 +71,13 @@ export class NginxApplier {
       return { changed: true, reloaded: true, degraded: [], drift: true, durationMs: performance.now() - started };
     }
 
-    const whole = await this.tryConfig(desired);
+    let whole: Awaited<ReturnType<NginxApplier['tryConfig']>>;
+    try {
+      whole = await this.tryConfig(desired);
+    } catch (err) {
+      // The candidate could not even be written (a full disk): keep what is live.
+      return this.holdChangesBack(desired, served, err, started);
+    }
     if (whole.ok) {
       const reloaded = await this.goLive(whole.text, whole.configId, served);
       await this.remember(desired);
@@ -88,6 +94,32 @@ export class NginxApplier {
     const reloaded = await this.goLive(accepted.text, accepted.configId, served);
     await this.remember(routes);
     return { changed: reloaded, reloaded, degraded, durationMs: performance.now() - started };
+  }
+
+  /**
+   * No config can be written now. Apps whose rendered block is the same as their last good one go
+   * on as desired (in Lua mode a replica change is not in the config: it still goes out, by
+   * membership); every other change is held back, and the live config stays as it is. When even
+   * that would need a new config (an app removed), nothing can be done: the error is thrown.
+   */
+  private async holdChangesBack(desired: Routes, served: string | undefined, err: unknown, started: number): Promise<ApplyResult> {
+    const lastGood = await this.loadLastGood();
+    const kept: Routes = new Map();
+    const degraded: DegradedRoute[] = [];
+    const message = `the nginx config cannot be written (${err instanceof Error ? err.message : String(err)}); the live config stays`;
+    for (const [app, route] of desired) {
+      const good = lastGood.get(app);
+      if (good && this.renderedId(byApp([good])) === this.renderedId(byApp([route]))) {
+        kept.set(app, route);
+        continue;
+      }
+      if (good) kept.set(app, good);
+      degraded.push({ app, message, reason: 'NginxConfigWriteFailed' });
+    }
+    if (served === undefined || this.renderedId(kept) !== served) throw err;
+    this.logger.warn({ err: String(err), heldBack: degraded.map((d) => d.app) }, 'nginx config cannot be written; route changes held back, the live config stays');
+    this.lastGood = new Map(kept);
+    return { changed: false, reloaded: false, degraded, retryLater: true, durationMs: performance.now() - started };
   }
 
   /**
@@ -167,13 +199,22 @@ export class NginxApplier {
     return this.lastGood;
   }
 
+  /**
+   * Keeps what nginx accepted, in memory and in the last good file. The file only matters after a
+   * restart of the controller: a write that fails (a full disk) is logged and tried again at the
+   * next apply, and never fails an apply whose config is already live.
+   */
   private async remember(routes: Routes): Promise<void> {
     this.lastGood = new Map(routes);
     if (!this.lastGoodFile) return;
     const text = JSON.stringify({ routes: [...routes.values()] }, null, 2);
     if (text === this.lastGoodWritten) return;
-    await writeFileAtomic(this.lastGoodFile, text);
-    this.lastGoodWritten = text;
+    try {
+      await writeFileAtomic(this.lastGoodFile, text);
+      this.lastGoodWritten = text;
+    } catch (err) {
+      this.logger.warn({ err: String(err), file: this.lastGoodFile }, 'last good routes not written; kept in memory, written at the next apply');
+    }
   }
 }
 

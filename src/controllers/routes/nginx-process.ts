@@ -19,12 +19,18 @@ import { MembershipApplier } from './membership-applier.js';
 import { MEMBERSHIP_FILE, MembershipEndpoint } from './membership-endpoint.js';
 import { NginxApplier, type NginxConfigTarget, type NginxTestResult } from './nginx-applier.js';
 import { nginxErrorSummary, runNginx } from './nginx-cli.js';
-import { acceptingWorkerPids, waitUntilNotAccepting } from './nginx-workers.js';
+import { acceptingWorkerPids, holdsFileUnder, nginxProcesses, processInfo, waitUntilNotAccepting } from './nginx-workers.js';
 import type { HoldSupport } from '../../core/activity.js';
 import { NGINX_LOGS_DIR_MODE } from './nginx-paths.js';
 import type { ControlListener, RouteTable } from '../../core/routes.js';
 
 export const DEFAULT_STOP_TIMEOUT_MS = 10_000;
+/** How long orphaned workers get to stop listening after SIGQUIT before a new master binds anyway. */
+const ORPHAN_UNLISTEN_WAIT_MS = 2_000;
+/** How long orphaned workers may finish their requests before SIGKILL. */
+export const ORPHAN_GRACE_MS = 5_000;
+/** How long workers get to reopen their logs after SIGUSR1. */
+const REOPEN_CONFIRM_MS = 1_000;
 
 export interface NginxProcessOptions {
   prefixDir: string;
@@ -76,6 +82,7 @@ export class NginxProcess implements LoadBalancer {
   private readonly activity: ActivityEndpoint;
   /** Decided once, at the first ensureRunning(). */
   private membershipMode: MembershipMode | undefined;
+  private reopenFallbackLogged = false;
 
   constructor(opts: NginxProcessOptions) {
     this.opts = opts;
@@ -96,7 +103,9 @@ export class NginxProcess implements LoadBalancer {
     });
     this.membershipApplier = new MembershipApplier({
       routes: this.applier,
-      channel: new MembershipEndpoint(this.controlSocket, path.join(this.prefixDir, MEMBERSHIP_FILE)),
+      channel: new MembershipEndpoint(this.controlSocket, path.join(this.prefixDir, MEMBERSHIP_FILE), undefined, (err) =>
+        this.logger.warn({ err: String(err) }, 'membership seed file not written; nginx got the membership anyway'),
+      ),
       logger: this.logger,
     });
     this.activity = new ActivityEndpoint(this.controlSocket);
@@ -155,15 +164,17 @@ export class NginxProcess implements LoadBalancer {
       return { pid: running, started: false };
     }
 
-    // A master killed with SIGKILL leaves its socket file behind, and nginx will not bind over it.
-    // No master of ours runs, and the directory is ours: the file is stale.
-    await rm(this.controlSocket, { force: true });
     const test = await this.test(this.mainConfPath);
     if (!test.ok) {
       // The apps conf on disk no longer passes (e.g. a path vanished): start with no routes; apply() restores them.
       this.logger.warn({ err: test.message }, 'apps conf on disk fails nginx -t; starting with an empty one');
       await writeFileAtomic(this.appsConfPath, this.renderApps({ routes: [] }).text);
     }
+    // Orphans serve until the last moment: from their SIGQUIT to the new master's bind, nothing listens.
+    await this.quitOrphanedWorkers();
+    // A master killed with SIGKILL leaves its socket file behind, and nginx will not bind over it.
+    // No master of ours runs, and the directory is ours: the file is stale.
+    await rm(this.controlSocket, { force: true });
     const started = await runNginx(this.bin, this.baseArgs());
     if (!started.ok) throw new Error(`nginx failed to start: ${nginxErrorSummary(started.stderr)}`);
     const pid = await this.waitForPid();
@@ -208,6 +219,40 @@ export class NginxProcess implements LoadBalancer {
     return (await this.pid()) !== undefined;
   }
 
+  /**
+   * SIGUSR1 to our master (same as `nginx -s reopen`): it reopens the logs and has its workers do
+   * so. Workers reopen as the worker user (nobody when we are root), which cannot when a parent of
+   * the logs dir is closed to others (a state dir under /root, a 0700 temp dir): they would write on
+   * into the renamed files. Checked, and then a graceful reload instead, whose new workers inherit
+   * the files the master opened.
+   */
+  async reopenLogs(): Promise<void> {
+    const pid = await this.pid();
+    if (pid === undefined) return;
+    signal(pid, 'SIGUSR1');
+    const deadline = Date.now() + REOPEN_CONFIRM_MS;
+    for (;;) {
+      const stale = await this.workersWritingRotatedLogs(pid);
+      if (stale.length === 0) return;
+      if (Date.now() >= deadline) break;
+      await sleep(20);
+    }
+    if (!this.reopenFallbackLogged) {
+      this.logger.warn({ logsDir: this.logsDir }, 'nginx workers cannot reopen their logs (a parent of the logs dir is closed to the worker user); rotating by graceful reload instead');
+      this.reopenFallbackLogged = true;
+    }
+    signal(pid, 'SIGHUP');
+  }
+
+  /** Workers of the master that still hold a rotated log (`*.log.1`) of ours open. */
+  private async workersWritingRotatedLogs(masterPid: number): Promise<number[]> {
+    const stale: number[] = [];
+    for (const worker of await acceptingWorkerPids(masterPid)) {
+      if (await holdsFileUnder(worker, [this.logsDir], (target) => target.endsWith('.log.1'))) stale.push(worker);
+    }
+    return stale;
+  }
+
   /** Graceful quit (SIGQUIT, same as `nginx -s quit`); resolves when the master is gone. */
   async stop(timeoutMs = DEFAULT_STOP_TIMEOUT_MS): Promise<void> {
     const pid = await this.pid();
@@ -238,6 +283,50 @@ export class NginxProcess implements LoadBalancer {
     } catch {
       return false;
     }
+  }
+
+  /**
+   * Workers of ours whose master is gone: a kill -9 of the master orphans them, and they keep
+   * serving the old config and hold the listening socket, so no new master could bind. Ours means
+   * an nginx process (not a master) holding files under our prefix or logs dir; another
+   * instance's or the system's nginx never does, and is never signalled.
+   */
+  async orphanedWorkers(): Promise<number[]> {
+    const master = await this.pid();
+    const orphans: number[] = [];
+    for (const p of await nginxProcesses()) {
+      if (p.title.startsWith('nginx: master process') || (master !== undefined && p.ppid === master)) continue;
+      if (await this.holdsOurFiles(p.pid)) orphans.push(p.pid);
+    }
+    return orphans;
+  }
+
+  /**
+   * SIGQUIT to our orphaned workers (they close their listening sockets at once and finish the
+   * requests they have), a short wait until they stop listening, and SIGKILL after ORPHAN_GRACE_MS
+   * to any still there (checked again to be ours: a pid may have been reused).
+   */
+  private async quitOrphanedWorkers(): Promise<void> {
+    const orphans = await this.orphanedWorkers();
+    if (orphans.length === 0) return;
+    this.logger.warn({ pids: orphans }, 'nginx workers of ours outlived their master; quitting them so a new master can listen');
+    for (const pid of orphans) signal(pid, 'SIGQUIT');
+    const deadline = Date.now() + ORPHAN_UNLISTEN_WAIT_MS;
+    while (Date.now() < deadline) {
+      const titles = await Promise.all(orphans.map((pid) => processInfo(pid)));
+      if (titles.every((p) => p === undefined || p.title !== 'nginx: worker process')) break;
+      await sleep(20);
+    }
+    const kill = setTimeout(() => {
+      void (async () => {
+        for (const pid of orphans) if ((await processInfo(pid)) && (await this.holdsOurFiles(pid))) signal(pid, 'SIGKILL');
+      })();
+    }, ORPHAN_GRACE_MS);
+    kill.unref();
+  }
+
+  private holdsOurFiles(pid: number): Promise<boolean> {
+    return holdsFileUnder(pid, [this.prefixDir, this.logsDir]);
   }
 
   private async waitForPid(timeoutMs = 5_000): Promise<number> {
@@ -366,5 +455,14 @@ export class NginxProcess implements LoadBalancer {
       installed: () => readFileIfExists(this.appsConfPath),
       reload: (configId) => this.reloadAndConfirm(configId),
     };
+  }
+}
+
+/** Sends a signal; a process that is already gone is not an error. */
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
   }
 }

@@ -12,9 +12,12 @@ import type { Address, LiveReplica } from '../../core/replica.js';
 import type { AppRoute, RouteTable } from '../../core/routes.js';
 import { RouteSync } from './route-sync.js';
 
-const LIVENESS_CHECK_MS = 5_000;
+/** How often the nginx master is checked (a pid file and a /proc read): a dead one is restarted within this. */
+const LIVENESS_CHECK_MS = 1_000;
 const RETRY_MIN_MS = 1_000;
 const RETRY_MAX_MS = 30_000;
+/** Held-back changes that pass by themselves (a full disk) are tried again at least this often. */
+const RETRY_LATER_MAX_MS = 5_000;
 /** Longest wait at start for adopted replicas' first probe before routes are synced anyway. */
 export const WARMUP_MAX_MS = 10_000;
 const WARMUP_POLL_MS = 50;
@@ -178,8 +181,9 @@ export class RoutesController {
       const result = await this.deps.balancer.apply(table);
       if (this.pending?.table === table) this.recordResolution(this.pending);
       this.recordServed(table, result);
-      this.retryDelay = RETRY_MIN_MS;
       this.recordDegraded(result);
+      if (result.retryLater) this.scheduleRetry(RETRY_LATER_MAX_MS);
+      else this.retryDelay = RETRY_MIN_MS;
       if (result.drift) store.addEvent({ type: 'Warning', reason: 'DriftReverted', message: 'the nginx config had been edited by hand; the rendered config was restored' });
       if (result.changed) this.deps.onApplied?.({ ok: result.degraded.length === 0, reloaded: result.reloaded, durationMs: result.durationMs });
       return result;
@@ -193,12 +197,12 @@ export class RoutesController {
     }
   }
 
-  private scheduleRetry(): void {
+  private scheduleRetry(maxMs = RETRY_MAX_MS): void {
     if (this.closed || this.retryTimer) return;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       void this.sync.request().catch(() => undefined);
-    }, this.retryDelay);
+    }, Math.min(maxMs, this.retryDelay));
     this.retryTimer.unref();
     this.retryDelay = Math.min(RETRY_MAX_MS, this.retryDelay * 2);
   }
@@ -247,13 +251,14 @@ export class RoutesController {
 
   private recordDegraded(result: ApplyResult): void {
     const now = new Map(result.degraded.map((d) => [d.app, d.message]));
-    for (const [app, message] of now) {
+    for (const { app, message, reason = 'NginxValidationFailed' } of result.degraded) {
       if (this.lastDegraded.get(app) === message) continue;
       this.deps.store.updateApp(app, (s) => {
-        setCondition(s.conditions, { type: 'RouteDegraded', status: 'True', reason: 'NginxValidationFailed', message });
+        setCondition(s.conditions, { type: 'RouteDegraded', status: 'True', reason, message });
         if (s.phase === 'Running') s.phase = 'Degraded';
       });
-      this.deps.store.addEvent({ app, type: 'Warning', reason: 'NginxValidationFailed', message: `nginx rejects this app's block; its last good route keeps serving: ${message}` });
+      const why = reason === 'NginxValidationFailed' ? "nginx rejects this app's block" : "this app's route change cannot be written";
+      this.deps.store.addEvent({ app, type: 'Warning', reason, message: `${why}; its last good route keeps serving: ${message}` });
     }
     for (const app of this.lastDegraded.keys()) {
       if (!now.has(app) && this.deps.store.app(app)) {

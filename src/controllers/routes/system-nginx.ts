@@ -102,6 +102,12 @@ export class SystemNginx implements LoadBalancer {
     if (!result.ok) throw new Error(`nginx -s reload failed: ${nginxErrorSummary(result.stderr)}`);
   }
 
+  /** `nginx -s reopen`: the system nginx reopens its logs (ours among them). */
+  async reopenLogs(): Promise<void> {
+    const result = await runNginx(this.bin, ['-s', 'reopen', '-e', 'stderr', ...this.confArgs()]);
+    if (!result.ok) throw new Error(`nginx -s reopen failed: ${nginxErrorSummary(result.stderr)}`);
+  }
+
   /** The system nginx serves our config (our control server answers). */
   async isAlive(): Promise<boolean> {
     return (await fetchServedConfigId(this.control)) !== undefined;

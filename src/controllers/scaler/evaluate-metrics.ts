@@ -141,13 +141,19 @@ function evaluateRate(ctx: Context, key: string, label: string, window: SampleWi
   const { input, th } = ctx;
   const current = Math.max(input.current, 1);
   const read = window?.samplesBetween(ctx.lookbackMs, input.now) ?? [];
-  const inWindow = read.filter((s) => s.t >= input.now - th.windowMs);
+  // Request metrics arrive late (the complete seconds of a buffered access log, 2-4 s behind). A
+  // window of a few seconds ending now would hold no sample and never open its gate, so the window
+  // ends at most half its length after the newest fresh sample: at least half of it holds data.
+  // Windows longer than twice the lag (the default 20 s) end now, as they always did.
+  const newest = read[read.length - 1];
+  const end = newest !== undefined && input.now - newest.t <= DEFAULT_MAX_SAMPLE_GAP_MS ? Math.min(input.now, newest.t + th.windowMs / 2) : input.now;
+  const inWindow = read.filter((s) => s.t >= end - th.windowMs);
   const recentTotal = recentMean(read, input.now);
   const value = recentTotal === null ? null : recentTotal / current;
   const outLine = (target * th.outPct) / 100;
   const perReplica = inWindow.map((s) => ({ t: s.t, v: s.v / current }));
-  const full = coversWindow(read.filter((s) => s.t >= input.now - th.windowMs - DEFAULT_MAX_SAMPLE_GAP_MS), input.now, th.windowSeconds);
-  const rate = panicLoad(read, input.now, th.panicWindowMs);
+  const full = coversWindow(read.filter((s) => s.t >= end - th.windowMs - DEFAULT_MAX_SAMPLE_GAP_MS), end, th.windowSeconds);
+  const rate = panicLoad(read, input.now, th.panicWindowMs, true);
   const queued = rate === null || objectiveMs === undefined ? 0 : queuedBeyondObjective(input.windows.concurrency, read, input.now, objectiveMs);
   const panicDemand = rate === null ? null : rate + queued / (th.panicWindowMs / 1000);
   return {
@@ -157,7 +163,7 @@ function evaluateRate(ctx: Context, key: string, label: string, window: SampleWi
     reading: { value, target },
     wants: recentTotal === null ? null : formulaReplicas(recentTotal, target),
     outGate: full && perReplica.every((s) => s.v > outLine),
-    aboveForMs: aboveForMs(perReplica, input.now, outLine),
+    aboveForMs: aboveForMs(perReplica, end, outLine),
     outReplicas: sizeOut(recentTotal ?? 0, target, input.current),
     panic: panicDemand === null ? null : { ...panicOf(panicDemand, target, input, th), ...(queued > 0 ? { queued } : {}) },
     history: trailingMeans(read, RECENT_SPAN_MS).map((s) => ({ t: s.t, v: formulaReplicas(s.v, target) })),
@@ -420,12 +426,23 @@ function panicOf(load: number, target: number, input: ScalingInput, th: Threshol
  * step shows whole in the newest sample while the window's mean dilutes it for a whole window (a
  * 4x step reads as 1.6x one tick in); the threshold (200 % of the ready replicas) keeps noise out,
  * and a panic only ever adds replicas. Null without a fresh sample.
+ *
+ * `counted` samples (requests a second) carry their own noise: arrivals from independent clients
+ * are Poisson, so a one-second sample of a steady rate r varies by sqrt(r). At 14 requests/s one
+ * second in 75 reads 23 or more, which is 200 % of one replica with a target of 20. Such a newest
+ * sample counts only when it stands above the mean by more than two of its deviations; a real step
+ * (say 14 -> 56) clears that in its first second, a lucky second does not.
  */
-function panicLoad(samples: readonly Sample[], now: number, windowMs: number): number | null {
+function panicLoad(samples: readonly Sample[], now: number, windowMs: number, counted = false): number | null {
   const recent = samples.filter((s) => s.t > now - windowMs);
   const newest = recent[recent.length - 1];
   if (newest === undefined || now - newest.t > DEFAULT_MAX_SAMPLE_GAP_MS) return null;
-  return Math.max(newest.v, recent.reduce((sum, s) => sum + s.v, 0) / recent.length);
+  const mean = recent.reduce((sum, s) => sum + s.v, 0) / recent.length;
+  if (!counted) return Math.max(newest.v, mean);
+  const previous = recent[recent.length - 2];
+  const seconds = previous === undefined ? 1 : Math.min(Math.max((newest.t - previous.t) / 1000, 1), DEFAULT_MAX_SAMPLE_GAP_MS / 1000);
+  const noise = Math.sqrt(Math.max(newest.v, 0) / seconds);
+  return newest.v - 2 * noise > mean ? newest.v : mean;
 }
 
 /**

@@ -48,8 +48,9 @@ function M.balance(app)
   local peers = c and c.peers
   local n = peers and #peers or 0
   if n == 0 then
-    -- Only between a membership change and the reload that turns this location into the 503 one.
-    ngx.log(ngx.WARN, "autoserve: no peers for app ", app)
+    -- The app has no ready replica (scaled to 0, or all replaced at once): the location's
+    -- error_page answers 503. Below the error_log level: it is a state, not an event per request.
+    ngx.log(ngx.INFO, "autoserve: no peers for app ", app)
     return ngx.exit(ngx.ERROR)
   end
   local i

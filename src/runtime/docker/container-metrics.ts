@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { CgroupReader, cgroupFileCandidates, readCgroupLayout, type CgroupLayout } from './cgroup-stats.js';
 import type { ReplicaUsage, UsageTarget } from '../runtime.js';
 import { readDockerStats } from './stats-api.js';
+import { DOCKER_CALL_TIMEOUT_MS, dockerCall } from './docker-call.js';
 
 export type MetricsSource = 'auto' | 'cgroup' | 'api';
 
@@ -177,7 +178,7 @@ export class ContainerMetricsSampler {
   private async track(id: string): Promise<void> {
     let info: Docker.ContainerInspectInfo;
     try {
-      info = await this.docker.getContainer(id).inspect();
+      info = await dockerCall(`inspect of ${id.slice(0, 12)}`, DOCKER_CALL_TIMEOUT_MS.inspect, undefined, (abortSignal) => this.docker.getContainer(id).inspect({ abortSignal } as Docker.ContainerInspectOptions));
     } catch (err) {
       this.logger.debug({ id, err }, 'inspect failed; not sampled');
       return;

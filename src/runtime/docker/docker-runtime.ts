@@ -3,11 +3,11 @@
 // (networks.ts), and their address there is what it reports.
 import Docker from 'dockerode';
 import type { Logger } from 'pino';
-import { untilAborted } from '../../core/with-timeout.js';
 import type { ReplicaFacts } from '../../core/replica.js';
 import type {
   CallOptions,
   ContainerRuntime,
+  EngineFacts,
   LogLine,
   LogQuery,
   ReplicaEventHandlers,
@@ -19,11 +19,12 @@ import type {
 } from '../runtime.js';
 import { ContainerMetricsSampler, type MetricsSource } from './container-metrics.js';
 import { watchContainerEvents } from './events.js';
-import { ensureImage } from './images.js';
+import { engineInfo, pingEngine } from './engine-calls.js';
+import { engineImages } from './images.js';
 import { createReplica, removeReplica, startReplica, stopReplica } from './lifecycle.js';
 import { readContainerLogs } from './logs.js';
 import { NetworkEnsurer, pruneAppNetworks } from './networks.js';
-import { factsOf, listManagedContainers, managedLabelFilter } from './replica-facts.js';
+import { inspectReplica, listManagedContainers, managedLabelFilter } from './replica-facts.js';
 
 export interface DockerRuntimeOptions {
   logger: Logger;
@@ -38,6 +39,8 @@ export class DockerRuntime implements ContainerRuntime {
   private readonly logger: Logger;
   private readonly metricsSource: MetricsSource | undefined;
   private readonly sampler: ContainerMetricsSampler;
+  readonly hasImage: ContainerRuntime['hasImage'];
+  readonly pullImage: ContainerRuntime['pullImage'];
   private readonly networks: NetworkEnsurer;
 
   constructor(options: DockerRuntimeOptions) {
@@ -46,56 +49,56 @@ export class DockerRuntime implements ContainerRuntime {
     this.networks = new NetworkEnsurer(this.docker);
     this.metricsSource = options.metricsSource;
     this.sampler = this.newSampler();
+    ({ hasImage: this.hasImage, pullImage: this.pullImage } = engineImages(this.docker, this.logger));
   }
 
   private newSampler(): ContainerMetricsSampler {
     return new ContainerMetricsSampler({ docker: this.docker, logger: this.logger, source: this.metricsSource });
   }
 
-  async ping(options: CallOptions = {}): Promise<void> {
-    await untilAborted(this.docker.ping(), options.signal);
+  ping(options: CallOptions = {}): Promise<void> {
+    return pingEngine(this.docker, options.signal);
+  }
+
+  async engine(options: CallOptions = {}): Promise<EngineFacts> {
+    const info = await engineInfo<{ LiveRestoreEnabled?: boolean }>(this.docker, options.signal);
+    return { replicasSurviveRestart: info.LiveRestoreEnabled === true };
   }
 
   list(scope: ReplicaScope, options: CallOptions = {}): Promise<ReplicaFacts[]> {
-    return untilAborted(listManagedContainers(this.docker, scope.instance, scope.app), options.signal);
+    return listManagedContainers(this.docker, scope.instance, scope.app, options.signal);
   }
 
-  async inspect(id: string): Promise<ReplicaFacts | undefined> {
-    // The listing's shape (ports, networks and their addresses) is what facts are made from.
-    const [info] = await this.docker.listContainers({ all: true, filters: { id: [id] } });
-    return info ? factsOf(info) : undefined;
+  inspect(id: string, options: CallOptions = {}): Promise<ReplicaFacts | undefined> {
+    return inspectReplica(this.docker, id, options.signal);
   }
 
-  ensureImage(image: string, options: CallOptions = {}): Promise<void> {
-    return ensureImage(this.docker, image, this.logger, options.signal);
+  create(request: ReplicaRequest, options: CallOptions = {}): Promise<{ id: string; name: string }> {
+    return createReplica(this.docker, this.networks, request, options.signal);
   }
 
-  create(request: ReplicaRequest): Promise<{ id: string; name: string }> {
-    return createReplica(this.docker, this.networks, request);
+  start(id: string, options: CallOptions = {}): Promise<void> {
+    return startReplica(this.docker, id, options.signal);
   }
 
-  pruneNetworks(scope: Required<ReplicaScope>): Promise<string[]> {
-    return pruneAppNetworks(this.docker, scope.instance, scope.app);
+  pruneNetworks(scope: Required<ReplicaScope>, options: CallOptions = {}): Promise<string[]> {
+    return pruneAppNetworks(this.docker, scope.instance, scope.app, options.signal);
   }
 
-  start(id: string): Promise<void> {
-    return startReplica(this.docker, id);
+  stop(id: string, timeoutSeconds: number, options: CallOptions = {}): Promise<void> {
+    return stopReplica(this.docker, id, timeoutSeconds, options.signal);
   }
 
-  stop(id: string, timeoutSeconds: number): Promise<void> {
-    return stopReplica(this.docker, id, timeoutSeconds);
-  }
-
-  remove(id: string): Promise<void> {
-    return removeReplica(this.docker, id);
+  remove(id: string, options: CallOptions = {}): Promise<void> {
+    return removeReplica(this.docker, id, options.signal);
   }
 
   watch(scope: ReplicaScope, handlers: ReplicaEventHandlers): { close(): void } {
     return watchContainerEvents(this.docker, managedLabelFilter(scope.instance, scope.app), handlers, this.logger.child({ component: 'docker-events' }));
   }
 
-  logs(replica: { id: string; name: string }, query: LogQuery): Promise<LogLine[]> {
-    return readContainerLogs(this.docker, replica, query);
+  logs(replica: { id: string; name: string }, query: LogQuery, options: CallOptions = {}): Promise<LogLine[]> {
+    return readContainerLogs(this.docker, replica, query, options.signal);
   }
 
   usage(targets: readonly UsageTarget[]): Promise<Map<string, ReplicaUsage>> {
@@ -115,3 +118,4 @@ export class DockerRuntime implements ContainerRuntime {
     this.sampler.close();
   }
 }
+

@@ -3,8 +3,10 @@ import type { Logger } from 'pino';
 import { LABEL_APP } from '../../core/labels.js';
 import type { ReplicaEventHandlers } from '../runtime.js';
 
-const RECONNECT_MIN_MS = 500;
-const RECONNECT_MAX_MS = 10_000;
+// A reconnect attempt is one connect to a unix socket (refused at once while dockerd is down), so
+// retrying often is cheap, and the cap bounds how long after dockerd answers again we notice.
+export const RECONNECT_MIN_MS = 250;
+export const RECONNECT_MAX_MS = 1_000;
 
 /** One event of Docker's stream, as far as AutoServe reads it. */
 export interface EngineEvent {
@@ -51,11 +53,15 @@ export function followEngineEvents(docker: Docker, filters: Record<string, strin
   let stream: NodeJS.ReadableStream | undefined;
   let delay = RECONNECT_MIN_MS;
   let timer: NodeJS.Timeout | undefined;
+  /** The stream was lost since it last opened: the next open is a reconnect. */
+  let lost = false;
 
   const reconnectLater = (why: string) => {
     if (closed) return;
     stream = undefined;
-    logger.warn({ why, retryInMs: delay }, 'docker event stream lost');
+    // Said once per outage, not once per attempt.
+    if (!lost) logger.warn({ why }, 'docker event stream lost; reconnecting');
+    lost = true;
     timer = setTimeout(open, delay);
     delay = Math.min(RECONNECT_MAX_MS, delay * 2);
   };
@@ -66,9 +72,12 @@ export function followEngineEvents(docker: Docker, filters: Record<string, strin
       const s = (await docker.getEvents({ filters })) as NodeJS.ReadableStream;
       if (closed) return void (s as unknown as { destroy?: () => void }).destroy?.();
       stream = s;
-      const wasReconnect = delay > RECONNECT_MIN_MS;
       delay = RECONNECT_MIN_MS;
-      if (wasReconnect) handlers.onReconnect();
+      if (lost) {
+        lost = false;
+        logger.info('docker event stream open again; resyncing');
+        handlers.onReconnect();
+      }
       let buffered = '';
       s.on('data', (chunk: Buffer) => {
         buffered += chunk.toString('utf8');
@@ -88,9 +97,9 @@ export function followEngineEvents(docker: Docker, filters: Record<string, strin
         }
       });
       // 'end' and 'error' can both fire for one loss: reconnect once per stream.
-      const lost = (why: string) => stream === s && reconnectLater(why);
-      s.on('end', () => lost('stream ended'));
-      s.on('error', (err: Error) => lost(err.message));
+      const onLost = (why: string) => stream === s && reconnectLater(why);
+      s.on('end', () => onLost('stream ended'));
+      s.on('error', (err: Error) => onLost(err.message));
     } catch (err) {
       reconnectLater(err instanceof Error ? err.message : String(err));
     }

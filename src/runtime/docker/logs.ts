@@ -3,6 +3,7 @@
 // timestamps:true every line starts with an RFC3339Nano time and a space.
 import type Docker from 'dockerode';
 import type { LogLine, LogQuery } from '../runtime.js';
+import { DOCKER_CALL_TIMEOUT_MS, dockerCall } from './docker-call.js';
 import { isStatus } from './docker-status.js';
 
 const HEADER_BYTES = 8;
@@ -40,8 +41,19 @@ export function logLinesOf(replica: string, buffer: Buffer): LogLine[] {
 }
 
 /** The last `tail` lines of one container (since `sinceMs`), demultiplexed and marked; [] when it is gone. */
-export async function readContainerLogs(docker: Docker, replica: { id: string; name: string }, query: LogQuery): Promise<LogLine[]> {
-  const options: Docker.ContainerLogsOptions & { follow?: false } = {
+export function readContainerLogs(docker: Docker, replica: { id: string; name: string }, query: LogQuery, signal?: AbortSignal): Promise<LogLine[]> {
+  return readReplicaLogs(replica, query, signal, (options) => docker.getContainer(replica.id).logs(options));
+}
+
+/** Docker's log options without following, as both a container's and a service's log take them. */
+export type LogReadOptions = Docker.ContainerLogsOptions & { follow?: false };
+
+/**
+ * The last `tail` lines of a replica (since `sinceMs`) through `read`, a container's log or a Swarm
+ * service's (the same multiplexed stream), bounded like every engine call; [] when it is gone.
+ */
+export async function readReplicaLogs(replica: { id: string; name: string }, query: LogQuery, signal: AbortSignal | undefined, read: (options: LogReadOptions) => Promise<unknown>): Promise<LogLine[]> {
+  const options: LogReadOptions = {
     follow: false,
     stdout: true,
     stderr: true,
@@ -52,7 +64,7 @@ export async function readContainerLogs(docker: Docker, replica: { id: string; n
   };
   let buffer: Buffer;
   try {
-    buffer = (await docker.getContainer(replica.id).logs(options)) as unknown as Buffer;
+    buffer = (await dockerCall(`logs of ${replica.name}`, DOCKER_CALL_TIMEOUT_MS.logs, signal, (abortSignal) => read({ ...options, abortSignal }))) as Buffer;
   } catch (err) {
     if (isStatus(err, 404)) return []; // removed between list and read: no logs any more
     throw err;

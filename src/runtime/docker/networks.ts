@@ -4,11 +4,14 @@
 // no published port, no docker-proxy. A network is created when missing, adopted when present and
 // labelled as ours, refused when the name is taken by anything else. Docker picks the subnet from
 // its address pools; a subnet outside the private ranges is refused (nginx would not route to it).
+// Every call is bounded (docker-call.ts).
 import type Docker from 'dockerode';
 import { DEFAULT_INSTANCE, LABEL_APP, LABEL_INSTANCE, LABEL_MANAGED, isInstanceName } from '../../core/labels.js';
 import { isPeerSubnet, PEER_RANGES } from '../../core/peer-address.js';
 import type { ReplicaNetwork } from '../../core/replica.js';
-import { NetworkUnavailableError } from '../../errors.js';
+import { untilAborted } from '../../core/with-timeout.js';
+import { NetworkUnavailableError, RuntimeUnresponsiveError } from '../../errors.js';
+import { DOCKER_CALL_TIMEOUT_MS, dockerCall } from './docker-call.js';
 import { isStatus } from './docker-status.js';
 
 /** Which of our networks a Docker network is (shared or isolated): a label on it. */
@@ -53,8 +56,8 @@ function isOurs(info: Docker.NetworkInspectInfo, ref: NetworkRef): boolean {
 }
 
 /** Exact-name lookup (Docker's name filter matches substrings). */
-async function findByName(docker: Docker, name: string): Promise<Docker.NetworkInspectInfo[]> {
-  const found = await docker.listNetworks({ filters: { name: [name] } });
+async function findByName(docker: Docker, name: string, signal: AbortSignal | undefined): Promise<Docker.NetworkInspectInfo[]> {
+  const found = await dockerCall(`list of networks named ${name}`, DOCKER_CALL_TIMEOUT_MS.list, signal, (abortSignal) => docker.listNetworks({ filters: { name: [name] }, abortSignal }));
   return found.filter((n) => n.Name === name);
 }
 
@@ -84,22 +87,26 @@ function checkAdoptable(found: Docker.NetworkInspectInfo[], ref: NetworkRef): vo
  * when the name is taken by a network that is not ours or its subnet is not private. `extraLabels`
  * go on a network this call creates (tests mark theirs).
  */
-export async function ensureNetwork(docker: Docker, ref: NetworkRef, extraLabels: Record<string, string> = {}): Promise<void> {
-  let found = await findByName(docker, ref.name);
+export async function ensureNetwork(docker: Docker, ref: NetworkRef, extraLabels: Record<string, string> = {}, signal?: AbortSignal): Promise<void> {
+  let found = await findByName(docker, ref.name, signal);
   if (found.length === 0) {
     try {
-      await docker.createNetwork({
-        Name: ref.name,
-        Driver: 'bridge',
-        CheckDuplicate: true, // two creates racing make one network, the other gets 409
-        Labels: { ...extraLabels, ...networkLabels(ref) },
-      });
+      await dockerCall(`create of network ${ref.name}`, DOCKER_CALL_TIMEOUT_MS.create, signal, (abortSignal) =>
+        docker.createNetwork({
+          Name: ref.name,
+          Driver: 'bridge',
+          CheckDuplicate: true, // two creates racing make one network, the other gets 409
+          Labels: { ...extraLabels, ...networkLabels(ref) },
+          abortSignal,
+        }),
+      );
     } catch (err) {
+      if (signal?.aborted || err instanceof RuntimeUnresponsiveError) throw err;
       if (!isStatus(err, 409)) {
         throw new NetworkUnavailableError(ref.name, `could not be created: ${(err as Error).message}`, err);
       }
     }
-    found = await findByName(docker, ref.name);
+    found = await findByName(docker, ref.name, signal);
   }
   checkAdoptable(found, ref);
 }
@@ -109,16 +116,17 @@ export async function ensureNetwork(docker: Docker, ref: NetworkRef, extraLabels
  * refuses to remove a network with endpoints (403/409): such a network is left for a later call.
  * Resolves with the names removed.
  */
-export async function pruneAppNetworks(docker: Docker, instance: string, app: string): Promise<string[]> {
+export async function pruneAppNetworks(docker: Docker, instance: string, app: string, signal?: AbortSignal): Promise<string[]> {
   const ref = networkOf(instance, app, 'isolated');
   const removed: string[] = [];
-  for (const info of await findByName(docker, ref.name)) {
+  for (const info of await findByName(docker, ref.name, signal)) {
     if (!isOurs(info, ref)) continue;
     const network = docker.getNetwork(info.Id);
     try {
-      const detail = await network.inspect();
+      // dockerode's network inspect takes no abort signal: the bound stops the waiting.
+      const detail = (await dockerCall(`inspect of network ${ref.name}`, DOCKER_CALL_TIMEOUT_MS.inspect, signal, () => network.inspect())) as Docker.NetworkInspectInfo;
       if (Object.keys(detail.Containers ?? {}).length > 0) continue;
-      await network.remove();
+      await dockerCall(`remove of network ${ref.name}`, DOCKER_CALL_TIMEOUT_MS.remove, signal, (abortSignal) => network.remove({ abortSignal }));
       removed.push(ref.name);
     } catch (err) {
       if (!isStatus(err, 404) && !isStatus(err, 403) && !isStatus(err, 409)) throw err; // 404: already gone; 403/409: in use
@@ -144,12 +152,14 @@ export class NetworkEnsurer {
 
   constructor(private readonly docker: Docker) {}
 
-  ensure(ref: NetworkRef, extraLabels?: Record<string, string>): Promise<void> {
+  /** The shared call is bounded by its own calls' bounds; `signal` ends this caller's wait only. */
+  ensure(ref: NetworkRef, extraLabels?: Record<string, string>, signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
     let call = this.pending.get(ref.name);
     if (!call) {
       call = ensureNetwork(this.docker, ref, extraLabels).finally(() => this.pending.delete(ref.name));
       this.pending.set(ref.name, call);
     }
-    return call;
+    return untilAborted(call, signal);
   }
 }

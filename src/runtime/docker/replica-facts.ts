@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import { LABEL_APP, LABEL_INSTANCE, LABEL_MANAGED, LABEL_REVISION, LABEL_SLOT } from '../../core/labels.js';
 import type { Address, ReplicaFacts } from '../../core/replica.js';
+import { DOCKER_CALL_TIMEOUT_MS, dockerCall } from './docker-call.js';
 import { ipOn, networkOf } from './networks.js';
 
 /** Docker's label filter of our containers: this instance's, of one app or of all. */
@@ -68,7 +69,17 @@ export function factsOf(info: Docker.ContainerInfo): ReplicaFacts {
 }
 
 /** Every container AutoServe owns, of one app or of all. Ownership is proven by label only. */
-export async function listManagedContainers(docker: Docker, instance: string, app?: string): Promise<ReplicaFacts[]> {
-  const infos = await docker.listContainers({ all: true, filters: { label: managedLabelFilter(instance, app) } });
+export async function listManagedContainers(docker: Docker, instance: string, app?: string, signal?: AbortSignal): Promise<ReplicaFacts[]> {
+  const infos = await dockerCall('list of containers', DOCKER_CALL_TIMEOUT_MS.list, signal, (abortSignal) =>
+    docker.listContainers({ all: true, filters: { label: managedLabelFilter(instance, app) }, abortSignal }),
+  );
   return infos.map(factsOf);
+}
+
+/** One container's facts by id, from the listing (its ports with their published addresses); undefined when gone. */
+export async function inspectReplica(docker: Docker, id: string, signal?: AbortSignal): Promise<ReplicaFacts | undefined> {
+  const [info] = await dockerCall(`inspect of ${id.slice(0, 12)}`, DOCKER_CALL_TIMEOUT_MS.inspect, signal, (abortSignal) =>
+    docker.listContainers({ all: true, filters: { id: [id] }, abortSignal }),
+  );
+  return info ? factsOf(info) : undefined;
 }

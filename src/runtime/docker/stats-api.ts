@@ -2,6 +2,7 @@
 // files are not reachable. One call costs about a second (dockerd samples twice, ~1 s apart, to
 // fill precpu_stats), so callers bound how many run at once.
 import type Docker from 'dockerode';
+import { DOCKER_CALL_TIMEOUT_MS, dockerCall } from './docker-call.js';
 
 /** The part of GET /containers/<id>/stats?stream=false that we read (v1 and v2 hosts). */
 export interface DockerStatsBody {
@@ -45,6 +46,8 @@ export function countersFromStats(body: DockerStatsBody): ApiCounters | undefine
 
 /** One non-streaming stats call. Rejects on a Docker error (404 for a container that is gone). */
 export async function readDockerStats(docker: Docker, id: string): Promise<ApiCounters | undefined> {
-  const body = (await docker.getContainer(id).stats({ stream: false })) as unknown as DockerStatsBody;
+  const body = (await dockerCall(`stats of ${id.slice(0, 12)}`, DOCKER_CALL_TIMEOUT_MS.stats, undefined, (abortSignal) =>
+    docker.getContainer(id).stats({ stream: false, abortSignal } as { stream: false }),
+  )) as unknown as DockerStatsBody;
   return countersFromStats(body);
 }

@@ -4,14 +4,17 @@
 // overlay's subnets through the gateway's docker_gwbridge address, and the gateway masquerades
 // onto the overlay, so tasks on every node answer it over the overlay rather than through their
 // own node's docker_gwbridge. The steps are idempotent and re-run when the gateway restarts (new
-// namespace, maybe a new address).
+// namespace, maybe a new address). Each engine call is bounded (docker-call.ts), and so is each
+// command run in the gateway's namespace.
 import type Docker from 'dockerode';
 import { execa } from 'execa';
 import type { Logger } from 'pino';
 import { inSubnet, isPeerSubnet, PEER_RANGES } from '../../core/peer-address.js';
+import { sleep } from '../../core/with-timeout.js';
 import { LABEL_INSTANCE, LABEL_MANAGED } from '../../core/labels.js';
+import { DOCKER_CALL_TIMEOUT_MS, dockerCall } from '../docker/docker-call.js';
 import { isStatus } from '../docker/docker-status.js';
-import { ensureImage } from '../docker/images.js';
+import { hasImage, pullImage } from '../docker/images.js';
 
 /** Keeps a network namespace alive and nothing else; anything with `sleep` on its PATH will do. */
 export const DEFAULT_GATEWAY_IMAGE = 'busybox:stable';
@@ -26,8 +29,11 @@ export interface OverlayNetwork {
 /** Sends traffic for `subnet` via `nextHop` from where AutoServe runs (default: `ip route replace`). */
 export type RouteInstaller = (subnet: string, nextHop: string) => Promise<void>;
 
+/** `ip`, `nsenter` and `iptables` answer at once; a bound keeps a stuck one from holding a check. */
+const COMMAND_TIMEOUT_MS = 10_000;
+
 export const installRoute: RouteInstaller = async (subnet, nextHop) => {
-  await execa('ip', ['route', 'replace', subnet, 'via', nextHop]);
+  await execa('ip', ['route', 'replace', subnet, 'via', nextHop], { timeout: COMMAND_TIMEOUT_MS });
 };
 
 /** A network just created is allocated (driver, subnet) by the managers a moment later. */
@@ -38,9 +44,9 @@ const ALLOCATION_TIMEOUT_MS = 15_000;
  * race). Its subnets must be private (core/peer-address), as a Docker network's on one host: nginx
  * routes only to peers there.
  */
-export async function ensureOverlayNetwork(docker: Docker, name: string, instance: string): Promise<OverlayNetwork> {
+export async function ensureOverlayNetwork(docker: Docker, name: string, instance: string, signal?: AbortSignal): Promise<OverlayNetwork> {
   const inspect = async (): Promise<OverlayNetwork | undefined> => {
-    const info = (await docker.getNetwork(name).inspect()) as { Id: string; Driver: string; Attachable?: boolean; IPAM?: { Config?: { Subnet?: string }[] | null } };
+    const info = (await dockerCall(`inspect of network ${name}`, DOCKER_CALL_TIMEOUT_MS.inspect, signal, () => docker.getNetwork(name).inspect())) as { Id: string; Driver: string; Attachable?: boolean; IPAM?: { Config?: { Subnet?: string }[] | null } };
     if ((info.Driver !== '' && info.Driver !== 'overlay') || !info.Attachable) {
       throw new Error(`network ${name} exists but is not an attachable overlay (driver ${info.Driver}): remove it or pick another --instance`);
     }
@@ -58,7 +64,9 @@ export async function ensureOverlayNetwork(docker: Docker, name: string, instanc
   } catch (err) {
     if (!isStatus(err, 404)) throw err;
     try {
-      await docker.createNetwork({ Name: name, Driver: 'overlay', Attachable: true, CheckDuplicate: true, Labels: { [LABEL_MANAGED]: 'true', [LABEL_INSTANCE]: instance } });
+      await dockerCall(`create of network ${name}`, DOCKER_CALL_TIMEOUT_MS.create, signal, (abortSignal) =>
+        docker.createNetwork({ Name: name, Driver: 'overlay', Attachable: true, CheckDuplicate: true, Labels: { [LABEL_MANAGED]: 'true', [LABEL_INSTANCE]: instance }, abortSignal }),
+      );
     } catch (createErr) {
       if (!isStatus(createErr, 409)) throw createErr; // created by the other controller meanwhile
     }
@@ -68,7 +76,8 @@ export async function ensureOverlayNetwork(docker: Docker, name: string, instanc
     const network = await inspect();
     if (network) return network;
     if (Date.now() > deadline) throw new Error(`network ${name}: no subnet allocated after ${ALLOCATION_TIMEOUT_MS / 1000}s`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100, signal);
+    signal?.throwIfAborted();
   }
 }
 
@@ -94,12 +103,12 @@ export class OverlayGateway {
   constructor(private readonly options: OverlayGatewayOptions) {}
 
   /** Makes sure the gateway runs, masquerades, and the overlay's subnets are routed through it. */
-  async ensure(): Promise<GatewayState> {
+  async ensure(signal?: AbortSignal): Promise<GatewayState> {
     const { name, network, logger } = this.options;
-    let state = await this.running();
+    let state = await this.running(signal);
     if (!state) {
-      await this.start();
-      state = await this.running();
+      await this.start(signal);
+      state = await this.running(signal);
       if (!state) throw new Error(`gateway container ${name} does not run`);
     }
     if (this.configured?.pid !== state.pid) {
@@ -112,11 +121,11 @@ export class OverlayGateway {
     return state;
   }
 
-  private async running(): Promise<GatewayState | undefined> {
+  private async running(signal: AbortSignal | undefined): Promise<GatewayState | undefined> {
     const { docker, name, network } = this.options;
     let info: { State: { Running: boolean; Pid: number }; NetworkSettings: { Networks: Record<string, { NetworkID?: string }> } };
     try {
-      info = (await docker.getContainer(name).inspect()) as typeof info;
+      info = (await dockerCall(`inspect of ${name}`, DOCKER_CALL_TIMEOUT_MS.inspect, signal, (abortSignal) => docker.getContainer(name).inspect({ abortSignal }))) as typeof info;
     } catch (err) {
       if (isStatus(err, 404)) return undefined;
       throw err;
@@ -124,13 +133,13 @@ export class OverlayGateway {
     const onOverlay = Object.entries(info.NetworkSettings.Networks).some(([key, n]) => key === network.name || n.NetworkID === network.id);
     if (!onOverlay) {
       // Left over from a network of the same name that was removed and made again.
-      await docker.getContainer(name).remove({ force: true });
+      await dockerCall(`remove of ${name}`, DOCKER_CALL_TIMEOUT_MS.remove, signal, (abortSignal) => docker.getContainer(name).remove({ force: true, abortSignal }));
       return undefined;
     }
     if (!info.State.Running || !info.State.Pid) return undefined;
     // docker_gwbridge is a hidden endpoint (not in the inspect output): its address is the
     // gateway's IPv4 address outside the overlay's subnets.
-    const { stdout } = await execa('nsenter', [`--net=/proc/${info.State.Pid}/ns/net`, 'ip', '-j', '-4', 'addr', 'show']);
+    const { stdout } = await execa('nsenter', [`--net=/proc/${info.State.Pid}/ns/net`, 'ip', '-j', '-4', 'addr', 'show'], { timeout: COMMAND_TIMEOUT_MS });
     const addresses = (JSON.parse(stdout) as { ifname: string; addr_info: { local: string }[] }[])
       .filter((link) => link.ifname !== 'lo')
       .flatMap((link) => link.addr_info.map((a) => a.local));
@@ -138,23 +147,29 @@ export class OverlayGateway {
     return nextHop ? { pid: info.State.Pid, nextHop } : undefined;
   }
 
-  private async start(): Promise<void> {
+  private async start(signal: AbortSignal | undefined): Promise<void> {
     const { docker, name, image, instance, network, logger } = this.options;
     try {
-      await ensureImage(docker, image, logger);
-      await docker.createContainer({
-        name,
-        Image: image,
-        Entrypoint: GATEWAY_COMMAND,
-        Cmd: [],
-        Labels: { [LABEL_MANAGED]: 'true', [LABEL_INSTANCE]: instance, 'autoserve.role': 'overlay-gateway' },
-        HostConfig: { NetworkMode: network.name, Sysctls: { 'net.ipv4.ip_forward': '1' }, RestartPolicy: { Name: 'always' } },
-      });
+      if (!(await hasImage(docker, image, signal))) {
+        logger.info({ image }, 'pulling the overlay gateway image');
+        await pullImage(docker, image, signal);
+      }
+      await dockerCall(`create of ${name}`, DOCKER_CALL_TIMEOUT_MS.create, signal, (abortSignal) =>
+        docker.createContainer({
+          name,
+          Image: image,
+          Entrypoint: GATEWAY_COMMAND,
+          Cmd: [],
+          Labels: { [LABEL_MANAGED]: 'true', [LABEL_INSTANCE]: instance, 'autoserve.role': 'overlay-gateway' },
+          HostConfig: { NetworkMode: network.name, Sysctls: { 'net.ipv4.ip_forward': '1' }, RestartPolicy: { Name: 'always' } },
+          abortSignal,
+        } as Docker.ContainerCreateOptions),
+      );
     } catch (err) {
       if (!isStatus(err, 409)) throw err; // exists (stopped): start it
     }
     try {
-      await docker.getContainer(name).start();
+      await dockerCall(`start of ${name}`, DOCKER_CALL_TIMEOUT_MS.start, signal, (abortSignal) => docker.getContainer(name).start({ abortSignal }));
     } catch (err) {
       if (!isStatus(err, 304)) throw err;
     }
@@ -165,7 +180,7 @@ export class OverlayGateway {
 async function masquerade(pid: number, subnet: string): Promise<void> {
   const inGateway = ['--net=/proc/' + pid + '/ns/net', 'iptables', '-t', 'nat'];
   const rule = ['POSTROUTING', '-d', subnet, '-j', 'MASQUERADE'];
-  const present = await execa('nsenter', [...inGateway, '-C', ...rule], { reject: false });
-  if (present.exitCode !== 0) await execa('nsenter', [...inGateway, '-A', ...rule]);
+  const present = await execa('nsenter', [...inGateway, '-C', ...rule], { reject: false, timeout: COMMAND_TIMEOUT_MS });
+  if (present.exitCode !== 0) await execa('nsenter', [...inGateway, '-A', ...rule], { timeout: COMMAND_TIMEOUT_MS });
 }
 

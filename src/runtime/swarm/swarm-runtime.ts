@@ -7,15 +7,17 @@ import Docker from 'dockerode';
 import type { Logger } from 'pino';
 import { LABEL_APP, LABEL_INSTANCE, instanceObjectName } from '../../core/labels.js';
 import type { ReplicaFacts } from '../../core/replica.js';
-import { untilAborted } from '../../core/with-timeout.js';
 import { ContainerMetricsSampler, type MetricsSource } from '../docker/container-metrics.js';
+import { DOCKER_CALL_TIMEOUT_MS, dockerCall } from '../docker/docker-call.js';
 import { isStatus } from '../docker/docker-status.js';
-import { ensureImage } from '../docker/images.js';
-import { logLinesOf } from '../docker/logs.js';
+import { engineInfo, pingEngine } from '../docker/engine-calls.js';
+import { engineImages } from '../docker/images.js';
+import { readReplicaLogs } from '../docker/logs.js';
 import { managedLabelFilter } from '../docker/replica-facts.js';
 import type {
   CallOptions,
   ContainerRuntime,
+  EngineFacts,
   LogLine,
   LogQuery,
   ReplicaEventHandlers,
@@ -31,7 +33,7 @@ import type { TaskPlacement } from './replica-facts.js';
 import { placementOf, serviceSpecOf } from './service-spec.js';
 import type { SwarmService } from './swarm-objects.js';
 import { KeyedLock } from '../../core/keyed-lock.js';
-import { createService, listReplicas, removeService, startService, stopService } from './services.js';
+import { createService, inspectService, listReplicas, removeService, startService, stopService } from './services.js';
 import { watchSwarm } from './watch.js';
 
 /** How often the gateway (container, NAT rule, routes) is checked and repaired. */
@@ -57,6 +59,9 @@ export class SwarmRuntime implements ContainerRuntime {
   readonly networkName: string;
   private readonly logger: Logger;
   private readonly reader: LocalTaskUsage;
+  // Each node's agent pulls (or uses its local copy) when it runs a task; these are the manager's.
+  readonly hasImage: ContainerRuntime['hasImage'];
+  readonly pullImage: ContainerRuntime['pullImage'];
   private network: OverlayNetwork | undefined;
   private localNodeId = '';
   /** The current task of each replica listed last: where usage is read, and on which container. */
@@ -70,6 +75,7 @@ export class SwarmRuntime implements ContainerRuntime {
     this.logger = options.logger.child({ runtime: 'swarm' });
     this.networkName = instanceObjectName(options.instance, 'overlay');
     this.reader = this.newUsageReader();
+    ({ hasImage: this.hasImage, pullImage: this.pullImage } = engineImages(this.docker, this.logger));
   }
 
   private newUsageReader(): LocalTaskUsage {
@@ -82,10 +88,11 @@ export class SwarmRuntime implements ContainerRuntime {
 
   /**
    * Before first use: checks that the engine is an active Swarm manager, makes the overlay network
-   * and the gateway, and keeps the gateway repaired from then on.
+   * and the gateway, and keeps the gateway repaired from then on (one check at a time: a manager
+   * that does not answer costs a check its bounds, never a pile of them).
    */
-  async prepare(): Promise<void> {
-    const info = (await this.docker.info()) as { Swarm?: { LocalNodeState?: string; ControlAvailable?: boolean; NodeID?: string } };
+  async prepare(options: CallOptions = {}): Promise<void> {
+    const info = await engineInfo<{ Swarm?: { LocalNodeState?: string; ControlAvailable?: boolean; NodeID?: string } }>(this.docker, options.signal);
     if (info.Swarm?.LocalNodeState !== 'active') {
       throw new Error(`--runtime swarm: this Docker engine is not in a swarm (state ${info.Swarm?.LocalNodeState ?? 'unknown'}); run docker swarm init or join`);
     }
@@ -93,7 +100,7 @@ export class SwarmRuntime implements ContainerRuntime {
       throw new Error('--runtime swarm: this Docker engine is a swarm worker; run AutoServe on a manager (docker node promote)');
     }
     this.localNodeId = info.Swarm.NodeID ?? '';
-    this.network = await ensureOverlayNetwork(this.docker, this.networkName, this.options.instance);
+    this.network = await ensureOverlayNetwork(this.docker, this.networkName, this.options.instance, options.signal);
     const gateway = new OverlayGateway({
       docker: this.docker,
       network: this.network,
@@ -103,9 +110,15 @@ export class SwarmRuntime implements ContainerRuntime {
       installRoute: this.options.installRoute,
       logger: this.logger,
     });
-    await gateway.ensure();
+    await gateway.ensure(options.signal);
+    let checking = false;
     this.gatewayTimer = setInterval(() => {
-      gateway.ensure().catch((err: unknown) => this.logger.warn({ err: String(err) }, 'overlay gateway check failed; retrying'));
+      if (checking) return;
+      checking = true;
+      gateway
+        .ensure()
+        .catch((err: unknown) => this.logger.warn({ err: String(err) }, 'overlay gateway check failed; retrying'))
+        .finally(() => (checking = false));
     }, GATEWAY_CHECK_MS);
     this.gatewayTimer.unref();
   }
@@ -120,12 +133,20 @@ export class SwarmRuntime implements ContainerRuntime {
     return this.network;
   }
 
-  async ping(options: CallOptions = {}): Promise<void> {
-    await untilAborted(this.docker.ping(), options.signal);
+  ping(options: CallOptions = {}): Promise<void> {
+    return pingEngine(this.docker, options.signal);
+  }
+
+  /**
+   * Live-restore keeps standalone containers only, never a service's task: a node whose engine
+   * restarts has its tasks replaced by Swarm (docs/cluster.md). So replicas never survive it here.
+   */
+  async engine(): Promise<EngineFacts> {
+    return { replicasSurviveRestart: false };
   }
 
   async list(scope: ReplicaScope, options: CallOptions = {}): Promise<ReplicaFacts[]> {
-    const listing = await untilAborted(listReplicas(this.docker, scope, this.networkName), options.signal);
+    const listing = await listReplicas(this.docker, scope, this.networkName, options.signal);
     // The listing is the whole truth for its scope: what it lacks has no current task any more.
     for (const [id, placement] of this.placements) {
       if (scope.app === undefined || placement.app === scope.app) this.placements.delete(id);
@@ -137,27 +158,17 @@ export class SwarmRuntime implements ContainerRuntime {
     return listing.facts;
   }
 
-  async inspect(id: string): Promise<ReplicaFacts | undefined> {
-    const service = (await this.docker
-      .getService(id)
-      .inspect()
-      .catch((err: unknown) => {
-        if (isStatus(err, 404)) return undefined;
-        throw err;
-      })) as { Spec: { Labels?: Record<string, string> } } | undefined;
+  async inspect(id: string, options: CallOptions = {}): Promise<ReplicaFacts | undefined> {
+    const service = await inspectService(this.docker, id, options.signal);
     if (!service) return undefined;
     const labels = service.Spec.Labels ?? {};
-    const facts = await this.list({ instance: labels[LABEL_INSTANCE] ?? '', app: labels[LABEL_APP] });
+    const facts = await this.list({ instance: labels[LABEL_INSTANCE] ?? '', app: labels[LABEL_APP] }, options);
     return facts.find((f) => f.id === id || f.name === id);
   }
 
-  ensureImage(image: string, options: CallOptions = {}): Promise<void> {
-    // Each node's agent pulls (or uses its local copy) when it runs a task; this checks the manager's.
-    return ensureImage(this.docker, image, this.logger, options.signal);
-  }
-
-  async create(request: ReplicaRequest): Promise<{ id: string; name: string }> {
-    return createService(this.docker, serviceSpecOf(request, this.requireNetwork().name));
+  async create(request: ReplicaRequest, options: CallOptions = {}): Promise<{ id: string; name: string }> {
+    // serviceSpecOf refuses what a Swarm cannot honour (UnsupportedByRuntimeError): a rejection too.
+    return createService(this.docker, serviceSpecOf(request, this.requireNetwork().name), options.signal);
   }
 
   /** An app never has an overlay of its own on a Swarm (serviceSpecOf refuses one): nothing to prune. */
@@ -165,33 +176,36 @@ export class SwarmRuntime implements ContainerRuntime {
     return [];
   }
 
-  /** Starts the task; with spread, one replica of an app at a time picks its nodes (see placement.ts). */
-  start(id: string): Promise<void> {
+  /**
+   * Starts the task; with spread, one replica of an app at a time picks its nodes (see
+   * placement.ts). Bounded as a whole by services.ts START_TIMEOUT_MS (a node may pull first).
+   */
+  start(id: string, options: CallOptions = {}): Promise<void> {
     return startService(this.docker, id, {
       exclusive: (service, step) => {
         const labels = service.Spec.Labels ?? {};
         return placementOf(labels).spread === 'none' ? step() : this.placing.run(`${labels[LABEL_INSTANCE]}/${labels[LABEL_APP]}`, step);
       },
-      constraints: (service) => this.constraintsFor(service),
-    });
+      constraints: (service) => this.constraintsFor(service, options.signal),
+    }, options.signal);
   }
 
   /** The manifest's constraints, and with spread the nodes to avoid: those running more of the app than the least loaded. */
-  private async constraintsFor(service: SwarmService): Promise<string[]> {
+  private async constraintsFor(service: SwarmService, signal: AbortSignal | undefined): Promise<string[]> {
     const labels = service.Spec.Labels ?? {};
     const placement = placementOf(labels);
     if (placement.spread === 'none') return placement.constraints;
-    const listing = await listReplicas(this.docker, { instance: labels[LABEL_INSTANCE] ?? '', app: labels[LABEL_APP] }, this.networkName);
+    const listing = await listReplicas(this.docker, { instance: labels[LABEL_INSTANCE] ?? '', app: labels[LABEL_APP] }, this.networkName, signal);
     const appNodes = listing.facts.filter((f) => f.id !== service.ID && f.running && f.node).map((f) => f.node!.nodeId);
     return [...placement.constraints, ...spreadConstraints(listing.nodes.values(), placement.constraints, appNodes)];
   }
 
-  stop(id: string, timeoutSeconds: number): Promise<void> {
-    return stopService(this.docker, id, timeoutSeconds);
+  stop(id: string, timeoutSeconds: number, options: CallOptions = {}): Promise<void> {
+    return stopService(this.docker, id, timeoutSeconds, options.signal);
   }
 
-  remove(id: string): Promise<void> {
-    return removeService(this.docker, id);
+  remove(id: string, options: CallOptions = {}): Promise<void> {
+    return removeService(this.docker, id, options.signal);
   }
 
   watch(scope: ReplicaScope, handlers: ReplicaEventHandlers): { close(): void } {
@@ -208,22 +222,8 @@ export class SwarmRuntime implements ContainerRuntime {
   }
 
   /** The replica's output from every node (Swarm's service logs); [] when it is gone. */
-  async logs(replica: { id: string; name: string }, query: LogQuery): Promise<LogLine[]> {
-    let buffer: Buffer;
-    try {
-      buffer = (await this.docker.getService(replica.id).logs({
-        follow: false,
-        stdout: true,
-        stderr: true,
-        timestamps: true,
-        tail: query.tail,
-        ...(query.sinceMs !== undefined ? { since: (query.sinceMs / 1000).toFixed(3) } : {}),
-      } as never)) as unknown as Buffer;
-    } catch (err) {
-      if (isStatus(err, 404)) return [];
-      throw err;
-    }
-    return logLinesOf(replica.name, Buffer.isBuffer(buffer) ? buffer : Buffer.from(String(buffer)));
+  logs(replica: { id: string; name: string }, query: LogQuery, options: CallOptions = {}): Promise<LogLine[]> {
+    return readReplicaLogs(replica, query, options.signal, (logOptions) => this.docker.getService(replica.id).logs(logOptions));
   }
 
   /**

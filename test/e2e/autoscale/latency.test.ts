@@ -18,7 +18,7 @@ const RATE = 14; // rps: 70 % of one replica's target, so the rate alone never a
 const SLO_MS = 500;
 const BEFORE_MS = 50; // 0.7 busy workers of 4: p95 ~ 60 ms
 const AFTER_MS = 300; // 4.2 busy workers of 4: the queue grows, the p95 passes the objective within seconds; 2 replicas hold it
-const STEADY_S = 30;
+const STEADY_S = 20;
 
 const MANIFEST = appManifest(APP, {
   image: 'autoserve-queue-app:v1',

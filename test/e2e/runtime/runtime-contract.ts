@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LABEL_APP, LABEL_REVISION, LABEL_SLOT, containerName } from '../../../src/core/labels.js';
 import type { ContainerShape, ReplicaFacts } from '../../../src/core/replica.js';
 import { isPeerIpv4 } from '../../../src/core/peer-address.js';
-import { ImagePullFailedError, ReplicaExistsError, UnsupportedByRuntimeError } from '../../../src/errors.js';
+import { ImagePullFailedError, ReplicaExistsError, RuntimeUnresponsiveError, UnsupportedByRuntimeError } from '../../../src/errors.js';
 import type { ContainerRuntime, ReplicaRequest } from '../../../src/runtime/runtime.js';
 import { eventually } from '../../support/eventually.js';
 
@@ -22,8 +22,13 @@ export interface ContractSubject {
    * network of the app's own. Absent: it does both.
    */
   refuses?: readonly ('publish' | 'isolated')[];
+  /** Makes the engine hang (SIGSTOP) and answer again: only an engine of the test's own. */
+  hang?: { pause(): Promise<void>; resume(): Promise<void> };
   cleanup(): Promise<void>;
 }
+
+/** The bound of a ping (runtime/docker/docker-call.ts), with room for a loaded machine. */
+const PING_BOUND_MS = 5_000;
 
 const PORT = 8080;
 const SHAPE_COMMAND = ['/bin/busybox', 'sh', '-c', 'echo hello-out; echo hello-err >&2; exec /bin/busybox httpd -f -p 8080 -h /www'];
@@ -48,8 +53,9 @@ export function runtimeContract(name: string, makeSubject: () => Promise<Contrac
 
     const mine = async (app?: string): Promise<ReplicaFacts[]> => runtime.list({ instance, app });
 
-    it('answers a ping', async () => {
+    it('answers a ping, and says whether replicas survive a restart of the engine', async () => {
       await expect(runtime.ping()).resolves.toBeUndefined();
+      expect(typeof (await runtime.engine()).replicasSurviveRestart).toBe('boolean');
     });
 
     it('creates a replica under its deterministic name, labelled as ours, listed by instance and app', async () => {
@@ -202,17 +208,58 @@ export function runtimeContract(name: string, makeSubject: () => Promise<Contrac
       expect(await runtime.inspect(again.id)).toBeUndefined();
     });
 
-    it('ensureImage: a present image resolves; one that cannot be had is ImagePullFailedError, soon', async () => {
-      await runtime.ensureImage(subject.image);
+    it('hasImage says whether an image is present; pullImage of one that cannot be had is ImagePullFailedError, soon', async () => {
+      expect(await runtime.hasImage(subject.image)).toBe(true);
+      expect(await runtime.hasImage('autoserve-no-such-image:contract')).toBe(false);
       const started = Date.now();
-      await expect(runtime.ensureImage('autoserve-no-such-image:contract')).rejects.toBeInstanceOf(ImagePullFailedError);
+      await expect(runtime.pullImage('autoserve-no-such-image:contract')).rejects.toBeInstanceOf(ImagePullFailedError);
       expect(Date.now() - started).toBeLessThan(60_000);
     });
 
-    it('ensureImage: an aborted signal stops the waiting with its reason', async () => {
+    it('every verb honours an aborted signal: it rejects with the reason and changes nothing', async () => {
       const abort = new AbortController();
       abort.abort(new Error('stopping'));
-      await expect(runtime.ensureImage('autoserve-no-such-image:contract', { signal: abort.signal })).rejects.toThrow('stopping');
+      const signal = abort.signal;
+      const made = await runtime.create({ ...request, slot: 2 });
+      try {
+        await expect(runtime.ping({ signal })).rejects.toThrow('stopping');
+        await expect(runtime.list({ instance }, { signal })).rejects.toThrow('stopping');
+        await expect(runtime.inspect(made.id, { signal })).rejects.toThrow('stopping');
+        await expect(runtime.create({ ...request, slot: 3 }, { signal })).rejects.toThrow('stopping');
+        await expect(runtime.start(made.id, { signal })).rejects.toThrow('stopping');
+        await expect(runtime.stop(made.id, 1, { signal })).rejects.toThrow('stopping');
+        await expect(runtime.remove(made.id, { signal })).rejects.toThrow('stopping');
+        await expect(runtime.logs(made, { tail: 5 }, { signal })).rejects.toThrow('stopping');
+        expect((await mine()).map((r) => [r.slot, r.running])).toEqual([[2, false]]);
+      } finally {
+        await runtime.remove(made.id);
+      }
+    });
+
+    it('an engine that hangs costs a call its bound (RuntimeUnresponsive), and an abort ends the wait sooner', async (context) => {
+      if (!subject.hang) return context.skip(); // the shared engine is never stopped: test/chaos/dockerd-hang covers Docker
+      await subject.hang.pause();
+      try {
+        const started = Date.now();
+        await expect(runtime.ping()).rejects.toBeInstanceOf(RuntimeUnresponsiveError);
+        expect(Date.now() - started).toBeLessThan(PING_BOUND_MS + 3_000);
+        const abort = new AbortController();
+        const listing = runtime.list({ instance }, { signal: abort.signal });
+        setTimeout(() => abort.abort(new Error('stopping')), 200);
+        const waited = Date.now();
+        await expect(listing).rejects.toThrow('stopping');
+        expect(Date.now() - waited).toBeLessThan(2_000);
+      } finally {
+        await subject.hang.resume();
+      }
+      await eventually(() => runtime.ping(), { timeoutMs: 15_000 });
+    });
+
+    it('pullImage and hasImage: an aborted signal stops the waiting with its reason', async () => {
+      const abort = new AbortController();
+      abort.abort(new Error('stopping'));
+      await expect(runtime.pullImage('autoserve-no-such-image:contract', { signal: abort.signal })).rejects.toThrow('stopping');
+      await expect(runtime.hasImage(subject.image, { signal: abort.signal })).rejects.toThrow('stopping');
     });
   });
 }

@@ -34,6 +34,7 @@ if (unsupported) {
       labels: {},
       image: 'autoserve-demo:v1',
       refuses: ['publish', 'isolated'],
+      hang: { pause: () => node.pauseDockerd(), resume: () => node.resumeDockerd() },
       async cleanup() {
         runtime.close();
         await cluster.destroy();

@@ -1,6 +1,6 @@
 // Traffic end to end: a real engine (Docker, or a single-node Swarm on a test node), the
 // controller's own real nginx, a bounded fixed-rate load through nginx during every change. Each
-// runtime's test file runs this one suite (traffic.test.ts, traffic-swarm.test.ts). A failed request is an error status, a timeout or a broken
+// runtime's test file runs this one suite (traffic.test.ts, traffic-swarm.cluster.test.ts). A failed request is an error status, a timeout or a broken
 // connection; a reset on a reused keep-alive connection before any response byte is retried once
 // (as browsers and curl do) and reported separately.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -10,8 +10,9 @@
 // Ranges (none overlaps another, the host's docker0 172.17/16, Docker's default pools
 // 172.17-31/16 and 192.168/16, or 10.255/16 where the host's resolver may live):
 //   10.191.<slot>.0/24         the slot's link: host 10.191.<slot>.1, node i 10.191.<slot>.(10+i)
-//   100.64.0.0/10              node blocks: one /18 per (slot, node); its first /24 is docker0
-//                              (--bip), its upper /19 the engine's local network pool (/24 each)
+//   100.64.0.0/10              node blocks: one /18 per (slot, node); its first /24 is docker0 (--bip)
+//   10.(128+<slot>).0.0/16     the slot's local network pools: one /19 per node (/24 per network;
+//                              private, as AutoServe requires of the networks its replicas join)
 //   10.(192+<slot>).0.0/16     the slot's Swarm overlay pool (/24 per overlay network)
 import { join } from 'node:path';
 export { inSubnet, ipv4ToNumber } from '../../../src/core/peer-address.js';
@@ -31,6 +32,8 @@ const NODE_HOST_OFFSET = 10;
 const NODE_BLOCK_BASE = (100 << 24) | (64 << 16); // 100.64.0.0
 const NODE_BLOCK_BITS = 14; // a /18 per node
 const SWARM_POOL_SECOND_OCTET = 192;
+const LOCAL_POOL_SECOND_OCTET = 128;
+const LOCAL_POOL_BITS = 13; // a /19 per node
 export const SWARM_POOL_MASK_LENGTH = 24;
 
 export interface SlotPlan {
@@ -101,7 +104,7 @@ export function nodePlan(slot: number, index: number): NodePlan {
     address: `${LINK_NET[0]}.${LINK_NET[1]}.${slot}.${NODE_HOST_OFFSET + index}`,
     prefixLength: 24,
     bip: `${ipv4(block + 1)}/24`,
-    addressPool: { base: `${ipv4(block + (1 << (NODE_BLOCK_BITS - 1)))}/${32 - NODE_BLOCK_BITS + 1}`, size: 24 },
+    addressPool: { base: `${ipv4(((10 << 24) | ((LOCAL_POOL_SECOND_OCTET + slot) << 16)) + (index << LOCAL_POOL_BITS))}/${32 - LOCAL_POOL_BITS}`, size: 24 },
     cgroupParent: `/${NAME_PREFIX}-${slot}-${index}`,
     runDir,
     dataDir: join(s.dataDir, String(index)),

@@ -1,5 +1,5 @@
 // The work queue's abort signal reaches the work a pass starts: stopping the queue ends a pass that
-// waits on the runtime (a listing, an image pull) instead of waiting for it; a create is not begun.
+// waits on the runtime (a listing, an image check) instead of waiting for it; a create is not begun.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { ContainerController } from '../../../src/controllers/containers/container-controller.js';
 import { ContainerExecutor } from '../../../src/controllers/containers/container-executor.js';
 import { Drainer } from '../../../src/controllers/containers/drainer.js';
+import { ImagePuller } from '../../../src/controllers/containers/image-puller.js';
 import { untilAborted } from '../../../src/core/with-timeout.js';
 import { HealthProber } from '../../../src/observe/health-prober.js';
 import { WorkQueue } from '../../../src/reconcile/work-queue.js';
@@ -32,9 +33,11 @@ describe('abort reaches the work', () => {
         signals.push(options.signal!);
         return untilAborted(never, options.signal);
       },
+      inspect: async () => undefined,
       remove: async () => undefined,
       stop: async () => undefined,
-      ensureImage: async () => undefined,
+      hasImage: async () => true,
+      pullImage: async () => undefined,
       create: async () => ({ id: 'x', name: 'x' }),
       start: async () => undefined,
       pruneNetworks: async () => [],
@@ -47,7 +50,7 @@ describe('abort reaches the work', () => {
       desired: { get: () => undefined, mayPrune: () => true },
       prober,
       drainer,
-      executor: new ContainerExecutor(runtime, drainer, logger),
+      executor: new ContainerExecutor({ runtime, drainer, logger, images: new ImagePuller({ runtime, logger, onPullEnded: () => {} }) }),
       instance: 'abort-test',
       logger,
       values: openValueSource({ env: {}, openEnv: [], fingerprintKey: TEST_KEY }),
@@ -70,19 +73,21 @@ describe('abort reaches the work', () => {
     }
   });
 
-  it('an aborted image wait creates nothing and records no failure', async () => {
+  it('an aborted image check creates nothing and records no failure', async () => {
     const calls: string[] = [];
     const runtime = {
-      ensureImage: (_image: string, options: CallOptions = {}) => untilAborted(never, options.signal),
+      hasImage: (_image: string, options: CallOptions = {}) => untilAborted(never, options.signal),
+      pullImage: async () => void calls.push('pull'),
       create: async () => (calls.push('create'), { id: 'x', name: 'x' }),
       start: async () => void calls.push('start'),
       remove: async () => void calls.push('remove'),
     };
-    const executor = new ContainerExecutor(runtime, { start: () => calls.push('drain') }, logger);
+    const images = new ImagePuller({ runtime, logger, onPullEnded: () => {} });
+    const executor = new ContainerExecutor({ runtime, drainer: { start: () => calls.push('drain') }, logger, images });
     const abort = new AbortController();
     const running = executor.execute(
       [{ kind: 'create', revision: 'r', slot: 0, reason: 'scale up to 1' }],
-      { instance: 'i', app: 'web', shapes: new Map([['r', { image: 'img', env: {}, ports: [8080], network: 'shared' as const }]]), drainSeconds: 0, stopTimeoutSeconds: 1 },
+      { instance: 'i', app: 'web', shapes: new Map([['r', { image: 'img', env: {}, ports: [8080], network: 'shared' as const }]]), drainSeconds: 0, stopTimeoutSeconds: 1, live: 0 },
       abort.signal,
     );
     abort.abort(new Error('stopping'));

@@ -11,6 +11,7 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { ContainerController } from '../../../src/controllers/containers/container-controller.js';
 import { ContainerExecutor } from '../../../src/controllers/containers/container-executor.js';
+import { ImagePuller } from '../../../src/controllers/containers/image-puller.js';
 import { Drainer } from '../../../src/controllers/containers/drainer.js';
 import type { ReplicaFacts } from '../../../src/core/replica.js';
 import { applyDefaults } from '../../../src/manifest/defaults.js';
@@ -39,7 +40,9 @@ describe('adopting running replicas', () => {
       list: async () => [older],
       remove: async (id: string) => void calls.push(`remove ${id}`),
       stop: async () => undefined,
-      ensureImage: async () => undefined,
+      inspect: async () => undefined,
+      hasImage: async () => true,
+      pullImage: async () => undefined,
       create: async () => (calls.push('create'), { id: 'new0', name: 'new0' }),
       start: async () => undefined,
       pruneNetworks: async () => [],
@@ -51,7 +54,7 @@ describe('adopting running replicas', () => {
       runtime, store, prober, drainer, logger, instance: 'default',
       values: openValueSource({ env: {}, openEnv: [], fingerprintKey: Buffer.alloc(32, 7) }),
       desired: { get: () => ({ manifest, file: 'web.yaml', document: 0 }), mayPrune: () => true },
-      executor: new ContainerExecutor(runtime, drainer, logger),
+      executor: new ContainerExecutor({ runtime, drainer, logger, images: new ImagePuller({ runtime, logger, onPullEnded: () => {} }) }),
     });
     try {
       expect(await controller.reconcile('web')).toEqual({ requeueAfterMs: expect.any(Number) });

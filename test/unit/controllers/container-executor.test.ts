@@ -24,13 +24,13 @@ function executorFailingWith(fail: (env: Record<string, string>) => Error, at: '
     },
     remove: async () => undefined,
   };
-  return new ContainerExecutor(runtime, { start: () => {} }, logger);
+  return new ContainerExecutor({ runtime, drainer: { start: () => {} }, images: { ready: async () => ({ state: 'present' as const }) }, logger });
 }
 
 async function failedCreate(executor: ContainerExecutor) {
   return executor.execute(
     [{ kind: 'create', revision: 'r', slot: 0, reason: 'scale up to 1' }],
-    { instance: 'i', app: 'web', shapes: new Map([['r', { image: 'img', env: { KEY: SECRET, MODE: LITERAL, ON: '1' }, ports: [8080], network: 'shared' as const }]]), drainSeconds: 0, stopTimeoutSeconds: 1 },
+    { instance: 'i', app: 'web', shapes: new Map([['r', { image: 'img', env: { KEY: SECRET, MODE: LITERAL, ON: '1' }, ports: [8080], network: 'shared' as const }]]), drainSeconds: 0, stopTimeoutSeconds: 1, live: 0 },
   );
 }
 

@@ -5,12 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { ContainerController } from '../../../src/controllers/containers/container-controller.js';
-import { ContainerExecutor } from '../../../src/controllers/containers/container-executor.js';
+import { ContainerExecutor, type ContainerExecutorDeps } from '../../../src/controllers/containers/container-executor.js';
 import { Drainer } from '../../../src/controllers/containers/drainer.js';
-import type { ReplicaFacts } from '../../../src/core/replica.js';
+import { ImagePuller, type ImagePullerDeps } from '../../../src/controllers/containers/image-puller.js';
 import type { LoadedApp } from '../../../src/manifest/types.js';
 import { validateManifest } from '../../../src/manifest/validate-manifest.js';
 import { HealthProber } from '../../../src/observe/health-prober.js';
+import type { ContainerRuntime } from '../../../src/runtime/runtime.js';
 import { openValueSource } from '../../../src/secrets/value-source.js';
 import { Store } from '../../../src/store/store.js';
 import { minimal } from '../manifest/fixtures.js';
@@ -25,8 +26,10 @@ export function loadedWeb(replicas: number, spec: Record<string, unknown> = {}):
   return { file: '/m/web.yaml', document: 0, manifest: validateManifest(raw).manifest! };
 }
 
-export type FakeRuntime = ConstructorParameters<typeof ContainerExecutor>[0] &
-  ConstructorParameters<typeof Drainer>[0]['runtime'] & { list(): Promise<ReplicaFacts[]>; pruneNetworks(): Promise<string[]> };
+export type FakeRuntime = ContainerExecutorDeps['runtime'] &
+  ImagePullerDeps['runtime'] &
+  ConstructorParameters<typeof Drainer>[0]['runtime'] &
+  Pick<ContainerRuntime, 'list' | 'inspect' | 'pruneNetworks'>;
 
 export async function controllerOf(runtime: FakeRuntime, desired: () => LoadedApp | undefined, mayAct: () => boolean = () => true) {
   const dir = await mkdtemp(join(tmpdir(), 'autoserve-controller-'));
@@ -36,7 +39,7 @@ export async function controllerOf(runtime: FakeRuntime, desired: () => LoadedAp
   const controller = new ContainerController({
     runtime, store, prober, drainer, logger, values, instance: 'controller-test', mayAct,
     desired: { get: desired, mayPrune: () => true },
-    executor: new ContainerExecutor(runtime, drainer, logger),
+    executor: new ContainerExecutor({ runtime, drainer, logger, images: new ImagePuller({ runtime, logger, onPullEnded: () => {} }) }),
   });
   const close = async () => {
     prober.close();

@@ -16,7 +16,9 @@ describe('a create the runtime refuses', () => {
     }];
     const runtime = {
       list: async () => facts,
-      ensureImage: async () => undefined,
+      inspect: async () => undefined,
+      hasImage: async () => true,
+      pullImage: async () => undefined,
       create: async (request: ReplicaRequest) => {
         if (request.shape.network === 'isolated') throw new UnsupportedByRuntimeError('swarm', 'spec.network.isolated', 'one overlay');
         calls.push('create');

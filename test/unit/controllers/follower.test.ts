@@ -18,7 +18,9 @@ describe('a controller that does not lead', () => {
     const facts = [running(0)];
     const runtime = {
       list: async () => facts,
-      ensureImage: async () => void calls.push('ensureImage'),
+      inspect: async () => undefined,
+      hasImage: async () => true,
+      pullImage: async () => void calls.push('pullImage'),
       create: async () => (calls.push('create'), { id: 'new', name: 'new' }),
       start: async () => void calls.push('start'),
       stop: async () => void calls.push('stop'),
@@ -52,7 +54,7 @@ describe('a controller that does not lead', () => {
   it('with every replica gone, a standby forgets the app as the leader does (bookkeeping, no action)', async () => {
     const pruned: string[] = [];
     const runtime = {
-      list: async () => [], ensureImage: async () => {}, create: async () => ({ id: 'x', name: 'x' }), start: async () => {}, stop: async () => {}, remove: async () => {},
+      list: async () => [], inspect: async () => undefined, hasImage: async () => true, pullImage: async () => {}, create: async () => ({ id: 'x', name: 'x' }), start: async () => {}, stop: async () => {}, remove: async () => {},
       pruneNetworks: async () => (pruned.push('web'), []),
     };
     const { controller, store, close } = await controllerOf(runtime, () => undefined, () => false);

@@ -41,6 +41,7 @@ describe('RoutesController warm-up and served replicas', () => {
       },
       isAlive: async () => true,
       holdSupport: () => ({ kind: 'no', reason: 'test' }),
+      reopenLogs: async () => undefined,
       stop: async () => undefined,
     };
     web = parseManifestFile(join(dir, 'web.yaml'), appManifest('web', { replicas: 3 })).apps[0]!;

@@ -39,6 +39,8 @@ describe('parseAccessLogLine', () => {
   it('has no upstream time when nginx answered itself (503 of an app without replicas, 404)', () => {
     expect(parseAccessLogLine(line({ status: 503, upstream_addr: '', upstream_status: '', upstream_response_time: '' }))?.upstreamMs).toBeUndefined();
     expect(parseAccessLogLine(line({ upstream_response_time: '-' }))?.upstreamMs).toBeUndefined();
+    // The Lua balancer found no peer: nginx logs a zero time but dialled nothing (as nginx 1.22 writes it).
+    expect(parseAccessLogLine(line({ status: 503, upstream_addr: '', upstream_status: '-', upstream_response_time: '0.000' }))?.upstreamMs).toBeUndefined();
   });
 
   it('rejects partial, foreign and malformed lines', () => {

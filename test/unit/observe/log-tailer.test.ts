@@ -2,7 +2,7 @@ import { appendFile, mkdtemp, rename, rm, truncate, writeFile } from 'node:fs/pr
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LogTailer } from '../../../src/observe/log-tailer.js';
+import { LogTailer, ROTATED_QUIET_MS } from '../../../src/observe/log-tailer.js';
 
 describe('LogTailer', () => {
   let dir: string;
@@ -68,6 +68,33 @@ describe('LogTailer', () => {
     await appendFile(file, 'e\n');
     await t.poll();
     expect(lines).toEqual(['a', 'b', 'c', 'd', 'e']);
+    await t.close();
+  });
+
+  it('keeps reading the renamed file until the writer has reopened, beside the new one: nothing lost, nothing twice', async () => {
+    let clock = 0;
+    await writeFile(file, '');
+    const t = tailer({ now: () => clock });
+    await t.poll();
+    await appendFile(file, 'a\n');
+    await rename(file, `${file}.1`);
+    expect(await t.poll()).toBe('ok'); // no file under the name yet, but its rotated copy is read
+    expect(lines).toEqual(['a']);
+    await appendFile(`${file}.1`, 'b\n'); // after our poll, before the writer reopened
+    clock += 1_000;
+    await t.poll();
+    await writeFile(file, 'c\n'); // reopened
+    await appendFile(`${file}.1`, 'late\n'); // a worker that reopened last
+    clock += 1_000;
+    await t.poll();
+    expect(lines.sort()).toEqual(['a', 'b', 'c', 'late']);
+    clock += ROTATED_QUIET_MS;
+    await t.poll(); // quiet long enough: the rotated copy is closed
+    await appendFile(`${file}.1`, 'never read\n');
+    await appendFile(file, 'd\n');
+    clock += 1_000;
+    await t.poll();
+    expect(lines.sort()).toEqual(['a', 'b', 'c', 'd', 'late']);
     await t.close();
   });
 

@@ -190,6 +190,30 @@ describe('WorkQueue', () => {
     expect(w.calls).toEqual(['a', 'b', 'a']);
   });
 
+  it('forgiveFailures(): a resync runs keys in backoff at once, and the next failure waits the base delay', async () => {
+    const w = controlledWorker();
+    const errors: WorkErrorEvent[] = [];
+    const q = new WorkQueue({ worker: w.worker, baseBackoffMs: 1_000, maxBackoffMs: 60_000, jitter: 0, onError: (e) => errors.push(e) });
+    q.add('a');
+    for (let i = 0; i < 6; i++) {
+      await settle();
+      w.fail('a');
+      await settle();
+      await vi.advanceTimersByTimeAsync(errors.at(-1)!.delayMs!);
+    }
+    await settle();
+    w.fail('a');
+    await settle();
+    expect(errors.at(-1)!.delayMs).toBe(60_000); // the outage left a long backoff
+    q.forgiveFailures();
+    q.resync(['a']);
+    await settle();
+    expect(w.calls).toHaveLength(8); // ran at once, not after 60 s
+    w.fail('a');
+    await settle();
+    expect(errors.at(-1)).toMatchObject({ attempt: 1, delayMs: 1_000 });
+  });
+
   it('counts a synchronously throwing worker as a failed pass', async () => {
     const errors: WorkErrorEvent[] = [];
     const q = new WorkQueue({

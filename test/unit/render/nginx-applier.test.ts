@@ -90,4 +90,27 @@ describe('NginxApplier', () => {
     expect(third).toMatchObject({ changed: false, reloaded: false, degraded: [{ app: 'a' }] });
     expect(state.reloads).toBe(1);
   });
+
+  it('a config that cannot be written (a full disk) holds changes back, keeps the live config, and asks to retry', async () => {
+    const { target, state } = fakeTarget();
+    const applier = new NginxApplier({ target, logger });
+    await applier.apply({ routes: [route('a', [1000]), route('b', [2000])] });
+    const live = state.served;
+    const write = target.test;
+    target.test = async () => {
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    };
+    const held = await applier.apply({ routes: [route('a', [1000]), route('b', [2001]), route('c', [3000])] });
+    expect(held).toMatchObject({ changed: false, reloaded: false, retryLater: true });
+    expect(held.degraded.map((d) => [d.app, d.reason])).toEqual([
+      ['b', 'NginxConfigWriteFailed'],
+      ['c', 'NginxConfigWriteFailed'],
+    ]);
+    expect(state.served).toBe(live);
+    // Removing an app needs a new config: nothing can be done while it cannot be written.
+    await expect(applier.apply({ routes: [route('a', [1000])] })).rejects.toThrow('ENOSPC');
+    target.test = write;
+    const after = await applier.apply({ routes: [route('a', [1000]), route('b', [2001]), route('c', [3000])] });
+    expect(after).toMatchObject({ reloaded: true, degraded: [] });
+  });
 });

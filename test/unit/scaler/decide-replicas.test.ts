@@ -73,6 +73,14 @@ const rows: Row[] = [
     replicas: 6, direction: 'out', reason: /^scale out 4 -> 6/,
   },
   {
+    name: 'a window of a few seconds opens its gate on late request samples (the access log runs 2-4 s behind)',
+    input: input({
+      policy: spec({ http: { ...HTTP, targetRPSPerReplica: 10, windowSeconds: 3 } }), current: 2, ready: 2,
+      windows: { rps: series(() => 30, 400, NOW - 3_500) }, // 15 per replica, the newest sample 3.5 s old
+    }),
+    replicas: 3, direction: 'out', reason: /^scale out 2 -> 3: rps\/replica 15 \(target 10\) above 80% of target for 3 s/,
+  },
+  {
     name: 'hold while the window is not full of high samples',
     input: input({ windows: { rps: series((ago) => (ago <= 10 ? 264 : 100)) } }),
     replicas: 4, direction: 'none', heldBy: 'window', reason: /for 10 s of the 20 s window/,
@@ -132,6 +140,16 @@ const rows: Row[] = [
     name: 'panic reads the newest sample: a step shows whole in it while the 6 s mean still dilutes it',
     input: input({ current: 2, ready: 2, windows: { rps: series((ago) => (ago === 0 ? 400 : 100)) } }), // mean 150 asks 3 < 4; newest 400 asks 8
     replicas: 8, direction: 'out', reason: /^panic: scale out 2 -> 8/,
+  },
+  {
+    name: 'a lucky second of a steady Poisson rate is no panic: 23 requests in one second where 14 arrive on average',
+    input: input({ policy: spec({ http: { ...HTTP, targetRPSPerReplica: 20 } }), current: 1, ready: 1, windows: { rps: series((ago) => (ago === 0 ? 23 : 14)) } }),
+    replicas: 1, direction: 'none', heldBy: 'clamp', // at minReplicas: nothing else moves
+  },
+  {
+    name: 'a real step of a small rate panics in its first second (14 -> 56 at a target of 20)',
+    input: input({ policy: spec({ http: { ...HTTP, targetRPSPerReplica: 20 } }), current: 1, ready: 1, windows: { rps: series((ago) => (ago === 0 ? 56 : 14)) } }),
+    replicas: 3, direction: 'out', reason: /^panic: scale out 1 -> 3/,
   },
   {
     name: 'panic drains a backlog: requests queued beyond the objective are served within the panic window on top of the arrivals',

@@ -3,7 +3,7 @@ import { stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../../../src/daemon/logger.js';
+import { createControllerLog } from '../../../src/daemon/logger.js';
 import { prepareStateDir } from '../../../src/daemon/state-dir.js';
 import { Store } from '../../../src/store/store.js';
 import { withTempDir } from '../manifest/fixtures.js';
@@ -39,7 +39,7 @@ describe('file modes', () => {
       }
       const log = path.join(state, 'autoserve-controller.log');
       await writeFile(log, '', { mode: 0o644 });
-      const logger = createLogger('silent', log);
+      const logger = createControllerLog('silent', log).logger;
       logger.flush();
       expect(await modeOf(log)).toBe(0o600);
     });

@@ -1,10 +1,11 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { setCondition } from '../../../src/store/conditions.js';
 import { Store } from '../../../src/store/store.js';
+import { eventually } from '../../support/eventually.js';
 
 const logger = pino({ level: 'silent' });
 
@@ -112,6 +113,32 @@ describe('Store', () => {
     const store = await Store.open(path, logger);
     expect(store.events()[0]?.reason).toBe('StoreCorrupt');
   });
+  it('a failed write is retried with backoff until it succeeds, logged once per outage, leaving no temp file', async () => {
+    const lines: { msg: string }[] = [];
+    const captured = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as { msg: string }) });
+    const stateDir = join(dir, 'state');
+    const file = join(stateDir, 'autoserve.json');
+    const store = await Store.open(file, captured);
+    await store.flush();
+    await rm(stateDir, { recursive: true }); // every write fails now (as on a full disk)
+    for (let i = 0; i < 5; i++) {
+      store.updateApp('web', (s) => void (s.replicas.desired = i));
+      await new Promise((r) => setTimeout(r, 150));
+    }
+    expect(store.writeFailing).toBe(true);
+    expect(lines.filter((l) => l.msg.startsWith('store write failed'))).toHaveLength(1);
+    await mkdir(stateDir);
+    await eventually(
+      async () => {
+        expect(JSON.parse(await readFile(file, 'utf8')).apps.web.replicas.desired).toBe(4);
+        expect(store.writeFailing).toBe(false); // set once the write is whole (renamed, directory synced)
+      },
+      { timeoutMs: 10_000 },
+    );
+    expect(lines.filter((l) => l.msg === 'store written again')).toHaveLength(1);
+    expect((await readdir(stateDir)).filter((f) => !f.endsWith('.prev'))).toEqual(['autoserve.json']); // no temp file left
+  });
+
 
   it('keeps the previous good copy on each write and recovers from it when the file is corrupt or truncated', async () => {
     const first = await Store.open(path, logger);
@@ -167,4 +194,5 @@ describe('setCondition', () => {
     setCondition(conditions, { type: 'Ready', status: 'True', reason: 'C', message: 'c' }, new Date(3_000));
     expect(conditions[0]!.lastTransitionTime).toBe(new Date(3_000).toISOString());
   });
+
 });

@@ -1,6 +1,7 @@
 // The test nodes' address plan: every slot and node gets names and ranges that collide with no
 // other slot or node, with the host's networks, or with the limits of the kernel.
 import { describe, expect, it } from 'vitest';
+import { isPeerSubnet } from '../../../src/core/peer-address.js';
 import {
   inSubnet,
   ipv4,
@@ -39,7 +40,7 @@ describe('test node address plan', () => {
       netns: 'autoserve-tn-3-1',
       address: '10.191.3.11',
       bip: '100.70.64.1/24',
-      addressPool: { base: '100.70.96.0/19', size: 24 },
+      addressPool: { base: '10.131.32.0/19', size: 24 },
       cgroupParent: '/autoserve-tn-3-1',
       dockerSocket: '/run/autoserve-tn/3/1/docker.sock',
     });
@@ -59,6 +60,10 @@ describe('test node address plan', () => {
     }
     expect(all).toHaveLength(2 * MAX_SLOTS + 2 * MAX_SLOTS * MAX_NODES_PER_SLOT);
     expect(collisions).toEqual([]);
+  });
+
+  it('gives every engine a private pool for local networks: AutoServe refuses a replica network outside the private ranges', () => {
+    for (const n of allNodes()) expect(isPeerSubnet(n.addressPool.base), n.addressPool.base).toBe(true);
   });
 
   it('keeps node addresses inside their slot link and distinct', () => {
