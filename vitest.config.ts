@@ -35,6 +35,8 @@ export default defineConfig({
     ? { ...shared, include: [CLUSTER_FILES], fileParallelism: false }
     : {
         ...shared,
+        // Project-level sequencers are not consulted: the root's sorts each group's files.
+        sequence: { sequencer: ChaosLastSequencer },
         projects: [
           {
             // Unit tests and end-to-end files that only wait on Docker and nginx: two at a time (they
@@ -56,7 +58,7 @@ export default defineConfig({
               exclude: [...configDefaults.exclude, CLUSTER_FILES],
               fileParallelism: false,
               maxWorkers: 1,
-              sequence: { groupOrder: 1, sequencer: ChaosLastSequencer },
+              sequence: { groupOrder: 1 },
             },
           },
         ],

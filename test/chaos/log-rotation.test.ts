@@ -75,10 +75,19 @@ describe('log rotation under load', () => {
       const sampler = setInterval(() => void bytesUnder(nginx.logsDir).then((b) => (largest = Math.max(largest, b.bytes))), 200);
       try {
         const result = await new LoadGenerator({ port, hostHeader: 'web.localhost', ratePerSec: 300, durationMs: 12_000, isOk: (s) => s === 200 }).run();
-        await sleep(2_500); // the last second is complete for the reader
-        await metrics.poll();
-        const series = metrics.series('web', 'rps', startedAt - 2_000);
-        const counted = series.reduce((n, p) => n + (p.value ?? 0), 0);
+        // The last lines reach the reader once nginx flushes them (1 s) and a renamed file has gone
+        // quiet: wait for the count to come in, then check it stays (never counted twice).
+        const countNow = async () => {
+          await metrics.poll();
+          return metrics.series('web', 'rps', startedAt - 2_000).reduce((n, p) => n + (p.value ?? 0), 0);
+        };
+        let counted = 0;
+        for (let i = 0; i < 40 && counted < result.ok; i++) {
+          await sleep(250);
+          counted = await countNow();
+        }
+        await sleep(1_500);
+        counted = await countNow();
         const accessRotations = rotations.filter((f) => f.endsWith('access-web.log')).length;
         recordFigures('log-rotation', { requests: result.ok, counted, accessLogRotations: accessRotations, largestLogsMiB: largest / MiB, capMiB: capBytes / MiB });
         expect(result.failed).toBe(0);
@@ -119,10 +128,22 @@ describe('log rotation under load', () => {
         // The controller log grows slowly: give it its share at once (as a long debug session would).
         const controllerLog = join(dirs.stateDir, 'autoserve-controller.log');
         await appendFile(controllerLog, `${JSON.stringify({ level: 20, msg: 'filler '.repeat(60) })}\n`.repeat(1_000));
-        await new LoadGenerator({ port: dirs.lbPort, hostHeader: 'web.localhost', ratePerSec: 150, durationMs: 9_000, isOk: (s) => s === 200 }).run();
+        const load = new LoadGenerator({ port: dirs.lbPort, hostHeader: 'web.localhost', ratePerSec: 150, durationMs: 12_000, isOk: (s) => s === 200 }).run();
+        // Read while the load still runs, after several rotations (the rotator looks every 2 s). The
+        // rate is a 5 s history sample taken every 5 s behind a 2-3 s log lag: poll for one whole
+        // sample of the load, not the rate's rise or decay.
+        await sleep(6_000);
+        type Current = { current: { requestsPerSecond: number } };
+        const readRate = async () => (JSON.parse((await httpGet(dirs.apiPort, '127.0.0.1', '/apps/web/metrics', 2_000)).body) as Current).current.requestsPerSecond;
+        let rate = 0;
+        for (let i = 0; i < 24 && rate <= 60; i++) {
+          rate = Math.max(rate, await readRate());
+          if (rate <= 60) await sleep(250);
+        }
+        const metrics: Current = { current: { requestsPerSecond: rate } };
+        await load;
         // Reopened after its rotation: the daemon writes on into a fresh file under the old name.
         expect((await readFile(controllerLog, 'utf8')).split('\n').some((l) => l.includes('"name":"autoserve"'))).toBe(true);
-        const metrics = JSON.parse((await httpGet(dirs.apiPort, '127.0.0.1', '/apps/web/metrics', 2_000)).body) as { current: { requestsPerSecond: number } };
         const { files } = await bytesUnder(dirs.stateDir, isLog);
         recordFigures('log-cap', { largestLogsMiB: largest / MiB, capMiB: 1, rpsRead: metrics.current.requestsPerSecond, rotatedCopies: files.filter((f) => f.endsWith('.1')).length });
         expect(files.some((f) => f.endsWith('access-web.log.1'))).toBe(true);
