@@ -26,7 +26,7 @@ import { CgroupReader, cgroupFileCandidates, readCgroupLayout } from '../src/run
 import { containerCreateOptions } from '../src/runtime/docker/create-options.js';
 import { ensureNetwork, ipOn, networkOf } from '../src/runtime/docker/networks.js';
 import { listManagedContainers } from '../src/runtime/docker/replica-facts.js';
-import { startBenchDaemon, type BenchDaemon } from './bench-daemon.js';
+import { removeLabelledContainers, removeLabelledNetworks, startBenchDaemon, type BenchDaemon } from './bench-daemon.js';
 import { arg, f0, f1, f2, max, median, printTable } from './bench-util.js';
 import { cpuSeconds, listProcesses } from './process-cpu.js';
 
@@ -39,15 +39,8 @@ const LIMIT_POLL_MS = 5;
 const WAKE_TARGET_EXTRA_S = 0.3;
 const SETTLE_MS = 5_000;
 
-async function removeBenchContainers(): Promise<void> {
-  const list = await docker.listContainers({ all: true, filters: { label: ['autoserve.bench=scale-to-zero'] } });
-  await Promise.all(list.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
-}
-
-async function removeBenchNetworks(): Promise<void> {
-  const list = await docker.listNetworks({ filters: { label: ['autoserve.bench=scale-to-zero'] } });
-  await Promise.all(list.map((n) => docker.getNetwork(n.Id).remove().catch(() => undefined)));
-}
+const removeBenchContainers = () => removeLabelledContainers(docker, 'autoserve.bench=scale-to-zero');
+const removeBenchNetworks = () => removeLabelledNetworks(docker, 'autoserve.bench=scale-to-zero');
 
 function get(target: { host: string; port: number; path: string; hostHeader?: string }, timeoutMs = 60_000): Promise<number> {
   return new Promise((resolve) => {

@@ -15,7 +15,7 @@ import { containerCreateOptions } from '../src/runtime/docker/create-options.js'
 import { DEFAULT_OPTIONS } from '../src/daemon/options.js';
 import { ensureNetwork, networkOf } from '../src/runtime/docker/networks.js';
 import { listManagedContainers } from '../src/runtime/docker/replica-facts.js';
-import { startBenchDaemon } from './bench-daemon.js';
+import { removeLabelledContainers, removeLabelledNetworks, startBenchDaemon } from './bench-daemon.js';
 import { arg, median, printTable } from './bench-util.js';
 
 const docker = new Docker();
@@ -25,15 +25,8 @@ const BENCH_LABEL = { 'autoserve.bench': 'startup' };
 const RAW_INSTANCE = 'rawbench';
 const OUR_INSTANCE = 'bench';
 
-async function removeBenchContainers(): Promise<void> {
-  const list = await docker.listContainers({ all: true, filters: { label: ['autoserve.bench=startup'] } });
-  await Promise.all(list.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
-}
-
-async function removeBenchNetworks(): Promise<void> {
-  const list = await docker.listNetworks({ filters: { label: ['autoserve.bench=startup'] } });
-  await Promise.all(list.map((n) => docker.getNetwork(n.Id).remove().catch(() => undefined)));
-}
+const removeBenchContainers = () => removeLabelledContainers(docker, 'autoserve.bench=startup');
+const removeBenchNetworks = () => removeLabelledNetworks(docker, 'autoserve.bench=startup');
 
 /** Both sides' networks exist before anything is timed: their creation is a one-time cost. */
 async function prepareNetworks(): Promise<void> {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The project's test command (README, .ci/run): prepare the machine, then run every vitest suite.
 # Extra arguments go to vitest (e.g. `bash scripts/test.sh test/unit`); its exit code is ours.
-# `--cluster` runs the multi-node swarm tests instead (test/**/*.cluster.test.ts: three test-node
+# `--cluster` runs the Swarm tests instead (test/**/*.cluster.test.ts: Swarm traffic, three test-node
 # engines and two controllers on this machine; several minutes, run alone; docs/cluster.md).
 # Type-checks src/, test/ and bench/ first. Ends with one plain line "tests: N passed, N failed" from vitest's JSON report.
 set -euo pipefail
