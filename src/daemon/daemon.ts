@@ -211,7 +211,12 @@ async function startParts(options: DaemonOptions, logger: Logger, teardown: Tear
     apps: () => desired.all(),
     replicasOf: (app) => controller.replicasOf(app),
     servedCount: (app) => routes?.servedCount(app) ?? 0,
-    holdSupport: () => routes?.holdSupport() ?? { kind: 'no', reason: 'no load balancer runs (--disable-lb)' },
+    // On a Swarm each controller's nginx sees only the requests sent to it, and only the leader may
+    // act: no one of them can tell that an app is idle, so minReplicas 0 acts as 1 there.
+    holdSupport: () =>
+      options.runtime === 'swarm'
+        ? { kind: 'no', reason: 'on a Docker Swarm each controller\'s nginx sees only its own requests; scale to zero needs --runtime docker' }
+        : (routes?.holdSupport() ?? { kind: 'no', reason: 'no load balancer runs (--disable-lb)' }),
     onChanged: (app) => queue.add(app),
     metrics,
   });

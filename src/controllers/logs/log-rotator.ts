@@ -67,15 +67,19 @@ export class LogRotator {
     const actions = planLogRotation(files, this.opts.capBytes);
     if (actions.length === 0) return;
     const reopen = new Set<LogGroup>();
-    for (const action of actions) {
-      if (action.kind === 'rotate') {
-        await rename(action.path, action.to);
-        reopen.add(owners.get(action.path)!);
-      } else {
-        await rm(action.path, { force: true });
+    try {
+      for (const action of actions) {
+        if (action.kind === 'rotate') {
+          await rename(action.path, action.to);
+          reopen.add(owners.get(action.path)!);
+        } else {
+          await rm(action.path, { force: true });
+        }
       }
+    } finally {
+      // A failure part way must not leave a writer in a file already renamed away (uncapped, unread).
+      for (const group of reopen) await group.reopen();
     }
-    for (const group of reopen) await group.reopen();
     this.opts.logger.info(
       { rotated: actions.filter((a) => a.kind === 'rotate').map((a) => a.path), deleted: actions.filter((a) => a.kind === 'delete').map((a) => a.path) },
       'logs rotated',

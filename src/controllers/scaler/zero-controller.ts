@@ -96,7 +96,10 @@ export class ZeroController {
         // Only an app without a replica needs its wake noticed at once: nginx's side of a long poll
         // costs a timer every 25 ms, so without one a plain read a second does.
         snapshot = await support.channel.read(this.anyWithoutReplicas() ? this.seq : undefined, waitMs).catch(() => undefined);
-        // A restarted nginx counts from 0 again: follow it down, or every poll would wait its whole time.
+        // A restarted nginx counts from 0 again and has forgotten every arrival: follow its count
+        // down (or every poll would wait its whole time), and give every awake app a whole
+        // idleSeconds from now, as if it had just started.
+        if (snapshot && this.seq !== undefined && snapshot.seq < this.seq) this.restartIdleClocks(Date.now());
         this.seq = snapshot?.seq;
       }
       if (this.closed) break;
@@ -109,6 +112,11 @@ export class ZeroController {
       else if (!snapshot) await this.pause(RETRY_MS);
       else if (!this.anyWithoutReplicas()) await this.pause(this.deps.pollWaitMs ?? ACTIVITY_POLL_MS);
     }
+  }
+
+  /** Every awake app counts its idle time from `now` (nginx restarted: its arrivals are gone). */
+  restartIdleClocks(now: number): void {
+    for (const name of this.awakeSince.keys()) this.awakeSince.set(name, now);
   }
 
   private pause(ms: number): Promise<void> {

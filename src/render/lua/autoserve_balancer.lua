@@ -374,18 +374,27 @@ function M.hold(app, timeout_seconds, page)
   zero:incr("f " .. app .. " " .. ngx.worker.pid(), 1, 0)
   ngx.var.autoserve_counted = "1"
   local state = hold_state(app)
-  if state == "peers" then return end
+  if state == "peers" then
+    -- A wake left behind (only starting pages asked for it, or its clear was lost) ends here.
+    zero:delete("w " .. app)
+    return
+  end
   if state == "gone" then return refuse(404, "app_removed", app, { '"reason":"the app is no longer routed"' }) end
   if state == "stopped" then return refuse(503, "app_stopped", app, { '"reason":"' .. json_safe(zero:get("s " .. app)) .. '"' }) end
 
   zero:add("w " .. app, now)
   zero:incr("seq", 1, 0)
-  if page and wants_html() then return starting_page(app) end
-  zero:incr("h " .. app, 1, 0)
+  -- Only a page load gets the page: a form's POST would lose its body to the page's reload.
+  local method = ngx.req.get_method()
+  if page and (method == "GET" or method == "HEAD") and wants_html() then return starting_page(app) end
+  -- Held counts per worker, like requests in flight: a worker that dies while holding leaves no
+  -- count behind (its key is dropped once its pid is gone).
+  local held_key = "g " .. app .. " " .. ngx.worker.pid()
+  zero:incr(held_key, 1, 0)
   zero:incr("n " .. app, 1, 0)
   ngx.ctx.autoserve_held = true
   local ok, outcome = pcall(wait_for_peers, app, now + timeout_seconds)
-  zero:incr("h " .. app, -1, 0)
+  zero:incr(held_key, -1, 0)
   if not ok then
     ngx.log(ngx.ERR, "autoserve: holding a request for ", app, " failed: ", outcome)
     return refuse(503, "hold_failed", app, {})
@@ -436,13 +445,14 @@ local function activity_json()
     end
     return e
   end
-  local fields = { a = "arrival", h = "held", w = "wake", n = "heldTotal", t = "timeouts" }
+  local fields = { a = "arrival", w = "wake", n = "heldTotal", t = "timeouts" }
+  local per_worker = { f = "inflight", g = "held" }
   for _, key in ipairs(zero:get_keys(0)) do
     local kind, app, pid = key:match("^(%a) ([%w-]+) ?(%d*)$")
-    if kind == "f" and pid ~= "" then
+    if kind and per_worker[kind] and pid ~= "" then
       if pid_alive(pid) then
-        local e = entry(app)
-        e.inflight = e.inflight + math.max(0, zero:get(key) or 0)
+        local e, name = entry(app), per_worker[kind]
+        e[name] = (e[name] or 0) + math.max(0, zero:get(key) or 0)
       else
         zero:delete(key)
       end

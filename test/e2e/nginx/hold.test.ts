@@ -15,6 +15,7 @@ import type { ActivityChannel } from '../../../src/core/activity.js';
 import type { AppRoute, RouteTable } from '../../../src/core/routes.js';
 import { eventually } from '../../support/eventually.js';
 import { freePort } from '../../support/free-port.js';
+import { nginxProcessesUnder } from '../../support/nginx-processes.js';
 
 const logger = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
 
@@ -45,10 +46,10 @@ interface Reply {
   atMs: number;
 }
 
-function request(port: number, host: string, opts: { path?: string; accept?: string } = {}): Promise<Reply> {
+function request(port: number, host: string, opts: { path?: string; accept?: string; method?: string } = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { host, ...(opts.accept ? { accept: opts.accept } : {}) };
-    const req = http.request({ host: '127.0.0.1', port, path: opts.path ?? '/', agent: false, headers, timeout: 20_000 }, (res) => {
+    const req = http.request({ host: '127.0.0.1', port, path: opts.path ?? '/', method: opts.method ?? 'GET', agent: false, headers, timeout: 20_000 }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));
@@ -197,6 +198,25 @@ describe('held requests (real nginx + Lua module)', () => {
     expect(after.apps.sleepy!.wakeRequestedAtMs).toBeDefined();
     const api = await request(port, 'sleepy.localhost', { accept: 'application/json' });
     expect(JSON.parse(api.body)).toMatchObject({ error: 'wake_timeout' });
+    // A browser's form POST is held too: the page's reload would resend it as a GET, without its body.
+    const post = await request(port, 'sleepy.localhost', { accept: 'text/html', method: 'POST' });
+    expect(JSON.parse(post.body)).toMatchObject({ error: 'wake_timeout' });
+  });
+
+  it('a worker killed while it holds a request leaves no held or in-flight count behind', async () => {
+    await nginx.apply(table(route('sleepy', [], holding(20))));
+    const held = request(port, 'sleepy.localhost').catch(() => undefined);
+    await eventually(async () => expect((await activityOf('sleepy'))?.held).toBe(1));
+    const workers = (await nginxProcessesUnder(prefix)).filter((p) => p.title.includes('worker process'));
+    expect(workers.length).toBeGreaterThan(0);
+    for (const w of workers) process.kill(w.pid, 'SIGKILL');
+    await held; // its connection dies with the worker
+    // The master starts a new worker; the dead one's counts go with its pid.
+    await eventually(async () => {
+      const a = await activityOf('sleepy');
+      expect(a?.held ?? 0).toBe(0);
+      expect(a?.inFlight ?? 0).toBe(0);
+    }, { timeoutMs: 10_000 });
   });
 
   it('counts requests in flight until they are answered, and every arrival', async () => {

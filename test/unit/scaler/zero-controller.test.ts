@@ -122,6 +122,23 @@ describe('ZeroController', () => {
     expect(store.app('web')?.zero?.asleepSince).toBeDefined();
   });
 
+  it('after an nginx restart (its arrivals forgotten) an awake app gets a whole idleSeconds again', async () => {
+    await zero.evaluate(snapshot({ web: activity({ lastArrivalMs: T0 }) }), support, T0);
+    zero.restartIdleClocks(T0 + 50_000); // nginx came back empty: no arrival is known any more
+    await zero.evaluate(snapshot({}), support, T0 + 60_000);
+    expect(store.app('web')?.zero?.asleepSince).toBeUndefined();
+    await zero.evaluate(snapshot({}), support, T0 + 110_000);
+    expect(store.app('web')?.zero?.asleepSince).toBeDefined();
+  });
+
+  it('never sleeps where requests cannot be held (a Swarm, reload mode): minReplicas 0 acts as 1, with the reason', async () => {
+    const cannot: HoldSupport = { kind: 'no', reason: 'on a Docker Swarm each controller\'s nginx sees only its own requests' };
+    await zero.evaluate(undefined, cannot, T0);
+    await zero.evaluate(undefined, cannot, T0 + 3_600_000);
+    expect(store.app('web')?.zero?.asleepSince).toBeUndefined();
+    expect(desiredReplicaCount(spec(), store.app('web'))).toBeGreaterThanOrEqual(1);
+  });
+
   it('reports a wake that outlived wakeTimeoutSeconds once, with the reason held requests were given', async () => {
     store.updateApp('web', (s) => (s.zero = { asleepSince: new Date(T0).toISOString() }));
     served = 0;
