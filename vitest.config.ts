@@ -20,9 +20,16 @@ const cluster = process.env.AUTOSERVE_CLUSTER === '1';
 const CLUSTER_FILES = 'test/**/*.cluster.test.ts';
 
 // Files whose figures or faults depend on a calm machine: load-driven scaling, traffic with zero
-// failed requests, CPU readings, Swarm mode and test-node engines on the shared dockerd, chaos. They
-// run one at a time, after the rest.
-const ALONE = ['e2e/autoscale', 'e2e/traffic', 'e2e/observe', 'e2e/runtime', 'e2e/cluster', 'chaos'].map((dir) => `test/${dir}/**/*.test.ts`);
+// failed requests, CPU readings, test-node engines that get restarted, chaos. They run one at a
+// time, after the rest.
+const ALONE = [
+  'test/e2e/autoscale/**/*.test.ts',
+  'test/e2e/traffic/traffic.test.ts',
+  'test/e2e/traffic/datapath.test.ts',
+  'test/e2e/observe/**/*.test.ts',
+  'test/e2e/cluster/**/*.test.ts',
+  'test/chaos/**/*.test.ts',
+];
 
 const shared = {
   testTimeout: 120_000,

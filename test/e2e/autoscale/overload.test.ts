@@ -45,13 +45,31 @@ describe('overload', () => {
   let t: TestDaemon;
   beforeAll(async () => {
     t = await startTestDaemon('overload');
+    // Both apps start now: the busy app's CPU warm-up (its first 30 s are boot, not load) runs while
+    // the pinned app is tested, and the pinned app sits idle once its own load is over.
+    await t.writeManifest('busy.yaml', manifest(APP, 4));
+    await t.writeManifest('pinned.yaml', manifest('pinned', 1));
   });
   afterAll(async () => {
     await t?.cleanup();
   });
 
+  it('a replica too busy to answer its checks leaves the rotation and comes back; it is not replaced', async () => {
+    const name = 'pinned'; // maxReplicas 1: nothing can relieve it, so its checks do time out
+    await eventually(async () => expect((await httpGet(t.options.lbPort, `${name}.localhost`, '/healthz')).status).toBe(200), { timeoutMs: 30_000 });
+    const [original] = await t.running(name);
+    const load = new LoadGenerator({ port: t.options.lbPort, hostHeader: `${name}.localhost`, path: REQUEST, ratePerSec: 2 * RATE, durationMs: 15_000, timeoutMs: 20_000, maxSockets: 64 });
+    const result = await load.run();
+    await eventually(() => expect(t.daemon.store.app(name)?.replicas.ready).toBe(1), { timeoutMs: 30_000, intervalMs: 250 });
+    const events = t.daemon.store.events().filter((e) => e.app === name);
+    const flips = events.filter((e) => e.reason === 'ReplicaNotReady');
+    console.log(`[overload] pinned: sent=${result.sent} ok=${result.ok} failed=${result.failed}; not-ready flips=${flips.length} ${flips[0]?.message ?? ''}`);
+    expect(flips.length).toBeGreaterThan(0);
+    expect(events.filter((e) => e.reason === 'ReplicaUnhealthy' || e.reason === 'Removed')).toEqual([]);
+    expect((await t.running(name)).map((c) => c.id)).toEqual([original!.id]);
+  });
+
   it('a saturated CPU-only app scales out within window + start-up + 5 s, and no replica is killed for being busy', async () => {
-    await t.writeManifest('busy.yaml', manifest(APP, 4));
     await eventually(async () => expect((await httpGet(t.options.lbPort, `${APP}.localhost`, '/healthz')).status).toBe(200), { timeoutMs: 30_000 });
     const [original] = await t.running(APP);
     expect(original).toBeDefined();
@@ -88,21 +106,5 @@ describe('overload', () => {
     expect((await t.running(APP)).map((c) => c.id)).toContain(original!.id);
     expect(events.filter((e) => e.reason === 'ReplicaUnhealthy')).toEqual([]);
     expect(events.filter((e) => e.reason === 'Removed')).toEqual([]);
-  });
-
-  it('a replica too busy to answer its checks leaves the rotation and comes back; it is not replaced', async () => {
-    const name = 'pinned'; // maxReplicas 1: nothing can relieve it, so its checks do time out
-    await t.writeManifest('pinned.yaml', manifest(name, 1));
-    await eventually(async () => expect((await httpGet(t.options.lbPort, `${name}.localhost`, '/healthz')).status).toBe(200), { timeoutMs: 30_000 });
-    const [original] = await t.running(name);
-    const load = new LoadGenerator({ port: t.options.lbPort, hostHeader: `${name}.localhost`, path: REQUEST, ratePerSec: 2 * RATE, durationMs: 30_000, timeoutMs: 20_000, maxSockets: 64 });
-    const result = await load.run();
-    await eventually(() => expect(t.daemon.store.app(name)?.replicas.ready).toBe(1), { timeoutMs: 30_000, intervalMs: 250 });
-    const events = t.daemon.store.events().filter((e) => e.app === name);
-    const flips = events.filter((e) => e.reason === 'ReplicaNotReady');
-    console.log(`[overload] pinned: sent=${result.sent} ok=${result.ok} failed=${result.failed}; not-ready flips=${flips.length} ${flips[0]?.message ?? ''}`);
-    expect(flips.length).toBeGreaterThan(0);
-    expect(events.filter((e) => e.reason === 'ReplicaUnhealthy' || e.reason === 'Removed')).toEqual([]);
-    expect((await t.running(name)).map((c) => c.id)).toEqual([original!.id]);
   });
 });
