@@ -1,5 +1,6 @@
 // A work queue keyed by app name: runs one worker pass per key at a time, with per-key backoff.
 
+import { setMaxListeners } from 'node:events';
 import type { ReconcileResult } from './reconciler.js';
 
 export const DEFAULT_BASE_BACKOFF_MS = 500;
@@ -234,6 +235,9 @@ export class WorkQueue {
 
   private start(key: string): void {
     const controller = new AbortController();
+    // One pass waits on its signal once per replica it creates (the start gate, each Docker call):
+    // more than Node's default 10 listeners is the normal case, not a leak.
+    setMaxListeners(0, controller.signal);
     this.inFlight.set(key, controller);
     const startedAt = this.timers.now();
     // Promise.resolve().then: a worker that throws synchronously counts as a failed pass.
