@@ -170,7 +170,7 @@ const BEFORE_ISSUE_13: ConfigEdit = {
 
 /** The product's config with one change each: what that change costs or saves. */
 const VARIANT_EDITS: Record<string, ConfigEdit> = {
-  'worker_processes 1': { main: (s) => s.replace(/worker_processes "auto";/, 'worker_processes 1;') },
+  'worker_processes auto': { main: (s) => s.replace(/worker_processes "\d+";/, 'worker_processes auto;') },
   'app access_log off': { apps: (s) => s.replace(/access_log ("[^"]*access-one\.log") autoserve_json[^;]*;/, 'access_log off;') },
   'app access_log unbuffered': { apps: (s) => s.replace(/(access_log "[^"]*access-one\.log" autoserve_json) buffer=[^;]*;/, '$1;') },
   'no upstream keep-alive': { apps: (s) => s.replace(/\n\s*keepalive \d+;/g, '') },

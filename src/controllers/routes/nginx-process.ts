@@ -5,6 +5,7 @@
 // replica membership by POST to a Lua balancer, routes by reload.
 import { randomUUID } from 'node:crypto';
 import { access, chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
@@ -25,6 +26,16 @@ import { NGINX_LOGS_DIR_MODE } from './nginx-paths.js';
 import type { ControlListener, RouteTable } from '../../core/routes.js';
 
 export const DEFAULT_STOP_TIMEOUT_MS = 10_000;
+
+/**
+ * Our nginx always shares its host with the replicas it proxies to, so it leaves them a core: one
+ * worker per core but one (at least one). On 2 cores, one worker served 1.16x and 1.47x the
+ * requests of two in two runs of the data-path bench, at 38-45 instead of 42-58 µs of nginx CPU a
+ * request: two workers and the replicas took turns on the same cores (docs/benchmarks.md).
+ */
+export function defaultWorkerProcesses(cores = availableParallelism()): number {
+  return Math.max(1, cores - 1);
+}
 /** How long orphaned workers get to stop listening after SIGQUIT before a new master binds anyway. */
 const ORPHAN_UNLISTEN_WAIT_MS = 2_000;
 /** How long orphaned workers may finish their requests before SIGKILL. */
@@ -39,6 +50,7 @@ export interface NginxProcessOptions {
   nginxBin?: string;
   /** Default <prefixDir>/logs. */
   logsDir?: string;
+  /** Default defaultWorkerProcesses(): one core left to the replicas. */
   workerProcesses?: number | 'auto';
   /** Default: nobody/nogroup when running as root, none otherwise (see workerUserFor). */
   workerUser?: { user: string; group: string } | null;
@@ -420,7 +432,7 @@ export class NginxProcess implements LoadBalancer {
       logsDir: this.logsDir,
       pidFile: this.pidFile,
       appsConfPath,
-      ...(this.opts.workerProcesses !== undefined ? { workerProcesses: this.opts.workerProcesses } : {}),
+      workerProcesses: this.opts.workerProcesses ?? defaultWorkerProcesses(),
       ...(workerUser ? { workerUser } : {}),
       ...(mode === 'lua' ? { luaModulesDir: this.luaModulesDir } : {}),
     });
