@@ -20,12 +20,13 @@ const cluster = process.env.AUTOSERVE_CLUSTER === '1';
 const CLUSTER_FILES = 'test/**/*.cluster.test.ts';
 
 // Files whose figures or faults depend on a calm machine: load-driven scaling, traffic with zero
-// failed requests, CPU readings, test-node engines that get restarted, chaos. They run one at a
-// time, after the rest.
+// failed requests, held requests released in arrival order, CPU readings, test-node engines that
+// get restarted, chaos. They run one at a time, after the rest.
 const ALONE = [
   'test/e2e/autoscale/**/*.test.ts',
   'test/e2e/traffic/traffic.test.ts',
   'test/e2e/traffic/datapath.test.ts',
+  'test/e2e/nginx/hold.test.ts',
   'test/e2e/observe/**/*.test.ts',
   'test/e2e/cluster/**/*.test.ts',
   'test/chaos/**/*.test.ts',
