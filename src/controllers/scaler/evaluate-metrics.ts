@@ -445,17 +445,33 @@ function panicLoad(samples: readonly Sample[], now: number, windowMs: number, co
   return newest.v - 2 * noise > mean ? newest.v : mean;
 }
 
+/** A backlog counts once it shows in this many consecutive seconds of the access log. */
+export const QUEUE_PERSIST_SAMPLES = 3;
+
 /**
- * Requests in flight beyond what the newest request rate holds at the objective (Little's law:
+ * Requests in flight beyond what the request rate holds at the objective (Little's law:
  * rate x objective): a backlog the replicas did not keep up with. Its requests wait whatever count
  * serves the arrivals; only capacity beyond the arrivals drains them, so the panic path sizes for
- * the arrivals plus this backlog drained within one panic window. 0 without fresh samples of both.
+ * the arrivals plus this backlog drained within one panic window.
+ *
+ * The log counts a request's wait in the second it ends, so a stall of a second or two (a pause on
+ * a busy host) shows as one second of many long requests, after the queue is already gone. Only a
+ * backlog seen in each of the last QUEUE_PERSIST_SAMPLES seconds counts, and the smallest of them:
+ * a queue that keeps being there. 0 without that many fresh samples of both.
  */
 export function queuedBeyondObjective(inFlight: SampleWindow | undefined, rates: readonly Sample[], now: number, objectiveMs: number): number {
-  const queue = inFlight?.latest();
-  const rate = rates[rates.length - 1];
-  if (queue === undefined || rate === undefined || now - queue.t > DEFAULT_MAX_SAMPLE_GAP_MS || now - rate.t > DEFAULT_MAX_SAMPLE_GAP_MS) return 0;
-  return Math.max(0, queue.v - (rate.v * objectiveMs) / 1000);
+  const since = now - DEFAULT_MAX_SAMPLE_GAP_MS - (QUEUE_PERSIST_SAMPLES - 1) * 1000;
+  const queues = (inFlight?.samplesBetween(since, now) ?? []).slice(-QUEUE_PERSIST_SAMPLES);
+  const newest = queues[queues.length - 1];
+  if (queues.length < QUEUE_PERSIST_SAMPLES || newest === undefined || now - newest.t > DEFAULT_MAX_SAMPLE_GAP_MS) return 0;
+  const rateAt = new Map(rates.filter((r) => r.t >= since).map((r) => [r.t, r.v]));
+  let backlog = Infinity;
+  for (const q of queues) {
+    const rate = rateAt.get(q.t);
+    if (rate === undefined) return 0;
+    backlog = Math.min(backlog, q.v - (rate * objectiveMs) / 1000);
+  }
+  return Math.max(0, backlog);
 }
 
 /** The mean over the panic window, once it holds two samples and the newest is fresh; else null. */

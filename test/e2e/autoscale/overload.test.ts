@@ -13,9 +13,28 @@ import { LoadGenerator } from '../../support/load-generator.js';
 import { startTestDaemon, type TestDaemon } from '../harness.js';
 
 const APP = 'busy';
-/** About 50-70 ms of CPU per request on this machine: 8 requests/s ask about twice a quarter core. */
-const REQUEST = '/cgi-bin/busy?n=20000';
 const RATE = 8;
+/**
+ * A request alone, at a quarter core, takes about this long on the machine these tests were written
+ * on (50-70 ms of CPU at n=20000): 8 requests/s then ask about twice the quarter core, and 16/s
+ * pile up a few hundred requests in 15 s. A faster machine gets proportionally longer loops, so the
+ * load asks the same multiple of the limit wherever the suite runs.
+ */
+const REFERENCE_WALL_MS = 240;
+const REFERENCE_N = 20_000;
+
+/** The busy loop's length that takes REFERENCE_WALL_MS alone on this machine (median of 3, after a warm-up). */
+async function calibrateLoop(port: number, host: string): Promise<{ n: number; wallMs: number }> {
+  const walls: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    const started = performance.now();
+    const res = await httpGet(port, host, `/cgi-bin/busy?n=${REFERENCE_N}`, 10_000);
+    if (res.status !== 200) throw new Error(`calibration request answered ${res.status}`);
+    if (i > 0) walls.push(performance.now() - started);
+  }
+  const wallMs = walls.sort((a, b) => a - b)[1]!;
+  return { n: Math.min(1_000_000, Math.max(REFERENCE_N, Math.round((REFERENCE_N * REFERENCE_WALL_MS) / wallMs))), wallMs };
+}
 
 const manifest = (name: string, maxReplicas: number) => `apiVersion: v1
 kind: App
@@ -43,12 +62,17 @@ spec:
 
 describe('overload', () => {
   let t: TestDaemon;
+  let request = '';
   beforeAll(async () => {
     t = await startTestDaemon('overload');
     // Both apps start now: the busy app's CPU warm-up (its first 30 s are boot, not load) runs while
     // the pinned app is tested, and the pinned app sits idle once its own load is over.
     await t.writeManifest('busy.yaml', manifest(APP, 4));
     await t.writeManifest('pinned.yaml', manifest('pinned', 1));
+    await eventually(async () => expect((await httpGet(t.options.lbPort, 'pinned.localhost', '/healthz')).status).toBe(200), { timeoutMs: 30_000 });
+    const loop = await calibrateLoop(t.options.lbPort, 'pinned.localhost');
+    request = `/cgi-bin/busy?n=${loop.n}`;
+    console.log(`[overload] one request of n=${REFERENCE_N} alone took ${Math.round(loop.wallMs)} ms: the load uses n=${loop.n}`);
   });
   afterAll(async () => {
     await t?.cleanup();
@@ -58,7 +82,7 @@ describe('overload', () => {
     const name = 'pinned'; // maxReplicas 1: nothing can relieve it, so its checks do time out
     await eventually(async () => expect((await httpGet(t.options.lbPort, `${name}.localhost`, '/healthz')).status).toBe(200), { timeoutMs: 30_000 });
     const [original] = await t.running(name);
-    const load = new LoadGenerator({ port: t.options.lbPort, hostHeader: `${name}.localhost`, path: REQUEST, ratePerSec: 2 * RATE, durationMs: 15_000, timeoutMs: 20_000, maxSockets: 64 });
+    const load = new LoadGenerator({ port: t.options.lbPort, hostHeader: `${name}.localhost`, path: request, ratePerSec: 2 * RATE, durationMs: 15_000, timeoutMs: 20_000, maxSockets: 64 });
     const result = await load.run();
     await eventually(() => expect(t.daemon.store.app(name)?.replicas.ready).toBe(1), { timeoutMs: 30_000, intervalMs: 250 });
     const events = t.daemon.store.events().filter((e) => e.app === name);
@@ -76,7 +100,7 @@ describe('overload', () => {
     // The replica has been running a while before the load (CPU samples from its first 30 s are boot, not load).
     await new Promise((r) => setTimeout(r, Math.max(0, original!.createdAtMs + CPU_WARMUP_MS + 2_000 - Date.now())));
 
-    const load = new LoadGenerator({ port: t.options.lbPort, hostHeader: `${APP}.localhost`, path: REQUEST, ratePerSec: RATE, durationMs: 60_000, timeoutMs: 20_000, maxSockets: 64 });
+    const load = new LoadGenerator({ port: t.options.lbPort, hostHeader: `${APP}.localhost`, path: request, ratePerSec: RATE, durationMs: 60_000, timeoutMs: 20_000, maxSockets: 64 });
     const loadStarted = Date.now();
     const running = load.run();
     let decidedMs = 0;

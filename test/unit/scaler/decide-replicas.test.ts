@@ -159,6 +159,24 @@ const rows: Row[] = [
     replicas: 8, direction: 'out', reason: /^panic: scale out 4 -> 8: .*1200 requests queued beyond the objective/,
   },
   {
+    name: 'a stall that already drained is no backlog: one second of long requests after a pause is no panic',
+    // 12 rps at a target of 20 with a 500 ms objective; a ~3 s pause ends and its requests all end in
+    // the newest second (100 s of waiting in it). The queue is gone by the time the log shows it.
+    input: input({
+      policy: spec({ http: { ...HTTP, targetRPSPerReplica: 20, maxP95LatencyMs: 500 } }), current: 1, ready: 1,
+      windows: { rps: series((ago) => (ago === 0 ? 16 : 12)), concurrency: series((ago) => (ago === 0 ? 100 : 0.6)), p95LatencyMs: series((ago) => (ago === 0 ? 3000 : 60)), readyReplicas: flat(1) },
+    }),
+    replicas: 1, direction: 'none', heldBy: 'clamp',
+  },
+  {
+    name: 'the same backlog held for three seconds is one: the panic drains it',
+    input: input({
+      policy: spec({ http: { ...HTTP, targetRPSPerReplica: 20, maxP95LatencyMs: 500 } }), current: 1, ready: 1,
+      windows: { rps: series((ago) => (ago <= 2 ? 16 : 12)), concurrency: series((ago) => (ago <= 2 ? 100 : 0.6)), p95LatencyMs: series((ago) => (ago <= 2 ? 3000 : 60)), readyReplicas: flat(1) },
+    }),
+    replicas: 2, direction: 'out', reason: /^panic: scale out 1 -> 2: .*requests queued beyond the objective/,
+  },
+  {
     name: 'a backlog of the objective\'s size is no panic',
     input: input({ policy: spec({ http: LAT }), windows: { rps: flat(200), concurrency: flat(40), p95LatencyMs: flat(150), readyReplicas: flat(4) } }),
     replicas: 4, direction: 'none',
