@@ -211,11 +211,10 @@ async function startParts(options: DaemonOptions, logger: Logger, teardown: Tear
     apps: () => desired.all(),
     replicasOf: (app) => controller.replicasOf(app),
     servedCount: (app) => routes?.servedCount(app) ?? 0,
-    // On a Swarm each controller's nginx sees only the requests sent to it, and only the leader may
-    // act: no one of them can tell that an app is idle, so minReplicas 0 acts as 1 there.
+    routeHolds: (app) => routes?.holdsRequests(app) ?? false,
     holdSupport: () =>
-      options.runtime === 'swarm'
-        ? { kind: 'no', reason: 'on a Docker Swarm each controller\'s nginx sees only its own requests; scale to zero needs --runtime docker' }
+      parts.noScaleToZero !== undefined
+        ? { kind: 'no', reason: parts.noScaleToZero }
         : (routes?.holdSupport() ?? { kind: 'no', reason: 'no load balancer runs (--disable-lb)' }),
     onChanged: (app) => queue.add(app),
     metrics,

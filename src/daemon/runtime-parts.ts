@@ -15,6 +15,11 @@ import type { DaemonOptions } from './options.js';
 export interface RuntimeParts {
   runtime: ContainerRuntime;
   leadership: Leadership;
+  /**
+   * Why this runtime cannot scale an app to zero, if it cannot: an app is idle only when every
+   * request for it would pass the one nginx that watches it.
+   */
+  noScaleToZero?: string;
   /** Starts contending for leadership (Swarm); `onChange` hears each start and end of leading. */
   startLeading(onChange: (leading: boolean) => void): void;
   /** Stops contending (releasing a held lease) and closes the runtime. */
@@ -55,6 +60,8 @@ export async function createRuntimeParts(options: DaemonOptions, logger: Logger,
     return {
       runtime,
       leadership,
+      // Each controller's nginx sees only the requests sent to it, and only the leader acts.
+      noScaleToZero: "on a Docker Swarm each controller's nginx sees only its own requests; scale to zero needs --runtime docker",
       startLeading: (onChange) => leadership.start(onChange),
       async close() {
         await leadership.stop();

@@ -27,3 +27,18 @@ export function scaleToZeroOf(spec: AppSpec): ScaleToZero | undefined {
     startingPage: scaling.startingPage ?? false,
   };
 }
+
+/** How a route holds requests for an app with no replica serving: how long, and whether browsers get a page. */
+export type RouteHoldSettings = Pick<ScaleToZero, 'wakeTimeoutSeconds' | 'startingPage'>;
+
+/**
+ * Whether the app's route holds requests that find no replica: always for an app that scales to
+ * zero, and for an app that left scale to zero while asleep or waking (`atZero`: its status still
+ * says so) until one of its replicas serves, so the change does not answer 503 during the start.
+ */
+export function routeHoldOf(spec: AppSpec, atZero: boolean): RouteHoldSettings | undefined {
+  const zero = scaleToZeroOf(spec);
+  if (zero) return { wakeTimeoutSeconds: zero.wakeTimeoutSeconds, startingPage: zero.startingPage };
+  if (!atZero || spec.state !== 'up') return undefined;
+  return { wakeTimeoutSeconds: spec.scaling?.wakeTimeoutSeconds ?? DEFAULT_WAKE_TIMEOUT_SECONDS, startingPage: spec.scaling?.startingPage ?? false };
+}

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { errorMessage } from '../../errors.js';
-import { scaleToZeroOf } from '../../manifest/scale-to-zero.js';
+import { routeHoldOf } from '../../manifest/scale-to-zero.js';
 import type { LoadedApp } from '../../manifest/types.js';
 import { removeCondition, setCondition } from '../../store/conditions.js';
 import type { Store } from '../../store/store.js';
@@ -58,6 +58,8 @@ export class RoutesController {
   private pending: ResolvedRoutes | undefined;
   /** Per app, the upstream addresses (addressKey) nginx serves since the last successful apply. */
   private served = new Map<string, Set<string>>();
+  /** Apps whose route, as nginx serves it, holds requests that find no replica (scale to zero). */
+  private holding = new Set<string>();
   private openWarm!: () => void;
   private readonly warm = new Promise<void>((resolve) => (this.openWarm = resolve));
 
@@ -132,8 +134,8 @@ export class RoutesController {
       const name = app.manifest.metadata.name;
       const { host, pathPrefix } = app.manifest.spec.ingress;
       const servers = app.manifest.spec.state === 'down' ? [] : servingAddresses(this.deps.replicasOf(name), app.manifest.spec);
-      const zero = scaleToZeroOf(app.manifest.spec);
-      const hold = zero ? { hold: { timeoutSeconds: zero.wakeTimeoutSeconds, startingPage: zero.startingPage } } : {};
+      const held = routeHoldOf(app.manifest.spec, this.deps.store.app(name)?.zero !== undefined);
+      const hold = held ? { hold: { timeoutSeconds: held.wakeTimeoutSeconds, startingPage: held.startingPage } } : {};
       return { app: name, host, pathPrefix, servers, ...hold };
     });
     return resolveRouteConflicts(desired, this.owners);
@@ -149,6 +151,11 @@ export class RoutesController {
     return this.deps.balancer.holdSupport();
   }
 
+  /** Whether nginx holds the app's requests when no replica serves (as of the last successful apply). */
+  holdsRequests(app: string): boolean {
+    return this.holding.has(app);
+  }
+
   /** Whether nginx routes to this address of the app (as of the last successful apply). */
   isServed(app: string, address: Address | undefined): boolean {
     return address !== undefined && (this.served.get(app)?.has(addressKey(address)) ?? false);
@@ -157,10 +164,14 @@ export class RoutesController {
   private recordServed(table: RouteTable, result: ApplyResult): void {
     const degraded = new Set(result.degraded.map((d) => d.app));
     const next = new Map<string, Set<string>>();
+    const holding = new Set<string>();
     for (const route of table.routes) {
-      // A held-back app keeps what it had: nginx did not take its new servers.
-      next.set(route.app, degraded.has(route.app) ? (this.served.get(route.app) ?? new Set()) : new Set(route.servers.map(addressKey)));
+      // A held-back app keeps what it had: nginx did not take its new servers, nor its hold.
+      const heldBack = degraded.has(route.app);
+      next.set(route.app, heldBack ? (this.served.get(route.app) ?? new Set()) : new Set(route.servers.map(addressKey)));
+      if (heldBack ? this.holding.has(route.app) : route.hold !== undefined) holding.add(route.app);
     }
+    this.holding = holding;
     const changed = [...new Set([...next.keys(), ...this.served.keys()])].filter((app) => !sameAddresses(this.served.get(app), next.get(app)));
     this.served = next;
     for (const app of changed) this.deps.onServedChanged?.(app);

@@ -21,7 +21,10 @@ export interface ZeroInput {
   rollingOut: boolean;
   /** A replica of the app is draining. */
   draining: boolean;
-  /** Whether the load balancer can hold a request for a sleeping app right now. */
+  /**
+   * Whether the load balancer can hold a request for this app if it slept now: 'unknown' while it
+   * starts, or while the app's route with the hold is not yet served.
+   */
   canHold: 'yes' | 'no' | 'unknown';
   now: number;
 }
@@ -56,7 +59,7 @@ export function decideZero(input: ZeroInput): ZeroDecision {
 
   const stay = (heldBy: StayAwakeReason, reason: string): ZeroDecision => ({ kind: 'stay', asleep: false, heldBy, reason });
   if (input.canHold !== 'yes') {
-    return stay('cannot-hold', input.canHold === 'no' ? 'the load balancer cannot hold requests: the app never scales to zero' : 'waiting for the load balancer to start');
+    return stay('cannot-hold', input.canHold === 'no' ? 'the load balancer cannot hold requests: the app never scales to zero' : 'waiting for nginx to hold the app\'s requests (starting, or its route change not served yet)');
   }
   if (!activity) return stay('no-data', 'no reading of the app\'s requests: it does not scale to zero on missing data');
   if (activity.held > 0) return stay('held', `${activity.held} request(s) held`);

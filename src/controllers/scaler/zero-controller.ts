@@ -44,6 +44,11 @@ export interface ZeroControllerDeps {
   replicasOf: (app: string) => LiveReplica[];
   /** How many of the app's replicas nginx serves now. */
   servedCount: (app: string) => number;
+  /**
+   * Whether the live nginx config holds the app's requests (its route change is served). Until it
+   * does, nginx does not record the app's arrivals: it must not sleep on that silence.
+   */
+  routeHolds: (app: string) => boolean;
   holdSupport: () => HoldSupport;
   /** An app went to sleep or woke: reconcile it now. */
   onChanged: (app: string) => void;
@@ -144,9 +149,12 @@ export class ZeroController {
       const zero = scaleToZeroOf(app.manifest.spec);
       if (!zero) {
         this.awakeSince.delete(name);
-        this.forgetSleep(name);
         const stopped = stoppedReason(app);
         if (stopped) states[name] = { kind: 'stop', reason: stopped };
+        // Left scale to zero while asleep or waking: its requests are held until a replica serves.
+        if (!stopped) this.completeWake(name, now);
+        if (!stopped && this.handOver(name, now)) states[name] = { kind: 'hold', reason: this.reasonOf(name) };
+        else this.forgetSleep(name);
         continue;
       }
       this.recordSupport(name, support);
@@ -164,7 +172,7 @@ export class ZeroController {
         awakeSinceMs: this.awakeSince.get(name) ?? now,
         rollingOut: rollingOut(replicas, status?.containerRevision),
         draining: replicas.some((r) => r.running && r.draining),
-        canHold: support.kind,
+        canHold: support.kind === 'yes' && !asleep && !this.deps.routeHolds(name) ? 'unknown' : support.kind,
         now,
       });
       this.act(app, decision, activity, now, clears);
@@ -237,6 +245,26 @@ export class ZeroController {
 
   private reasonOf(app: string): string {
     return notReadyReason(this.deps.store.app(app), this.deps.store.events({ app, limit: REASON_EVENTS }));
+  }
+
+  /**
+   * An app whose manifest no longer scales to zero, still asleep or waking with no replica served:
+   * it wakes like a requested wake (its route keeps holding, see routeHoldOf) and the wake
+   * completes once a replica serves. False once one serves, or when it was awake.
+   */
+  private handOver(app: string, now: number): boolean {
+    const zero = this.deps.store.app(app)?.zero;
+    if (zero === undefined || this.deps.servedCount(app) > 0) return false;
+    if (zero.asleepSince === undefined) return true;
+    const reason = 'scale to zero was turned off while asleep';
+    this.deps.store.updateApp(app, (s) => {
+      s.zero = { wakingSince: new Date(now).toISOString() };
+      setCondition(s.conditions, { type: 'ScaledToZero', status: 'False', reason: 'Disabled', message: `${reason}: requests are held until a replica serves` });
+    });
+    this.deps.store.addEvent({ app, type: 'Normal', reason: 'WokenByChange', message: `${reason}: starting its replicas, holding requests until one serves` });
+    this.deps.logger.info({ app }, 'woken: scale to zero turned off');
+    this.deps.onChanged(app);
+    return true;
   }
 
   /** The app no longer scales to zero (manifest changed, or down): it does not stay asleep. */

@@ -127,6 +127,33 @@ describe('scale to zero (real Docker and nginx)', () => {
     await atZero('steady');
   });
 
+  it('an app asleep whose manifest turns scale to zero off starts, and requests meanwhile wait for it: none gets 503', async () => {
+    await atZero('steady');
+    await t.writeManifest('steady.yaml', appManifest('steady', { spec: ['  scaling:', '    minReplicas: 1', '    maxReplicas: 3', '    policy:', '      mode: manual'].join('\n') }));
+    // The controller has taken the change before the first request: no request woke it.
+    await eventually(() => expect(status('steady')?.spec?.scaling?.minReplicas).toBe(1), { timeoutMs: 10_000, intervalMs: 20 });
+    // One request every 100 ms until the app has served for a second: across the manifest change,
+    // the route change and the replica's start.
+    const replies: Reply[] = [];
+    let servingSince: number | undefined;
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline && (servingSince === undefined || Date.now() - servingSince < 1_000)) {
+      const reply = await get(lb(), 'steady.localhost', 20_000);
+      replies.push(reply);
+      if (reply.status === 200 && servingSince === undefined && status('steady')?.phase === 'Running') servingSince = Date.now();
+      await sleep(100);
+    }
+    const statuses = new Map<number, number>();
+    for (const r of replies) statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
+    console.log(`[zero] scale to zero turned off while asleep: ${JSON.stringify(Object.fromEntries(statuses))}, slowest ${Math.max(...replies.map((r) => r.ms))} ms`);
+    expect(servingSince).toBeDefined();
+    expect(Object.fromEntries(statuses)).toEqual({ 200: replies.length });
+    expect(events('steady', 'WokenByChange')).toHaveLength(1);
+    await eventually(() => expect(status('steady')?.zero).toBeUndefined());
+    expect(status('steady')?.conditions.some((c) => c.type === 'ScaledToZero')).toBe(false);
+    await t.removeManifest('steady.yaml');
+  });
+
   it('a request to an app whose replicas never get ready is answered 503 at the wake timeout, with the reason', async () => {
     await t.writeManifest('broken.yaml', sleepyApp('broken', { command: '["/bin/busybox", "false"]', wakeTimeoutSeconds: 4 }));
     await atZero('broken', (IDLE_SECONDS + 15) * 1000);

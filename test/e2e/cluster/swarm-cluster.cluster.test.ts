@@ -6,6 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appManifest } from '../../support/app-manifest.js';
 import { createTestCluster, type TestCluster } from '../../support/test-node/test-cluster.js';
 import { startTestDaemon, type TestDaemon } from '../harness.js';
 import { SWARM_TEST_IMAGES, swarmTargetOn, swarmUnsupported } from '../swarm-target.js';
@@ -34,6 +35,19 @@ describe.skipIf(swarmUnsupported)(`AutoServe on a ${NODES}-node swarm`, () => {
     for (const count of Object.values(figures.perNode)) expect(count).toBeGreaterThanOrEqual(3); // 4/3/3
     const status = t!.daemon.store.app(APP)!;
     expect(new Set(status.instances.map((i) => i.node))).toEqual(new Set(cluster.nodes.map((n) => n.name)));
+  }, 240_000);
+
+  it('minReplicas 0 acts as 1 on a swarm, and the app says why (each controller sees only its own requests)', async () => {
+    const name = 'sleepy';
+    await t!.writeManifest(`${name}.yaml`, appManifest(name, { spec: ['  scaling:', '    minReplicas: 0', '    maxReplicas: 2', '    idleSeconds: 1', '    policy:', '      mode: manual'].join('\n') }));
+    const condition = await waitFor('ScaleToZeroUnavailable', () => t!.daemon.store.app(name)?.conditions.find((c) => c.type === 'ScaleToZeroUnavailable' && c.status === 'True'));
+    expect(condition.message).toMatch(/Docker Swarm.*minReplicas 0 acts as 1/);
+    await waitFor(`${name} ready`, () => (t!.daemon.store.app(name)?.replicas.ready === 1 ? true : undefined));
+    await new Promise((r) => setTimeout(r, 3_000)); // three idleSeconds without a request
+    expect(await t!.containers(name)).toHaveLength(1);
+    expect(t!.daemon.store.app(name)?.replicas.ready).toBe(1);
+    await t!.removeManifest(`${name}.yaml`);
+    await waitFor(`${name} removed`, async () => ((await t!.containers(name)).length === 0 ? true : undefined));
   }, 240_000);
 
   it('rolls out a new image across the nodes under load with zero failed requests', async () => {

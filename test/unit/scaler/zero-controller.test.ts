@@ -43,6 +43,7 @@ describe('ZeroController', () => {
   let store: Store;
   let apps: LoadedApp[];
   let served: number;
+  let routeHolds: boolean;
   let changed: string[];
   let channel: FakeChannel;
   let support: HoldSupport;
@@ -55,6 +56,7 @@ describe('ZeroController', () => {
     store = await Store.open(join(dir, 'store.json'), logger);
     apps = [sleepy()];
     served = 1;
+    routeHolds = true;
     changed = [];
     channel = new FakeChannel();
     support = { kind: 'yes', channel };
@@ -64,6 +66,7 @@ describe('ZeroController', () => {
       apps: () => apps,
       replicasOf: () => replicas,
       servedCount: () => served,
+      routeHolds: () => routeHolds,
       holdSupport: () => support,
       onChanged: (a) => changed.push(a),
       metrics: {
@@ -93,6 +96,16 @@ describe('ZeroController', () => {
     expect(store.scalingHistory('web')).toMatchObject([{ from: 1, to: 0 }]);
     expect(channel.published.at(-1)!.clears).toEqual({ web: T0 + 60_000 });
     expect(store.app('web')?.conditions.find((c) => c.type === 'ScaledToZero')).toMatchObject({ status: 'True', reason: 'Idle' });
+  });
+
+  it('does not sleep while the live nginx config does not hold the app\'s requests (its route change held back)', async () => {
+    routeHolds = false;
+    await zero.evaluate(snapshot({ web: activity() }), support, T0);
+    await zero.evaluate(snapshot({ web: activity() }), support, T0 + 600_000);
+    expect(store.app('web')?.zero).toBeUndefined();
+    routeHolds = true;
+    await zero.evaluate(snapshot({ web: activity() }), support, T0 + 600_000);
+    expect(store.app('web')?.zero).toEqual({ asleepSince: new Date(T0 + 600_000).toISOString() });
   });
 
   it('wakes a sleeping app on a request, sized by what is held, then records the wake once a replica serves', async () => {
@@ -159,6 +172,28 @@ describe('ZeroController', () => {
     expect(channel.published.at(-1)!.states).toEqual({ web: { kind: 'stop', reason: 'the app is stopped (spec.state: down)' } });
     expect(store.app('web')?.zero).toBeUndefined();
     expect(changed).toEqual(['web']);
+  });
+
+  it('an app asleep whose manifest turns scale to zero off is woken and keeps holding requests until a replica serves', async () => {
+    store.updateApp('web', (s) => (s.zero = { asleepSince: new Date(T0).toISOString() }));
+    apps = [sleepy('web', { scaling: { minReplicas: 1, maxReplicas: 5, policy: { connections: { targetPerReplica: 10 } } } })];
+    served = 0;
+    await zero.evaluate(snapshot({ web: activity({ wakeRequestedAtMs: T0 + 500, held: 2, inFlight: 2, heldTotal: 2 }) }), support, T0 + 1_000);
+    expect(store.app('web')?.zero).toEqual({ wakingSince: new Date(T0 + 1_000).toISOString() });
+    expect(desiredReplicaCount(spec(), store.app('web'))).toBe(1);
+    expect(channel.published.at(-1)!.states.web).toMatchObject({ kind: 'hold' });
+    expect(store.events({ app: 'web' }).map((e) => e.reason)).toEqual(['WokenByChange']);
+    expect(changed).toEqual(['web']);
+
+    await zero.evaluate(snapshot({ web: activity({ held: 2, inFlight: 2, heldTotal: 2 }) }), support, T0 + 2_000);
+    expect(store.app('web')?.zero).toEqual({ wakingSince: new Date(T0 + 1_000).toISOString() }); // still no replica served
+
+    served = 1;
+    await zero.evaluate(snapshot({ web: activity({ lastArrivalMs: T0 + 2_500 }) }), support, T0 + 3_000);
+    expect(store.app('web')?.zero).toBeUndefined();
+    expect(store.app('web')?.conditions.some((c) => c.type === 'ScaledToZero')).toBe(false);
+    expect(channel.published.at(-1)!.states.web).toBeUndefined();
+    expect(store.events({ app: 'web' }).map((e) => e.reason)).toEqual(['WokenByChange', 'WakeCompleted']);
   });
 
   it('without the Lua balancer: never sleeps, says why, and wakes an app found asleep', async () => {
