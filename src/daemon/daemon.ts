@@ -223,7 +223,7 @@ async function startParts(options: DaemonOptions, logger: Logger, teardown: Tear
   metrics.setAppMetricsProvider((app) => appLoadOf(history, app));
   const balancer = options.disableLb
     ? undefined
-    : createLoadBalancer({ stateDir: options.stateDir, listen: { host: options.lbHost, port: options.lbPort }, systemConfDir: options.nginxConfDir }, logger);
+    : createLoadBalancer({ stateDir: options.stateDir, listen: { host: options.lbHost, port: options.lbPort }, systemConfDir: options.nginxConfDir, workerProcesses: options.nginxWorkers }, logger);
   if (balancer) {
     const routesController = new RoutesController({
       balancer,

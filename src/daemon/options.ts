@@ -18,6 +18,8 @@ export interface DaemonOptions {
   lbPort: number;
   /** Manage a system nginx through this conf.d directory instead of running our own master. */
   nginxConfDir?: string;
+  /** Our own nginx's worker processes; default one per core but one (defaultWorkerProcesses). */
+  nginxWorkers?: number;
   /** Let an empty or missing manifest directory remove every app. */
   allowEmptyPrune: boolean;
   /** Debounce of manifest file changes, in ms. */
@@ -104,4 +106,11 @@ export function parseByteSize(text: string): number {
   const bytes = parseMemoryBytes(text.trim());
   if (bytes < 1024 * 1024) throw new Error(`size too small: ${JSON.stringify(text)} (at least 1Mi)`);
   return bytes;
+}
+
+/** Parses --nginx-workers: a whole number from 1 to 64. */
+export function parseNginxWorkers(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || n < 1 || n > 64) throw new Error(`--nginx-workers ${JSON.stringify(text)}: use a whole number from 1 to 64`);
+  return n;
 }

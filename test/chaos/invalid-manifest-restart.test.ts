@@ -81,7 +81,8 @@ describe('directory mode: half-written files and missed events', () => {
   let t: TestDaemon;
   const ids = async () => (await t.containers(APP)).map((r) => r.id).sort();
   beforeAll(async () => {
-    t = await startTestDaemon('chaos-dir', { debounceMs: 400, resyncMs: 3_000 });
+    // A debounce with room on both sides of the write-back (700 ms), and no resync in the window.
+    t = await startTestDaemon('chaos-dir', { debounceMs: 1_500, resyncMs: 600_000 });
     await t.writeManifest('web.yaml', GOOD);
     await eventually(async () => expect((await t.running(APP)).length).toBe(2), { timeoutMs: 30_000 });
   });
@@ -92,10 +93,10 @@ describe('directory mode: half-written files and missed events', () => {
   it('a file caught empty mid-write is read again after the debounce before anything is pruned', async () => {
     const before = await ids();
     const file = join(t.manifestsDir, 'web.yaml');
-    await truncate(file); // an editor truncated it; the load after the 400 ms debounce reads it empty
-    await sleep(600);
-    await writeFile(file, GOOD); // ... and wrote it back before the confirming read
-    await sleep(2_500);
+    await truncate(file); // an editor truncated it; the load after the 1.5 s debounce reads it empty
+    await sleep(2_200);
+    await writeFile(file, GOOD); // ... and wrote it back before the confirming read (1.5 s after that)
+    await sleep(5_000);
     expect(await ids()).toEqual(before);
     expect(t.daemon.store.events({ app: APP }).some((e) => e.reason === 'Pruning')).toBe(false);
   });

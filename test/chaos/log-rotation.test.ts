@@ -53,7 +53,8 @@ describe('log rotation under load', () => {
       upstream = http.createServer((_req, res) => res.end('ok\n'));
       await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
       port = await freePort();
-      nginx = new NginxProcess({ prefixDir: join(dir, 'nginx'), listen: { host: '127.0.0.1', port }, logger });
+      // Two workers whatever the machine: each must reopen its logs, and the count stays the same everywhere.
+      nginx = new NginxProcess({ prefixDir: join(dir, 'nginx'), listen: { host: '127.0.0.1', port }, logger, workerProcesses: 2 });
       await nginx.apply({ routes: [{ app: 'web', host: 'web.localhost', pathPrefix: '/', servers: [{ host: '127.0.0.1', port: (upstream.address() as AddressInfo).port }] }] });
     });
     afterAll(async () => {

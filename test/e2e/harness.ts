@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { startDaemon, type Daemon } from '../../src/daemon/daemon.js';
 import { resolveOptions, type DaemonOptions } from '../../src/daemon/options.js';
+import { defaultWorkerProcesses } from '../../src/controllers/routes/nginx-process.js';
 import type { RuntimePartsOverrides } from '../../src/daemon/runtime-parts.js';
 import type { ReplicaFacts } from '../../src/core/replica.js';
 import { splitHaltMarkers } from '../../src/controllers/containers/halt-marker.js';
@@ -100,6 +101,9 @@ export async function startTestDaemon(
     debounceMs: 100,
     resyncMs: 5_000,
     lbPort: await freePort(),
+    // At most 2 workers, whatever the machine's cores: the same nginx on this 2-core machine (1) and
+    // on a bigger CI host (2, still more than one), not dozens.
+    nginxWorkers: Math.min(2, defaultWorkerProcesses()),
     port: 0,
     logLevel: process.env.AUTOSERVE_TEST_LOG ?? 'warn',
     ...target.options,

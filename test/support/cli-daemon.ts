@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
+import { defaultWorkerProcesses } from '../../src/controllers/routes/nginx-process.js';
 
 /** dist/cli/main.js of this checkout (the build the tests run against). */
 export const CLI_ENTRY = join(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js');
@@ -131,6 +132,8 @@ export function cliRunArgs(o: CliDaemonOptions): string[] {
     '--lb-host', o.lbHost ?? '127.0.0.1',
     '--lb-port', String(o.lbPort),
     '--resync', o.resync ?? '5s',
+    // As the in-process test daemons: at most 2 nginx workers whatever the machine's cores.
+    '--nginx-workers', String(Math.min(2, defaultWorkerProcesses())),
     ...(o.instance ? ['--instance', o.instance] : []),
     ...(o.containerLabels ? ['--container-labels', JSON.stringify(o.containerLabels)] : []),
     ...(o.extraArgs ?? []),

@@ -8,7 +8,7 @@ import { redactUrls } from '../../source/git-command.js';
 import { CONTROLLER_LOG_FILE, createControllerLog } from '../../daemon/logger.js';
 import { DEFAULT_INSTANCE } from '../../core/labels.js';
 import { DEFAULT_GATEWAY_IMAGE } from '../../runtime/swarm/overlay-gateway.js';
-import { DEFAULT_OPTIONS, RUNTIME_KINDS, parseByteSize, parseDuration, resolveOptions, type RuntimeKind } from '../../daemon/options.js';
+import { DEFAULT_OPTIONS, RUNTIME_KINDS, parseByteSize, parseDuration, parseNginxWorkers, resolveOptions, type RuntimeKind } from '../../daemon/options.js';
 import { prepareStateDir } from '../../daemon/state-dir.js';
 import { workerUserFor } from '../../render/nginx-main-view-model.js';
 import {
@@ -35,6 +35,7 @@ export function registerRun(program: Command): void {
     .option('--port <port>', 'status endpoint port', String(DEFAULT_OPTIONS.port))
     .option('--lb-host <addr>', 'load balancer listen address', DEFAULT_OPTIONS.lbHost)
     .option('--lb-port <port>', 'load balancer listen port', String(DEFAULT_OPTIONS.lbPort))
+    .option('--nginx-workers <n>', 'worker processes of the own nginx (default: one per core but one, at least 1)')
     .option('--nginx-conf-dir <dir>', 'manage the system nginx through this conf.d directory instead of an own master')
     .option('--allow-empty-prune', 'let an empty or missing manifest directory remove every app', false)
     .option('--auth-token-file <file>', `require Authorization: Bearer <token> on the API (all but /healthz and the dashboard page, whose login sets a read-only session cookie), the token read from this file (or ${AUTH_TOKEN_FILE_VARIABLE}, or the token itself in ${AUTH_TOKEN_VARIABLE})`)
@@ -80,6 +81,7 @@ export function registerRun(program: Command): void {
         lbHost: flags.lbHost as string,
         lbPort: Number(flags.lbPort),
         nginxConfDir: flags.nginxConfDir as string | undefined,
+        ...(flags.nginxWorkers !== undefined ? { nginxWorkers: parseNginxWorkers(flags.nginxWorkers as string) } : {}),
         allowEmptyPrune: flags.allowEmptyPrune === true,
         logLevel: String(flags.logLevel).toLowerCase(),
         logMaxBytes: parseByteSize(flags.logMaxSize as string),

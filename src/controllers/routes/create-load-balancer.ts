@@ -11,12 +11,14 @@ export interface LoadBalancerOptions {
   listen: { host: string; port: number };
   /** Manage a system nginx through this conf.d directory instead of running our own master. */
   systemConfDir?: string;
+  /** Our own master's worker processes (default: one per core but one). */
+  workerProcesses?: number;
 }
 
 export function createLoadBalancer(options: LoadBalancerOptions, logger: Logger): LoadBalancer & { ensureRunning?: () => Promise<unknown> } {
-  const { stateDir, listen, systemConfDir } = options;
+  const { stateDir, listen, systemConfDir, workerProcesses } = options;
   if (systemConfDir) {
     return new SystemNginx({ confDir: systemConfDir, listen, logsDir: nginxLogsDir(stateDir, systemConfDir), stateDir, logger });
   }
-  return new NginxProcess({ prefixDir: nginxPrefixDir(stateDir), listen, logger });
+  return new NginxProcess({ prefixDir: nginxPrefixDir(stateDir), listen, logger, ...(workerProcesses !== undefined ? { workerProcesses } : {}) });
 }

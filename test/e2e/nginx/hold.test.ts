@@ -104,9 +104,11 @@ describe('held requests (real nginx + Lua module)', () => {
     up.seen = [];
     const before = await channel.read(undefined, 0);
     const replies: Promise<Reply>[] = [];
+    // Each request is sent once the one before it is held: the arrival order is the sending order
+    // whatever the machine's speed (a busy client or nginx may otherwise reorder connections).
     for (let i = 0; i < 20; i++) {
       replies.push(request(port, 'sleepy.localhost', { path: `/${i}` }));
-      await sleep(5);
+      await eventually(async () => expect((await activityOf('sleepy'))?.held).toBe(i + 1), { timeoutMs: 5_000, intervalMs: 5 });
     }
     await eventually(async () => expect((await activityOf('sleepy'))?.held).toBe(20));
     const activity = await channel.read(undefined, 0);

@@ -21,7 +21,7 @@ describe('printed text', () => {
     for (let i = 0; i < 40; i++) shared = [shared, shared]; // 2^40 leaves if expanded
     const started = Date.now();
     expect(quote(shared).length).toBeLessThanOrEqual(60);
-    expect(Date.now() - started).toBeLessThan(100);
+    expect(Date.now() - started).toBeLessThan(1_000); // linear, not 2^40
     expect(printable('a\u202eb\u2028c')).toBe('a\\u202eb\\u2028c');
   });
 });

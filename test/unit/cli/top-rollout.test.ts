@@ -76,9 +76,13 @@ describe('rollout status', () => {
     const client = new ApiClient({ server: f.base });
     const out = collectLines();
     const waiting = rolloutStatus(client, 'web', { timeoutMs: 10_000, intervalMs: 20 }, out.print);
-    await new Promise((r) => setTimeout(r, 100));
+    // Each state changes only once the command has printed the one before (no race with its polls).
+    const printed = async (n: number) => {
+      while (out.lines.length < n) await new Promise((r) => setTimeout(r, 10));
+    };
+    await printed(1);
     converging(f, 1);
-    await new Promise((r) => setTimeout(r, 100));
+    await printed(2);
     converging(f, 2);
     await waiting;
     expect(out.lines).toEqual([

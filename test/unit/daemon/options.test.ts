@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resolveOptions } from '../../../src/daemon/options.js';
+import { parseNginxWorkers, resolveOptions } from '../../../src/daemon/options.js';
 import { networkOf } from '../../../src/runtime/docker/networks.js';
 
 describe('daemon options: the instance', () => {
@@ -19,5 +19,14 @@ describe('daemon options: the instance', () => {
     for (const ref of refs) names.add(`${ref.name}`);
     const distinct = new Set(refs.map((r) => `${r.instance}/${r.kind}/${r.app ?? ''}`));
     expect(names.size).toBe(distinct.size);
+  });
+});
+
+describe('daemon options: --nginx-workers', () => {
+  it.each([['1', 1], ['4', 4], [' 64 ', 64]])('accepts %j', (text, n) => {
+    expect(parseNginxWorkers(text)).toBe(n);
+  });
+  it.each(['0', '65', '1.5', '-1', 'auto', '', '2x'])('refuses %j, naming the flag', (text) => {
+    expect(() => parseNginxWorkers(text)).toThrow(/--nginx-workers/);
   });
 });

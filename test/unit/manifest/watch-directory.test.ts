@@ -63,7 +63,8 @@ describe('watchManifestDirectory', () => {
   });
 
   it('delivers an initial load, then one load for a burst of 20 writes', async () => {
-    await watching({ 'seed.yaml': minimalYaml('seed') }, { debounceMs: 300 }, async ({ dir, loads }) => {
+    // A debounce far longer than the burst's 5 ms gaps, so a pause of a busy runner does not split it.
+    await watching({ 'seed.yaml': minimalYaml('seed') }, { debounceMs: 1_000 }, async ({ dir, loads }) => {
       expect(loads).toHaveLength(1);
       expect([...(loads[0]?.apps.keys() ?? [])]).toEqual(['seed']);
 
@@ -72,7 +73,7 @@ describe('watchManifestDirectory', () => {
         await sleep(5);
       }
       await waitFor(() => loads.length >= 2);
-      await sleep(800); // a second load, if the burst were split, would land here
+      await sleep(2_000); // a second load, if the burst were split, would land here
       expect(loads).toHaveLength(2);
       expect(loads[1]?.apps.size).toBe(21);
       expect(loads[1]?.fileCount).toBe(21);

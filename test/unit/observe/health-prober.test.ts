@@ -93,8 +93,9 @@ describe('HealthProber', () => {
     try {
       status = 404;
       reporting.sync('web', [{ id: 'a', app: 'web', name: 'web-a', address: { host: '127.0.0.1', port }, health: health() }]);
+      const synced = performance.now();
       await new Promise((r) => setTimeout(r, 600)); // probed every 250 ms while starting: not reported yet
-      expect(failures).toEqual([]);
+      if (performance.now() - synced < 950) expect(failures).toEqual([]); // (a stalled runner may be past the interval)
       await eventually(() => expect(failures.length).toBeGreaterThanOrEqual(2), { timeoutMs: 4_000 });
       expect(failures[0]).toMatchObject({ health: 'starting', detail: 'GET /healthz -> 404' });
       expect(failures.length).toBeLessThanOrEqual(3); // one per 1 s interval, though probed 4x a second
@@ -157,7 +158,7 @@ describe('probeTcp', () => {
     try {
       const started = performance.now();
       expect((await probeTcp({ host: '127.0.0.1', port })).ok).toBe(true);
-      expect(performance.now() - started).toBeLessThan(100); // no settle wait
+      expect(performance.now() - started).toBeLessThan(500); // no settle wait (that would be >= 1 s)
     } finally {
       listening.close();
     }
