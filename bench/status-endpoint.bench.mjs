@@ -1,6 +1,8 @@
 // Endpoint cost bench (run `npm run build` first; uses dist/).
 //
-//   node bench/status-endpoint.bench.mjs [--duration 5] [--idle 60] [--settle 10]
+//   node bench/status-endpoint.bench.mjs [--duration 5] [--idle 60] [--settle 10] [--profile DIR]
+//
+// --profile DIR: the idle daemon runs with node --cpu-prof and writes its profile to DIR at exit.
 //
 // 1. GET /apps/{name}/status with 100 apps in the store: the API server runs in this process,
 //    the load comes from wrk in a separate process (wrk -t1 -c16 -d5s).
@@ -29,6 +31,7 @@ const arg = (name, fallback) => {
 const WRK_SECONDS = arg('duration', 5);
 const IDLE_SECONDS = arg('idle', 60);
 const SETTLE_SECONDS = arg('settle', 10);
+const PROFILE_DIR = process.argv.includes('--profile') ? process.argv[process.argv.indexOf('--profile') + 1] : undefined;
 const CLK_TCK = 100; // getconf CLK_TCK on Linux
 
 function appName(i) {
@@ -112,6 +115,7 @@ async function daemonIdle(root) {
   const port = await freePort();
   const lbPort = await freePort();
   const daemon = spawn(process.execPath, [
+    ...(PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR] : []),
     'dist/cli/main.js', 'run', '--manifests', manifests, '--state', state, '--port', String(port),
     '--lb-port', String(lbPort), '--log-level', 'warn', '--instance', `bench-${process.pid}`,
   ], { stdio: ['ignore', 'ignore', 'inherit'] });

@@ -216,7 +216,11 @@ async function startParts(options: DaemonOptions, logger: Logger, teardown: Tear
       parts.noScaleToZero !== undefined
         ? { kind: 'no', reason: parts.noScaleToZero }
         : (routes?.holdSupport() ?? { kind: 'no', reason: 'no load balancer runs (--disable-lb)' }),
-    onChanged: (app) => queue.add(app),
+    // A sleep, a wake or a hold let go: the route's hold follows the status, so it is synced too.
+    onChanged: (app) => {
+      queue.add(app);
+      requestRoutes(app);
+    },
     metrics,
   });
   metrics.setHeldRequestsProvider(() => zero.heldNow());

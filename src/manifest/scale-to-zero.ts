@@ -39,6 +39,17 @@ export type RouteHoldSettings = Pick<ScaleToZero, 'wakeTimeoutSeconds' | 'starti
 export function routeHoldOf(spec: AppSpec, atZero: boolean): RouteHoldSettings | undefined {
   const zero = scaleToZeroOf(spec);
   if (zero) return { wakeTimeoutSeconds: zero.wakeTimeoutSeconds, startingPage: zero.startingPage };
-  if (!atZero || spec.state !== 'up') return undefined;
+  if (!atZero || stoppedReason(spec) !== undefined) return undefined;
   return { wakeTimeoutSeconds: spec.scaling?.wakeTimeoutSeconds ?? DEFAULT_WAKE_TIMEOUT_SECONDS, startingPage: spec.scaling?.startingPage ?? false };
+}
+
+/**
+ * Why the app runs no replica by its manifest (down, or manual with `replicas: 0`), or undefined:
+ * requests held for it are answered at once with this, and nothing wakes it.
+ */
+export function stoppedReason(spec: AppSpec): string | undefined {
+  if (spec.state === 'down') return 'the app is stopped (spec.state: down)';
+  const manual = !spec.scaling || spec.scaling.policy.mode === 'manual';
+  if (manual && spec.replicas === 0) return 'the app runs no replica (spec.replicas: 0)';
+  return undefined;
 }

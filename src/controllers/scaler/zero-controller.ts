@@ -10,7 +10,7 @@ import { isLive } from '../../core/readiness.js';
 import type { LiveReplica } from '../../core/replica.js';
 import { stableJson } from '../../core/stable-json.js';
 import { errorMessage } from '../../errors.js';
-import { scaleToZeroOf } from '../../manifest/scale-to-zero.js';
+import { routeHoldOf, scaleToZeroOf, stoppedReason } from '../../manifest/scale-to-zero.js';
 import type { LoadedApp } from '../../manifest/types.js';
 import { conditionIsTrue, removeCondition, setCondition } from '../../store/conditions.js';
 import type { AppStatus, EventRecord } from '../../store/status-model.js';
@@ -149,11 +149,11 @@ export class ZeroController {
       const zero = scaleToZeroOf(app.manifest.spec);
       if (!zero) {
         this.awakeSince.delete(name);
-        const stopped = stoppedReason(app);
+        const stopped = stoppedReason(app.manifest.spec);
         if (stopped) states[name] = { kind: 'stop', reason: stopped };
         // Left scale to zero while asleep or waking: its requests are held until a replica serves.
         if (!stopped) this.completeWake(name, now);
-        if (!stopped && this.handOver(name, now)) states[name] = { kind: 'hold', reason: this.reasonOf(name) };
+        if (!stopped && support.kind === 'yes' && this.handOver(app, now)) states[name] = { kind: 'hold', reason: this.reasonOf(name) };
         else this.forgetSleep(name);
         continue;
       }
@@ -163,7 +163,9 @@ export class ZeroController {
       this.noteWakeTimeout(app, now);
       const status = this.deps.store.app(name);
       const asleep = status?.zero?.asleepSince !== undefined;
-      if (!asleep && !this.awakeSince.has(name)) this.awakeSince.set(name, now);
+      // nginx records an app's arrivals only once its route holds: until then its idle clock does not run.
+      const routeHolds = this.deps.routeHolds(name);
+      if (!asleep && (!this.awakeSince.has(name) || !routeHolds)) this.awakeSince.set(name, now);
       const replicas = this.deps.replicasOf(name);
       const decision = decideZero({
         settings: zero,
@@ -172,7 +174,7 @@ export class ZeroController {
         awakeSinceMs: this.awakeSince.get(name) ?? now,
         rollingOut: rollingOut(replicas, status?.containerRevision),
         draining: replicas.some((r) => r.running && r.draining),
-        canHold: support.kind === 'yes' && !asleep && !this.deps.routeHolds(name) ? 'unknown' : support.kind,
+        canHold: support.kind === 'yes' && !asleep && !routeHolds ? 'unknown' : support.kind,
         now,
       });
       this.act(app, decision, activity, now, clears);
@@ -252,16 +254,25 @@ export class ZeroController {
    * it wakes like a requested wake (its route keeps holding, see routeHoldOf) and the wake
    * completes once a replica serves. False once one serves, or when it was awake.
    */
-  private handOver(app: string, now: number): boolean {
+  private handOver(loaded: LoadedApp, now: number): boolean {
+    const app = loaded.manifest.metadata.name;
     const zero = this.deps.store.app(app)?.zero;
-    if (zero === undefined || this.deps.servedCount(app) > 0) return false;
-    if (zero.asleepSince === undefined) return true;
+    const hold = routeHoldOf(loaded.manifest.spec, true);
+    if (zero === undefined || hold === undefined || this.deps.servedCount(app) > 0) return false;
+    if (zero.asleepSince === undefined) {
+      if (zero.wakingSince === undefined) return false;
+      // No replica served within the hold's time: held requests got their 503; new ones are not held.
+      if (now - Date.parse(zero.wakingSince) < hold.wakeTimeoutSeconds * 1000) return true;
+      this.deps.store.addEvent({ app, type: 'Warning', reason: 'WakeTimedOut', message: `no replica served within ${hold.wakeTimeoutSeconds} s; held requests got 503: ${this.reasonOf(app)}` });
+      return false;
+    }
     const reason = 'scale to zero was turned off while asleep';
     this.deps.store.updateApp(app, (s) => {
       s.zero = { wakingSince: new Date(now).toISOString() };
       setCondition(s.conditions, { type: 'ScaledToZero', status: 'False', reason: 'Disabled', message: `${reason}: requests are held until a replica serves` });
     });
     this.deps.store.addEvent({ app, type: 'Normal', reason: 'WokenByChange', message: `${reason}: starting its replicas, holding requests until one serves` });
+    this.deps.metrics?.wake(app);
     this.deps.logger.info({ app }, 'woken: scale to zero turned off');
     this.deps.onChanged(app);
     return true;
@@ -271,13 +282,14 @@ export class ZeroController {
   private forgetSleep(app: string): void {
     const status = this.deps.store.app(app);
     if (!status?.zero && !status?.conditions.some((c) => c.type === 'ScaledToZero' || c.type === 'ScaleToZeroUnavailable')) return;
-    const wasAsleep = status.zero?.asleepSince !== undefined;
+    // Asleep: its count comes back; waking: its route lets go of the hold.
+    const atZero = status.zero?.asleepSince !== undefined || status.zero?.wakingSince !== undefined;
     this.deps.store.updateApp(app, (s) => {
       delete s.zero;
       removeCondition(s.conditions, 'ScaledToZero');
       removeCondition(s.conditions, 'ScaleToZeroUnavailable');
     });
-    if (wasAsleep) this.deps.onChanged(app);
+    if (atZero) this.deps.onChanged(app);
   }
 
   /** minReplicas 0 that the load balancer cannot hold requests for acts as 1, and says so. */
@@ -323,12 +335,6 @@ function rollingOut(replicas: readonly LiveReplica[], revision: string | undefin
 }
 
 /** Why requests to an app that asked for scale to zero but cannot sleep now are refused at once. */
-function stoppedReason(app: LoadedApp): string | undefined {
-  const spec = app.manifest.spec;
-  if (spec.scaling?.minReplicas !== 0) return undefined;
-  if (spec.state === 'down') return 'the app is stopped (spec.state: down)';
-  return 'the app runs no replica (spec.replicas: 0)';
-}
 
 /** Events that say why replicas do not serve (a replica removed is one that exited or failed). */
 const TROUBLE = new Set(['Removed', 'ReplicaNotReady', 'ReplicaUnhealthy', 'ImagePullFailed', 'ActionFailed', 'RolloutFailed', 'EnvValueMissing']);

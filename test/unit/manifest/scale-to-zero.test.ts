@@ -19,6 +19,7 @@ describe('scaleToZeroOf / routeHoldOf', () => {
     { name: 'down while at zero: stopped, nothing held', spec: spec({ state: 'down', scaling: { minReplicas: 0, maxReplicas: 3, policy: { connections: { targetPerReplica: 5 } } } }), atZero: true, sleeps: false, holds: undefined },
     { name: 'manual with 0 replicas: nothing to wake to', spec: spec({ replicas: 0, scaling: { minReplicas: 0, maxReplicas: 3, policy: { mode: 'manual' } } }), atZero: false, sleeps: false, holds: undefined },
     { name: 'no scaling block', spec: spec({}), atZero: false, sleeps: false, holds: undefined },
+    { name: 'turned off while asleep into replicas 0: nothing to wait for', spec: spec({ replicas: 0 }), atZero: true, sleeps: false, holds: undefined },
   ];
   for (const row of rows) {
     it(row.name, () => {

@@ -103,9 +103,13 @@ describe('ZeroController', () => {
     await zero.evaluate(snapshot({ web: activity() }), support, T0);
     await zero.evaluate(snapshot({ web: activity() }), support, T0 + 600_000);
     expect(store.app('web')?.zero).toBeUndefined();
+    // Served now: nginx records arrivals from here on, so the app gets a whole idleSeconds.
     routeHolds = true;
     await zero.evaluate(snapshot({ web: activity() }), support, T0 + 600_000);
-    expect(store.app('web')?.zero).toEqual({ asleepSince: new Date(T0 + 600_000).toISOString() });
+    await zero.evaluate(snapshot({ web: activity() }), support, T0 + 659_000);
+    expect(store.app('web')?.zero).toBeUndefined();
+    await zero.evaluate(snapshot({ web: activity() }), support, T0 + 660_000);
+    expect(store.app('web')?.zero).toEqual({ asleepSince: new Date(T0 + 660_000).toISOString() });
   });
 
   it('wakes a sleeping app on a request, sized by what is held, then records the wake once a replica serves', async () => {
@@ -194,6 +198,48 @@ describe('ZeroController', () => {
     expect(store.app('web')?.conditions.some((c) => c.type === 'ScaledToZero')).toBe(false);
     expect(channel.published.at(-1)!.states.web).toBeUndefined();
     expect(store.events({ app: 'web' }).map((e) => e.reason)).toEqual(['WokenByChange', 'WakeCompleted']);
+  });
+
+  it('turned off while asleep, but no replica ever serves: the hold ends at its timeout with the reason, and the app is not held again', async () => {
+    store.updateApp('web', (s) => (s.zero = { asleepSince: new Date(T0).toISOString() }));
+    apps = [sleepy('web', { scaling: { minReplicas: 1, maxReplicas: 5, wakeTimeoutSeconds: 10, policy: { connections: { targetPerReplica: 10 } } } })];
+    served = 0;
+    await zero.evaluate(snapshot({}), support, T0 + 1_000);
+    expect(channel.published.at(-1)!.states.web).toMatchObject({ kind: 'hold' });
+    await zero.evaluate(snapshot({}), support, T0 + 10_999);
+    expect(store.app('web')?.zero).toBeDefined();
+    await zero.evaluate(snapshot({}), support, T0 + 11_000);
+    expect(store.app('web')?.zero).toBeUndefined();
+    expect(channel.published.at(-1)!.states.web).toBeUndefined();
+    expect(store.events({ app: 'web' }).map((e) => e.reason)).toEqual(['WokenByChange', 'WakeTimedOut']);
+    expect(metrics.wakes).toEqual(['web']);
+    expect(changed).toEqual(['web', 'web']); // woken, then the hold let go
+  });
+
+  for (const [what, over] of [
+    ['down', { state: 'down', scaling: { minReplicas: 1, maxReplicas: 5, policy: { connections: { targetPerReplica: 10 } } } }],
+    ['manual at replicas 0', { replicas: 0, scaling: undefined }],
+  ] as const) {
+    it(`turned off while asleep into an app that runs nothing (${what}): not woken, held requests told to go`, async () => {
+      store.updateApp('web', (s) => (s.zero = { asleepSince: new Date(T0).toISOString() }));
+      apps = [sleepy('web', over)];
+      served = 0;
+      await zero.evaluate(snapshot({}), support, T0 + 1_000);
+      expect(store.app('web')?.zero).toBeUndefined();
+      expect(channel.published.at(-1)!.states.web).toMatchObject({ kind: 'stop' });
+      expect(store.events({ app: 'web' }).map((e) => e.reason)).toEqual([]);
+    });
+  }
+
+  it('turned off while asleep where nginx cannot hold (reload mode): the sleep is forgotten, nothing is held', async () => {
+    store.updateApp('web', (s) => (s.zero = { asleepSince: new Date(T0).toISOString() }));
+    apps = [sleepy('web', { scaling: { minReplicas: 1, maxReplicas: 5, policy: { connections: { targetPerReplica: 10 } } } })];
+    served = 0;
+    support = { kind: 'no', reason: 'nginx runs without the Lua module' };
+    await zero.evaluate(snapshot({}), support, T0 + 1_000);
+    expect(store.app('web')?.zero).toBeUndefined();
+    expect(store.events({ app: 'web' }).map((e) => e.reason)).toEqual([]);
+    expect(changed).toEqual(['web']);
   });
 
   it('without the Lua balancer: never sleeps, says why, and wakes an app found asleep', async () => {
