@@ -25,10 +25,21 @@ function templates(): { main: Compiled; apps: Compiled } {
   return compiled;
 }
 
-/** Renders the http-level apps conf. Throws InvalidRouteError for a route with an unsafe value. */
+/** The last render, by its input as JSON: a resync renders the same table again to notice hand edits. */
+let lastApps: { key: string; result: { text: string; configId: string } } | undefined;
+
+/**
+ * Renders the http-level apps conf. Throws InvalidRouteError for a route with an unsafe value.
+ * Pure (table and options are plain data), so the last result is reused for the same input:
+ * rendering 100 apps costs more than the rest of an idle resync.
+ */
 export function renderAppsConf(table: RouteTable, opts: AppsViewOptions): { text: string; configId: string } {
+  const key = JSON.stringify([table, opts]);
+  if (lastApps?.key === key) return lastApps.result;
   const view = buildViewModel(table, opts);
-  return { text: templates().apps(view), configId: view.configId };
+  const result = { text: templates().apps(view), configId: view.configId };
+  lastApps = { key, result };
+  return result;
 }
 
 /** Renders the own master's main conf. */

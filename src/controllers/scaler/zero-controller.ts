@@ -150,7 +150,9 @@ export class ZeroController {
       if (!zero) {
         this.awakeSince.delete(name);
         const stopped = stoppedReason(app.manifest.spec);
-        if (stopped) states[name] = { kind: 'stop', reason: stopped };
+        // Told to nginx only where requests may be held for it: it scaled to zero, or its route holds.
+        const mayHold = app.manifest.spec.scaling?.minReplicas === 0 || this.deps.store.app(name)?.zero !== undefined || this.deps.routeHolds(name);
+        if (stopped && mayHold) states[name] = { kind: 'stop', reason: stopped };
         // Left scale to zero while asleep or waking: its requests are held until a replica serves.
         if (!stopped) this.completeWake(name, now);
         if (!stopped && support.kind === 'yes' && this.handOver(app, now)) states[name] = { kind: 'hold', reason: this.reasonOf(name) };
