@@ -39,11 +39,11 @@ describe.skipIf(swarmUnsupported)(`AutoServe on a ${NODES}-node swarm`, () => {
 
   it('minReplicas 0 acts as 1 on a swarm, and the app says why (each controller sees only its own requests)', async () => {
     const name = 'sleepy';
-    await t!.writeManifest(`${name}.yaml`, appManifest(name, { spec: ['  scaling:', '    minReplicas: 0', '    maxReplicas: 2', '    idleSeconds: 1', '    policy:', '      mode: manual'].join('\n') }));
+    await t!.writeManifest(`${name}.yaml`, appManifest(name, { spec: ['  scaling:', '    minReplicas: 0', '    maxReplicas: 2', '    idleSeconds: 2', '    policy:', '      mode: manual'].join('\n') }));
     const condition = await waitFor('ScaleToZeroUnavailable', () => t!.daemon.store.app(name)?.conditions.find((c) => c.type === 'ScaleToZeroUnavailable' && c.status === 'True'));
     expect(condition.message).toMatch(/Docker Swarm.*minReplicas 0 acts as 1/);
     await waitFor(`${name} ready`, () => (t!.daemon.store.app(name)?.replicas.ready === 1 ? true : undefined));
-    await new Promise((r) => setTimeout(r, 3_000)); // three idleSeconds without a request
+    await new Promise((r) => setTimeout(r, 5_000)); // over two idleSeconds without a request
     expect(await t!.containers(name)).toHaveLength(1);
     expect(t!.daemon.store.app(name)?.replicas.ready).toBe(1);
     await t!.removeManifest(`${name}.yaml`);
