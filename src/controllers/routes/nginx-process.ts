@@ -322,6 +322,8 @@ export class NginxProcess implements LoadBalancer {
     const orphans = await this.orphanedWorkers();
     if (orphans.length === 0) return;
     this.logger.warn({ pids: orphans }, 'nginx workers of ours outlived their master; quitting them so a new master can listen');
+    // Who they are, for the SIGKILL after the grace: a pid reused meanwhile has another start time.
+    const started = new Map((await Promise.all(orphans.map((pid) => processInfo(pid)))).flatMap((p) => (p ? [[p.pid, p.startTicks] as const] : [])));
     for (const pid of orphans) signal(pid, 'SIGQUIT');
     const deadline = Date.now() + ORPHAN_UNLISTEN_WAIT_MS;
     while (Date.now() < deadline) {
@@ -331,7 +333,10 @@ export class NginxProcess implements LoadBalancer {
     }
     const kill = setTimeout(() => {
       void (async () => {
-        for (const pid of orphans) if ((await processInfo(pid)) && (await this.holdsOurFiles(pid))) signal(pid, 'SIGKILL');
+        for (const pid of orphans) {
+          const now = await processInfo(pid);
+          if (now && now.startTicks === started.get(pid) && (await this.holdsOurFiles(pid))) signal(pid, 'SIGKILL');
+        }
       })();
     }, ORPHAN_GRACE_MS);
     kill.unref();

@@ -13,6 +13,8 @@ export interface NginxProcessInfo {
   ppid: number;
   /** The process title, e.g. "nginx: worker process" or "nginx: master process nginx -p ...". */
   title: string;
+  /** When it started, in clock ticks since boot: with the pid, names this process and no later one. */
+  startTicks: number;
 }
 
 /** Every process whose title says it is nginx ("nginx: ..."). */
@@ -30,10 +32,12 @@ export async function nginxProcesses(): Promise<NginxProcessInfo[]> {
 export async function processInfo(pid: number): Promise<NginxProcessInfo | undefined> {
   try {
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the parenthesised comm: state, ppid, ...
-    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    // Fields after the parenthesised comm: state (3), ppid (4), ... starttime (22).
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ppid = Number(fields[1]);
+    const startTicks = Number(fields[19]);
     const title = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).replace(/\0/g, ' ').trim();
-    return title === '' ? undefined : { pid, ppid, title };
+    return title === '' ? undefined : { pid, ppid, title, startTicks };
   } catch {
     return undefined; // exited while we looked
   }
