@@ -22,9 +22,15 @@ export const DOCKER_CALL_TIMEOUT_MS = {
   remove: 30_000,
   logs: 15_000,
   stats: 15_000,
-  /** A pull of a missing image (runs outside the reconcile pass: controllers/containers/image-puller). */
-  pull: 120_000,
+  /**
+   * A pull of a missing image, in all (runs outside the reconcile pass:
+   * controllers/containers/image-puller); a pull that makes no progress ends sooner (PULL_STALL_MS).
+   */
+  pull: 30 * 60_000,
 } as const;
+
+/** A pull whose engine reports no progress for this long is given up (a large image on a slow link still pulls). */
+export const PULL_STALL_MS = 120_000;
 
 /**
  * Runs `call` with an abort signal that fires after `timeoutMs` or when `signal` aborts. A timeout
