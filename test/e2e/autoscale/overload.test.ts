@@ -4,6 +4,7 @@
 // requests. Before readiness and liveness were separated this replica was replaced over and over
 // and the autoscaler never decided; now it leaves the rotation while busy, keeps running, and the
 // app scales out within window + start-up + 5 s.
+import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CPU_WARMUP_MS } from '../../../src/controllers/scaler/evaluate-metrics.js';
 import { DEFAULT_WINDOW_SECONDS } from '../../../src/manifest/scaling-defaults.js';
@@ -15,25 +16,32 @@ import { startTestDaemon, type TestDaemon } from '../harness.js';
 const APP = 'busy';
 const RATE = 8;
 /**
- * A request alone, at a quarter core, takes about this long on the machine these tests were written
- * on (50-70 ms of CPU at n=20000): 8 requests/s then ask about twice the quarter core, and 16/s
- * pile up a few hundred requests in 15 s. A faster machine gets proportionally longer loops, so the
- * load asks the same multiple of the limit wherever the suite runs.
+ * CPU one request costs, whatever the machine: the loop's length is sized to it from what a few
+ * requests at n=20000 used (the container's CPU counter; 30-34 ms on the 2-core machine these tests
+ * were written on, so about n=30000 there). At 50 ms, 8 requests/s ask 1.6x the quarter core, and
+ * 16/s pile up a few hundred requests in 15 s. (Wall time is no measure here: under a CPU quota it
+ * depends on where in the 100 ms period a request starts; it read 113-195 ms on the same machine.)
  */
-const REFERENCE_WALL_MS = 240;
+const REFERENCE_CPU_MS = 50;
 const REFERENCE_N = 20_000;
+const CALIBRATION_REQUESTS = 4;
 
-/** The busy loop's length that takes REFERENCE_WALL_MS alone on this machine (median of 3, after a warm-up). */
-async function calibrateLoop(port: number, host: string): Promise<{ n: number; wallMs: number }> {
-  const walls: number[] = [];
-  for (let i = 0; i < 4; i++) {
-    const started = performance.now();
+/** CPU the container has used, in ms (Docker's counter; one call waits for a sample, about a second). */
+async function containerCpuMs(id: string): Promise<number> {
+  const stats = (await new Docker().getContainer(id).stats({ stream: false })) as { cpu_stats: { cpu_usage: { total_usage: number } } };
+  return stats.cpu_stats.cpu_usage.total_usage / 1e6;
+}
+
+/** The busy loop's length that costs REFERENCE_CPU_MS on this machine, from the CPU a few requests at n=20000 used. */
+async function calibrateLoop(port: number, host: string, containerId: string): Promise<{ n: number; cpuMs: number }> {
+  await httpGet(port, host, `/cgi-bin/busy?n=${REFERENCE_N}`, 10_000); // warm-up
+  const before = await containerCpuMs(containerId);
+  for (let i = 0; i < CALIBRATION_REQUESTS; i++) {
     const res = await httpGet(port, host, `/cgi-bin/busy?n=${REFERENCE_N}`, 10_000);
     if (res.status !== 200) throw new Error(`calibration request answered ${res.status}`);
-    if (i > 0) walls.push(performance.now() - started);
   }
-  const wallMs = walls.sort((a, b) => a - b)[1]!;
-  return { n: Math.min(1_000_000, Math.max(REFERENCE_N, Math.round((REFERENCE_N * REFERENCE_WALL_MS) / wallMs))), wallMs };
+  const cpuMs = ((await containerCpuMs(containerId)) - before) / CALIBRATION_REQUESTS;
+  return { n: Math.min(1_000_000, Math.max(REFERENCE_N, Math.round((REFERENCE_N * REFERENCE_CPU_MS) / Math.max(cpuMs, 1)))), cpuMs };
 }
 
 const manifest = (name: string, maxReplicas: number) => `apiVersion: v1
@@ -70,9 +78,10 @@ describe('overload', () => {
     await t.writeManifest('busy.yaml', manifest(APP, 4));
     await t.writeManifest('pinned.yaml', manifest('pinned', 1));
     await eventually(async () => expect((await httpGet(t.options.lbPort, 'pinned.localhost', '/healthz')).status).toBe(200), { timeoutMs: 30_000 });
-    const loop = await calibrateLoop(t.options.lbPort, 'pinned.localhost');
+    const [pinned] = await t.running('pinned');
+    const loop = await calibrateLoop(t.options.lbPort, 'pinned.localhost', pinned!.id);
     request = `/cgi-bin/busy?n=${loop.n}`;
-    console.log(`[overload] one request of n=${REFERENCE_N} alone took ${Math.round(loop.wallMs)} ms: the load uses n=${loop.n}`);
+    console.log(`[overload] one request of n=${REFERENCE_N} used ${loop.cpuMs.toFixed(1)} ms of CPU: the load uses n=${loop.n}`);
   });
   afterAll(async () => {
     await t?.cleanup();
