@@ -20,6 +20,9 @@ import { launchBrowser, type TestBrowser } from '../test/support/browser.js';
 import { cleanupContainers } from '../test/support/docker-test-env.js';
 import { freePort } from '../test/support/free-port.js';
 import { arg, median, printTable } from './bench-util.js';
+import { assertDistFresh } from './dist-fresh.mjs';
+
+assertDistFresh(); // this bench runs the built CLI
 
 const run = promisify(execFile);
 const APPS = Number(arg('apps', '100'));

@@ -25,6 +25,9 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { assertDistFresh } from './dist-fresh.mjs';
+
+assertDistFresh(); // this bench runs the built CLI
 
 const exec = promisify(execFile);
 const ROOT_DIR = resolve(new URL('..', import.meta.url).pathname);

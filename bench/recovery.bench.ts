@@ -13,6 +13,9 @@ import { join } from 'node:path';
 import { LoadGenerator } from '../test/support/load-generator.js';
 import { NODE_LB_PORT, startNodeDaemon } from '../test/support/node-daemon.js';
 import { arg, median, printTable } from './bench-util.js';
+import { assertDistFresh } from './dist-fresh.mjs';
+
+assertDistFresh(); // this bench runs the built CLI
 
 const runs = Number(arg('runs', '3'));
 const appCount = Number(arg('apps', '5'));

@@ -21,6 +21,9 @@ import pino from 'pino';
 import { createApiServer, listen, closeServer } from '../dist/api/server.js';
 import { AutoserveMetrics } from '../dist/observe/metrics.js';
 import { Store } from '../dist/store/store.js';
+import { assertDistFresh } from './dist-fresh.mjs';
+
+assertDistFresh(); // this bench runs the built CLI
 
 const run = promisify(execFile);
 const APPS = 100;
