@@ -247,19 +247,38 @@ interface CheckResult {
   detail: string;
 }
 
+/** A health answer's body is read (and thrown away) up to this much; a longer one is cut off. */
+const MAX_PROBE_BODY_BYTES = 64 * 1024;
+
+/**
+ * GET the health path: the status line decides, within `timeoutSeconds` in all (a server that
+ * trickles its headers fails at the deadline, not at its first idle second). The body is drained
+ * up to MAX_PROBE_BODY_BYTES and until the same deadline, then the connection is closed: an
+ * endless body (a stream, server-sent events) never keeps a socket open beyond one probe.
+ */
 export function probeHttp(address: Address, spec: HealthSpec): Promise<CheckResult> {
   const what = `GET ${spec.httpGet.path}`;
   return new Promise((resolve) => {
-    const req = http.get(
-      { host: address.host, port: address.port, path: spec.httpGet.path, timeout: spec.timeoutSeconds * 1000, agent: false },
-      (res) => {
-        res.resume();
-        const status = res.statusCode ?? 0;
-        resolve({ ok: status >= 200 && status < 400, detail: `${what} -> ${status}` });
-      },
-    );
-    req.on('timeout', () => req.destroy(new ProbeTimeoutError(spec.timeoutSeconds)));
-    req.on('error', (err) => resolve({ ok: false, detail: `${what}: ${describeFailure(err)}` }));
+    let settled = false;
+    const finish = (result: CheckResult) => {
+      if (settled) return;
+      settled = true;
+      resolve(result);
+    };
+    const req = http.get({ host: address.host, port: address.port, path: spec.httpGet.path, agent: false }, (res) => {
+      const status = res.statusCode ?? 0;
+      finish({ ok: status >= 200 && status < 400, detail: `${what} -> ${status}` });
+      let bytes = 0;
+      res.on('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+        if (bytes > MAX_PROBE_BODY_BYTES) req.destroy();
+      });
+      res.on('end', () => clearTimeout(deadline));
+      res.on('error', () => undefined); // cut off by us
+    });
+    const deadline = setTimeout(() => req.destroy(new ProbeTimeoutError(spec.timeoutSeconds)), spec.timeoutSeconds * 1000);
+    req.on('error', (err) => finish({ ok: false, detail: `${what}: ${describeFailure(err)}` }));
+    req.on('close', () => clearTimeout(deadline));
   });
 }
 

@@ -207,4 +207,45 @@ describe('probeHttp results read as an operator searches for them', () => {
       silent.close();
     }
   });
+
+  it('an endless body (a stream) answers by its status and holds no connection beyond the probe\'s seconds', async () => {
+    let open = 0;
+    const streaming = http.createServer((_req, res) => {
+      open++;
+      res.on('close', () => open--);
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      const timer = setInterval(() => res.write('data: tick\n\n'), 10);
+      res.on('close', () => clearInterval(timer));
+    });
+    await new Promise<void>((resolve) => streaming.listen(0, '127.0.0.1', resolve));
+    try {
+      const started = performance.now();
+      const results = await Promise.all(Array.from({ length: 5 }, () => probeHttp({ host: '127.0.0.1', port: (streaming.address() as AddressInfo).port }, health({ timeoutSeconds: 1 }))));
+      expect(results).toEqual(results.map(() => ({ ok: true, detail: 'GET /healthz -> 200' })));
+      expect(performance.now() - started).toBeLessThan(900); // by the status line, not the end of the body
+      await eventually(() => expect(open).toBe(0), { timeoutMs: 3_000 });
+    } finally {
+      streaming.closeAllConnections();
+      streaming.close();
+    }
+  });
+
+  it('headers trickled a byte at a time fail at the probe\'s seconds in all, not at the first idle second', async () => {
+    const trickle = (await import('node:net')).createServer((socket) => {
+      const text = 'HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok\n';
+      let i = 0;
+      const timer = setInterval(() => (i < text.length ? socket.write(text[i++]!) : clearInterval(timer)), 200);
+      socket.on('close', () => clearInterval(timer));
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => trickle.listen(0, '127.0.0.1', resolve));
+    try {
+      const started = performance.now();
+      const result = await probeHttp({ host: '127.0.0.1', port: (trickle.address() as { port: number }).port }, health({ timeoutSeconds: 1 }));
+      expect(result).toEqual({ ok: false, detail: 'GET /healthz: timeout after 1s' });
+      expect(performance.now() - started).toBeLessThan(2_500);
+    } finally {
+      trickle.close();
+    }
+  });
 });
