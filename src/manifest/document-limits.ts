@@ -72,10 +72,14 @@ export function checkYamlDocuments(events: Event[], source: string): (string | u
       case EVENT_ID.SCALAR:
         close({ nodes: 1, chars: event.valueEnd - event.valueStart, height: 0 }, anchorOf(event.anchorStart, event.anchorEnd));
         break;
-      case EVENT_ID.ALIAS:
+      case EVENT_ID.ALIAS: {
+        const name = source.slice(event.anchorStart, event.anchorEnd);
+        // An alias inside the node it names makes a cycle: no walker, serialiser or copy ends on it.
+        if (stack.some((open) => open.anchor === name)) problem ??= 'has an alias inside the node it names (a recursive alias)';
         // An unknown anchor is the constructor's error to report; count it as one node here.
-        close(anchors.get(source.slice(event.anchorStart, event.anchorEnd)) ?? { nodes: 1, chars: 0, height: 0 }, undefined);
+        close(anchors.get(name) ?? { nodes: 1, chars: 0, height: 0 }, undefined);
         break;
+      }
       case EVENT_ID.POP: {
         const open = stack.pop();
         if (stack.length === 0) {

@@ -5,7 +5,7 @@
 // manifest validator, and writes it atomically (temp file + rename, so the watcher never reads
 // half a file). The other documents of a multi-document YAML file are kept byte for byte; the
 // edited document is re-serialised, so comments inside it are not kept.
-import { mkdir } from 'node:fs/promises';
+import { mkdir, realpath } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { dump, load } from 'js-yaml';
 import { isRecord } from './defaults.js';
@@ -74,20 +74,34 @@ export async function editAppManifest(dir: string, app: string, mutate: Manifest
 
 async function editOnce(dir: string, app: string, mutate: ManifestMutation): Promise<EditResult> {
   const tree = await listManifestTree(dir);
+  const found: { file: string; text: string; next: string }[] = [];
+  const seen = new Set<string>(); // a link inside the directory and its target are one file
   for (const file of tree.files) {
     const text = await readManifestText(file, tree.root);
     if (typeof text !== 'string' || !isEditable(file, text)) continue;
     const next = file.toLowerCase().endsWith('.json') ? editJson(text, app, mutate) : editYaml(text, app, mutate);
     if (next === undefined) continue;
-    const manifest = validated(file, next, app);
-    if (next === text) return { file, manifest, changed: false };
-    // A symlinked manifest is edited where it points (renaming over the link would replace it),
-    // and only when that is inside the manifests directory.
-    const target = await editableTarget(dir, file).catch(refusedAs('NotEditable'));
-    await replaceManifestFile(target, next, text);
-    return { file, manifest, changed: true };
+    const real = await realpath(file).catch(() => file);
+    if (seen.has(real)) continue;
+    seen.add(real);
+    found.push({ file, text, next });
   }
-  throw new ManifestEditError('AppNotFound', `no manifest in ${dir} declares an app named ${JSON.stringify(app)}`);
+  const [only, ...more] = found;
+  if (!only) throw new ManifestEditError('AppNotFound', `no manifest in ${dir} declares an app named ${JSON.stringify(app)}`);
+  // Which copy runs is the loader's call (the one that held the name first): an edit of "the first
+  // file" could change a copy that runs nothing and leave the running app as it is.
+  if (more.length > 0) {
+    const files = found.map((f) => basename(f.file)).join(', ');
+    throw new ManifestEditError('Conflict', `${found.length} manifests declare an app named ${JSON.stringify(app)} (${files}); remove the copies, then edit again`);
+  }
+  const { file, text, next } = only;
+  const manifest = validated(file, next, app);
+  if (next === text) return { file, manifest, changed: false };
+  // A symlinked manifest is edited where it points (renaming over the link would replace it),
+  // and only when that is inside the manifests directory.
+  const target = await editableTarget(dir, file).catch(refusedAs('NotEditable'));
+  await replaceManifestFile(target, next, text);
+  return { file, manifest, changed: true };
 }
 
 /**
@@ -140,6 +154,9 @@ function editYaml(text: string, app: string, mutate: ManifestMutation): string |
       return undefined; // unreadable file: not ours to rewrite
     }
     if (!declares(doc, app)) continue;
+    if (parts.slice(i + 1).some((later) => declaresSafely(later.body, app))) {
+      throw new ManifestEditError('Conflict', `two documents declare an app named ${JSON.stringify(app)} in one file; remove the copy, then edit again`);
+    }
     const before = JSON.stringify(doc);
     mutate(doc);
     if (JSON.stringify(doc) === before) return text;
@@ -157,11 +174,23 @@ function editJson(text: string, app: string, mutate: ManifestMutation): string |
     return undefined;
   }
   const docs = Array.isArray(value) ? value : [value];
-  const doc = docs.find((d) => declares(d, app));
+  const declaring = docs.filter((d) => declares(d, app));
+  const doc = declaring[0];
   if (!doc) return undefined;
+  if (declaring.length > 1) {
+    throw new ManifestEditError('Conflict', `two documents declare an app named ${JSON.stringify(app)} in one file; remove the copy, then edit again`);
+  }
   const before = JSON.stringify(value);
   mutate(doc);
   return JSON.stringify(value) === before ? text : `${JSON.stringify(value, null, 2)}\n`;
+}
+
+function declaresSafely(body: string, app: string): boolean {
+  try {
+    return declares(load(body, { maxAliases: MAX_ALIASES }), app);
+  } catch {
+    return false;
+  }
 }
 
 function declares(doc: unknown, app: string): doc is Record<string, unknown> {

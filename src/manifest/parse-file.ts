@@ -36,11 +36,11 @@ export function parseManifestFile(file: string, text: string): ParsedFile {
   try {
     documents = file.toLowerCase().endsWith('.json') ? parseJsonDocuments(text) : parseYamlDocuments(text);
   } catch (err) {
-    return { apps: [], errors: [{ file, path: '', message: syntaxMessage(err, text) }] };
+    const message = err instanceof TooManyDocumentsError ? err.message : syntaxMessage(err, text);
+    return { apps: [], errors: [{ file, path: '', message }] };
   }
   if (documents.length > MAX_DOCUMENTS_PER_FILE) {
-    const message = `file holds ${documents.length} documents; a file may hold at most ${MAX_DOCUMENTS_PER_FILE}`;
-    return { apps: [], errors: [{ file, path: '', message }] };
+    return { apps: [], errors: [{ file, path: '', message: new TooManyDocumentsError(documents.length).message }] };
   }
 
   const apps: LoadedApp[] = [];
@@ -77,11 +77,20 @@ export function parseSingleDocument(text: string, format: 'yaml' | 'json'): unkn
   return document?.value;
 }
 
+class TooManyDocumentsError extends Error {
+  constructor(count: number) {
+    super(`file holds ${count} documents; a file may hold at most ${MAX_DOCUMENTS_PER_FILE}`);
+  }
+}
+
 function parseYamlDocuments(text: string): DocumentInput[] {
   // The parser caps real nesting itself (well above ours, so ours gives the clearer message).
   const events = parseEvents(text, { maxDepth: MAX_DOCUMENT_DEPTH * 2 });
+  const documents = splitDocuments(events);
+  // Counted before any document is built: a megabyte of "---" is 262,144 of them.
+  if (documents.length > MAX_DOCUMENTS_PER_FILE) throw new TooManyDocumentsError(documents.length);
   const problems = checkYamlDocuments(events, text);
-  return splitDocuments(events).map((documentEvents, i) => {
+  return documents.map((documentEvents, i) => {
     const refused = problems[i];
     if (refused !== undefined) return { refused };
     const [value] = constructFromEvents(documentEvents, { source: text, maxAliases: MAX_ALIASES });

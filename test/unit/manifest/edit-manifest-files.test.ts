@@ -44,6 +44,21 @@ describe('editAppManifest and the file it writes', () => {
     });
   });
 
+  it('refuses to edit an app that two documents declare (which one runs is the loader\'s call), and writes nothing', async () => {
+    await withTempDir(async (dir) => {
+      await writeFile(path.join(dir, 'victim.yaml'), minimalYaml('victim'));
+      await writeFile(path.join(dir, 'a-copy.yaml'), minimalYaml('victim'));
+      const refused = await editAppManifest(dir, 'victim', setReplicas(0)).catch((e: unknown) => e);
+      expect(refused).toMatchObject({ code: 'Conflict' });
+      expect((refused as Error).message).toMatch(/2 manifests declare an app named "victim" \(a-copy\.yaml, victim\.yaml\)/);
+      expect(await readFile(path.join(dir, 'victim.yaml'), 'utf8')).toBe(minimalYaml('victim'));
+      expect(await readFile(path.join(dir, 'a-copy.yaml'), 'utf8')).toBe(minimalYaml('victim'));
+
+      await writeFile(path.join(dir, 'a-copy.yaml'), `${minimalYaml('other')}---\n${minimalYaml('twice')}---\n${minimalYaml('twice')}`);
+      await expect(editAppManifest(dir, 'twice', setReplicas(2))).rejects.toMatchObject({ code: 'Conflict' });
+    });
+  });
+
   it('loses no update when many edits of one file run at once', async () => {
     await withTempDir(async (dir) => {
       const names = ['a', 'b', 'c', 'd', 'e', 'f'];

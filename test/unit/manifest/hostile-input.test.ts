@@ -7,7 +7,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { rejectDuplicateNames } from '../../../src/manifest/duplicate-names.js';
 import { loadManifestDirectory, loadManifestFiles } from '../../../src/manifest/load-directory.js';
-import { parseManifestFile } from '../../../src/manifest/parse-file.js';
+import { parseManifestFile, parseSingleDocument } from '../../../src/manifest/parse-file.js';
 import type { LoadedApp } from '../../../src/manifest/types.js';
 import { formatManifestError, validatePaths } from '../../../src/manifest/validate-paths.js';
 import { minimal, minimalYaml, withTempDir } from './fixtures.js';
@@ -43,6 +43,23 @@ describe('the parser is not a weapon', () => {
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatchObject({ file: 'bomb.yaml', document: 1, path: '' });
     expect(errors[0]?.message).toMatch(/expands to more than/);
+  });
+
+  it('refuses a recursive alias (a document that contains itself), in a file and in a request body', () => {
+    const cyclic = 'metadata: &m\n  name: victim\n  labels: *m\napiVersion: v1\nkind: App\n';
+    const { apps, errors } = parseManifestFile('cycle.yaml', `${minimalYaml('ok')}---\n${cyclic}`);
+    expect(apps.map((a) => a.manifest.metadata.name)).toEqual(['ok']);
+    expect(errors).toMatchObject([{ file: 'cycle.yaml', document: 1, path: '' }]);
+    expect(errors[0]?.message).toMatch(/recursive alias/);
+    expect(() => parseSingleDocument('&a [*a]', 'yaml')).toThrow(/recursive alias/);
+  });
+
+  it('counts the documents of a file before building any: a megabyte of "---" is refused at once', () => {
+    const started = Date.now();
+    const { apps, errors } = parseManifestFile('empty-docs.yaml', '---\n'.repeat(262_000));
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(apps).toEqual([]);
+    expect(errors).toMatchObject([{ file: 'empty-docs.yaml', path: '', message: 'file holds 262000 documents; a file may hold at most 1000' }]);
   });
 
   it('never expands a value to quote it in an error', () => {
