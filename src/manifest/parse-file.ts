@@ -136,18 +136,28 @@ function checkedJson(value: unknown): DocumentInput {
   return refused !== undefined ? { refused } : { value };
 }
 
+/**
+ * A syntax error by line and column, and what kind it is, never with the file's text: the text
+ * around an error may be a secret (an env value written without quotes), and errors reach status
+ * readers. The line says where to look.
+ */
 function syntaxMessage(err: unknown, text: string): string {
   if (err instanceof YAMLException) {
     const at = err.mark ? ` at line ${err.mark.line + 1}, column ${err.mark.column + 1}` : '';
-    return printable(cut(`YAML syntax error${at}: ${err.reason}`, 300));
+    // Alias and tag names are the file's text ("unidentified alias "s3cret"", "unknown tag !<!s3cret>").
+    const reason = (err.reason ?? 'cannot parse').replace(/"[^"\n]*"/g, '"…"').replace(/!<[^>\n]*>/g, '!<…>');
+    return printable(cut(`YAML syntax error${at}: ${reason}`, 300));
   }
   if (err instanceof SyntaxError) {
-    // V8 names a character offset ("at position 12"); editors want a line. Its message quotes the
-    // text around the error: cut here, escaped when printed.
+    // V8 names a character offset ("at position 12"), or quotes the text around an unexpected
+    // token ('Unexpected token 'c', ..."value":co"... is not valid JSON'); editors want a line.
     const position = /position (\d+)/.exec(err.message);
-    const offset = position ? Number(position[1]) : undefined;
+    const around = /, (?:\.\.\.)?"([\s\S]*?)"(?:\.\.\.)? is not valid JSON$/.exec(err.message);
+    const found = around ? text.indexOf(around[1]!) : -1;
+    const offset = position ? Number(position[1]) : found >= 0 ? found + Math.floor(around![1]!.length / 2) : undefined;
     const at = offset !== undefined ? ` at line ${text.slice(0, offset).split('\n').length}` : '';
-    return printable(cut(`JSON syntax error${at}: ${err.message}`, 300));
+    const kind = err.message.replace(/ in JSON at position \d+.*$/s, '').replace(/^(Unexpected token) .*$/s, '$1');
+    return printable(cut(`JSON syntax error${at}: ${kind}`, 300));
   }
   return printable(cut(`cannot parse: ${err instanceof Error ? err.message : String(err)}`, 300));
 }

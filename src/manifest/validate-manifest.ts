@@ -79,7 +79,20 @@ export function describeSchemaErrors(errors: ErrorObject[], sources?: SourceLook
   return out;
 }
 
+/**
+ * Where a value may be an env value: the env list, an item (a Compose-style "NAME=secret" string),
+ * an item's value. An error there never repeats the value (--redact-env-values hides them from
+ * status readers, and errors reach them).
+ */
+const ENV_VALUE_HOLDER = /^\/spec\/env(\/\d+(\/value)?)?$/;
+
 function describeSchemaError(e: ErrorObject, sources?: SourceLookup): FieldError | undefined {
+  const described = describeSchemaErrorQuoting(e, sources);
+  if (!described || !ENV_VALUE_HOLDER.test(e.instancePath) || e.data === undefined || e.data === null || typeof e.data === 'object') return described;
+  return { ...described, message: described.message.split(quote(e.data)).join('(not shown: env values may be secret)') };
+}
+
+function describeSchemaErrorQuoting(e: ErrorObject, sources?: SourceLookup): FieldError | undefined {
   const params = e.params as Record<string, unknown>;
   const schemaPath = e.schemaPath;
 

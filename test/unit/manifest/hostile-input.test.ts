@@ -62,6 +62,22 @@ describe('the parser is not a weapon', () => {
     expect(errors).toMatchObject([{ file: 'empty-docs.yaml', path: '', message: 'file holds 262000 documents; a file may hold at most 1000' }]);
   });
 
+  it('never quotes a secret written where a syntax or a type error is: errors say the line and the kind', () => {
+    const secret = 'correct-horse-battery-staple';
+    const cases: [string, string][] = [
+      ['compose.yaml', `${minimalYaml('a')}  env:\n    - DB_PASSWORD=${secret}\n`],
+      ['alias.yaml', `a: 1\nb: *${secret}\n`],
+      ['tag.yaml', `a: !${secret} x\n`],
+      ['unquoted.json', `{"apiVersion":"v1",\n"spec":{"env":[{"name":"A","value":${secret}}]}}`],
+    ];
+    for (const [file, text] of cases) {
+      const { errors } = parseManifestFile(file, text);
+      expect(errors.length, file).toBeGreaterThan(0);
+      for (const error of errors) expect(error.message, file).not.toContain('horse');
+    }
+    expect(parseManifestFile('unquoted.json', cases[3]![1]).errors[0]?.message).toBe('JSON syntax error at line 2: Unexpected token');
+  });
+
   it('never expands a value to quote it in an error', () => {
     // A valid-sized, alias-free wide kind: the message quotes a bounded preview only.
     const wide = JSON.stringify({ ...minimal('w'), kind: Array.from({ length: 5000 }, (_, i) => `item-${i}`) });
