@@ -7,6 +7,7 @@
 
 import { constructFromEvents, EVENT_ID, parseEvents, YAMLException, type Event } from 'js-yaml';
 import { cut, printable } from '../core/printable.js';
+import { assertNoDuplicateKeys, DuplicateKeyError } from './json-duplicate-keys.js';
 import { checkJsonDocument, checkYamlDocuments, MAX_DOCUMENT_DEPTH } from './document-limits.js';
 import type { LoadedApp, ManifestError } from './types.js';
 import { validateManifest, type SourceLookup } from './validate-manifest.js';
@@ -128,7 +129,10 @@ function parseJsonValue(text: string): DocumentInput {
 
 // A byte order mark is legal at the start of a UTF-8 file and means nothing; JSON.parse refuses it.
 function parseJson(text: string): unknown {
-  return JSON.parse(text.startsWith('\uFEFF') ? text.slice(1) : text);
+  const json = text.startsWith('\uFEFF') ? text.slice(1) : text;
+  const value: unknown = JSON.parse(json);
+  assertNoDuplicateKeys(json);
+  return value;
 }
 
 function checkedJson(value: unknown): DocumentInput {
@@ -148,6 +152,7 @@ function syntaxMessage(err: unknown, text: string): string {
     const reason = (err.reason ?? 'cannot parse').replace(/"[^"\n]*"/g, '"…"').replace(/!<[^>\n]*>/g, '!<…>');
     return printable(cut(`YAML syntax error${at}: ${reason}`, 300));
   }
+  if (err instanceof DuplicateKeyError) return printable(cut(`JSON syntax error at line ${err.line}: duplicate key ${JSON.stringify(err.key)}`, 300));
   if (err instanceof SyntaxError) {
     // V8 names a character offset ("at position 12"), or quotes the text around an unexpected
     // token ('Unexpected token 'c', ..."value":co"... is not valid JSON'); editors want a line.
