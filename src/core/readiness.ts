@@ -57,14 +57,15 @@ export function isServing(replica: Pick<ObservedReplica, 'running' | 'health' | 
  * load balancer should route to now.
  */
 export function servingAddresses(
-  replicas: readonly (Pick<ReplicaFacts, 'name' | 'slot' | 'addresses'> & Pick<ObservedReplica, 'running' | 'health' | 'draining'>)[],
+  replicas: readonly (Pick<ReplicaFacts, 'name' | 'slot' | 'addresses'> & Pick<ObservedReplica, 'running' | 'health' | 'draining'> & { trafficPort?: number })[],
   spec: PortsSpec,
 ): Address[] {
-  const port = trafficPort(spec);
+  // A replica of an older revision takes traffic on its own port (a rollout that changes the port).
+  const portOf = (r: { trafficPort?: number }) => r.trafficPort ?? trafficPort(spec);
   return replicas
-    .filter((r) => isReady(r) && r.addresses[port] !== undefined)
+    .filter((r) => isReady(r) && r.addresses[portOf(r)] !== undefined)
     .sort((a, b) => a.slot - b.slot || a.name.localeCompare(b.name))
-    .map((r) => r.addresses[port]!);
+    .map((r) => r.addresses[portOf(r)]!);
 }
 
 /** A stable key of an address (for sets of served addresses). */

@@ -77,7 +77,11 @@ export interface ObservedReplica {
 }
 
 /** Facts plus the controller's health and drain state, as they are now (routes, autoscaler). */
-export type LiveReplica = ReplicaFacts & Pick<ObservedReplica, 'health' | 'draining'>;
+export type LiveReplica = ReplicaFacts &
+  Pick<ObservedReplica, 'health' | 'draining'> & {
+    /** The port its own revision takes traffic on, when the controller remembers it (else the spec's). */
+    trafficPort?: number;
+  };
 
 /** The parts of a spec that shape a container; a change in any of them is a new revision. */
 export interface ContainerShape {

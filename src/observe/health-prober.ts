@@ -136,7 +136,13 @@ export class HealthProber {
     }
     for (const target of targets) {
       const existing = this.states.get(target.id);
-      if (existing && sameAddress(existing.target.address, target.address) && sameHealth(existing.target.health, target.health)) continue;
+      if (existing && sameAddress(existing.target.address, target.address)) {
+        // New check settings for the same replica (a health-only change): its readiness stands
+        // until the new checks say otherwise; resetting it to "starting" took every replica of the
+        // app out of nginx at once.
+        if (!sameHealth(existing.target.health, target.health)) existing.target = target;
+        continue;
+      }
       if (existing) this.forget(target.id);
       const state: ProbeState = { target, sinceMs: this.clock(), health: 'starting', successes: 0, failures: 0 };
       this.states.set(target.id, state);

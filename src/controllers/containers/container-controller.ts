@@ -73,6 +73,14 @@ const HEALTH_EVENTS: Record<ReplicaHealth, { reason: string; type: 'Normal' | 'W
 export class ContainerController implements Reconciler {
   private readonly observed = new Map<string, ReplicaFacts[]>();
   private readonly crashes = new Map<string, CrashRecord>();
+
+  /**
+   * Per app, the ports and checks of its recent revisions, as each was declared when it was the
+   * one asked for: a rollout's old replicas are checked and routed as their own revision says (a
+   * new health path or port is the new revision's, not theirs). Lost with the process: after a
+   * restart the current spec serves every revision, as before there was this memory.
+   */
+  private readonly revisionProbes = new Map<string, Map<string, RevisionProbe>>();
   private snapshot: { takenAt: number; byApp: Map<string, ReplicaFacts[]> } | undefined;
   private epoch = 0;
   /** The whole-host listing in flight: a resync shares it rather than stacking another. */
@@ -178,7 +186,24 @@ export class ContainerController implements Reconciler {
 
   /** The replicas last seen for an app with their health and drain state as of now (routes, autoscaler). */
   replicasOf(app: string): LiveReplica[] {
-    return this.containersOf(app).map((f) => ({ ...f, health: this.deps.prober.health(f.id), draining: this.deps.drainer.isDraining(f.id) }));
+    const probes = this.revisionProbes.get(app);
+    return this.containersOf(app).map((f) => {
+      const own = probes?.get(f.revision);
+      return { ...f, health: this.deps.prober.health(f.id), draining: this.deps.drainer.isDraining(f.id), ...(own ? { trafficPort: own.trafficPort } : {}) };
+    });
+  }
+
+  /** The revision's own ports and checks if remembered, else the spec's. */
+  private probeOf(app: string, revision: string, spec: LoadedApp['manifest']['spec']): RevisionProbe {
+    return this.revisionProbes.get(app)?.get(revision) ?? revisionProbeOf(spec);
+  }
+
+  private rememberRevision(app: string, revision: string, spec: LoadedApp['manifest']['spec']): void {
+    const probes = this.revisionProbes.get(app) ?? new Map<string, RevisionProbe>();
+    probes.delete(revision); // re-inserted last: the oldest is forgotten first
+    probes.set(revision, revisionProbeOf(spec));
+    for (const old of probes.keys()) if (probes.size > REMEMBERED_REVISIONS) probes.delete(old);
+    this.revisionProbes.set(app, probes);
   }
 
   async reconcile(app: string, signal?: AbortSignal): Promise<ReconcileResult> {
@@ -213,6 +238,7 @@ export class ContainerController implements Reconciler {
     }
     const { shapes, desired: wanted } = desiredSet;
     const { revision, replicas } = wanted;
+    this.rememberRevision(app, revision, spec);
     // Adopted after a restart, or just created: a replica whose first check has not answered is
     // not known to be "starting". Plan once it is (bounded: a check that hangs counts as failed).
     if (facts.some((f) => f.running && this.deps.prober.awaitingFirstResult(f.id, FIRST_CHECK_WAIT_MS))) return { requeueAfterMs: 100 };
@@ -388,26 +414,27 @@ export class ContainerController implements Reconciler {
 
   /** What a pass saw, for the status: each replica, and how many are live, serving, up to date. */
   private counts(app: string, spec: LoadedApp['manifest']['spec'], facts: ReplicaFacts[], revision?: string): ObservedCounts {
-    const port = trafficPort(spec);
+    const port = (f: ReplicaFacts) => this.probeOf(app, f.revision, spec).trafficPort;
     const live = facts
       .map((f) => ({ f, r: { running: f.running, health: this.deps.prober.health(f.id), draining: this.deps.drainer.isDraining(f.id) } }))
       .filter(({ r }) => isLive(r));
     return {
-      instances: facts.map((f) => this.instanceOf(f, port)),
+      instances: facts.map((f) => this.instanceOf(f, port(f))),
       live: live.length,
-      serving: live.filter(({ f, r }) => isServing(r, this.deps.isRouted?.(app, f.addresses[port]))).length,
+      serving: live.filter(({ f, r }) => isServing(r, this.deps.isRouted?.(app, f.addresses[port(f)]))).length,
       updated: live.filter(({ f }) => f.revision === revision).length,
     };
   }
 
   private syncProbes(app: string, loaded: LoadedApp, facts: ReplicaFacts[]): void {
     const spec = loaded.manifest.spec;
-    const port = healthPort(spec);
     this.deps.prober.sync(
       app,
-      facts
-        .filter((f) => f.running && f.addresses[port] !== undefined)
-        .map((f) => ({ id: f.id, app, name: f.name, address: f.addresses[port]!, health: spec.health })),
+      facts.flatMap((f) => {
+        const probe = this.probeOf(app, f.revision, spec);
+        const address = f.addresses[probe.healthPort];
+        return f.running && address !== undefined ? [{ id: f.id, app, name: f.name, address, health: probe.health }] : [];
+      }),
     );
   }
 
@@ -454,4 +481,18 @@ function stoppedRunning(before: readonly ReplicaFacts[], after: readonly Replica
 function replaceContents(target: AppStatus, next: AppStatus): void {
   for (const key of Object.keys(target) as (keyof AppStatus)[]) if (!(key in next)) delete target[key];
   Object.assign(target, next);
+}
+
+/** How many revisions of one app keep their own ports and checks (a rollout needs two). */
+const REMEMBERED_REVISIONS = 4;
+
+/** What a revision's replicas are checked and routed by. */
+interface RevisionProbe {
+  trafficPort: number;
+  healthPort: number;
+  health: LoadedApp['manifest']['spec']['health'];
+}
+
+function revisionProbeOf(spec: LoadedApp['manifest']['spec']): RevisionProbe {
+  return { trafficPort: trafficPort(spec), healthPort: healthPort(spec), health: spec.health };
 }

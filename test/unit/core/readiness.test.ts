@@ -69,6 +69,17 @@ describe('readiness', () => {
     ]);
   });
 
+  it('serving addresses: a replica of an older revision is routed on its own traffic port (a rollout that changes the port)', () => {
+    const replicas = [
+      { ...replica({ id: 'old', name: 'web-old', slot: 0, addresses: { 8080: { host: '10.0.0.2', port: 8080 } } }), trafficPort: 8080 },
+      replica({ id: 'new', name: 'web-new', slot: 1, addresses: { 9090: { host: '10.0.0.3', port: 9090 } } }),
+    ];
+    expect(servingAddresses(replicas, { ports: [{ containerPort: 9090 }] })).toEqual([
+      { host: '10.0.0.2', port: 8080 },
+      { host: '10.0.0.3', port: 9090 },
+    ]);
+  });
+
   it('readinessCounts: live replicas by readiness; not-ready (busy or sick, still alive) is the saturation signal', () => {
     const replicas = [
       replica({ health: 'ready' }),

@@ -51,6 +51,19 @@ describe('HealthProber', () => {
     expect(changes.map((c) => `${c.from}->${c.to}`)).toEqual(['starting->ready']);
   });
 
+  it('new check settings for the same replica keep its readiness; the new settings decide from the next check', async () => {
+    const target = (over: Partial<HealthSpec>) => ({ id: 'a', app: 'web', name: 'web-a', address: { host: '127.0.0.1', port }, health: health(over) });
+    prober.sync('web', [target({})]);
+    await eventually(() => expect(prober.health('a')).toBe('ready'), { timeoutMs: 3_000 });
+    prober.sync('web', [target({ intervalSeconds: 2 })]);
+    expect(prober.health('a')).toBe('ready'); // not back to "starting": it stays in the rotation
+    prober.sync('web', [target({ intervalSeconds: 2, httpGet: { path: '/gone', port: 8080 } })]);
+    status = 404;
+    await eventually(() => expect(prober.health('a')).toBe('not-ready'), { timeoutMs: 8_000 });
+    expect(changes.map((c) => `${c.from}->${c.to}`)).toEqual(['starting->ready', 'ready->not-ready']);
+    expect(prober.lastResult('a')?.detail).toBe('GET /gone -> 404');
+  });
+
   it('a never-passing replica stays starting (the rollout deadline, not the prober, gives up on it)', async () => {
     status = 503;
     prober.sync('web', [{ id: 'a', app: 'web', name: 'web-a', address: { host: '127.0.0.1', port }, health: health() }]);
