@@ -29,8 +29,16 @@ export const MAX_REPLICAS = 100;
 /** Docker's smallest CPU limit (NanoCpus 10^7); anything smaller would round to "no limit". */
 export const MIN_CPU = 0.01;
 export const NAME_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
-/** Docker image reference characters only (registry/repo:tag@digest). */
-export const IMAGE_PATTERN = '^[a-zA-Z0-9][a-zA-Z0-9._\\-/:@]*$';
+/**
+ * A Docker image reference as Docker parses it: an optional registry host (and port), a lowercase
+ * repository path, an optional tag and digest. Docker refuses an uppercase repository ("Nginx:1")
+ * only when it creates a container; this says so at validation.
+ */
+const DOMAIN = '[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?/';
+const PATH_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+export const IMAGE_PATTERN = `^(?:${DOMAIN})?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$`;
+/** A program argument: any text but a NUL byte (an exec argument ends at one). */
+export const COMMAND_ARG_PATTERN = '^[^\\x00]*$';
 export const MEMORY_PATTERN = '^[0-9]+(\\.[0-9]+)?(Ki|Mi|Gi|K|M|G|k|m|g)?$';
 export const HEALTH_PATH_PATTERN = '^/[A-Za-z0-9._~\\-/%?=&]*$';
 /** Lowercase DNS labels (1-63 characters each, as DNS and nginx require) joined by dots; no wildcard, no port, no trailing dot. */
@@ -55,7 +63,8 @@ export const CONSTRAINT_PATTERN =
 /** Plain-words explanation of each pattern, used in error messages instead of the regex. */
 export const PATTERN_HINTS: Record<string, string> = {
   [NAME_PATTERN]: 'a DNS label: lowercase letters, digits and "-", starting and ending with a letter or digit',
-  [IMAGE_PATTERN]: 'a Docker image reference (letters, digits and . _ - / : @)',
+  [IMAGE_PATTERN]: 'a Docker image reference: [host[:port]/]lowercase/path[:tag][@sha256:digest]',
+  [COMMAND_ARG_PATTERN]: 'text without a NUL byte (no program argument can carry one)',
   [MEMORY_PATTERN]: 'a memory quantity such as 512Mi, 1Gi, 256M or 1000000',
   [HEALTH_PATH_PATTERN]: 'a URL path starting with "/" (letters, digits and . _ ~ - / % ? = &)',
   [HOST_PATTERN]: 'a lowercase hostname such as app.example.com: labels of 1 to 63 letters, digits and "-" joined by dots (no wildcard, port or trailing dot)',
@@ -150,7 +159,7 @@ export const appManifestSchema = {
           type: 'array',
           minItems: 1,
           maxItems: 64,
-          items: { type: 'string', maxLength: 4096 },
+          items: { type: 'string', pattern: COMMAND_ARG_PATTERN, maxLength: 4096 },
           description: 'Overrides the image command (exec form, no shell), e.g. ["/entrypoint", "--port", "8080"].',
         },
         ports: {

@@ -78,6 +78,17 @@ describe('the parser is not a weapon', () => {
     expect(parseManifestFile('unquoted.json', cases[3]![1]).errors[0]?.message).toBe('JSON syntax error at line 2: Unexpected token');
   });
 
+  it('refuses at validation what Docker would refuse at create: an uppercase repository, a NUL in a command argument', () => {
+    const upper = parseManifestFile('upper.yaml', minimalYaml('a', 'Nginx:1'));
+    expect(upper.errors).toMatchObject([{ path: '/spec/image' }]);
+    expect(upper.errors[0]?.message).toMatch(/lowercase/);
+    const nul = parseManifestFile('nul.json', JSON.stringify({ apiVersion: 'v1', kind: 'App', metadata: { name: 'a' }, spec: { type: 'http', image: 'x:1', ports: [{ containerPort: 80 }], command: ['a\u0000b'] } }));
+    expect(nul.errors).toMatchObject([{ path: '/spec/command/0' }]);
+    for (const image of ['nginx:1.27', '127.0.0.1:5000/team/app:v1', `registry.example.com/app@sha256:${'a'.repeat(64)}`]) {
+      expect(parseManifestFile('ok.yaml', minimalYaml('a', image)).errors, image).toEqual([]);
+    }
+  });
+
   it('never expands a value to quote it in an error', () => {
     // A valid-sized, alias-free wide kind: the message quotes a bounded preview only.
     const wide = JSON.stringify({ ...minimal('w'), kind: Array.from({ length: 5000 }, (_, i) => `item-${i}`) });
