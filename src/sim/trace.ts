@@ -17,6 +17,9 @@ export interface TracePoint {
 
 export const TRACE_HEADER = 'second,arrivals_per_second,service_time_ms';
 
+/** The longest trace: skipped seconds are filled in, so a row at second 10^8 would be 10^8 rows. */
+export const MAX_TRACE_SECONDS = 14 * 86_400;
+
 /** Parses a trace and fills skipped seconds; throws with the line number on a malformed row. */
 export function parseTraceCsv(text: string, file = 'trace'): TracePoint[] {
   const rows: TracePoint[] = [];
@@ -30,6 +33,7 @@ export function parseTraceCsv(text: string, file = 'trace'): TracePoint[] {
       throw new Error(`${where}: expected 3 columns (${TRACE_HEADER}), got ${fields.length}`);
     }
     if (!Number.isInteger(second) || second < 0) throw new Error(`${where}: second must be a whole number >= 0, got ${fields[0]}`);
+    if (second > MAX_TRACE_SECONDS) throw new Error(`${where}: second ${second} is past ${MAX_TRACE_SECONDS} (a trace covers at most 14 days, one row a second)`);
     if (!Number.isFinite(arrivals) || arrivals < 0) throw new Error(`${where}: arrivals_per_second must be >= 0, got ${fields[1]}`);
     if (!Number.isFinite(service) || service <= 0) throw new Error(`${where}: service_time_ms must be > 0, got ${fields[2]}`);
     const previous = rows[rows.length - 1];

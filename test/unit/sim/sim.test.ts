@@ -46,6 +46,7 @@ describe('trace CSV', () => {
     ['0,1,0\n', /service_time_ms must be > 0/],
     ['1,1,1\n1,1,1\n', /t.csv:2: second 1 does not increase/],
     ['', /no rows/],
+    ['0,10,20\n100000000,10,20\n', /t.csv:2: second 100000000 is past 1209600/],
   ])('rejects %j', (text, message) => {
     expect(() => parseTraceCsv(text, 't.csv')).toThrow(message);
   });
