@@ -7,6 +7,8 @@ import { DOCKER_CALL_TIMEOUT_MS, dockerCall } from './docker-call.js';
 import { isStatus } from './docker-status.js';
 
 const HEADER_BYTES = 8;
+/** A longer log line is cut here (with a note of how much): one app's output must not fill the controller's memory. */
+export const MAX_LOG_LINE_CHARS = 8 * 1024;
 
 /** Splits a multiplexed log buffer into frames; a truncated last frame is dropped. */
 export function demultiplex(buffer: Buffer): { stream: 'stdout' | 'stderr'; payload: Buffer }[] {
@@ -34,7 +36,9 @@ export function logLinesOf(replica: string, buffer: Buffer): LogLine[] {
       if (raw === '') continue;
       const space = raw.indexOf(' ');
       const hasTime = space > 0 && /^\d{4}-\d{2}-\d{2}T/.test(raw);
-      lines.push({ replica, stream, time: hasTime ? raw.slice(0, space) : '', line: hasTime ? raw.slice(space + 1) : raw });
+      const line = hasTime ? raw.slice(space + 1) : raw;
+      const cut = line.length > MAX_LOG_LINE_CHARS ? `${line.slice(0, MAX_LOG_LINE_CHARS)}… (${line.length - MAX_LOG_LINE_CHARS} more characters cut)` : line;
+      lines.push({ replica, stream, time: hasTime ? raw.slice(0, space) : '', line: cut });
     }
   }
   return lines;

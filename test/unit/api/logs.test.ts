@@ -3,7 +3,7 @@ import pino from 'pino';
 import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DockerRuntime } from '../../../src/runtime/docker/docker-runtime.js';
-import { demultiplex, logLinesOf } from '../../../src/runtime/docker/logs.js';
+import { demultiplex, logLinesOf, MAX_LOG_LINE_CHARS } from '../../../src/runtime/docker/logs.js';
 import { replicaLabels } from '../../../src/core/labels.js';
 import { createDockerTestEnv } from '../../support/docker-test-env.js';
 import { eventually } from '../../support/eventually.js';
@@ -21,6 +21,12 @@ describe('demultiplexing', () => {
   it('splits frames by stream and drops a truncated tail', () => {
     const buf = Buffer.concat([frame(1, 'a\n'), frame(2, 'b\n'), frame(1, 'c\n').subarray(0, 9)]);
     expect(demultiplex(buf).map((f) => [f.stream, f.payload.toString()])).toEqual([['stdout', 'a\n'], ['stderr', 'b\n']]);
+  });
+
+  it('cuts a line longer than MAX_LOG_LINE_CHARS, saying how much', () => {
+    const long = 'x'.repeat(MAX_LOG_LINE_CHARS + 100);
+    const [line] = logLinesOf('r0', frame(1, `2024-05-01T10:00:00Z ${long}\n`));
+    expect(line!.line).toBe(`${'x'.repeat(MAX_LOG_LINE_CHARS)}… (100 more characters cut)`);
   });
 
   it('joins a line split across frames and reads the timestamp', () => {
