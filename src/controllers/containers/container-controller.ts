@@ -363,7 +363,10 @@ export class ContainerController implements Reconciler {
     const failure = plan.actions.some((a) => a.kind === 'remove' && !a.reason.startsWith('scale down'));
     const changes = plan.actions.filter((a) => a.kind === 'create' || (a.kind === 'remove' && a.reason.startsWith('scale down')));
     const drifted = this.convergedAt.get(app) === wanted && !failure && changes.length > 0;
+    // Converged "as of now" only: a pass that asked for something else in between (a scale to zero
+    // and a wake back while its drain ran) is not drift when it comes back.
     if (plan.converged) this.convergedAt.set(app, wanted);
+    else if (this.convergedAt.get(app) !== wanted) this.convergedAt.delete(app);
     if (!drifted) return undefined;
     const created = changes.filter((a) => a.kind === 'create').length;
     return { created, removed: changes.length - created };
