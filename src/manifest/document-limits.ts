@@ -42,6 +42,8 @@ export function checkYamlDocuments(events: Event[], source: string): (string | u
   const anchors = new Map<string, Extent>();
   // stack[0] stands for the document; stack.length - 1 collections enclose the next node.
   const stack: { extent: Extent; anchor?: string }[] = [];
+  /** Per anchor name, the collection its latest anchor opened (undefined: a scalar's). */
+  const latest = new Map<string, { extent: Extent; anchor?: string } | undefined>();
   let problem: string | undefined;
 
   const anchorOf = (start: number, end: number) => (start >= 0 ? source.slice(start, end) : undefined);
@@ -66,16 +68,23 @@ export function checkYamlDocuments(events: Event[], source: string): (string | u
       case EVENT_ID.SEQUENCE:
       case EVENT_ID.MAPPING: {
         const anchor = anchorOf(event.anchorStart, event.anchorEnd);
-        stack.push({ extent: { nodes: 1, chars: 0, height: 1 }, ...(anchor !== undefined ? { anchor } : {}) });
+        const entry = { extent: { nodes: 1, chars: 0, height: 1 }, ...(anchor !== undefined ? { anchor } : {}) };
+        if (anchor !== undefined) latest.set(anchor, entry);
+        stack.push(entry);
         break;
       }
-      case EVENT_ID.SCALAR:
-        close({ nodes: 1, chars: event.valueEnd - event.valueStart, height: 0 }, anchorOf(event.anchorStart, event.anchorEnd));
+      case EVENT_ID.SCALAR: {
+        const anchor = anchorOf(event.anchorStart, event.anchorEnd);
+        if (anchor !== undefined) latest.set(anchor, undefined); // a later anchor of the name: aliases mean this one
+        close({ nodes: 1, chars: event.valueEnd - event.valueStart, height: 0 }, anchor);
         break;
+      }
       case EVENT_ID.ALIAS: {
         const name = source.slice(event.anchorStart, event.anchorEnd);
-        // An alias inside the node it names makes a cycle: no walker, serialiser or copy ends on it.
-        if (stack.some((open) => open.anchor === name)) problem ??= 'has an alias inside the node it names (a recursive alias)';
+        // An alias inside the node it names (the name's latest anchor, still open) makes a cycle:
+        // no walker, serialiser or copy ends on it.
+        const named = latest.get(name);
+        if (named !== undefined && stack.includes(named)) problem ??= 'has an alias inside the node it names (a recursive alias)';
         // An unknown anchor is the constructor's error to report; count it as one node here.
         close(anchors.get(name) ?? { nodes: 1, chars: 0, height: 0 }, undefined);
         break;

@@ -69,6 +69,8 @@ interface ProbeState {
   failures: number;
   /** When the current run of failures began. */
   failingSinceMs?: number;
+  /** A check is under way (it schedules the next one when it ends). */
+  probing?: boolean;
   /** When the current run of passed checks began (undefined after a failed one). */
   passingSinceMs?: number;
   firstProbeAtMs?: number;
@@ -136,14 +138,19 @@ export class HealthProber {
     }
     for (const target of targets) {
       const existing = this.states.get(target.id);
-      if (existing && sameAddress(existing.target.address, target.address)) {
-        // New check settings for the same replica (a health-only change): its readiness stands
-        // until the new checks say otherwise; resetting it to "starting" took every replica of the
-        // app out of nginx at once.
-        if (!sameHealth(existing.target.health, target.health)) existing.target = target;
+      if (existing) {
+        // New check settings for the same replica (a health-only change: path, interval, port):
+        // its readiness stands until the new checks say otherwise (resetting it to "starting"
+        // took every replica of the app out of nginx at once), and the new check runs now.
+        if (!sameAddress(existing.target.address, target.address) || !sameHealth(existing.target.health, target.health)) {
+          existing.target = target;
+          if (!existing.probing) {
+            if (existing.timer) clearTimeout(existing.timer);
+            this.schedule(existing, 0);
+          }
+        }
         continue;
       }
-      if (existing) this.forget(target.id);
       const state: ProbeState = { target, sinceMs: this.clock(), health: 'starting', successes: 0, failures: 0 };
       this.states.set(target.id, state);
       this.schedule(state, 0);
@@ -167,7 +174,9 @@ export class HealthProber {
 
   private async probeOnce(state: ProbeState): Promise<void> {
     const { target } = state;
+    state.probing = true;
     const result = target.health ? await probeHttp(target.address, target.health) : await probeTcp(target.address);
+    state.probing = false;
     if (this.states.get(target.id) !== state) return; // forgotten while probing
     const now = this.clock();
     state.firstProbeAtMs ??= now;
@@ -178,7 +187,7 @@ export class HealthProber {
     if (state.health !== before) this.handlers.onChange({ target, from: before, to: state.health, detail: result.detail });
     if (!result.ok) this.reportFailure(state, now);
     if (state.health === 'unhealthy') return;
-    const interval = intervalMsOf(target.health);
+    const interval = intervalMsOf(state.target.health); // new settings may have come meanwhile
     const starting = now - state.sinceMs < FIRST_PROBES_WINDOW_MS ? FIRST_PROBES_MS : STARTING_PROBE_MS;
     this.schedule(state, state.health === 'starting' ? Math.min(interval, starting) : interval);
   }

@@ -77,8 +77,8 @@ export class ContainerController implements Reconciler {
   /**
    * Per app, the ports and checks of its recent revisions, as each was declared when it was the
    * one asked for: a rollout's old replicas are checked and routed as their own revision says (a
-   * new health path or port is the new revision's, not theirs). Lost with the process: after a
-   * restart the current spec serves every revision, as before there was this memory.
+   * new health path or port is the new revision's, not theirs). Kept for the revisions that run;
+   * after a restart the store's last converged revision stands in (probeOf).
    */
   private readonly revisionProbes = new Map<string, Map<string, RevisionProbe>>();
   private snapshot: { takenAt: number; byApp: Map<string, ReplicaFacts[]> } | undefined;
@@ -186,23 +186,33 @@ export class ContainerController implements Reconciler {
 
   /** The replicas last seen for an app with their health and drain state as of now (routes, autoscaler). */
   replicasOf(app: string): LiveReplica[] {
-    const probes = this.revisionProbes.get(app);
-    return this.containersOf(app).map((f) => {
-      const own = probes?.get(f.revision);
-      return { ...f, health: this.deps.prober.health(f.id), draining: this.deps.drainer.isDraining(f.id), ...(own ? { trafficPort: own.trafficPort } : {}) };
-    });
+    const spec = this.deps.desired.get(app)?.manifest.spec;
+    return this.containersOf(app).map((f) => ({
+      ...f,
+      health: this.deps.prober.health(f.id),
+      draining: this.deps.drainer.isDraining(f.id),
+      ...(spec ? { trafficPort: this.probeOf(app, f.revision, spec).trafficPort } : {}),
+    }));
   }
 
-  /** The revision's own ports and checks if remembered, else the spec's. */
+  /**
+   * A revision's own ports and checks: as remembered from when it was asked for, else as the store
+   * keeps the last converged revision's spec (a controller restarted mid-rollout or halted), else
+   * the current spec's.
+   */
   private probeOf(app: string, revision: string, spec: LoadedApp['manifest']['spec']): RevisionProbe {
-    return this.revisionProbes.get(app)?.get(revision) ?? revisionProbeOf(spec);
+    const remembered = this.revisionProbes.get(app)?.get(revision);
+    if (remembered) return remembered;
+    const stable = this.deps.store.app(app)?.stable;
+    return revisionProbeOf(stable?.revision === revision ? stable.spec : spec);
   }
 
-  private rememberRevision(app: string, revision: string, spec: LoadedApp['manifest']['spec']): void {
+  /** Remembers the asked-for revision's ports and checks; forgets revisions no replica runs any more. */
+  private rememberRevision(app: string, revision: string, spec: LoadedApp['manifest']['spec'], facts: readonly ReplicaFacts[]): void {
     const probes = this.revisionProbes.get(app) ?? new Map<string, RevisionProbe>();
-    probes.delete(revision); // re-inserted last: the oldest is forgotten first
     probes.set(revision, revisionProbeOf(spec));
-    for (const old of probes.keys()) if (probes.size > REMEMBERED_REVISIONS) probes.delete(old);
+    const running = new Set(facts.map((f) => f.revision));
+    for (const known of probes.keys()) if (known !== revision && !running.has(known)) probes.delete(known);
     this.revisionProbes.set(app, probes);
   }
 
@@ -238,7 +248,8 @@ export class ContainerController implements Reconciler {
     }
     const { shapes, desired: wanted } = desiredSet;
     const { revision, replicas } = wanted;
-    this.rememberRevision(app, revision, spec);
+    this.rememberRevision(app, revision, spec, facts);
+    this.syncProbes(app, loaded, facts); // a health-only change applies from this pass
     // Adopted after a restart, or just created: a replica whose first check has not answered is
     // not known to be "starting". Plan once it is (bounded: a check that hangs counts as failed).
     if (facts.some((f) => f.running && this.deps.prober.awaitingFirstResult(f.id, FIRST_CHECK_WAIT_MS))) return { requeueAfterMs: 100 };
@@ -306,6 +317,7 @@ export class ContainerController implements Reconciler {
     if (facts.length === 0) {
       this.deps.prober.sync(app, []);
       this.observed.delete(app);
+      this.revisionProbes.delete(app);
       this.crashes.delete(app);
       if (this.mayAct()) await this.pruneNetworks(app, undefined, log);
       // A record without a spec belongs to a manifest that never validated: its recorder owns it.
@@ -485,9 +497,6 @@ function replaceContents(target: AppStatus, next: AppStatus): void {
   for (const key of Object.keys(target) as (keyof AppStatus)[]) if (!(key in next)) delete target[key];
   Object.assign(target, next);
 }
-
-/** How many revisions of one app keep their own ports and checks (a rollout needs two). */
-const REMEMBERED_REVISIONS = 4;
 
 /** What a revision's replicas are checked and routed by. */
 interface RevisionProbe {

@@ -118,7 +118,9 @@ async function planApp(
   const { revision, replicas } = desired;
   // Drains live in the daemon's memory; a plan cannot see them. A replica that passes its one probe
   // is taken as ready since it started (the daemon's prober knows better).
-  const observed = await Promise.all(facts.map(async (f) => observedReplicaOf(f, f.running ? await input.probe(f, loaded) : 'starting', false, f.createdAtMs)));
+  // The last converged revision's replicas are checked as it was declared (a rollout that changes the port or the check).
+  const specOf = (f: ReplicaFacts): LoadedApp => (stored?.stable && f.revision === stored.stable.revision && f.revision !== desired.revision ? { ...loaded, manifest: { ...loaded.manifest, spec: stored.stable.spec } } : loaded);
+  const observed = await Promise.all(facts.map(async (f) => observedReplicaOf(f, f.running ? await input.probe(f, specOf(f)) : 'starting', false, f.createdAtMs)));
   const plan = planContainers(desired, observed, input.now);
   return { app, revision, desiredReplicas: replicas, actions: plan.actions, converged: plan.converged };
 }

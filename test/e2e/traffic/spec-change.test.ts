@@ -86,10 +86,14 @@ describe('port and health changes under load', () => {
     expect(result.failed, JSON.stringify(result.failures.slice(0, 3))).toBe(0);
   });
 
-  it('a new revision whose health path never answers halts; the old replicas keep serving, checked as before', async () => {
+  it('a new revision whose health path never answers halts; the old replicas keep serving, checked as before, also after a controller restart', async () => {
     const result = await underLoad(async () => {
       await t.writeManifest('spec.yaml', echoApp({ version: 'v3', port: 9090, healthPath: '/nope' }));
       await eventually(() => expect(status()?.conditions.find((c) => c.type === 'RolloutFailed')?.status).toBe('True'), { timeoutMs: 30_000, intervalMs: 250 });
+      expect(status()?.replicas.ready).toBe(2);
+      // A restarted controller has only the store: the last converged revision's spec checks its replicas.
+      await t.restart();
+      await new Promise((r) => setTimeout(r, 3_000));
       expect(status()?.replicas.ready).toBe(2);
     });
     console.log(`[spec-change] bad health path: sent=${result.sent} failed=${result.failed}`);

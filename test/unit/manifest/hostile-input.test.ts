@@ -52,6 +52,8 @@ describe('the parser is not a weapon', () => {
     expect(errors).toMatchObject([{ file: 'cycle.yaml', document: 1, path: '' }]);
     expect(errors[0]?.message).toMatch(/recursive alias/);
     expect(() => parseSingleDocument('&a [*a]', 'yaml')).toThrow(/recursive alias/);
+    // An anchor named again inside: the alias means the later one, which is closed: no cycle.
+    expect(parseSingleDocument('labels: &l {a: &l x, b: *l}', 'yaml')).toEqual({ labels: { a: 'x', b: 'x' } });
   });
 
   it('counts the documents of a file before building any: a megabyte of "---" is refused at once', () => {
@@ -66,6 +68,7 @@ describe('the parser is not a weapon', () => {
     const secret = 'correct-horse-battery-staple';
     const cases: [string, string][] = [
       ['compose.yaml', `${minimalYaml('a')}  env:\n    - DB_PASSWORD=${secret}\n`],
+      ['name.yaml', `${minimalYaml('a')}  env:\n    - name: DB_PASSWORD=${secret}\n      value: x\n`],
       ['alias.yaml', `a: 1\nb: *${secret}\n`],
       ['tag.yaml', `a: !${secret} x\n`],
       ['unquoted.json', `{"apiVersion":"v1",\n"spec":{"env":[{"name":"A","value":${secret}}]}}`],
@@ -75,7 +78,7 @@ describe('the parser is not a weapon', () => {
       expect(errors.length, file).toBeGreaterThan(0);
       for (const error of errors) expect(error.message, file).not.toContain('horse');
     }
-    expect(parseManifestFile('unquoted.json', cases[3]![1]).errors[0]?.message).toBe('JSON syntax error at line 2: Unexpected token');
+    expect(parseManifestFile('unquoted.json', cases[4]![1]).errors[0]?.message).toBe('JSON syntax error at line 2: Unexpected token');
   });
 
   it('refuses at validation what Docker would refuse at create: an uppercase repository, a NUL in a command argument', () => {
@@ -84,7 +87,7 @@ describe('the parser is not a weapon', () => {
     expect(upper.errors[0]?.message).toMatch(/lowercase/);
     const nul = parseManifestFile('nul.json', JSON.stringify({ apiVersion: 'v1', kind: 'App', metadata: { name: 'a' }, spec: { type: 'http', image: 'x:1', ports: [{ containerPort: 80 }], command: ['a\u0000b'] } }));
     expect(nul.errors).toMatchObject([{ path: '/spec/command/0' }]);
-    for (const image of ['nginx:1.27', '127.0.0.1:5000/team/app:v1', `registry.example.com/app@sha256:${'a'.repeat(64)}`]) {
+    for (const image of ['nginx:1.27', '127.0.0.1:5000/team/app:v1', '"[::1]:5000/app:1"', `registry.example.com/app@sha256:${'a'.repeat(64)}`]) {
       expect(parseManifestFile('ok.yaml', minimalYaml('a', image)).errors, image).toEqual([]);
     }
   });
