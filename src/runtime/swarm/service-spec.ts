@@ -1,6 +1,7 @@
 // One replica = one Swarm service with one task (docs/design.md, "A replica is a Swarm service").
 // The spec of that service, from a replica request. Pure. Its placement constraints are the
 // manifest's; the spread over nodes is added when the replica starts (swarm-runtime.ts).
+import { createHash } from 'node:crypto';
 import { containerName, replicaLabels } from '../../core/labels.js';
 import { parseMemoryBytes } from '../../core/memory-quantity.js';
 import { UnsupportedByRuntimeError } from '../../errors.js';
@@ -48,7 +49,7 @@ export function serviceSpecOf(request: ReplicaRequest, network: string): Service
     ...(shape.resources?.memory !== undefined ? { MemoryBytes: parseMemoryBytes(shape.resources.memory) } : {}),
   };
   return {
-    Name: containerName(request.instance, request.app, request.revision, request.slot),
+    Name: serviceName(containerName(request.instance, request.app, request.revision, request.slot)),
     Labels: labels,
     TaskTemplate: {
       ContainerSpec: {
@@ -88,4 +89,18 @@ export function portsOf(labels: Record<string, string> | undefined): number[] {
     .split(',')
     .map(Number)
     .filter((p) => Number.isInteger(p) && p > 0);
+}
+
+/** Swarm refuses service names over 63 characters (a DNS label); Docker's container names have no such limit. */
+export const MAX_SERVICE_NAME = 63;
+
+/**
+ * The replica's name as a service name: as is when it fits, else cut and ended with a hash of the
+ * whole (still deterministic: a second create of the same replica collides, as it must). Services
+ * are found by their labels, never by name.
+ */
+export function serviceName(name: string): string {
+  if (name.length <= MAX_SERVICE_NAME) return name;
+  const hash = createHash('sha256').update(name).digest('hex').slice(0, 10);
+  return `${name.slice(0, MAX_SERVICE_NAME - hash.length - 1).replace(/-+$/, '')}-${hash}`;
 }

@@ -2,7 +2,7 @@
 // reservations, placement, no VIP, no published port, created with no task.
 import { describe, expect, it } from 'vitest';
 import { UnsupportedByRuntimeError } from '../../../../src/errors.js';
-import { RESTART_POLICY, placementOf, portsOf, serviceSpecOf } from '../../../../src/runtime/swarm/service-spec.js';
+import { MAX_SERVICE_NAME, RESTART_POLICY, placementOf, portsOf, serviceName, serviceSpecOf } from '../../../../src/runtime/swarm/service-spec.js';
 import type { ReplicaRequest } from '../../../../src/runtime/runtime.js';
 
 const request = (over: Partial<ReplicaRequest['shape']> = {}): ReplicaRequest => ({
@@ -71,5 +71,17 @@ describe('serviceSpecOf', () => {
   it('portsOf ignores what is not a port', () => {
     expect(portsOf({ 'autoserve.ports': '80,x,,0,443' })).toEqual([80, 443]);
     expect(portsOf(undefined)).toEqual([]);
+  });
+});
+
+describe('serviceName', () => {
+  it('keeps a name that fits, and cuts a longer one to 63 characters ending in a hash of the whole', () => {
+    expect(serviceName('autoserve-web-0123456789-0')).toBe('autoserve-web-0123456789-0');
+    const long = `autoserve-prod-${'a'.repeat(40)}-0123456789-10`;
+    const cut = serviceName(long);
+    expect(cut.length).toBeLessThanOrEqual(MAX_SERVICE_NAME);
+    expect(cut).toMatch(/^autoserve-prod-a+-[0-9a-f]{10}$/);
+    expect(serviceName(long)).toBe(cut); // deterministic
+    expect(serviceName(long.replace(/10$/, '11'))).not.toBe(cut); // another slot, another name
   });
 });
