@@ -336,8 +336,6 @@ function rollingOut(replicas: readonly LiveReplica[], revision: string | undefin
   return revision !== undefined && replicas.some((r) => isLive(r) && r.revision !== revision);
 }
 
-/** Why requests to an app that asked for scale to zero but cannot sleep now are refused at once. */
-
 /** Events that say why replicas do not serve (a replica removed is one that exited or failed). */
 const TROUBLE = new Set(['Removed', 'ReplicaNotReady', 'ReplicaUnhealthy', 'ImagePullFailed', 'ActionFailed', 'RolloutFailed', 'EnvValueMissing']);
 

@@ -3,6 +3,7 @@
 // revision's problem only; a health-only change keeps every replica's readiness. Zero failed
 // requests throughout; a revision that never passes its checks halts, and the old one serves.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { echoManifest } from '../../support/echo-manifest.js';
 import { eventually } from '../../support/eventually.js';
 import { LoadGenerator, type LoadResult } from '../../support/load-generator.js';
 import { startTestDaemon, type TestDaemon } from '../harness.js';
@@ -10,36 +11,9 @@ import { startTestDaemon, type TestDaemon } from '../harness.js';
 const APP = 'spec';
 const HOST = `${APP}.localhost`;
 
-function echoApp(o: { version: string; port?: number; healthPath?: string; intervalSeconds?: number }): string {
-  const port = o.port ?? 8080;
-  return `apiVersion: v1
-kind: App
-metadata:
-  name: ${APP}
-spec:
-  type: http
-  image: autoserve-node-echo:v1
-  replicas: 2
-  ports:
-    - containerPort: ${port}
-  health:
-    httpGet: { path: ${o.healthPath ?? '/healthz'}, port: ${port} }
-    intervalSeconds: ${o.intervalSeconds ?? 1}
-    timeoutSeconds: 1
-    failureThreshold: 2
-  env:
-    - name: VERSION
-      value: "${o.version}"
-    - name: PORT
-      value: "${port}"
-  termination:
-    drainSeconds: 1
-    stopTimeoutSeconds: 5
-  rollout:
-    maxSurge: 1
-    progressDeadlineSeconds: 6
-`;
-}
+/** Two replicas; a 6 s progress deadline so a revision that never passes halts soon. */
+const echoApp = (o: { version: string; port?: number; healthPath?: string; intervalSeconds?: number }) =>
+  echoManifest(APP, { replicas: 2, progressDeadlineSeconds: 6, port: 8080, ...o });
 
 describe('port and health changes under load', () => {
   let t: TestDaemon;

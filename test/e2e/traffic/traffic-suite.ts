@@ -7,40 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../../support/eventually.js';
 import { httpGet } from '../../support/http-get.js';
 import { LoadGenerator, type LoadResult } from '../../support/load-generator.js';
+import { echoManifest } from '../../support/echo-manifest.js';
 import type { TestDaemon } from '../harness.js';
 
 const APP = 'echo';
 const HOST = `${APP}.localhost`;
-
-function echoManifest(opts: { replicas: number; version?: string; failHealth?: boolean; drainSeconds?: number }): string {
-  return `apiVersion: v1
-kind: App
-metadata:
-  name: ${APP}
-spec:
-  type: http
-  image: autoserve-node-echo:v1
-  replicas: ${opts.replicas}
-  ports:
-    - containerPort: 8080
-  health:
-    httpGet: { path: /healthz, port: 8080 }
-    intervalSeconds: 1
-    timeoutSeconds: 1
-    failureThreshold: 2
-  env:
-    - name: VERSION
-      value: "${opts.version ?? 'v1'}"
-    - name: FAIL_HEALTH
-      value: "${opts.failHealth ? '1' : '0'}"
-  termination:
-    drainSeconds: ${opts.drainSeconds ?? 1}
-    stopTimeoutSeconds: 5
-  rollout:
-    maxSurge: 1
-    progressDeadlineSeconds: 8
-`;
-}
 
 function report(name: string, result: LoadResult): void {
   console.log(
@@ -72,7 +43,7 @@ export function trafficSuite(name: string, startDaemon: () => Promise<TestDaemon
 
     beforeAll(async () => {
       t = await startDaemon();
-      await t.writeManifest('echo.yaml', echoManifest({ replicas: 3 }));
+      await t.writeManifest('echo.yaml', echoManifest(APP, { replicas: 3 }));
       await converged(3);
     });
     afterAll(async () => {
@@ -98,9 +69,9 @@ export function trafficSuite(name: string, startDaemon: () => Promise<TestDaemon
       const generator = load();
       const running = generator.run();
       try {
-        await t.writeManifest('echo.yaml', echoManifest({ replicas: 5 }));
+        await t.writeManifest('echo.yaml', echoManifest(APP, { replicas: 5 }));
         await converged(5);
-        await t.writeManifest('echo.yaml', echoManifest({ replicas: 2 }));
+        await t.writeManifest('echo.yaml', echoManifest(APP, { replicas: 2 }));
         await converged(2);
       } finally {
         generator.stop();
@@ -115,7 +86,7 @@ export function trafficSuite(name: string, startDaemon: () => Promise<TestDaemon
       const generator = load();
       const running = generator.run();
       try {
-        await t.writeManifest('echo.yaml', echoManifest({ replicas: 2, version: 'v2' }));
+        await t.writeManifest('echo.yaml', echoManifest(APP, { replicas: 2, version: 'v2' }));
         await converged(2, 'v2');
         await eventually(async () => {
           const res = await httpGet(t.options.lbPort, HOST);
@@ -136,7 +107,7 @@ export function trafficSuite(name: string, startDaemon: () => Promise<TestDaemon
       const generator = load();
       const running = generator.run();
       try {
-        await t.writeManifest('echo.yaml', echoManifest({ replicas: 2, version: 'v3', failHealth: true }));
+        await t.writeManifest('echo.yaml', echoManifest(APP, { replicas: 2, version: 'v3', failHealth: true }));
         await eventually(
           () => {
             const status = t.daemon.store.app(APP);
@@ -153,7 +124,7 @@ export function trafficSuite(name: string, startDaemon: () => Promise<TestDaemon
       report('halted rollout', result);
       expect(result.failed).toBe(0);
       // A later manifest change resumes rolling.
-      await t.writeManifest('echo.yaml', echoManifest({ replicas: 2, version: 'v4' }));
+      await t.writeManifest('echo.yaml', echoManifest(APP, { replicas: 2, version: 'v4' }));
       await converged(2, 'v4');
       expect(t.daemon.store.app(APP)?.conditions.some((c) => c.type === 'RolloutFailed')).toBe(false);
     });
@@ -176,7 +147,7 @@ export function trafficSuite(name: string, startDaemon: () => Promise<TestDaemon
     });
 
     it('docker kill of one of 3 replicas\' process under load: zero failed requests (nginx retries elsewhere); back to 3 ready', async () => {
-      await t.writeManifest('echo.yaml', echoManifest({ replicas: 3, version: 'v4' }));
+      await t.writeManifest('echo.yaml', echoManifest(APP, { replicas: 3, version: 'v4' }));
       await converged(3, 'v4');
       const generator = load();
       const running = generator.run();
