@@ -81,8 +81,8 @@ export function describeSchemaErrors(errors: ErrorObject[], sources?: SourceLook
 
 /**
  * Where a value may be an env value: the env list, an item (a Compose-style "NAME=secret" string),
- * an item's value, or its name (`name: API_KEY=secret`). An error there never repeats the value (--redact-env-values hides them from
- * status readers, and errors reach them).
+ * an item's value, or its name (`name: API_KEY=secret`). An error there never repeats the value
+ * (--redact-env-values hides them from status readers, and errors reach them).
  */
 const ENV_VALUE_HOLDER = /^\/spec\/env(\/\d+(\/(value|name))?)?$/;
 
